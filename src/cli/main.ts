@@ -1,0 +1,198 @@
+// `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
+// `record` captures a new trace. Thin: argument parsing and I/O around the pure core.
+// May import src/core, src/record and Node built-ins; never `vscode`.
+
+import * as fs from 'fs';
+import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
+import { readTraceFile } from './readFile';
+
+const USAGE = `usage:
+  locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl] [--json | --sarif]
+                  [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
+                  [--arch x86_64|arm64] [--no-progress]
+  locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
+  locktrace --version | --help
+
+Finding kinds: ${FINDING_KINDS.join(', ')}.
+Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input.`;
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+class UsageError extends Error {}
+
+interface CheckArgs {
+  files: string[];
+  format: FormatOption;
+  output: 'text' | 'json' | 'sarif';
+  failOn: FindingKind[];
+  readLocks: ReadLockRule;
+  sort: boolean;
+  arch: 'x86_64' | 'arm64';
+  progress: boolean;
+}
+
+function parseCheckArgs(argv: string[]): CheckArgs {
+  const a: CheckArgs = { files: [], format: 'auto', output: 'text', failOn: [...FINDING_KINDS], readLocks: 'non-recursive', sort: false, arch: 'x86_64', progress: true };
+  let failOnGiven = false;
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k];
+    const value = (): string => {
+      const v = argv[++k];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--format': {
+        const v = value();
+        if (!['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl'].includes(v)) throw new UsageError(`--format: expected auto, ftrace, trace-cmd, perf or jsonl, got ${JSON.stringify(v)}`);
+        a.format = v as FormatOption;
+        break;
+      }
+      case '--json':
+        a.output = 'json';
+        break;
+      case '--sarif':
+        a.output = 'sarif';
+        break;
+      case '--fail-on': {
+        if (!failOnGiven) a.failOn = [];
+        failOnGiven = true;
+        // one or more kinds, comma or space separated
+        let took = 0;
+        while (k + 1 < argv.length && !argv[k + 1].startsWith('-')) {
+          for (const kind of argv[++k].split(',').filter(Boolean)) {
+            if (!(FINDING_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fail-on: unknown finding kind ${JSON.stringify(kind)} (expected ${FINDING_KINDS.join(', ')})`);
+            a.failOn.push(kind as FindingKind);
+          }
+          took++;
+          // stop after kinds when the next argument is an existing file
+          if (k + 1 < argv.length && fs.existsSync(argv[k + 1])) break;
+        }
+        if (took === 0) throw new UsageError('--fail-on needs at least one finding kind');
+        break;
+      }
+      case '--read-locks': {
+        const v = value();
+        if (v !== 'non-recursive' && v !== 'recursive') throw new UsageError(`--read-locks: expected non-recursive or recursive, got ${JSON.stringify(v)}`);
+        a.readLocks = v;
+        break;
+      }
+      case '--sort':
+        a.sort = true;
+        break;
+      case '--arch': {
+        const v = value();
+        if (v !== 'x86_64' && v !== 'arm64') throw new UsageError(`--arch: expected x86_64 or arm64, got ${JSON.stringify(v)}`);
+        a.arch = v;
+        break;
+      }
+      case '--no-progress':
+        a.progress = false;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
+        a.files.push(arg);
+    }
+  }
+  if (a.files.length === 0) throw new UsageError('check needs at least one trace FILE');
+  return a;
+}
+
+async function check(argv: string[], io: Io): Promise<number> {
+  const args = parseCheckArgs(argv);
+  const reports: object[] = [];
+  const texts: string[] = [];
+  let failing = 0;
+  let total = 0;
+  for (const file of args.files) {
+    const showProgress = args.progress && io.stderr.isTTY === true;
+    const store = await readTraceFile(file, {
+      format: args.format,
+      sort: args.sort,
+      arch: args.arch,
+      onProgress: showProgress ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`) : undefined,
+    });
+    const analysis = analyze(store, {
+      readLocks: args.readLocks,
+      onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
+    });
+    if (showProgress) io.stderr.write('\r\x1b[K');
+    total += analysis.findings.length;
+    failing += analysis.findings.filter((f) => args.failOn.includes(f.kind)).length;
+    if (args.output === 'json') reports.push(toJsonReport(analysis, file));
+    else if (args.output === 'sarif') reports.push(toSarif(analysis, file));
+    else {
+      for (const w of store.warnings) io.stderr.write(`${file}:${w.line}: warning: ${w.message}\n`);
+      if (store.warningCount > store.warnings.length) io.stderr.write(`${file}: ${store.warningCount - store.warnings.length} more warnings not shown\n`);
+      texts.push(formatText(analysis, file));
+      texts.push(`${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${analysis.findings.length} finding(s)\n`);
+    }
+  }
+  if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
+  else if (args.output === 'sarif') {
+    // one SARIF log; several files become several runs.
+    const runs = reports.flatMap((r) => (r as { runs: object[] }).runs);
+    io.stdout.write(`${JSON.stringify({ ...(reports[0] as object), runs }, null, 2)}\n`);
+  } else io.stdout.write(texts.join('\n'));
+  void total;
+  return failing > 0 ? 1 : 0;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    switch (cmd) {
+      case 'check':
+        return await check(rest, io);
+      case 'record':
+        io.stderr.write('locktrace: record is not available in this build yet\n');
+        return 2;
+      case '--version':
+      case '-V':
+        io.stdout.write(`locktrace ${VERSION}\n`);
+        return 0;
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(`${USAGE}\n`);
+        return 0;
+      case undefined:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`locktrace: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof TraceError) {
+      io.stderr.write(`locktrace: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && err.path) {
+      io.stderr.write(`locktrace: ${err.path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a trace file' : err.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+declare const LOCKTRACE_VERSION: string | undefined;
+const VERSION = typeof LOCKTRACE_VERSION === 'string' ? LOCKTRACE_VERSION : '0.1.0';
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`locktrace: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

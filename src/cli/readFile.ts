@@ -1,0 +1,41 @@
+// Reads a trace file from disk in chunks into the core parser (never the whole text at once).
+// Node-only helper shared by the CLI and the standalone debug adapter.
+// May import src/core and Node built-ins.
+
+import * as fs from 'fs';
+import { EventStore, FormatOption, TraceParser } from '../core';
+import type { Arch } from '../core';
+
+export interface ReadOptions {
+  format?: FormatOption;
+  sort?: boolean;
+  arch?: Arch;
+  onProgress?: (bytes: number, size: number) => void;
+  /** Bytes per read (default 1 MiB). */
+  chunkSize?: number;
+}
+
+export async function readTraceFile(file: string, opts: ReadOptions = {}): Promise<EventStore> {
+  const fd = fs.openSync(file, 'r'); // read-only: a trace file is never modified
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR', path: file });
+    const size = stat.size;
+    const parser = new TraceParser({
+      file,
+      format: opts.format,
+      sort: opts.sort,
+      arch: opts.arch,
+      onProgress: opts.onProgress ? (b) => opts.onProgress?.(b, size) : undefined,
+    });
+    const buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      parser.push(buf.subarray(0, n));
+    }
+    return parser.end();
+  } finally {
+    fs.closeSync(fd);
+  }
+}

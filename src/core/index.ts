@@ -1,0 +1,18 @@
+// Public surface of the pure core: parse a trace, analyze it, replay it, report it.
+// Everything here runs in the CLI, the debug adapter, the extension host, workers and tests.
+// May import nothing from `vscode` or `@vscode/*`.
+
+export * from './types';
+export { EventStore, StringTable, kindLabel } from './store';
+export type { CallSite } from './store';
+export { TraceParser, parseTrace } from './parse';
+export type { ParseOptions } from './parse';
+export { detectFormat } from './parse/textFormats';
+export { normalizeAddress } from './parse/interpret';
+export type { Arch } from './parse/interpret';
+export { analyze, describeEdge } from './analysis/analyzer';
+export type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from './analysis/analyzer';
+export { Replay } from './analysis/replay';
+export type { HeldLockView, ReplayView, SyscallView, TaskView } from './analysis/replay';
+export { toJsonReport, toSarif, formatText } from './report';
+export type { JsonReport } from './report';

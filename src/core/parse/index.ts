@@ -1,0 +1,167 @@
+// The trace reader: bytes in (in chunks, as they arrive), an EventStore out. Detects the format
+// from the first lines unless told, keeps every event's line number and byte offset, and reports
+// problems as warnings with line numbers, or as a TraceError when the input is not a trace at all.
+// May import only src/core modules.
+
+import { EventStore } from '../store';
+import { FormatOption, TraceError, TraceFormat } from '../types';
+import { Arch, EventBuilder } from './interpret';
+import { JsonlReader } from './jsonl';
+import { LineSplitter, MAX_LINE_BYTES } from './lines';
+import { FORMAT_EXPECTATION, RawEvent, detectFormat, lineParserFor } from './textFormats';
+
+export interface ParseOptions {
+  /** Name of the input for messages (a path or URI). */
+  file: string;
+  format?: FormatOption;
+  arch?: Arch;
+  /** Order events by timestamp instead of file order (buffers the whole trace). */
+  sort?: boolean;
+  /** Called now and then with bytes consumed so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** Lines looked at before the format is decided. */
+const DETECT_LINES = 40;
+/** A file whose first lines are this often malformed is not taken for a trace. */
+const MAX_LEADING_ERRORS = 20;
+
+export class TraceParser {
+  readonly store = new EventStore();
+  private readonly builder: EventBuilder;
+  private readonly splitter: LineSplitter;
+  private format: TraceFormat | null = null;
+  private readonly pending: { text: string; lineNo: number; offset: number; truncated: boolean }[] = [];
+  private lineFn: ((text: string, lineNo: number, offset: number, truncated: boolean) => void) | null = null;
+  private leadingErrors = 0;
+  private firstError: { line: number; got: string } | null = null;
+  private sortBuffer: { ev: RawEvent; line: number; offset: number }[] | null = null;
+  private lastProgress = 0;
+  private contentLines = 0;
+
+  constructor(private readonly opts: ParseOptions) {
+    this.store.file = opts.file;
+    this.builder = new EventBuilder(this.store, { arch: opts.arch });
+    this.splitter = new LineSplitter((text, lineNo, offset, truncated) => this.onLine(text, lineNo, offset, truncated));
+    if (opts.format && opts.format !== 'auto') this.setFormat(opts.format);
+    if (opts.sort) this.sortBuffer = [];
+  }
+
+  push(chunk: Uint8Array): void {
+    this.splitter.push(chunk);
+    if (this.opts.onProgress) {
+      const b = this.splitter.bytesSeen;
+      if (b - this.lastProgress > 8 * 1024 * 1024) {
+        this.lastProgress = b;
+        this.opts.onProgress(b);
+      }
+    }
+  }
+
+  /** Finishes parsing; throws TraceError when the input is not a readable trace. */
+  end(): EventStore {
+    this.splitter.end();
+    if (!this.format) {
+      const fmt = detectFormat(this.pending.map((p) => p.text));
+      if (!fmt) this.notATrace();
+      this.setFormat(fmt);
+    }
+    if (this.sortBuffer) {
+      const buf = this.sortBuffer;
+      this.sortBuffer = null;
+      // stable sort by timestamp: equal times keep file order.
+      buf.sort((a, b) => a.ev.ts - b.ev.ts || a.line - b.line);
+      for (const r of buf) this.builder.add(r.ev, r.line, r.offset);
+      this.store.sorted = true;
+    }
+    this.builder.finish();
+    const s = this.store;
+    s.lines = this.splitter.linesSeen;
+    s.bytes = this.splitter.bytesSeen;
+    if (s.length === 0 && this.firstError) {
+      throw new TraceError(this.opts.file, this.firstError.line, FORMAT_EXPECTATION[s.format], this.firstError.got);
+    }
+    s.trim();
+    return s;
+  }
+
+  private notATrace(): never {
+    const first = this.pending.find((p) => p.text.trim() !== '');
+    if (!first) throw new TraceError(this.opts.file, 0, 'a lock trace (ftrace, trace-cmd report, perf script or locktrace JSONL)', '');
+    throw new TraceError(
+      this.opts.file,
+      first.lineNo,
+      'a lock trace: an ftrace line `TASK-PID [CPU] FLAGS TIMESTAMP: event: body`, a trace-cmd report, perf script output or locktrace JSONL',
+      first.text,
+    );
+  }
+
+  private setFormat(format: TraceFormat): void {
+    this.format = format;
+    this.store.format = format;
+    if (format === 'jsonl') {
+      const reader = new JsonlReader(this.builder);
+      this.lineFn = (text, lineNo, offset, truncated) => {
+        if (truncated) {
+          this.store.warn(lineNo, `line longer than ${MAX_LINE_BYTES} bytes; skipped`);
+          return;
+        }
+        const err = reader.line(text, lineNo, offset);
+        if (err) this.lineError(lineNo, text, err);
+      };
+    } else {
+      const parseLine = lineParserFor(format);
+      this.lineFn = (text, lineNo, offset, truncated) => {
+        if (truncated) {
+          this.store.warn(lineNo, `line longer than ${MAX_LINE_BYTES} bytes; skipped`);
+          return;
+        }
+        const r = parseLine(text);
+        if (r === 'skip') {
+          const lost = /^\s*CPU:?(\d+) \[LOST (\d+) EVENTS\]/.exec(text);
+          if (lost) this.store.warn(lineNo, `CPU ${lost[1]} lost ${lost[2]} events here: lock state after this point may be incomplete`);
+          return;
+        }
+        if (r === null) {
+          this.lineError(lineNo, text, `expected ${FORMAT_EXPECTATION[format]}`);
+          return;
+        }
+        if (this.sortBuffer) this.sortBuffer.push({ ev: r, line: lineNo, offset });
+        else this.builder.add(r, lineNo, offset);
+      };
+    }
+    const queued = this.pending.splice(0);
+    for (const p of queued) this.lineFn(p.text, p.lineNo, p.offset, p.truncated);
+  }
+
+  private lineError(lineNo: number, text: string, message: string): void {
+    if (!this.firstError) this.firstError = { line: lineNo, got: text };
+    if (this.store.length === 0 && ++this.leadingErrors > MAX_LEADING_ERRORS) {
+      throw new TraceError(this.opts.file, this.firstError.line, FORMAT_EXPECTATION[this.store.format], this.firstError.got);
+    }
+    const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+    this.store.warn(lineNo, `${message}; got ${JSON.stringify(shown)} (line skipped)`);
+  }
+
+  private onLine(text: string, lineNo: number, offset: number, truncated: boolean): void {
+    if (this.lineFn) {
+      this.lineFn(text, lineNo, offset, truncated);
+      return;
+    }
+    this.pending.push({ text, lineNo, offset, truncated });
+    const t = text.trimStart();
+    if (t !== '' && !t.startsWith('#')) this.contentLines++;
+    if (this.contentLines >= DETECT_LINES || this.pending.length > 10 * DETECT_LINES) {
+      const fmt = detectFormat(this.pending.map((p) => p.text));
+      if (!fmt) this.notATrace();
+      this.setFormat(fmt);
+    }
+  }
+}
+
+/** Parses a whole trace held in memory. */
+export function parseTrace(bytes: Uint8Array | string, opts: ParseOptions): EventStore {
+  const p = new TraceParser(opts);
+  p.push(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+  return p.end();
+}

@@ -1,0 +1,442 @@
+// Gives meaning to parsed lines: lockdep tracepoints, lock-statistics and contention events,
+// raw and per-syscall syscall events (with duplicate boundaries merged), fork/exit, and the
+// syscall-level file locks (flock, and fcntl where the lock type is known) turned into lock
+// events on a per-file lock. Shared by every text format and the JSONL reader.
+// May import only src/core modules.
+
+import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../syscallTables';
+import { EventStore } from '../store';
+import { EventFlag, EventKind, LockDomain } from '../types';
+import { RawEvent } from './textFormats';
+
+export type Arch = 'x86_64' | 'arm64';
+
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+const NO_SYSCALL = -1;
+
+/** Normalizes an address so `0x000000008a1c55e2`, `000000008a1c55e2` and `0x8A1C55E2` are one key. */
+export function normalizeAddress(s: string): string {
+  let h = s.toLowerCase();
+  if (h.startsWith('0x')) h = h.slice(2);
+  h = h.replace(/^0+/, '');
+  return `0x${h || '0'}`;
+}
+
+/** Parses a printed integer: `0x…` hex, or decimal (with sign). 64-bit two's complement becomes negative. */
+export function parseIntValue(s: string, hexDefault = false): number {
+  const t = s.trim();
+  let v: number;
+  if (/^0x[0-9a-f]+$/i.test(t) || (hexDefault && /^[0-9a-f]+$/i.test(t))) {
+    const hex = t.replace(/^0x/i, '');
+    if (hex.length >= 16 && /^[89a-f]/i.test(hex.padStart(16, '0'))) {
+      v = Number(BigInt.asIntN(64, BigInt(`0x${hex}`)));
+    } else {
+      v = parseInt(hex, 16);
+    }
+  } else if (/^-?\d+$/.test(t)) {
+    v = parseInt(t, 10);
+  } else {
+    v = NaN;
+  }
+  return v;
+}
+
+/** Per-task bookkeeping while building. */
+interface TaskBuild {
+  /** Last event of this task: kind, syscall name id, index (for duplicate detection). */
+  lastKind: number;
+  lastSys: number;
+  lastIndex: number;
+  /** Syscall the task is in (name id) or NO_SYSCALL, and its entry arguments. */
+  sys: number;
+  sysArgs: number[];
+  /** Pending non-blocking flock: lock key and flags, decided at syscall exit. */
+  pendingTry: { key: string; className: string; read: boolean } | null;
+  /** Pending blocking flock: lock id to confirm or fail at exit. */
+  pendingLock: number;
+  /** fd -> file identity. */
+  fds: Map<number, string>;
+  /** Last openat/open filename argument (a user pointer or a path). */
+  openName: string | null;
+  /** File locks held (lock id), to release on close. */
+  fileLocks: Set<number>;
+}
+
+export interface InterpretOptions {
+  arch?: Arch;
+}
+
+/** Turns parsed lines into store events. */
+export class EventBuilder {
+  private readonly tasks = new Map<number, TaskBuild>();
+  private readonly table: Readonly<Record<number, string>>;
+  private readonly nrByName = new Map<string, number>();
+  private warnedFcntl = false;
+  private lastTs = -Infinity;
+  private outOfOrder = 0;
+  private firstOutOfOrderLine = 0;
+  /** Syscalls whose entry was followed by another entry of the same task: name -> count, first line. */
+  private readonly missingExit = new Map<string, { count: number; line: number }>();
+
+  constructor(
+    readonly store: EventStore,
+    opts: InterpretOptions = {},
+  ) {
+    this.table = opts.arch === 'arm64' ? ARM64_SYSCALLS : X86_64_SYSCALLS;
+    for (const [nr, name] of Object.entries(this.table)) this.nrByName.set(name, +nr);
+  }
+
+  private taskBuild(pid: number): TaskBuild {
+    let t = this.tasks.get(pid);
+    if (!t) {
+      t = {
+        lastKind: -1,
+        lastSys: -1,
+        lastIndex: -1,
+        sys: NO_SYSCALL,
+        sysArgs: [],
+        pendingTry: null,
+        pendingLock: -1,
+        fds: new Map(),
+        openName: null,
+        fileLocks: new Set(),
+      };
+      this.tasks.set(pid, t);
+    }
+    return t;
+  }
+
+  syscallName(nr: number): string {
+    return this.table[nr] ?? `syscall_${nr}`;
+  }
+
+  private push(
+    ev: RawEvent,
+    line: number,
+    offset: number,
+    kind: EventKind,
+    flags: number,
+    ref: number,
+    num: number,
+  ): number {
+    const s = this.store;
+    const task = s.taskFor(ev.pid, ev.comm, s.length);
+    const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num);
+    const tb = this.taskBuild(ev.pid);
+    tb.lastKind = kind;
+    tb.lastIndex = i;
+    return i;
+  }
+
+  /** Interprets one text-format event. */
+  add(ev: RawEvent, line: number, offset: number): void {
+    if (ev.ts < this.lastTs) {
+      if (this.outOfOrder++ === 0) this.firstOutOfOrderLine = line;
+    } else {
+      this.lastTs = ev.ts;
+    }
+    if (ev.shape === 'enter') return this.sysEnter(ev, line, offset, ev.name.slice(4), parseArgs(ev.body, false));
+    if (ev.shape === 'exit') return this.sysExit(ev, line, offset, ev.name.slice(4), parseIntValue(ev.body));
+    const s = this.store;
+    const body = ev.body;
+    switch (ev.name) {
+      case 'lock_acquire': {
+        const m = /^(\S+)\s+(try )?(read )?(.*)$/.exec(body);
+        if (!m || m[4] === '') return this.malformed(ev, line, offset, 'lock_acquire: `ADDRESS [try ][read ]NAME`');
+        const lock = s.lockFor(normalizeAddress(m[1]), m[4], 'kernel');
+        const flags = (m[2] ? EventFlag.Try : 0) | (m[3] ? EventFlag.Read : 0);
+        this.push(ev, line, offset, EventKind.Acquire, flags, lock, 0);
+        return;
+      }
+      case 'lock_release':
+      case 'lock_contended':
+      case 'lock_acquired': {
+        const m = /^(\S+)\s+(.*)$/.exec(body);
+        if (!m || m[2] === '') return this.malformed(ev, line, offset, `${ev.name}: \`ADDRESS NAME\``);
+        const lock = s.lockFor(normalizeAddress(m[1]), m[2], 'kernel');
+        if (ev.name === 'lock_release') this.push(ev, line, offset, EventKind.Release, 0, lock, 0);
+        else this.push(ev, line, offset, EventKind.Contended, ev.name === 'lock_acquired' ? EventFlag.StatAcquired : 0, lock, 0);
+        return;
+      }
+      case 'contention_begin':
+      case 'contention_end': {
+        const m = /^(\S+)\s*(?:\((?:flags|ret)=([^)]*)\))?/.exec(body);
+        if (!m) return this.malformed(ev, line, offset, `${ev.name}: \`ADDRESS (flags=…)\``);
+        // contention events carry only the address; reuse the lock's class when the address is known.
+        const key = normalizeAddress(m[1]);
+        const lock = s.lockByKeyLookup(key) ?? s.lockFor(key, key, 'kernel');
+        const begin = ev.name === 'contention_begin';
+        this.push(ev, line, offset, begin ? EventKind.ContentionBegin : EventKind.ContentionEnd, 0, lock, begin ? 0 : parseIntValue(m[2] ?? '0'));
+        return;
+      }
+      case 'sys_enter': {
+        const m = /^NR (-?\d+) \((.*)\)/.exec(body);
+        if (!m) return this.malformed(ev, line, offset, 'sys_enter: `NR n (args)`');
+        return this.sysEnter(ev, line, offset, this.syscallName(+m[1]), parseArgs(m[2], true), +m[1]);
+      }
+      case 'sys_exit': {
+        const m = /^NR (-?\d+) = (-?\d+|0x[0-9a-f]+)/i.exec(body);
+        if (!m) return this.malformed(ev, line, offset, 'sys_exit: `NR n = ret`');
+        return this.sysExit(ev, line, offset, this.syscallName(+m[1]), parseIntValue(m[2]), +m[1]);
+      }
+      case 'sched_process_fork': {
+        const m = /child_comm=(.*) child_pid=(\d+)/.exec(body);
+        if (!m) return this.malformed(ev, line, offset, 'sched_process_fork: `… child_comm=NAME child_pid=N`');
+        const childPid = +m[2];
+        const child = s.taskFor(childPid, m[1], s.length);
+        // a child starts with a copy of its parent's file table.
+        const parent = this.taskBuild(ev.pid);
+        const cb = this.taskBuild(childPid);
+        for (const [fd, id] of parent.fds) cb.fds.set(fd, id);
+        this.push(ev, line, offset, EventKind.Fork, 0, child, childPid);
+        return;
+      }
+      case 'sched_process_exit': {
+        const m = /pid=(\d+)/.exec(body);
+        const pid = m ? +m[1] : ev.pid;
+        this.push({ ...ev, pid }, line, offset, EventKind.Exit, 0, -1, pid);
+        return;
+      }
+      default: {
+        if (ev.name.startsWith('sys_enter_')) {
+          return this.sysEnter(ev, line, offset, ev.name.slice(10), parseArgs(body, true));
+        }
+        if (ev.name.startsWith('sys_exit_')) {
+          return this.sysExit(ev, line, offset, ev.name.slice(9), parseIntValue(body.replace(/^ret:\s*/, '')));
+        }
+        this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
+      }
+    }
+  }
+
+  private malformed(ev: RawEvent, line: number, offset: number, expected: string): void {
+    this.store.warn(line, `expected ${expected}; kept as an unknown event`);
+    this.push(ev, line, offset, EventKind.Other, 0, this.store.names.intern(ev.name), 0);
+  }
+
+  /** Syscall entry (from any shape). `hexArgs` says how bare numbers in args were printed. */
+  sysEnter(ev: RawEvent, line: number, offset: number, name: string, args: number[], nr?: number): void {
+    const s = this.store;
+    const tb = this.taskBuild(ev.pid);
+    const nameId = s.names.intern(name);
+    const number = nr ?? this.nrByName.get(name) ?? -1;
+    // raw_syscalls and syscalls:* both enabled: the same boundary twice in a row.
+    if (tb.lastKind === EventKind.SysEnter && tb.lastSys === nameId && tb.sys === nameId) {
+      this.push(ev, line, offset, EventKind.SysEnter, EventFlag.Duplicate, nameId, number);
+      tb.lastSys = nameId;
+      return;
+    }
+    if (tb.sys !== NO_SYSCALL) {
+      // usually only the entry of that syscall is traced (e.g. sys_enter_close without sys_exit_close).
+      const prev = s.names.get(tb.sys);
+      const m = this.missingExit.get(prev);
+      if (m) m.count++;
+      else this.missingExit.set(prev, { count: 1, line });
+    }
+    this.push(ev, line, offset, EventKind.SysEnter, 0, nameId, number);
+    tb.lastSys = nameId;
+    tb.sys = nameId;
+    tb.sysArgs = args;
+    this.fileEnter(ev, line, offset, name, args, tb);
+    // derived lock events on this line do not break duplicate-boundary detection.
+    tb.lastKind = EventKind.SysEnter;
+  }
+
+  sysExit(ev: RawEvent, line: number, offset: number, name: string, ret: number, _nr?: number): void {
+    const s = this.store;
+    const tb = this.taskBuild(ev.pid);
+    const nameId = s.names.intern(name);
+    if (tb.lastKind === EventKind.SysExit && tb.lastSys === nameId && tb.sys === NO_SYSCALL) {
+      this.push(ev, line, offset, EventKind.SysExit, EventFlag.Duplicate, nameId, ret);
+      return;
+    }
+    if (tb.sys === nameId) this.fileExit(ev, line, offset, name, ret, tb);
+    this.push(ev, line, offset, EventKind.SysExit, 0, nameId, ret);
+    tb.lastSys = nameId;
+    tb.sys = NO_SYSCALL;
+    tb.pendingTry = null;
+    tb.pendingLock = -1;
+  }
+
+  // --- file locks ---------------------------------------------------------------------------
+
+  private fileId(tb: TaskBuild, pid: number, fd: number): string {
+    return tb.fds.get(fd) ?? `fd ${fd} of pid ${pid}`;
+  }
+
+  private fileEnter(ev: RawEvent, line: number, offset: number, name: string, args: number[], tb: TaskBuild): void {
+    switch (name) {
+      case 'open':
+      case 'creat':
+        tb.openName = args.length > 0 ? `file@0x${args[0].toString(16)}` : null;
+        return;
+      case 'openat':
+      case 'openat2':
+        tb.openName = args.length > 1 ? `file@0x${args[1].toString(16)}` : null;
+        return;
+      case 'close': {
+        if (args.length === 0) return;
+        this.closeFd(ev, line, offset, tb, args[0]);
+        return;
+      }
+      case 'flock': {
+        if (args.length < 2) return;
+        const [fd, cmd] = args;
+        const id = this.fileId(tb, ev.pid, fd);
+        const key = `file:${id}`;
+        const className = `flock ${id}`;
+        const s = this.store;
+        if (cmd & LOCK_UN) {
+          // LOCK_UN on a file the task does not lock is a harmless no-op, not a bad unlock.
+          const lock = s.lockByKeyLookup(key);
+          if (lock !== undefined && tb.fileLocks.has(lock)) {
+            this.push(ev, line, offset, EventKind.Release, EventFlag.Derived, lock, 0);
+            tb.fileLocks.delete(lock);
+          }
+          return;
+        }
+        if (!(cmd & (LOCK_SH | LOCK_EX))) return;
+        const read = (cmd & LOCK_SH) !== 0 && !(cmd & LOCK_EX);
+        const lock = s.lockFor(key, className, 'file');
+        // flock on a file the task already locks converts the lock (shared <-> exclusive).
+        if (tb.fileLocks.has(lock)) return;
+        if (cmd & LOCK_NB) {
+          tb.pendingTry = { key, className, read };
+          return;
+        }
+        this.push(ev, line, offset, EventKind.Acquire, EventFlag.Derived | EventFlag.Pending | (read ? EventFlag.Read : 0), lock, 0);
+        tb.pendingLock = lock;
+        return;
+      }
+      case 'fcntl':
+      case 'fcntl64': {
+        const cmd = args[1];
+        if ((cmd === 6 || cmd === 7 || cmd === 37 || cmd === 38) && !this.warnedFcntl) {
+          this.warnedFcntl = true;
+          this.store.warn(
+            line,
+            'fcntl record locks (F_SETLK/F_SETLKW/F_OFD_SETLK*) keep the lock type in user memory, which syscall tracepoints do not print; they are not analysed here (record with `locktrace record` to include them)',
+          );
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private closeFd(ev: RawEvent, line: number, offset: number, tb: TaskBuild, fd: number): void {
+    const id = tb.fds.get(fd);
+    if (id === undefined) return;
+    tb.fds.delete(fd);
+    // the flock goes away with the last descriptor of this task on the file.
+    for (const other of tb.fds.values()) if (other === id) return;
+    const lock = this.store.lockByKeyLookup(`file:${id}`);
+    if (lock !== undefined && tb.fileLocks.has(lock)) {
+      tb.fileLocks.delete(lock);
+      this.push(ev, line, offset, EventKind.Release, EventFlag.Derived, lock, 0);
+    }
+  }
+
+  private fileExit(ev: RawEvent, line: number, offset: number, name: string, ret: number, tb: TaskBuild): void {
+    const s = this.store;
+    switch (name) {
+      case 'open':
+      case 'creat':
+      case 'openat':
+      case 'openat2':
+        if (ret >= 0 && tb.openName) tb.fds.set(ret, tb.openName);
+        tb.openName = null;
+        return;
+      case 'dup':
+      case 'dup2':
+      case 'dup3': {
+        const from = tb.sysArgs[0];
+        const id = tb.fds.get(from);
+        if (ret >= 0 && id !== undefined) tb.fds.set(ret, id);
+        return;
+      }
+      case 'flock': {
+        if (tb.pendingLock >= 0) {
+          const lock = tb.pendingLock;
+          if (ret === 0) {
+            this.push(ev, line, offset, EventKind.Acquired, EventFlag.Derived, lock, 0);
+            tb.fileLocks.add(lock);
+          } else {
+            this.push(ev, line, offset, EventKind.AcquireFailed, EventFlag.Derived, lock, ret);
+          }
+        } else if (tb.pendingTry && ret === 0) {
+          const p = tb.pendingTry;
+          const lock = s.lockFor(p.key, p.className, 'file');
+          this.push(ev, line, offset, EventKind.Acquire, EventFlag.Derived | EventFlag.Try | (p.read ? EventFlag.Read : 0), lock, 0);
+          tb.fileLocks.add(lock);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Direct lock event (JSONL): the caller has resolved everything. */
+  addLock(
+    ev: RawEvent,
+    line: number,
+    offset: number,
+    kind: EventKind,
+    flags: number,
+    key: string,
+    className: string,
+    domain: LockDomain,
+    num = 0,
+  ): number {
+    const lock = this.store.lockFor(key, className, domain);
+    return this.push(ev, line, offset, kind, flags, lock, num);
+  }
+
+  addFork(ev: RawEvent, line: number, offset: number, childPid: number, childComm: string): void {
+    const child = this.store.taskFor(childPid, childComm, this.store.length);
+    this.push(ev, line, offset, EventKind.Fork, 0, child, childPid);
+  }
+
+  addExit(ev: RawEvent, line: number, offset: number): void {
+    this.push(ev, line, offset, EventKind.Exit, 0, -1, ev.pid);
+  }
+
+  addOther(ev: RawEvent, line: number, offset: number): void {
+    this.push(ev, line, offset, EventKind.Other, 0, this.store.names.intern(ev.name), 0);
+  }
+
+  /** Called once at the end: reports out-of-order timestamps. */
+  finish(): void {
+    for (const [name, m] of this.missingExit) {
+      this.store.warn(
+        m.line,
+        `${m.count} ${name} entr${m.count === 1 ? 'y has' : 'ies have'} no matching exit before the task's next syscall (only the entry event traced?); treated as returning before the next syscall`,
+      );
+    }
+    if (this.outOfOrder > 0) {
+      this.store.warn(
+        this.firstOutOfOrderLine,
+        `${this.outOfOrder} event(s) have a timestamp earlier than an event before them (per-CPU buffers interleave); events are kept in file order (use --sort to order by timestamp)`,
+      );
+    }
+  }
+}
+
+/** Parses `a, b, c` (raw_syscalls: bare hex) or `fd: 3, cmd: 0x2` (syscalls:*). */
+export function parseArgs(body: string, bareIsHex: boolean): number[] {
+  if (body.trim() === '') return [];
+  const out: number[] = [];
+  for (const part of body.split(',')) {
+    const colon = part.lastIndexOf(':');
+    const v = colon >= 0 ? part.slice(colon + 1) : part;
+    // `fd: 3` in the trace file is decimal for small values, `0x…` otherwise; raw_syscalls prints bare hex.
+    out.push(parseIntValue(v, bareIsHex && colon < 0));
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+// Splits a byte stream into lines without ever holding the whole text: chunks in, one callback
+// per line out, with its 1-based number and byte offset. Handles CRLF and a missing final newline,
+// and bounds memory on absurdly long lines (they are cut and reported, never buffered whole).
+// May import nothing outside src/core.
+
+/** Longest line kept; longer lines are truncated to this many bytes and flagged. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export type LineSink = (text: string, lineNo: number, offset: number, truncated: boolean) => void;
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8');
+
+/** Decodes bytes as UTF-8, using the fast one-byte-per-char path when the range is ASCII. */
+function decode(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) return utf8.decode(bytes.subarray(start, end));
+  }
+  return latin1.decode(bytes.subarray(start, end));
+}
+
+export class LineSplitter {
+  private carry: Uint8Array | null = null;
+  private carryLen = 0;
+  private carryTruncated = false;
+  private lineNo = 0;
+  private offset = 0;
+
+  constructor(private readonly sink: LineSink) {}
+
+  /** Feeds the next chunk of bytes. */
+  push(chunk: Uint8Array): void {
+    let start = 0;
+    const n = chunk.length;
+    while (start < n) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.append(chunk, start, n);
+        return;
+      }
+      if (this.carryLen > 0 || this.carryTruncated) {
+        this.append(chunk, start, nl);
+        this.emitCarry(nl - start + 1);
+      } else {
+        let end = nl;
+        if (end > start && chunk[end - 1] === 13) end--;
+        const truncated = end - start > MAX_LINE_BYTES;
+        if (truncated) end = start + MAX_LINE_BYTES;
+        this.sink(decode(chunk, start, end), ++this.lineNo, this.offset, truncated);
+        this.offset += nl - start + 1;
+      }
+      start = nl + 1;
+    }
+  }
+
+  /** Flushes a final line without a newline. */
+  end(): void {
+    if (this.carryLen > 0 || this.carryTruncated) this.emitCarry(0);
+  }
+
+  get linesSeen(): number {
+    return this.lineNo;
+  }
+
+  get bytesSeen(): number {
+    return this.offset + this.carryLen;
+  }
+
+  private carryBytes = 0;
+
+  private append(chunk: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.carryBytes += len;
+    const room = MAX_LINE_BYTES + 1 - this.carryLen; // +1 keeps a possible trailing CR
+    if (len > room) this.carryTruncated = true;
+    const take = Math.min(len, Math.max(room, 0));
+    if (take <= 0) return;
+    if (!this.carry || this.carry.length < this.carryLen + take) {
+      const next = new Uint8Array(Math.min(MAX_LINE_BYTES + 1, Math.max(256, (this.carryLen + take) * 2)));
+      if (this.carry) next.set(this.carry.subarray(0, this.carryLen));
+      this.carry = next;
+    }
+    this.carry.set(chunk.subarray(start, start + take), this.carryLen);
+    this.carryLen += take;
+  }
+
+  /** Emits the carried line; `consumedFromChunk` is how many bytes of the newline-bearing chunk were the line's tail plus newline. */
+  private emitCarry(newlineBytes: number): void {
+    const buf = this.carry ?? new Uint8Array(0);
+    let end = this.carryLen;
+    if (end > 0 && buf[end - 1] === 13 && !this.carryTruncated) end--;
+    let truncated = this.carryTruncated;
+    if (end > MAX_LINE_BYTES) {
+      end = MAX_LINE_BYTES;
+      truncated = true;
+    }
+    // carryBytes already counts the tail of the line in the newline-bearing chunk; add the newline itself.
+    const total = this.carryBytes + (newlineBytes > 0 ? 1 : 0);
+    this.sink(decode(buf, 0, end), ++this.lineNo, this.offset, truncated);
+    this.offset += total;
+    this.carryLen = 0;
+    this.carryBytes = 0;
+    this.carryTruncated = false;
+    if (this.carry && this.carry.length > 4096) this.carry = null; // do not keep a huge buffer around
+  }
+}

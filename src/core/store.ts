@@ -1,0 +1,256 @@
+// Columnar event store: one typed array per field plus interned string tables, so a
+// 10-million-event trace costs tens of bytes per event. Written by the parsers, read by the
+// analysis, the replay engine and every front end.
+// May import only other src/core modules.
+
+import { EventFlag, EventKind, LockDomain, LockInfo, TaskInfo, TraceFormat, TraceWarning } from './types';
+
+/** Interns strings to dense ids. */
+export class StringTable {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+
+  intern(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+
+  lookup(s: string): number | undefined {
+    return this.ids.get(s);
+  }
+
+  get(id: number): string {
+    return this.values[id];
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+}
+
+const INITIAL_CAPACITY = 1024;
+/** At most this many warnings are kept one by one; the rest are only counted. */
+const MAX_WARNINGS = 200;
+
+/**
+ * Events in file order. Per event: the 1-based line, the byte offset of that line (so the raw
+ * text can be read back on demand), timestamp, CPU, task, kind, flags, a reference (lock id for
+ * lock events, syscall name id for syscall events, event name id for others, child task for forks)
+ * and a number (syscall nr on entry, return value on exit, child pid on fork).
+ */
+export class EventStore {
+  format: TraceFormat = 'ftrace';
+  /** The name callers gave the input (a path or URI), used in messages. */
+  file = '';
+  length = 0;
+  line = new Uint32Array(INITIAL_CAPACITY);
+  offset = new Float64Array(INITIAL_CAPACITY);
+  ts = new Float64Array(INITIAL_CAPACITY);
+  cpu = new Int16Array(INITIAL_CAPACITY);
+  task = new Uint32Array(INITIAL_CAPACITY);
+  kind = new Uint8Array(INITIAL_CAPACITY);
+  flags = new Uint8Array(INITIAL_CAPACITY);
+  ref = new Int32Array(INITIAL_CAPACITY);
+  num = new Float64Array(INITIAL_CAPACITY);
+
+  readonly tasks: TaskInfo[] = [];
+  private readonly taskByPid = new Map<number, number>();
+  readonly locks: LockInfo[] = [];
+  private readonly lockByKey = new Map<string, number>();
+  /** Lock class names. */
+  readonly classes = new StringTable();
+  /** Syscall names (syscall events) and event names (Other events). */
+  readonly names = new StringTable();
+  /** Optional call sites per lock event (recorded traces), by event index. */
+  readonly sites = new Map<number, CallSite>();
+
+  readonly warnings: TraceWarning[] = [];
+  warningCount = 0;
+  /** Total lines read, including comments and blank lines. */
+  lines = 0;
+  bytes = 0;
+  /** Whether events were reordered by timestamp (`sort` option) rather than kept in file order. */
+  sorted = false;
+
+  warn(line: number, message: string): void {
+    this.warningCount++;
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ line, message });
+  }
+
+  private grow(): void {
+    const cap = this.line.length * 2;
+    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a as unknown as ArrayLike<number>);
+      return b;
+    };
+    this.line = g(this.line, Uint32Array);
+    this.offset = g(this.offset, Float64Array);
+    this.ts = g(this.ts, Float64Array);
+    this.cpu = g(this.cpu, Int16Array);
+    this.task = g(this.task, Uint32Array);
+    this.kind = g(this.kind, Uint8Array);
+    this.flags = g(this.flags, Uint8Array);
+    this.ref = g(this.ref, Int32Array);
+    this.num = g(this.num, Float64Array);
+  }
+
+  /** Appends an event and returns its index. */
+  push(
+    line: number,
+    offset: number,
+    ts: number,
+    cpu: number,
+    task: number,
+    kind: EventKind,
+    flags: number,
+    ref: number,
+    num: number,
+  ): number {
+    if (this.length === this.line.length) this.grow();
+    const i = this.length++;
+    this.line[i] = line;
+    this.offset[i] = offset;
+    this.ts[i] = ts;
+    this.cpu[i] = cpu;
+    this.task[i] = task;
+    this.kind[i] = kind;
+    this.flags[i] = flags;
+    this.ref[i] = ref;
+    this.num[i] = num;
+    return i;
+  }
+
+  /** Task index for a pid, creating it (with the event index that introduces it) if new. */
+  taskFor(pid: number, comm: string, eventIndex: number): number {
+    let id = this.taskByPid.get(pid);
+    if (id === undefined) {
+      id = this.tasks.length;
+      this.tasks.push({ id, pid, comm, firstEvent: eventIndex });
+      this.taskByPid.set(pid, id);
+    } else if (comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
+      // exec changes comm; keep the latest real name (`<...>` is ftrace's "comm unknown").
+      if (this.tasks[id].comm.startsWith('<') || this.tasks[id].comm === '') this.tasks[id].comm = comm;
+    }
+    return id;
+  }
+
+  taskByPidLookup(pid: number): number | undefined {
+    return this.taskByPid.get(pid);
+  }
+
+  /** Lock id for an instance key; the first class seen for it wins. */
+  lockFor(key: string, className: string, domain: LockDomain): number {
+    let id = this.lockByKey.get(key);
+    if (id === undefined) {
+      id = this.locks.length;
+      this.locks.push({ id, key, classId: this.classes.intern(className || key), domain });
+      this.lockByKey.set(key, id);
+    }
+    return id;
+  }
+
+  lockByKeyLookup(key: string): number | undefined {
+    return this.lockByKey.get(key);
+  }
+
+  /** Shrinks the columns to their used length (after parsing). */
+  trim(): void {
+    const n = this.length;
+    this.line = this.line.slice(0, n);
+    this.offset = this.offset.slice(0, n);
+    this.ts = this.ts.slice(0, n);
+    this.cpu = this.cpu.slice(0, n);
+    this.task = this.task.slice(0, n);
+    this.kind = this.kind.slice(0, n);
+    this.flags = this.flags.slice(0, n);
+    this.ref = this.ref.slice(0, n);
+    this.num = this.num.slice(0, n);
+  }
+
+  // --- convenience readers -------------------------------------------------------------
+
+  isRead(i: number): boolean {
+    return (this.flags[i] & EventFlag.Read) !== 0;
+  }
+
+  isTry(i: number): boolean {
+    return (this.flags[i] & EventFlag.Try) !== 0;
+  }
+
+  lockOf(i: number): LockInfo {
+    return this.locks[this.ref[i]];
+  }
+
+  className(lockId: number): string {
+    return this.classes.get(this.locks[lockId].classId);
+  }
+
+  taskOf(i: number): TaskInfo {
+    return this.tasks[this.task[i]];
+  }
+
+  /** Short label of an event kind. */
+  kindName(i: number): string {
+    return kindLabel(this.kind[i] as EventKind, this.flags[i]);
+  }
+
+  /** Index of the first event at or after a 1-based line (or -1). */
+  eventAtOrAfterLine(line: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.line[mid] < line) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.length ? lo : -1;
+  }
+
+  /** Index of the last event at or before a 1-based line (or -1). */
+  eventAtOrBeforeLine(line: number): number {
+    const i = this.eventAtOrAfterLine(line + 1);
+    return (i === -1 ? this.length : i) - 1;
+  }
+}
+
+export interface CallSite {
+  addr?: string;
+  fn?: string;
+  file?: string;
+  line?: number;
+}
+
+export function kindLabel(kind: EventKind, flags = 0): string {
+  switch (kind) {
+    case EventKind.Acquire:
+      return `acquire${flags & EventFlag.Try ? ' try' : ''}${flags & EventFlag.Read ? ' read' : ''}`;
+    case EventKind.Acquired:
+      return 'acquired';
+    case EventKind.AcquireFailed:
+      return 'acquire failed';
+    case EventKind.Release:
+      return 'release';
+    case EventKind.Contended:
+      return flags & EventFlag.StatAcquired ? 'lock_acquired (stat)' : 'contended';
+    case EventKind.ContentionBegin:
+      return 'contention begin';
+    case EventKind.ContentionEnd:
+      return 'contention end';
+    case EventKind.SysEnter:
+      return 'syscall entry';
+    case EventKind.SysExit:
+      return 'syscall exit';
+    case EventKind.Fork:
+      return 'fork';
+    case EventKind.Exit:
+      return 'exit';
+    default:
+      return 'event';
+  }
+}
