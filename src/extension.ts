@@ -1,0 +1,16 @@
+// Extension entry point: creates the one LocktraceContext and hands it to each feature's register…
+// function. Keep it a list of registrations; features live under src/vscode/.
+// May import: vscode, src/vscode/*. Nothing may import this file back.
+import * as vscode from 'vscode';
+import { LocktraceContext } from './vscode/context';
+import { registerCommands } from './vscode/commands';
+
+export function activate(extension: vscode.ExtensionContext): void {
+  const ctx = new LocktraceContext(extension);
+  registerCommands(ctx);
+  ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
+}
+
+export function deactivate(): void {
+  // Everything is disposed through extension.subscriptions (the context is registered there).
+}
