@@ -69,8 +69,10 @@ export class TraceError extends Error {
     readonly line: number,
     readonly expected: string,
     readonly got?: string,
+    /** A specific reason that replaces "expected …" in the message. */
+    detail?: string,
   ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: expected ${expected}${got !== undefined ? `, got ${JSON.stringify(clip(got, 80))}` : ''}`);
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${detail ?? `expected ${expected}`}${got !== undefined ? `, got ${JSON.stringify(clip(got, 80))}` : ''}`);
     this.name = 'TraceError';
   }
 }

@@ -34,7 +34,7 @@ export class TraceParser {
   private readonly pending: { text: string; lineNo: number; offset: number; truncated: boolean }[] = [];
   private lineFn: ((text: string, lineNo: number, offset: number, truncated: boolean) => void) | null = null;
   private leadingErrors = 0;
-  private firstError: { line: number; got: string } | null = null;
+  private firstError: { line: number; got: string; message: string } | null = null;
   private sortBuffer: { ev: RawEvent; line: number; offset: number }[] | null = null;
   private lastProgress = 0;
   private contentLines = 0;
@@ -78,9 +78,7 @@ export class TraceParser {
     const s = this.store;
     s.lines = this.splitter.linesSeen;
     s.bytes = this.splitter.bytesSeen;
-    if (s.length === 0 && this.firstError) {
-      throw new TraceError(this.opts.file, this.firstError.line, FORMAT_EXPECTATION[s.format], this.firstError.got);
-    }
+    if (s.length === 0 && this.firstError) throw this.noEvents(this.firstError);
     s.trim();
     return s;
   }
@@ -135,12 +133,18 @@ export class TraceParser {
   }
 
   private lineError(lineNo: number, text: string, message: string): void {
-    if (!this.firstError) this.firstError = { line: lineNo, got: text };
+    if (!this.firstError) this.firstError = { line: lineNo, got: text, message };
     if (this.store.length === 0 && ++this.leadingErrors > MAX_LEADING_ERRORS) {
-      throw new TraceError(this.opts.file, this.firstError.line, FORMAT_EXPECTATION[this.store.format], this.firstError.got);
+      throw this.noEvents(this.firstError);
     }
     const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
     this.store.warn(lineNo, `${message}; got ${JSON.stringify(shown)} (line skipped)`);
+  }
+
+  /** The error for an input whose lines all failed: the first line's own reason. */
+  private noEvents(first: { line: number; got: string; message: string }): TraceError {
+    const specific = first.message.startsWith('expected ') ? undefined : first.message;
+    return new TraceError(this.opts.file, first.line, FORMAT_EXPECTATION[this.store.format], specific ? undefined : first.got, specific);
   }
 
   private onLine(text: string, lineNo: number, offset: number, truncated: boolean): void {
