@@ -1,0 +1,118 @@
+// `locktrace check` end to end through the built CLI (out/cli.js): exit codes, text, JSON and
+// SARIF output, --fail-on, bad usage and unreadable input. The JSON report of each sample is
+// compared with a golden file (test/golden/check/*.json; LOCKTRACE_UPDATE_GOLDEN=1 rewrites them,
+// a mismatch writes `.actual` beside the golden file).
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from '../helpers';
+
+const cli = path.join(repoRoot, 'out/cli.js');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function golden(name: string, actual: string): void {
+  const file = path.join(repoRoot, 'test/golden/check', name);
+  if (process.env.LOCKTRACE_UPDATE_GOLDEN === '1' || !fs.existsSync(file)) {
+    if (!fs.existsSync(file) && process.env.CI) assert.fail(`golden file ${file} is missing`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+    return;
+  }
+  const want = fs.readFileSync(file, 'utf8');
+  if (want !== actual) {
+    fs.writeFileSync(`${file}.actual`, actual);
+    assert.fail(`${name} differs from its golden file; see ${file}.actual (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`);
+  }
+}
+
+for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-deadlock.real.trace']) {
+  test(`check --json ${sample}: one JSON object, schema fields, golden`, () => {
+    const r = run('check', sample, '--json');
+    assert.equal(r.code, 1, r.err);
+    const report = JSON.parse(r.out);
+    assert.equal(report.version, 1);
+    assert.equal(report.trace.path, sample);
+    assert.equal(report.trace.format, 'ftrace');
+    for (const f of report.findings) {
+      for (const k of ['kind', 'message', 'line', 'pid', 'comm', 'syscall', 'locks']) assert.ok(k in f, `finding has ${k}`);
+      if (f.kind === 'inversion') {
+        assert.ok(['syscall-order', 'in-kernel', 'userspace'].includes(f.order));
+        for (const e of f.cycle) for (const k of ['from', 'to', 'line', 'pid', 'syscall']) assert.ok(k in e, `edge has ${k}`);
+      }
+    }
+    golden(`${path.basename(sample)}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  });
+}
+
+test('text output: a splat per finding with file:line and syscalls; exit 1', () => {
+  const r = run('check', 'samples/syscall-order-inversion.trace');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^samples\/syscall-order-inversion\.trace:35: lock order inversion \(syscall-order\): dio-reader\/2102 in io_submit$/m);
+  assert.match(r.out, /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/);
+  assert.match(r.out, /5 finding\(s\)/);
+});
+
+test('--fail-on limits which kinds fail the run', () => {
+  assert.equal(run('check', 'samples/flock-deadlock.real.trace', '--fail-on', 'held-at-exit', '--json').code, 0);
+  assert.equal(run('check', 'samples/flock-deadlock.real.trace', '--fail-on', 'inversion', 'recursive').code, 1);
+  assert.equal(run('check', '--fail-on', 'bad-unlock,held-at-exit', 'samples/flock-deadlock.real.trace').code, 0);
+});
+
+test('a clean trace exits 0', () => {
+  const r = run('check', 'test/fixtures/rules/consistent-order.trace');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /0 finding\(s\)/);
+});
+
+test('--sarif writes SARIF 2.1.0 with related locations', () => {
+  const r = run('check', 'samples/syscall-order-inversion.trace', '--sarif');
+  assert.equal(r.code, 1);
+  const log = JSON.parse(r.out);
+  assert.equal(log.version, '2.1.0');
+  const results = log.runs[0].results;
+  assert.equal(results.length, 5);
+  const inv = results.find((x: { ruleId: string }) => x.ruleId === 'inversion');
+  assert.equal(inv.locations[0].physicalLocation.region.startLine, 35);
+  assert.ok(inv.relatedLocations.some((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine === 20));
+});
+
+test('bad usage and unreadable input exit 2 with a clear message, and never modify the trace', () => {
+  let r = run('check');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /check needs at least one trace FILE/);
+  r = run('check', 'x', '--format', 'pdf');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--format: expected auto, ftrace, trace-cmd, perf or jsonl/);
+  r = run('check', 'no/such/file.trace');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /no\/such\/file\.trace: no such file/);
+  r = run('check', 'samples');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /samples: is a directory/);
+  r = run('frobnicate');
+  assert.equal(r.code, 2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lt-'));
+  const bad = path.join(dir, 'notes.trace');
+  fs.writeFileSync(bad, 'dear diary\n');
+  fs.chmodSync(bad, 0o444);
+  const before = fs.statSync(bad);
+  r = run('check', bad);
+  assert.equal(r.code, 2);
+  assert.equal(r.err.trim(), `locktrace: ${bad}:1: expected a lock trace: an ftrace line \`TASK-PID [CPU] FLAGS TIMESTAMP: event: body\`, a trace-cmd report, perf script output or locktrace JSONL, got "dear diary"`);
+  const after = fs.statSync(bad);
+  assert.equal(after.mtimeMs, before.mtimeMs);
+  assert.equal(fs.readFileSync(bad, 'utf8'), 'dear diary\n');
+});
+
+test('--help and --version', () => {
+  assert.match(run('--help').out, /locktrace check FILE/);
+  assert.match(run('--version').out, /^locktrace \d+\.\d+\.\d+/);
+});
