@@ -133,7 +133,8 @@ export class Converter {
       else {
         // Heap or stack lock: its address plus where it was first used.
         const where = site?.file ? `${path.basename(site.file)}:${site.line}` : site?.fn;
-        cls = where ? `${hex} (first used at ${where})` : hex;
+        const lib = site ? this.o.sym.moduleName(tgid, BigInt(site.addr)) : undefined;
+        cls = where ? `${hex} (first used at ${where})` : lib ? `${hex} (inside ${lib})` : hex;
       }
       this.lockClass.set(lock, cls);
     }
@@ -295,7 +296,8 @@ export class Converter {
     const held = this.fileHeld.get(tgid) ?? new Map<string, FileLockState>();
     this.fileHeld.set(tgid, held);
     if (fl.release) {
-      if (ret === 0) {
+      // Unlocking a file this process does not lock is a harmless no-op, not a release.
+      if (ret === 0 && held.has(fl.lock)) {
         emit('release', { lock: fl.lock, lockKind: fl.kind });
         held.delete(fl.lock);
       }

@@ -276,6 +276,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       clock: 'mono',
       probes: probeNames,
       recorder: { program: exe?.path, library: lib.path, cwd },
+      // flock/fcntl lock events are written explicitly (with paths): readers must not derive
+      // them a second time from the flock/fcntl syscalls (docs/jsonl-format.md).
+      fileLockEvents: 'explicit',
     };
     fs.writeSync(outFd, `${JSON.stringify(header)}\n`);
 

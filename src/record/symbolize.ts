@@ -5,6 +5,7 @@
 // address) or from /proc/PID/maps. May import Node built-ins and ./elf.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { ElfFile, PT_LOAD, STT_FUNC } from './elf';
 
 export interface Site {
@@ -95,6 +96,12 @@ export class Symbolizer {
 
   private moduleAt(tgid: number, addr: bigint): Module | undefined {
     return this.modules.get(tgid)?.find((m) => addr >= m.start && addr < m.end);
+  }
+
+  /** Base name of the ELF file mapped at `addr` (`libc.so.6`), if known. */
+  moduleName(tgid: number, addr: bigint): string | undefined {
+    const m = this.moduleAt(tgid, addr);
+    return m ? path.basename(m.elf.path) : undefined;
   }
 
   /** The data symbol holding a lock (`db_lock`, `table+64`), or undefined for heap/stack locks. */
