@@ -4,6 +4,7 @@
 
 import * as fs from 'fs';
 import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
+import { runRecord } from '../record/cli';
 import { readTraceFile } from './readFile';
 
 const USAGE = `usage:
@@ -148,8 +149,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'check':
         return await check(rest, io);
       case 'record':
-        io.stderr.write('locktrace: record is not available in this build yet\n');
-        return 2;
+        return await runRecord(rest, io);
       case '--version':
       case '-V':
         io.stdout.write(`locktrace ${VERSION}\n`);
