@@ -211,6 +211,9 @@ export class Converter {
       emit('other', { name: r.name, body: r.body });
       return;
     }
+    // The kernel's uretprobe trampoline returns through its own syscall (x86-64 `uretprobe`,
+    // Linux 6.11+): one per probed return, made by us, not by the program.
+    if (s.nr === NR.uretprobe) return;
     const name = this.o.nrNames.get(s.nr) ?? `sys_${s.nr}`;
     if (r.name === 'sys_enter') {
       const args = s.args ?? [];

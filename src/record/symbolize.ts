@@ -197,6 +197,7 @@ export const NR = {
   flock: 73,
   openat: 257,
   dup3: 292,
+  uretprobe: 335,
 } as const;
 
 const FALLBACK: Record<number, string> = Object.fromEntries(Object.entries(NR).map(([k, v]) => [v, k]));
