@@ -1,0 +1,605 @@
+// The lock panel's front-end logic without the DOM: a reducer over host messages, and functions
+// from the protocol's state to view models (task columns, timeline geometry, findings, graph
+// layout). media/src/panel.ts only turns these into elements; unit tests run them in Node.
+// May import only src/protocol and src/core types (type-only: the webview bundle stays small).
+
+import type { EdgeOrigin, Finding, HeldLockView } from '../../src/core';
+import {
+  GraphEdge,
+  HostMessage,
+  LockGraphView,
+  PANEL_PROTOCOL_VERSION,
+  PanelPersistedState,
+  PanelSource,
+  SeekTarget,
+  TaskFilter,
+  TimelineWindow,
+  TraceSummary,
+  assertNever,
+  emptyTaskFilter,
+} from '../../src/protocol/panel';
+import type { ReplayStateBody, TaskStateBody } from '../../src/protocol/replayState';
+
+// ---------------------------------------------------------------------------------------------
+// State and reducer
+
+export interface ViewRange {
+  from: number;
+  to: number;
+}
+
+export interface UiState {
+  /** Explicit choice; null means "the latest inversion so far". */
+  selectedFindingId: number | null;
+  tasks: TaskFilter;
+  /** Visible timeline range [from, to) in event indices. */
+  view: ViewRange | null;
+}
+
+export interface PanelViewState {
+  trace: TraceSummary | null;
+  source: PanelSource | null;
+  replay: ReplayStateBody | null;
+  timeline: TimelineWindow | null;
+  graph: LockGraphView | null;
+  error: string | null;
+  ui: UiState;
+}
+
+/** Events shown when the timeline first opens (or the trace is shorter). */
+export const DEFAULT_SPAN = 400;
+
+export function initialState(persisted?: PanelPersistedState | null): PanelViewState {
+  const ok = persisted && persisted.version === PANEL_PROTOCOL_VERSION;
+  return {
+    trace: null,
+    source: null,
+    replay: null,
+    timeline: null,
+    graph: null,
+    error: null,
+    ui: {
+      selectedFindingId: ok ? persisted.selectedFindingId : null,
+      tasks: ok ? persisted.tasks : emptyTaskFilter(),
+      view: ok ? persisted.view : null,
+    },
+  };
+}
+
+export function reduce(s: PanelViewState, msg: HostMessage): PanelViewState {
+  switch (msg.type) {
+    case 'init': {
+      const samePath = s.trace?.path === msg.trace.path;
+      const ui = samePath || s.trace === null ? s.ui : { ...s.ui, selectedFindingId: null, view: null };
+      const view = ui.view && ui.view.to <= msg.trace.totalEvents ? ui.view : null;
+      return { ...s, trace: msg.trace, source: msg.source, error: null, timeline: null, ui: { ...ui, view } };
+    }
+    case 'state': {
+      const total = msg.state.totalEvents;
+      const view = followCursor(s.ui.view, msg.state.index, total);
+      return { ...s, replay: msg.state, ui: { ...s.ui, view } };
+    }
+    case 'timeline':
+      return { ...s, timeline: msg.window };
+    case 'graph':
+      return { ...s, graph: msg.graph };
+    case 'error':
+      return { ...s, error: msg.message };
+    default:
+      return assertNever(msg);
+  }
+}
+
+/** What the webview keeps with setState. */
+export function persisted(s: PanelViewState): PanelPersistedState {
+  return {
+    version: PANEL_PROTOCOL_VERSION,
+    tracePath: s.trace?.path ?? null,
+    index: s.replay?.index ?? null,
+    selectedFindingId: s.ui.selectedFindingId,
+    tasks: s.ui.tasks,
+    view: s.ui.view,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline range: follow the cursor, zoom, pan
+
+/** Keeps the view when the cursor is inside it; otherwise recentres it on the cursor. */
+export function followCursor(view: ViewRange | null, cursor: number, total: number): ViewRange {
+  if (total <= 0) return { from: 0, to: 0 };
+  if (view && cursor >= view.from && cursor < view.to && view.to <= total) return view;
+  const span = view ? view.to - view.from : Math.min(DEFAULT_SPAN, total);
+  return centred(cursor, span, total);
+}
+
+export function centred(centre: number, span: number, total: number): ViewRange {
+  const w = Math.max(1, Math.min(Math.round(span), total));
+  let from = Math.round(centre - w / 2);
+  from = Math.max(0, Math.min(from, total - w));
+  return { from, to: from + w };
+}
+
+/** Zoom by `factor` (<1 zooms in) around `centre`; at least 8 events, at most the whole trace. */
+export function zoom(view: ViewRange, factor: number, total: number, centre = (view.from + view.to) / 2): ViewRange {
+  const span = Math.max(Math.min(8, total), Math.min(total, Math.round((view.to - view.from) * factor)));
+  return centred(centre, span, total);
+}
+
+/** Pan by a fraction of the span (negative: earlier). */
+export function pan(view: ViewRange, fraction: number, total: number): ViewRange {
+  const span = view.to - view.from;
+  return centred((view.from + view.to) / 2 + span * fraction, span, total);
+}
+
+/** Whether the timeline on screen answers the current view (else it must be requested). */
+export function timelineIsCurrent(s: PanelViewState): boolean {
+  const v = s.ui.view;
+  const t = s.timeline;
+  return !!v && !!t && t.from === v.from && t.to === v.to;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+
+/** The finding whose cycle and syscalls are highlighted. */
+export function selectedFinding(s: PanelViewState): Finding | null {
+  const all = s.trace?.findings ?? [];
+  if (s.ui.selectedFindingId !== null) return all.find((f) => f.id === s.ui.selectedFindingId) ?? null;
+  const soFar = s.replay?.findingsSoFar ?? [];
+  for (let k = soFar.length - 1; k >= 0; k--) if (soFar[k].kind === 'inversion') return soFar[k];
+  return null;
+}
+
+export interface FindingItem {
+  id: number;
+  kind: Finding['kind'];
+  title: string;
+  detail: string;
+  line: number;
+  /** Not reached yet at the current position. */
+  ahead: boolean;
+  selected: boolean;
+  /** The finding shows up at the current event. */
+  atCursor: boolean;
+}
+
+export function findingItems(s: PanelViewState): FindingItem[] {
+  const sel = selectedFinding(s);
+  const index = s.replay?.index ?? -1;
+  return (s.trace?.findings ?? []).map((f) => ({
+    id: f.id,
+    kind: f.kind,
+    title: `${f.kind}: ${f.locks.join(' ⇄ ')}`,
+    detail: `line ${f.line} · ${f.comm}/${f.pid}${f.syscall ? ` in ${f.syscall}` : ''}${f.occurrences > 1 ? ` · ×${f.occurrences}` : ''}`,
+    line: f.line,
+    ahead: f.eventIndex > index,
+    selected: sel?.id === f.id,
+    atCursor: f.eventIndex === index,
+  }));
+}
+
+/** Events to highlight for a finding: where it shows up, and where its cycle's edges were made. */
+export interface Highlights {
+  primary: { pid: number; eventIndex: number } | null;
+  /** Edge creations and the acquisitions of their `from` locks (the leaking syscalls). */
+  cycle: { pid: number; eventIndex: number }[];
+}
+
+export function highlightsOf(f: Finding | null): Highlights {
+  if (!f) return { primary: null, cycle: [] };
+  const cycle: { pid: number; eventIndex: number }[] = [];
+  for (const e of f.cycle ?? []) {
+    cycle.push({ pid: e.pid, eventIndex: e.eventIndex }, { pid: e.pid, eventIndex: e.fromEventIndex });
+  }
+  return { primary: { pid: f.pid, eventIndex: f.eventIndex }, cycle };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task columns (held-lock stacks)
+
+export interface HeldItem {
+  className: string;
+  lock: string;
+  /** read / try / pending. */
+  badges: string[];
+  line: number;
+  eventIndex: number;
+  syscall: string | null;
+  syscallLine: number | null;
+  acrossSyscall: boolean;
+  /** Part of the selected finding's lock set. */
+  inFinding: boolean;
+  /** Accessible one-line description. */
+  label: string;
+}
+
+export interface TaskColumn {
+  taskId: number;
+  pid: number;
+  comm: string;
+  current: boolean;
+  pinned: boolean;
+  exited: boolean;
+  syscall: string | null;
+  syscallLine: number | null;
+  /** Innermost first (top of the stack first). */
+  held: HeldItem[];
+}
+
+export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number; comm: string }): boolean {
+  if (filter.pinned.includes(t.taskId)) return true;
+  const q = filter.text.trim().toLowerCase();
+  return !q || t.comm.toLowerCase().includes(q) || String(t.pid).includes(q);
+}
+
+export function heldItem(h: HeldLockView, findingLocks: ReadonlySet<string>): HeldItem {
+  const badges = [h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(Boolean);
+  const how = badges.length ? ` (${badges.join(', ')})` : '';
+  const where = h.syscall ? ` in ${h.syscall}` : ' in userspace';
+  return {
+    className: h.className,
+    lock: h.lock,
+    badges,
+    line: h.line,
+    eventIndex: h.eventIndex,
+    syscall: h.syscall,
+    syscallLine: h.syscallLine,
+    acrossSyscall: h.acrossSyscall,
+    inFinding: findingLocks.has(h.className),
+    label: `${h.className}${how}, taken at line ${h.line}${where}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+  };
+}
+
+/** Columns for the visible tasks: pinned first, then in task order; the current task marked. */
+export function taskColumns(s: PanelViewState): TaskColumn[] {
+  const r = s.replay;
+  if (!r) return [];
+  const f = selectedFinding(s);
+  const locks = new Set(f?.locks ?? []);
+  const pinned = s.ui.tasks.pinned;
+  const cols = r.tasks
+    .filter((t) => taskVisible(s.ui.tasks, t))
+    .map(
+      (t: TaskStateBody): TaskColumn => ({
+        taskId: t.taskId,
+        pid: t.pid,
+        comm: t.comm,
+        current: t.taskId === r.taskId,
+        pinned: pinned.includes(t.taskId),
+        exited: t.exited,
+        syscall: t.syscall?.name ?? null,
+        syscallLine: t.syscall?.line ?? null,
+        held: t.held
+          .slice()
+          .reverse()
+          .map((h) => heldItem(h, locks)),
+      }),
+    );
+  const rank = (c: TaskColumn): number => (c.pinned ? pinned.indexOf(c.taskId) : pinned.length + c.taskId);
+  return cols.sort((a, b) => rank(a) - rank(b));
+}
+
+export function togglePin(filter: TaskFilter, taskId: number): TaskFilter {
+  const pinned = filter.pinned.includes(taskId) ? filter.pinned.filter((k) => k !== taskId) : [...filter.pinned, taskId];
+  return { ...filter, pinned };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline geometry
+
+export const LANE_SYSCALL_H = 18;
+export const LANE_LOCK_H = 13;
+export const LANE_PAD = 6;
+export const AXIS_H = 18;
+
+export type BarHighlight = 'inversion' | 'cycle' | null;
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface SyscallRect extends Rect {
+  name: string;
+  label: string;
+  highlight: BarHighlight;
+  open: boolean;
+  seek: SeekTarget;
+}
+
+export interface LockRect extends Rect {
+  className: string;
+  label: string;
+  acrossSyscall: boolean;
+  inFinding: boolean;
+  /** Parts of the hold outside any syscall of the task: the lock leaked to userspace. */
+  leaks: { x: number; w: number }[];
+  seek: SeekTarget;
+}
+
+export interface BucketRect extends Rect {
+  /** 0..1 density. */
+  intensity: number;
+  leak: boolean;
+  label: string;
+  seek: SeekTarget;
+}
+
+export interface LaneView {
+  taskId: number;
+  title: string;
+  y: number;
+  h: number;
+  current: boolean;
+  pinned: boolean;
+  syscalls: SyscallRect[];
+  locks: LockRect[];
+  buckets: BucketRect[];
+}
+
+export interface TimelineView {
+  width: number;
+  height: number;
+  mode: TimelineWindow['mode'];
+  from: number;
+  to: number;
+  /** Cursor x (null when the current event is outside the window). */
+  cursorX: number | null;
+  lanes: LaneView[];
+  ticks: { x: number; label: string }[];
+  hiddenLanes: number;
+}
+
+/** Interval difference: the parts of [a, b) not covered by any of `cover` (sorted or not). */
+export function uncovered(a: number, b: number, cover: readonly [number, number][]): [number, number][] {
+  const cs = cover.filter(([c, d]) => d > a && c < b).sort((p, q) => p[0] - q[0]);
+  const out: [number, number][] = [];
+  let at = a;
+  for (const [c, d] of cs) {
+    if (c > at) out.push([at, Math.min(c, b)]);
+    at = Math.max(at, d);
+    if (at >= b) break;
+  }
+  if (at < b) out.push([at, b]);
+  return out;
+}
+
+export function timelineView(s: PanelViewState, width: number): TimelineView | null {
+  const w = s.timeline;
+  if (!w) return null;
+  const span = Math.max(1, w.to - w.from);
+  const unit = width / span;
+  const xOf = (i: number): number => (Math.max(w.from, Math.min(w.to, i)) - w.from) * unit;
+  const f = selectedFinding(s);
+  const hl = highlightsOf(f);
+  const locks = new Set(f?.locks ?? []);
+  const cursor = s.replay?.index ?? -1;
+  const currentTask = s.replay?.taskId ?? -1;
+  const lanes: LaneView[] = [];
+  let y = AXIS_H;
+  for (const lane of w.lanes) {
+    const depth = Math.max(1, lane.maxDepth);
+    const h = LANE_SYSCALL_H + depth * LANE_LOCK_H + LANE_PAD * 2;
+    const end = (e: number | null): number => (e === null ? w.to : e + 1);
+    const within = (pid: number, i: number, a: number, b: number | null): boolean => pid === lane.pid && i >= a && (b === null || i <= b);
+    const syscalls: SyscallRect[] = lane.syscalls.map((b) => {
+      let highlight: BarHighlight = null;
+      if (hl.primary && within(hl.primary.pid, hl.primary.eventIndex, b.enter, b.exit)) highlight = 'inversion';
+      else if (hl.cycle.some((c) => within(c.pid, c.eventIndex, b.enter, b.exit))) highlight = 'cycle';
+      const x = xOf(b.enter);
+      return {
+        x,
+        y: y + LANE_PAD,
+        w: Math.max(2, xOf(end(b.exit)) - x),
+        h: LANE_SYSCALL_H - 3,
+        name: b.name,
+        label: `${b.name} (NR ${b.nr}), lines ${b.enterLine}–${b.exitLine ?? '…'}${highlight === 'inversion' ? ', the inversion shows up here' : highlight === 'cycle' ? ', made an edge of the cycle' : ''}`,
+        highlight,
+        open: b.exit === null,
+        seek: { index: b.enter },
+      };
+    });
+    const sysCover = lane.syscalls.map((b): [number, number] => [b.enter, end(b.exit)]);
+    const lockRects: LockRect[] = lane.locks.map((b) => {
+      const a = b.start;
+      const z = end(b.end);
+      const x = xOf(a);
+      // only holds that saw a syscall return are leaks; a userspace lock outside syscalls is normal.
+      const leaks = b.acrossSyscall ? uncovered(Math.max(a, w.from), Math.min(z, w.to), sysCover) : [];
+      return {
+        x,
+        y: y + LANE_PAD + LANE_SYSCALL_H + b.depth * LANE_LOCK_H,
+        w: Math.max(2, xOf(z) - x),
+        h: LANE_LOCK_H - 2,
+        className: b.className,
+        label: `${b.className}${b.read ? ' (read)' : ''}${b.try ? ' (try)' : ''}, taken at line ${b.startLine}${b.syscall ? ` in ${b.syscall}` : ''}${b.endLine !== null ? `, released at line ${b.endLine}` : ', still held'}${b.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+        acrossSyscall: b.acrossSyscall,
+        inFinding: locks.has(b.className),
+        leaks: leaks.map(([p, q]) => ({ x: xOf(p), w: Math.max(1, xOf(q) - xOf(p)) })),
+        seek: { index: b.start },
+      };
+    });
+    const maxEvents = Math.max(1, ...lane.buckets.map((b) => b.events));
+    const buckets: BucketRect[] = lane.buckets
+      .filter((b) => b.events > 0)
+      .map((b) => {
+        const x = xOf(b.from);
+        const lockH = b.maxDepth * LANE_LOCK_H;
+        return {
+          x,
+          y: y + LANE_PAD + LANE_SYSCALL_H + depth * LANE_LOCK_H - lockH,
+          w: Math.max(1, xOf(b.to) - x),
+          h: Math.max(2, lockH),
+          intensity: b.events / maxEvents,
+          leak: b.leak,
+          label: `events ${b.from}–${b.to - 1}: ${b.events} of this task, up to ${b.maxDepth} locks held${b.leak ? ', a lock leaked across a syscall' : ''}`,
+          seek: { index: b.from },
+        };
+      });
+    lanes.push({
+      taskId: lane.taskId,
+      title: `${lane.comm}/${lane.pid}`,
+      y,
+      h,
+      current: lane.taskId === currentTask,
+      pinned: s.ui.tasks.pinned.includes(lane.taskId),
+      syscalls,
+      locks: lockRects,
+      buckets,
+    });
+    y += h;
+  }
+  return {
+    width,
+    height: y + 4,
+    mode: w.mode,
+    from: w.from,
+    to: w.to,
+    cursorX: cursor >= w.from && cursor < w.to ? xOf(cursor) + unit / 2 : null,
+    lanes,
+    ticks: ticks(w.from, w.to, width),
+    hiddenLanes: w.hiddenLanes,
+  };
+}
+
+/** Axis ticks at round event indices, about one per 80 px. */
+export function ticks(from: number, to: number, width: number): { x: number; label: string }[] {
+  const span = Math.max(1, to - from);
+  const want = Math.max(1, Math.floor(width / 80));
+  const raw = span / want;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw) ?? 10 * mag);
+  const out: { x: number; label: string }[] = [];
+  for (let i = Math.ceil(from / step) * step; i < to; i += step) out.push({ x: ((i - from) / span) * width, label: `#${i}` });
+  return out;
+}
+
+/** Event index under an x position of the timeline. */
+export function indexAtX(view: { from: number; to: number; width: number }, x: number): number {
+  const span = Math.max(1, view.to - view.from);
+  return Math.max(view.from, Math.min(view.to - 1, view.from + Math.floor((x / Math.max(1, view.width)) * span)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock-order graph layout
+
+export interface GraphNodeView {
+  id: string;
+  x: number;
+  y: number;
+  inCycle: boolean;
+  /** Text anchor so labels point away from the centre. */
+  anchor: 'start' | 'middle' | 'end';
+  labelX: number;
+  labelY: number;
+}
+
+export interface GraphEdgeView {
+  from: string;
+  to: string;
+  /** SVG path (quadratic curve; opposite edges bend apart). */
+  d: string;
+  labelX: number;
+  labelY: number;
+  label: string;
+  title: string;
+  inCycle: boolean;
+  crossSyscall: boolean;
+  seek: SeekTarget;
+}
+
+export interface GraphView {
+  width: number;
+  height: number;
+  nodes: GraphNodeView[];
+  edges: GraphEdgeView[];
+  truncatedNodes: number;
+}
+
+export const NODE_R = 7;
+
+/** Whether graph edge `e` is one of the cycle's edges. */
+function inCycle(cycle: readonly EdgeOrigin[], e: GraphEdge): boolean {
+  return cycle.some((c) => c.from === e.from && c.to === e.to);
+}
+
+/**
+ * Circle layout: cycle classes first and next to each other (so the cycle reads as one arc),
+ * then the others by first appearance. Deterministic, which keeps screenshots and tests stable.
+ */
+export function graphView(s: PanelViewState, width: number, height: number): GraphView | null {
+  const g = s.graph;
+  if (!g) return null;
+  const f = selectedFinding(s);
+  const cycle = f?.cycle ?? [];
+  const cycleNodes: string[] = [];
+  for (const e of cycle) for (const id of [e.from, e.to]) if (!cycleNodes.includes(id)) cycleNodes.push(id);
+  const ids = g.nodes.map((n) => n.id);
+  const order = [...cycleNodes.filter((id) => ids.includes(id)), ...ids.filter((id) => !cycleNodes.includes(id))];
+  const cx = width / 2;
+  const cy = height / 2;
+  const r = Math.max(10, Math.min(width * 0.5 - 110, height / 2 - 28));
+  const pos = new Map<string, { x: number; y: number }>();
+  const n = order.length;
+  order.forEach((id, k) => {
+    if (n === 1) return pos.set(id, { x: cx, y: cy });
+    // start at the left so a two-node cycle lies horizontally, leaving room for labels.
+    const a = Math.PI + (2 * Math.PI * k) / n;
+    pos.set(id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) * 0.85 });
+  });
+  const nodes: GraphNodeView[] = order.map((id) => {
+    const p = pos.get(id) ?? { x: cx, y: cy };
+    const dx = p.x - cx;
+    const anchor: GraphNodeView['anchor'] = Math.abs(dx) < 20 ? 'middle' : dx < 0 ? 'end' : 'start';
+    const off = NODE_R + 5;
+    return {
+      id,
+      x: p.x,
+      y: p.y,
+      inCycle: cycleNodes.includes(id),
+      anchor,
+      labelX: anchor === 'middle' ? p.x : p.x + (dx < 0 ? -off : off),
+      labelY: anchor === 'middle' ? p.y + (p.y < cy ? -off : off + 8) : p.y + 4,
+    };
+  });
+  const has = new Set(g.edges.map((e) => `${e.from}\u0000${e.to}`));
+  const edges: GraphEdgeView[] = g.edges.map((e) => {
+    const a = pos.get(e.from) ?? { x: cx, y: cy };
+    const b = pos.get(e.to) ?? { x: cx, y: cy };
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len = Math.max(1, Math.hypot(dx, dy));
+    const ux = dx / len;
+    const uy = dy / len;
+    // bend every edge a little, opposite edges more, always to the edge's left so they separate.
+    const bend = has.has(`${e.to}\u0000${e.from}`) ? Math.min(60, len * 0.3) : Math.min(20, len * 0.12);
+    const mx = (a.x + b.x) / 2 + uy * bend;
+    const my = (a.y + b.y) / 2 - ux * bend;
+    const sx = a.x + ux * NODE_R;
+    const sy = a.y + uy * NODE_R;
+    const ex = b.x - ux * (NODE_R + 3);
+    const ey = b.y - uy * (NODE_R + 3);
+    const label = `${e.syscall ?? 'userspace'}:${e.line}`;
+    return {
+      from: e.from,
+      to: e.to,
+      d: `M${r2(sx)},${r2(sy)} Q${r2(mx)},${r2(my)} ${r2(ex)},${r2(ey)}`,
+      // the curve's midpoint is halfway between the chord's midpoint and the control point
+      labelX: r2((a.x + b.x) / 4 + mx / 2),
+      labelY: r2((a.y + b.y) / 4 + my / 2),
+      label,
+      title: `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}`,
+      inCycle: inCycle(cycle, e),
+      crossSyscall: e.crossSyscall,
+      seek: { index: e.eventIndex },
+    };
+  });
+  return { width, height, nodes, edges, truncatedNodes: g.truncatedNodes };
+}
+
+function r2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,357 @@
+// Host side of the lock panel: turns an Analysis (its event store, findings, lock graph and replay
+// checkpoints) and a position into the panel protocol's payloads. Timeline windows are computed
+// from the store for the requested range only, replaying from the nearest checkpoint, and are
+// aggregated into buckets when the range is too large to draw event by event.
+// Pure: runs in the extension host and in tests. May import src/core and src/protocol only.
+
+import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
+import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
+import {
+  GraphEdge,
+  GraphNode,
+  LockBar,
+  LockGraphView,
+  SeekTarget,
+  SyscallBar,
+  TIMELINE_DETAIL_MAX_EVENTS,
+  TIMELINE_MAX_BUCKETS,
+  TIMELINE_MAX_LANES,
+  TaskFilter,
+  TimelineBucket,
+  TimelineLane,
+  TimelineWindow,
+  TraceSummary,
+} from '../protocol/panel';
+import { REPLAY_STATE_VERSION, ReplayStateBody } from '../protocol/replayState';
+
+/** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */
+export const GRAPH_MAX_NODES = 48;
+
+export interface TimelineRequest {
+  requestId: number;
+  from: number;
+  to: number;
+  /** Pixels available: the bucket count of an aggregated window. */
+  width: number;
+  tasks: TaskFilter;
+}
+
+/** Whether a task passes the filter text (substring of comm or pid, case-insensitive). */
+export function taskMatches(filter: TaskFilter, taskId: number, pid: number, comm: string): boolean {
+  if (filter.pinned.includes(taskId)) return true;
+  const q = filter.text.trim().toLowerCase();
+  if (!q) return true;
+  return comm.toLowerCase().includes(q) || String(pid).includes(q);
+}
+
+export class PanelModel {
+  readonly replay: Replay;
+
+  constructor(
+    readonly analysis: Analysis,
+    /** Path or URI string of the trace, echoed to the webview. */
+    readonly path: string,
+  ) {
+    this.replay = new Replay(analysis);
+  }
+
+  get store(): EventStore {
+    return this.analysis.store;
+  }
+
+  summary(): TraceSummary {
+    const s = this.store;
+    return {
+      path: this.path,
+      name: this.path.split(/[\\/]/).pop() ?? this.path,
+      totalEvents: s.length,
+      firstLine: s.length ? s.line[0] : 0,
+      lastLine: s.length ? s.line[s.length - 1] : 0,
+      tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
+      findings: this.analysis.findings,
+    };
+  }
+
+  /** Clamped event index for a seek target (a line maps to the first event at or after it). */
+  resolve(target: SeekTarget): number {
+    const s = this.store;
+    if (s.length === 0) return 0;
+    let i: number;
+    if ('index' in target) i = target.index;
+    else {
+      i = s.eventAtOrAfterLine(target.line);
+      if (i < 0) i = s.length - 1;
+    }
+    return Math.max(0, Math.min(Math.floor(i), s.length - 1));
+  }
+
+  /** The replay state after event `index`, in the same shape the debug adapter publishes. */
+  stateAt(index: number): ReplayStateBody {
+    const v = this.replay.view(index);
+    return {
+      version: REPLAY_STATE_VERSION,
+      path: this.path,
+      index: v.index,
+      line: v.line,
+      taskId: v.taskId,
+      totalEvents: this.store.length,
+      tasks: v.tasks,
+      findingsSoFar: v.findingsSoFar,
+      totalFindings: this.analysis.findings.length,
+    };
+  }
+
+  /** Lock classes and ordering edges made at or before `upTo`. */
+  graph(upTo: number): LockGraphView {
+    const g = this.analysis.graph;
+    const keep = new Set<string>();
+    for (const f of this.analysis.findings) {
+      if (f.eventIndex > upTo || !f.cycle) continue;
+      for (const e of f.cycle) keep.add(e.from).add(e.to);
+    }
+    const seen: GraphNode[] = [];
+    g.forEachNode((id, a) => {
+      if (a.firstEvent <= upTo) seen.push({ id, acquisitions: a.acquisitions, firstEvent: a.firstEvent });
+    });
+    let nodes = seen;
+    if (seen.length > GRAPH_MAX_NODES) {
+      const rest = seen.filter((n) => !keep.has(n.id)).sort((a, b) => b.acquisitions - a.acquisitions);
+      const room = Math.max(0, GRAPH_MAX_NODES - keep.size);
+      const chosen = new Set([...keep, ...rest.slice(0, room).map((n) => n.id)]);
+      nodes = seen.filter((n) => chosen.has(n.id));
+    }
+    nodes.sort((a, b) => a.firstEvent - b.firstEvent || a.id.localeCompare(b.id));
+    const ids = new Set(nodes.map((n) => n.id));
+    const edges: GraphEdge[] = [];
+    g.forEachEdge((_k, a, from, to) => {
+      if (a.eventIndex > upTo || !ids.has(from) || !ids.has(to)) return;
+      edges.push({
+        from,
+        to,
+        eventIndex: a.eventIndex,
+        line: a.line,
+        pid: a.pid,
+        comm: a.comm,
+        syscall: a.syscall,
+        fromLine: a.fromLine,
+        fromSyscall: a.fromSyscall,
+        crossSyscall: a.crossSyscall,
+        count: a.count,
+      });
+    });
+    edges.sort((a, b) => a.eventIndex - b.eventIndex);
+    return { upTo, nodes, edges, truncatedNodes: seen.length - nodes.length };
+  }
+
+  /** The swimlane timeline over events [from, to): bars when small enough, buckets otherwise. */
+  timeline(req: TimelineRequest): TimelineWindow {
+    const s = this.store;
+    const n = s.length;
+    const from = clamp(Math.floor(req.from), 0, Math.max(0, n - 1));
+    const to = clamp(Math.ceil(req.to), Math.min(n, from + 1), n);
+    const st = this.stateBefore(from);
+    const { lanes, hidden } = this.pickLanes(st, from, to, req.tasks);
+    const detail = to - from <= TIMELINE_DETAIL_MAX_EVENTS;
+    const win: TimelineWindow = {
+      requestId: req.requestId,
+      from,
+      to,
+      mode: detail ? 'detail' : 'aggregate',
+      totalEvents: n,
+      lanes,
+      hiddenLanes: hidden,
+    };
+    if (lanes.length === 0 || n === 0) return win;
+    if (detail) this.fillDetail(st, win);
+    else this.fillBuckets(st, win, clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS));
+    return win;
+  }
+
+  /** A private lock state (the replay's own is left alone) positioned before event `index`. */
+  private stateBefore(index: number): LockState {
+    const a = this.analysis;
+    const st = new LockState(a.store);
+    if (a.checkpoints.length === 0) return st;
+    const cp = Math.min(Math.floor(index / a.checkpointInterval), a.checkpoints.length - 1);
+    st.restore(a.checkpoints[cp]);
+    while (st.position < index) st.step();
+    return st;
+  }
+
+  private pickLanes(st: LockState, from: number, to: number, filter: TaskFilter): { lanes: TimelineLane[]; hidden: number } {
+    const s = this.store;
+    const active = new Uint8Array(s.tasks.length);
+    for (let k = 0; k < st.tasks.length; k++) {
+      const t = st.tasks[k];
+      if (t && !t.exited && (t.held.length > 0 || t.sys >= 0)) active[k] = 1;
+    }
+    for (let i = from; i < to; i++) active[s.task[i]] = 1;
+    const pinned = filter.pinned.filter((id) => id >= 0 && id < s.tasks.length);
+    const order: number[] = [...pinned];
+    let total = 0;
+    for (let k = 0; k < s.tasks.length; k++) {
+      if (!active[k]) continue;
+      total++;
+      const info = s.tasks[k];
+      if (!pinned.includes(k) && taskMatches(filter, k, info.pid, info.comm)) order.push(k);
+    }
+    const chosen = order.slice(0, TIMELINE_MAX_LANES);
+    const lanes = chosen.map((k) => ({
+      taskId: k,
+      pid: s.tasks[k].pid,
+      comm: s.tasks[k].comm,
+      syscalls: [],
+      locks: [],
+      buckets: [],
+      maxDepth: 0,
+    }));
+    const shownActive = chosen.filter((k) => active[k]).length;
+    return { lanes, hidden: total - shownActive };
+  }
+
+  private fillDetail(st: LockState, win: TimelineWindow): void {
+    const s = this.store;
+    const laneOf = new Map<number, TimelineLane>(win.lanes.map((l) => [l.taskId, l]));
+    const bars = new Map<Held, LockBar>();
+    const openSys = new Map<number, SyscallBar>();
+    const openLock = (lane: TimelineLane, h: Held, depth: number, start: number): void => {
+      const bar: LockBar = {
+        lockId: h.lock,
+        className: s.classes.get(h.cls),
+        depth,
+        start,
+        startLine: s.line[start],
+        end: null,
+        endLine: null,
+        read: (h.flags & HeldFlag.Read) !== 0,
+        try: (h.flags & HeldFlag.Try) !== 0,
+        pending: (h.flags & HeldFlag.Pending) !== 0,
+        syscall: h.sysEntry >= 0 ? s.names.get(s.ref[h.sysEntry]) : null,
+        acrossSyscall: (h.flags & HeldFlag.Crossed) !== 0,
+      };
+      bars.set(h, bar);
+      lane.locks.push(bar);
+      lane.maxDepth = Math.max(lane.maxDepth, depth + 1);
+    };
+    const close = (h: Held, i: number): void => {
+      const bar = bars.get(h);
+      if (!bar) return;
+      bar.end = i;
+      bar.endLine = s.line[i];
+      bars.delete(h);
+    };
+    const closeSys = (taskId: number, i: number): void => {
+      const bar = openSys.get(taskId);
+      if (!bar) return;
+      bar.exit = i;
+      bar.exitLine = s.line[i];
+      openSys.delete(taskId);
+    };
+    const openSyscall = (lane: TimelineLane, t: TaskState, at: number): void => {
+      const enter = t.sysEntry >= 0 ? t.sysEntry : at;
+      const bar: SyscallBar = {
+        name: s.names.get(t.sys),
+        nr: t.sysEntry >= 0 ? s.num[t.sysEntry] : -1,
+        enter,
+        enterLine: s.line[enter],
+        exit: null,
+        exitLine: null,
+      };
+      openSys.set(lane.taskId, bar);
+      lane.syscalls.push(bar);
+    };
+    // what is already going on when the window opens
+    for (const lane of win.lanes) {
+      const t = st.tasks[lane.taskId];
+      if (!t || t.exited) continue;
+      if (t.sys >= 0) openSyscall(lane, t, win.from);
+      t.held.forEach((h, depth) => openLock(lane, h, depth, h.acq));
+    }
+    const hooks: StateHooks = {
+      acquire: (t, taskId, i, h) => {
+        const lane = laneOf.get(taskId);
+        if (lane) openLock(lane, h, t.held.length, i);
+      },
+      sysExit: (t, taskId, i) => {
+        if (!laneOf.has(taskId)) return;
+        for (const h of t.held) {
+          const bar = bars.get(h);
+          if (bar && !(h.flags & HeldFlag.Pending)) bar.acrossSyscall = true;
+        }
+        closeSys(taskId, i);
+      },
+      exit: (t, taskId, i) => {
+        if (!laneOf.has(taskId)) return;
+        for (const h of t.held) close(h, i);
+        closeSys(taskId, i);
+      },
+    };
+    for (let i = win.from; i < win.to; i++) {
+      const taskId = s.task[i];
+      const lane = laneOf.get(taskId);
+      if (lane && !(s.flags[i] & EventFlag.Duplicate)) {
+        const t = st.task(taskId);
+        const kind = s.kind[i] as EventKind;
+        if (kind === EventKind.Release || kind === EventKind.AcquireFailed) {
+          const j = findHeld(t, s.ref[i]);
+          if (j >= 0 && (kind === EventKind.Release || t.held[j].flags & HeldFlag.Pending)) close(t.held[j], i);
+        } else if (kind === EventKind.Acquired) {
+          const j = findHeld(t, s.ref[i]);
+          const bar = j >= 0 ? bars.get(t.held[j]) : undefined;
+          if (bar) bar.pending = false;
+        }
+      }
+      st.step(hooks);
+      // a sys_enter without a matching exit (lost event) ends the previous bar here
+      if (lane && s.kind[i] === EventKind.SysEnter && !(s.flags[i] & EventFlag.Duplicate)) {
+        closeSys(taskId, i);
+        openSyscall(lane, st.task(taskId), i);
+      }
+    }
+  }
+
+  private fillBuckets(st: LockState, win: TimelineWindow, count: number): void {
+    const s = this.store;
+    const span = win.to - win.from;
+    const size = Math.ceil(span / count);
+    const nb = Math.ceil(span / size);
+    const laneOf = new Map<number, { lane: TimelineLane; inSys: Uint32Array }>();
+    for (const lane of win.lanes) {
+      for (let b = 0; b < nb; b++) {
+        const f = win.from + b * size;
+        lane.buckets.push({ from: f, to: Math.min(win.to, f + size), events: 0, maxDepth: 0, inSyscall: 0, leak: false });
+      }
+      laneOf.set(lane.taskId, { lane, inSys: new Uint32Array(nb) });
+      const t = st.tasks[lane.taskId];
+      if (t && t.held.length) lane.buckets[0].maxDepth = t.held.length;
+    }
+    let bucket: number;
+    const hooks: StateHooks = {
+      sysExit: (t, taskId) => {
+        const l = laneOf.get(taskId);
+        if (l && t.held.some((h) => !(h.flags & HeldFlag.Pending))) l.lane.buckets[bucket].leak = true;
+      },
+    };
+    for (let i = win.from; i < win.to; i++) {
+      bucket = Math.floor((i - win.from) / size);
+      st.step(hooks);
+      const l = laneOf.get(s.task[i]);
+      if (!l) continue;
+      const t = st.task(s.task[i]);
+      const b: TimelineBucket = l.lane.buckets[bucket];
+      b.events++;
+      if (t.held.length > b.maxDepth) b.maxDepth = t.held.length;
+      if (t.sys >= 0 || s.kind[i] === EventKind.SysExit) l.inSys[bucket]++;
+    }
+    for (const { lane, inSys } of laneOf.values()) {
+      lane.buckets.forEach((b, k) => {
+        b.inSyscall = b.events ? inSys[k] / b.events : 0;
+        if (b.maxDepth > lane.maxDepth) lane.maxDepth = b.maxDepth;
+      });
+    }
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, x));
+}

@@ -1,0 +1,247 @@
+// The extension ⇄ webview protocol of the lock-state panel: typed, versioned, plain JSON.
+// Imported by both bundles (extension host: src/vscode/panel.ts, src/panel/*; webview:
+// media/src/*). The webview speaks first (`ready`); the host answers with `init` and then pushes
+// `state`, `graph` and `timeline` messages. The timeline is windowed: the webview asks for an
+// event range and a pixel budget, the host computes only that window (aggregated when it is large),
+// so a 10-million-event trace never crosses the boundary whole.
+//
+// Line numbers named `line` are 1-based trace lines throughout (never editor positions).
+// May import only src/core types and ./replayState.
+
+import type { Finding } from '../core';
+import type { ReplayStateBody } from './replayState';
+
+/** Bumped on any incompatible change; both sides check it in `ready` / `init`. */
+export const PANEL_PROTOCOL_VERSION = 1;
+
+/** Webview panel type, also the key of the WebviewPanelSerializer. */
+export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
+
+/** At most this many events are drawn one by one; larger windows are aggregated into buckets. */
+export const TIMELINE_DETAIL_MAX_EVENTS = 4000;
+/** Upper bound of buckets in an aggregated window (about one per pixel). */
+export const TIMELINE_MAX_BUCKETS = 2000;
+/** At most this many lanes (tasks) per window; pinned tasks first. */
+export const TIMELINE_MAX_LANES = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+
+/** Where the panel's position comes from. */
+export type PanelSource = 'debug' | 'standalone';
+
+export interface TaskSummary {
+  taskId: number;
+  pid: number;
+  comm: string;
+  firstEvent: number;
+}
+
+/** Everything about the trace that does not change with the position. */
+export interface TraceSummary {
+  /** Absolute path (or URI string) of the trace file. */
+  path: string;
+  /** File name, for titles. */
+  name: string;
+  totalEvents: number;
+  /** 1-based trace lines of the first and last events. */
+  firstLine: number;
+  lastLine: number;
+  tasks: TaskSummary[];
+  /** Every finding of the trace (the state carries the ones at or before the position). */
+  findings: Finding[];
+}
+
+/** A syscall of one task, as a bar [enter, exit] over event indices. */
+export interface SyscallBar {
+  name: string;
+  nr: number;
+  /** Event index of sys_enter (may lie before the window) and its 1-based line. */
+  enter: number;
+  enterLine: number;
+  /** Event index of sys_exit, or null when it has not returned by the window's end. */
+  exit: number | null;
+  exitLine: number | null;
+}
+
+/** A lock held by one task, as a bar [start, end] over event indices, nested by depth. */
+export interface LockBar {
+  lockId: number;
+  className: string;
+  /** Nesting depth when taken: 0 = outermost. */
+  depth: number;
+  /** Acquisition event (may lie before the window) and its 1-based line. */
+  start: number;
+  startLine: number;
+  /** Release (or failed acquisition) event, or null when still held at the window's end. */
+  end: number | null;
+  endLine: number | null;
+  read: boolean;
+  try: boolean;
+  pending: boolean;
+  /** Syscall that acquired it (null: userspace / unknown). */
+  syscall: string | null;
+  /** A syscall returned to userspace while it was held (at any time up to `end`). */
+  acrossSyscall: boolean;
+}
+
+/** Aggregated activity of one task in one bucket of a large window. */
+export interface TimelineBucket {
+  /** Event index range [from, to). */
+  from: number;
+  to: number;
+  /** Events of this task in the bucket. */
+  events: number;
+  /** Deepest held-lock stack seen in the bucket. */
+  maxDepth: number;
+  /** Part of the bucket's events of this task that happened inside a syscall (0..1). */
+  inSyscall: number;
+  /** Some lock was held while a syscall returned (a leak across a syscall boundary) in the bucket. */
+  leak: boolean;
+}
+
+export interface TimelineLane {
+  taskId: number;
+  pid: number;
+  comm: string;
+  /** Detail windows only. */
+  syscalls: SyscallBar[];
+  locks: LockBar[];
+  /** Aggregated windows only. */
+  buckets: TimelineBucket[];
+  /** Deepest nesting in the window (lane height). */
+  maxDepth: number;
+}
+
+/** One window of the swimlane timeline. The x axis is the event index. */
+export interface TimelineWindow {
+  /** Echo of the request id, so late answers to stale requests can be dropped. */
+  requestId: number;
+  /** Event index range [from, to). */
+  from: number;
+  to: number;
+  mode: 'detail' | 'aggregate';
+  totalEvents: number;
+  lanes: TimelineLane[];
+  /** Tasks with activity in the window that were left out (lane limit or filter). */
+  hiddenLanes: number;
+}
+
+export interface GraphNode {
+  /** Lock class name. */
+  id: string;
+  acquisitions: number;
+  firstEvent: number;
+}
+
+export interface GraphEdge {
+  /** `from` was held when `to` was taken. */
+  from: string;
+  to: string;
+  /** Event and 1-based line that first made it, and the syscall in progress there. */
+  eventIndex: number;
+  line: number;
+  pid: number;
+  comm: string;
+  syscall: string | null;
+  /** Where `from` was acquired, and by which syscall. */
+  fromLine: number;
+  fromSyscall: string | null;
+  crossSyscall: boolean;
+  count: number;
+}
+
+/** The lock-order graph of the classes seen up to `upTo` (inclusive). */
+export interface LockGraphView {
+  upTo: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  /** Nodes left out to keep the drawing readable (cycle nodes are always kept). */
+  truncatedNodes: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Host → webview. */
+export type HostMessage =
+  | { type: 'init'; version: number; source: PanelSource; trace: TraceSummary }
+  | { type: 'state'; version: number; state: ReplayStateBody }
+  | { type: 'timeline'; version: number; window: TimelineWindow }
+  | { type: 'graph'; version: number; graph: LockGraphView }
+  /** The host could not load or follow the trace. */
+  | { type: 'error'; version: number; message: string };
+
+/** Where to move: an event index, or a 1-based trace line (nearest event at or after it). */
+export type SeekTarget = { index: number } | { line: number };
+
+/** Webview → host. */
+export type WebviewMessage =
+  /** First message of the webview: nothing is pushed before it. */
+  | { type: 'ready'; version: number }
+  | { type: 'seek'; target: SeekTarget }
+  /** Select a finding (null: none); `seek` also moves the position to where it first shows up. */
+  | { type: 'selectFinding'; findingId: number | null; seek: boolean }
+  /** Ask for the timeline over events [from, to) drawn in about `width` pixels. */
+  | { type: 'requestTimeline'; requestId: number; from: number; to: number; width: number; tasks: TaskFilter }
+  /** Pinned/filtered tasks changed (the host keeps them for timeline windows and restore). */
+  | { type: 'setTaskFilter'; tasks: TaskFilter };
+
+export interface TaskFilter {
+  /** Task ids shown first, whatever the filter says. */
+  pinned: number[];
+  /** Case-insensitive substring of comm or pid; '' shows all. */
+  text: string;
+}
+
+/** What the webview keeps with setState (restored after reload; also read by the serializer). */
+export interface PanelPersistedState {
+  version: number;
+  tracePath: string | null;
+  index: number | null;
+  selectedFindingId: number | null;
+  tasks: TaskFilter;
+  /** Visible timeline range. */
+  view: { from: number; to: number } | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by both sides
+
+export function hostMessage<T extends HostMessage['type']>(
+  type: T,
+  body: Omit<Extract<HostMessage, { type: T }>, 'type' | 'version'>,
+): Extract<HostMessage, { type: T }> {
+  return { type, version: PANEL_PROTOCOL_VERSION, ...body } as Extract<HostMessage, { type: T }>;
+}
+
+/** Fails to compile when a switch over a union misses a case; throws if reached at run time. */
+export function assertNever(x: never, what = 'message'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}
+
+const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['init', 'state', 'timeline', 'graph', 'error']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set<WebviewMessage['type']>([
+  'ready',
+  'seek',
+  'selectFinding',
+  'requestTimeline',
+  'setTaskFilter',
+]);
+
+function hasType(x: unknown): x is { type: string } {
+  return typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** Shallow guard for what arrives through postMessage (other extensions' frames may post too). */
+export function isHostMessage(x: unknown): x is HostMessage {
+  return hasType(x) && HOST_TYPES.has(x.type) && (x as { version?: unknown }).version === PANEL_PROTOCOL_VERSION;
+}
+
+export function isWebviewMessage(x: unknown): x is WebviewMessage {
+  return hasType(x) && WEBVIEW_TYPES.has(x.type);
+}
+
+export function emptyTaskFilter(): TaskFilter {
+  return { pinned: [], text: '' };
+}
