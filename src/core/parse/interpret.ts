@@ -76,6 +76,8 @@ export class EventBuilder {
   private readonly table: Readonly<Record<number, string>>;
   private readonly nrByName = new Map<string, number>();
   private warnedFcntl = false;
+  /** False when the writer emits file-lock events itself (JSONL header `fileLockEvents: "explicit"`). */
+  deriveFileLocks = true;
   private lastTs = -Infinity;
   private outOfOrder = 0;
   private firstOutOfOrderLine = 0;
@@ -241,7 +243,7 @@ export class EventBuilder {
     tb.lastSys = nameId;
     tb.sys = nameId;
     tb.sysArgs = args;
-    this.fileEnter(ev, line, offset, name, args, tb);
+    if (this.deriveFileLocks) this.fileEnter(ev, line, offset, name, args, tb);
     // derived lock events on this line do not break duplicate-boundary detection.
     tb.lastKind = EventKind.SysEnter;
   }
@@ -254,7 +256,7 @@ export class EventBuilder {
       this.push(ev, line, offset, EventKind.SysExit, EventFlag.Duplicate, nameId, ret);
       return;
     }
-    if (tb.sys === nameId) this.fileExit(ev, line, offset, name, ret, tb);
+    if (tb.sys === nameId && this.deriveFileLocks) this.fileExit(ev, line, offset, name, ret, tb);
     this.push(ev, line, offset, EventKind.SysExit, 0, nameId, ret);
     tb.lastSys = nameId;
     tb.sys = NO_SYSCALL;

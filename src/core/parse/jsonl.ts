@@ -42,6 +42,8 @@ export class JsonlReader {
       if (j.format !== 'locktrace') return 'expected header field "format": "locktrace"';
       if (j.version !== 1) return `unsupported locktrace format version ${JSON.stringify(j.version)} (this reader knows version 1)`;
       this.sawHeader = true;
+      // the writer records file locks itself: do not derive them again from flock/fcntl syscalls.
+      if (j.fileLockEvents === 'explicit') this.b.deriveFileLocks = false;
       return null;
     }
     const ev = j.ev;

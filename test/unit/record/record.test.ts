@@ -187,7 +187,7 @@ test('flock AB-BA across two processes: paths, sites, inversion', async () => {
   assert.ok(inv.some((f) => f.locks.join() === [db, idx].sort().join()), JSON.stringify(inv.map((f) => f.locks)));
 });
 
-test('flock recording: readers honor fileLockEvents=explicit (no findings on derived file@0x… locks)', { todo: 'src/core must honor the header field fileLockEvents (docs/jsonl-format.md)' }, async () => {
+test('flock recording: readers honor fileLockEvents=explicit (no findings on derived file@0x… locks)', async () => {
   requireSetup();
   const r = await rec('flock-abba');
   const bogus = findings(r).filter((f) => f.locks.some((l) => l.includes('file@')));
