@@ -353,6 +353,19 @@ export interface TimelineView {
   hiddenLanes: number;
 }
 
+/**
+ * The part of a hold [start, end) after the first syscall exit it crossed: the lock leaked to
+ * userspace there and stays leaked until released. A hold marked across a syscall with no exit
+ * inside it crossed one before `start` could be seen (window start): all of it is leaked.
+ */
+export function leakSpan(start: number, end: number, acrossSyscall: boolean, exits: readonly number[]): [number, number] | null {
+  if (!acrossSyscall) return null;
+  let first = Infinity;
+  for (const e of exits) if (e >= start && e < end && e < first) first = e;
+  // the exit event itself still runs in the syscall; userspace begins after it
+  return first === Infinity ? [start, end] : first + 1 < end ? [first + 1, end] : null;
+}
+
 /** Interval difference: the parts of [a, b) not covered by any of `cover` (sorted or not). */
 export function uncovered(a: number, b: number, cover: readonly [number, number][]): [number, number][] {
   const cs = cover.filter(([c, d]) => d > a && c < b).sort((p, q) => p[0] - q[0]);
@@ -402,13 +415,13 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
         seek: { index: b.enter },
       };
     });
-    const sysCover = lane.syscalls.map((b): [number, number] => [b.enter, end(b.exit)]);
+    const exits = lane.syscalls.map((b) => b.exit).filter((e): e is number => e !== null);
     const lockRects: LockRect[] = lane.locks.map((b) => {
       const a = b.start;
       const z = end(b.end);
       const x = xOf(a);
-      // only holds that saw a syscall return are leaks; a userspace lock outside syscalls is normal.
-      const leaks = b.acrossSyscall ? uncovered(Math.max(a, w.from), Math.min(z, w.to), sysCover) : [];
+      const span = leakSpan(a, z, b.acrossSyscall, exits);
+      const leaks = span ? [span].filter(([p, q]) => q > w.from && p < w.to) : [];
       return {
         x,
         y: y + LANE_PAD + LANE_SYSCALL_H + b.depth * LANE_LOCK_H,
