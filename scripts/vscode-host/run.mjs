@@ -96,6 +96,7 @@ async function runCodeServer() {
     log(`VS Code test host not found in ${prefix} (or ${chromium} missing): running scripts/vscode-host/setup.sh`);
     const r = spawnSync('bash', [join(here, 'setup.sh')], { stdio: 'inherit', env: process.env });
     if (r.status !== 0) fail(`setup.sh failed (exit ${r.status ?? r.signal}); the VS Code suite did not run`);
+    if (!existsSync(chromium)) fail(`${chromium} not found (setup.sh installs Debian's chromium to /usr/bin/chromium; check CHROMIUM)`);
     if (!ready()) fail(`setup.sh finished but the host in ${prefix} is still incomplete`);
   }
   log(`route: code-server in ${prefix}, chromium ${chromium}`);
