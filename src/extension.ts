@@ -4,10 +4,12 @@
 import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
+import { registerPanel } from './vscode/panel';
 
 export function activate(extension: vscode.ExtensionContext): void {
   const ctx = new LocktraceContext(extension);
   registerCommands(ctx);
+  registerPanel(ctx);
   ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
 }
 
