@@ -4,11 +4,13 @@
 import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
+import { registerDebug } from './vscode/debug';
 import { registerPanel } from './vscode/panel';
 
 export function activate(extension: vscode.ExtensionContext): void {
   const ctx = new LocktraceContext(extension);
   registerCommands(ctx);
+  registerDebug(ctx);
   registerPanel(ctx);
   ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
 }

@@ -6,4 +6,8 @@
 import { DebugSession } from '@vscode/debugadapter';
 import { LocktraceSession } from './session';
 
+// A bug in one request must not take the whole session down: report it on stderr and go on.
+process.on('uncaughtException', (e) => console.error(`locktrace adapter: ${e.stack ?? e}`));
+process.on('unhandledRejection', (e) => console.error(`locktrace adapter: ${e instanceof Error ? e.stack : String(e)}`));
+
 DebugSession.run(LocktraceSession);

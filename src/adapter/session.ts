@@ -179,13 +179,14 @@ export class LocktraceSession extends LoggingDebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
-    const checked = validateLaunchArguments(raw as Record<string, unknown>);
+    const checked = validateLaunchArguments(raw as Record<string, unknown> | undefined);
     if ('error' in checked) return this.fail(response, ErrorId.Launch, checked.error);
     try {
       await this.runtime.load(checked.args);
     } catch (e) {
       return this.fail(response, ErrorId.Launch, `locktrace: cannot replay ${checked.args.program}: ${(e as Error).message}`);
     }
+    // a failed launch leaves the session without a trace; a later launch may still succeed
     this.launchArgs = checked.args;
     // configuration requests (breakpoints) come after `initialized`: the trace is loaded by then,
     // so every breakpoint is verified against real event lines.

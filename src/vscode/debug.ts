@@ -1,0 +1,63 @@
+// The `locktrace` debug type in VS Code: runs the replay debug adapter inline in the extension
+// host, fills in a launch configuration when there is no launch.json (F5 on a trace file), and
+// contributes the "locktrace: Debug Trace" command (editor title button on trace files).
+// May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out).
+import * as vscode from 'vscode';
+import { LocktraceSession } from '../adapter/session';
+import { LocktraceContext, PREFIX } from './context';
+
+/** The debug type and the command id. */
+export const DEBUG_TYPE = PREFIX;
+export const DEBUG_TRACE_COMMAND = `${PREFIX}.debugTrace`;
+const LANGUAGE_ID = PREFIX;
+
+export function registerDebug(ctx: LocktraceContext): void {
+  ctx.track(
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
+      createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new LocktraceSession()),
+    }),
+  );
+  ctx.track(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new TraceConfigurationProvider()));
+  ctx.track(
+    vscode.debug.registerDebugConfigurationProvider(
+      DEBUG_TYPE,
+      {
+        provideDebugConfigurations: () => [launchConfigFor('${file}')],
+      },
+      vscode.DebugConfigurationProviderTriggerKind.Dynamic,
+    ),
+  );
+  ctx.track(
+    vscode.commands.registerCommand(DEBUG_TRACE_COMMAND, async (resource?: vscode.Uri) => {
+      const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
+      if (!uri || uri.scheme !== 'file') {
+        void vscode.window.showErrorMessage('locktrace: open a trace file (on disk) to debug it.');
+        return;
+      }
+      ctx.output.info(`debugging ${uri.fsPath}`);
+      await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), launchConfigFor(uri.fsPath));
+    }),
+  );
+}
+
+function launchConfigFor(program: string): vscode.DebugConfiguration {
+  return { type: DEBUG_TYPE, request: 'launch', name: 'Debug lock trace', program, stopOnEntry: true };
+}
+
+/** F5 without launch.json: debug the active trace file. */
+class TraceConfigurationProvider implements vscode.DebugConfigurationProvider {
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
+    if (!config.type && !config.request && !config.name) {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') return launchConfigFor(doc.uri.fsPath);
+      void vscode.window.showInformationMessage('locktrace: open a trace file to debug it, or add a "locktrace" launch configuration.');
+      return undefined;
+    }
+    if (!config.program) {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') config.program = doc.uri.fsPath;
+    }
+    // the adapter answers a missing or wrong program with a clear error response
+    return config;
+  }
+}
