@@ -26,6 +26,7 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
       format: opts.format,
       sort: opts.sort,
       arch: opts.arch,
+      sizeHint: size,
       onProgress: opts.onProgress ? (b) => opts.onProgress?.(b, size) : undefined,
     });
     const buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);

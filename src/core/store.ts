@@ -82,8 +82,10 @@ export class EventStore {
     if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ line, message });
   }
 
-  private grow(): void {
-    const cap = this.line.length * 2;
+  private grow(min = 0): void {
+    // double while small, then grow by half: less transient memory on huge traces
+    const cur = this.line.length;
+    const cap = Math.max(min, cur < 1 << 22 ? cur * 2 : Math.ceil(cur * 1.5));
     const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, C: new (n: number) => T): T => {
       const b = new C(cap);
       b.set(a as unknown as ArrayLike<number>);
@@ -144,24 +146,48 @@ export class EventStore {
     return this.taskByPid.get(pid);
   }
 
-  /** Lock id for an instance key; the first class seen for it wins. */
+  /**
+   * Lock id for an instance: its key (address) and class. The same address with another class is
+   * another lock (kernel memory is reused after free); a lookup by key alone finds the latest.
+   */
   lockFor(key: string, className: string, domain: LockDomain): number {
-    let id = this.lockByKey.get(key);
+    const cls = className || key;
+    const full = `${key}\u0000${cls}`;
+    let id = this.lockByKey.get(full);
     if (id === undefined) {
       id = this.locks.length;
-      this.locks.push({ id, key, classId: this.classes.intern(className || key), domain });
+      this.locks.push({ id, key, classId: this.classes.intern(cls), domain });
+      this.lockByKey.set(full, id);
       this.lockByKey.set(key, id);
     }
     return id;
   }
 
+  /** The latest lock registered under this key (address), whatever its class. */
   lockByKeyLookup(key: string): number | undefined {
     return this.lockByKey.get(key);
   }
 
-  /** Shrinks the columns to their used length (after parsing). */
+  /** Makes room for `n` events in total (the parser calls it with an estimate from the file size). */
+  reserve(n: number): void {
+    if (n > this.line.length) this.grow(n);
+  }
+
+  /** Shrinks the columns to their used length (after parsing); small slack is kept rather than copied. */
   trim(): void {
     const n = this.length;
+    if (this.line.length - n <= n / 8) {
+      this.line = this.line.subarray(0, n);
+      this.offset = this.offset.subarray(0, n);
+      this.ts = this.ts.subarray(0, n);
+      this.cpu = this.cpu.subarray(0, n);
+      this.task = this.task.subarray(0, n);
+      this.kind = this.kind.subarray(0, n);
+      this.flags = this.flags.subarray(0, n);
+      this.ref = this.ref.subarray(0, n);
+      this.num = this.num.subarray(0, n);
+      return;
+    }
     this.line = this.line.slice(0, n);
     this.offset = this.offset.slice(0, n);
     this.ts = this.ts.slice(0, n);

@@ -17,6 +17,8 @@ export interface ParseOptions {
   arch?: Arch;
   /** Order events by timestamp instead of file order (buffers the whole trace). */
   sort?: boolean;
+  /** Total input size in bytes, when known: used to reserve memory for all events at once. */
+  sizeHint?: number;
   /** Called now and then with bytes consumed so far. */
   onProgress?: (bytes: number) => void;
 }
@@ -38,6 +40,7 @@ export class TraceParser {
   private sortBuffer: { ev: RawEvent; line: number; offset: number }[] | null = null;
   private lastProgress = 0;
   private contentLines = 0;
+  private reserved = false;
 
   constructor(private readonly opts: ParseOptions) {
     this.store.file = opts.file;
@@ -49,6 +52,11 @@ export class TraceParser {
 
   push(chunk: Uint8Array): void {
     this.splitter.push(chunk);
+    if (!this.reserved && this.opts.sizeHint && this.splitter.bytesSeen >= 1 << 20 && this.store.length > 0) {
+      // one allocation for the whole trace instead of repeated growth (and its transient copies)
+      this.reserved = true;
+      this.store.reserve(Math.ceil((this.store.length / this.splitter.bytesSeen) * this.opts.sizeHint * 1.04) + 1024);
+    }
     if (this.opts.onProgress) {
       const b = this.splitter.bytesSeen;
       if (b - this.lastProgress > 8 * 1024 * 1024) {
@@ -124,7 +132,7 @@ export class TraceParser {
           this.lineError(lineNo, text, `expected ${FORMAT_EXPECTATION[format]}`);
           return;
         }
-        if (this.sortBuffer) this.sortBuffer.push({ ev: r, line: lineNo, offset });
+        if (this.sortBuffer) this.sortBuffer.push({ ev: { ...r }, line: lineNo, offset });
         else this.builder.add(r, lineNo, offset);
       };
     }

@@ -17,6 +17,9 @@ const LOCK_NB = 4;
 const LOCK_UN = 8;
 
 const NO_SYSCALL = -1;
+const NO_ARGS: number[] = [];
+/** Syscalls whose arguments the file-lock tracking reads. */
+const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
 
 /** Normalizes an address so `0x000000008a1c55e2`, `000000008a1c55e2` and `0x8A1C55E2` are one key. */
 export function normalizeAddress(s: string): string {
@@ -134,6 +137,18 @@ export class EventBuilder {
     return i;
   }
 
+  /** `ADDRESS NAME` text -> lock id, cached so the hot path skips address normalization. */
+  private readonly kernelLocks = new Map<string, number>();
+
+  private kernelLock(addrAndName: string, sp: number, name: string): number {
+    let id = this.kernelLocks.get(addrAndName);
+    if (id === undefined) {
+      id = this.store.lockFor(normalizeAddress(addrAndName.slice(0, sp)), name, 'kernel');
+      if (this.kernelLocks.size < 1_000_000) this.kernelLocks.set(addrAndName, id);
+    }
+    return id;
+  }
+
   /** Interprets one text-format event. */
   add(ev: RawEvent, line: number, offset: number): void {
     if (ev.ts < this.lastTs) {
@@ -141,25 +156,36 @@ export class EventBuilder {
     } else {
       this.lastTs = ev.ts;
     }
-    if (ev.shape === 'enter') return this.sysEnter(ev, line, offset, ev.name.slice(4), parseArgs(ev.body, false));
+    if (ev.shape === 'enter') return this.sysEnter(ev, line, offset, ev.name.slice(4), ev.body, false);
     if (ev.shape === 'exit') return this.sysExit(ev, line, offset, ev.name.slice(4), parseIntValue(ev.body));
     const s = this.store;
     const body = ev.body;
     switch (ev.name) {
       case 'lock_acquire': {
-        const m = /^(\S+)\s+(try )?(read )?(.*)$/.exec(body);
-        if (!m || m[4] === '') return this.malformed(ev, line, offset, 'lock_acquire: `ADDRESS [try ][read ]NAME`');
-        const lock = s.lockFor(normalizeAddress(m[1]), m[4], 'kernel');
-        const flags = (m[2] ? EventFlag.Try : 0) | (m[3] ? EventFlag.Read : 0);
+        // `ADDRESS [try ][read ]NAME` (hand-split: this is the hottest line shape)
+        const sp = body.indexOf(' ');
+        if (sp <= 0) return this.malformed(ev, line, offset, 'lock_acquire: `ADDRESS [try ][read ]NAME`');
+        let k = sp + 1;
+        let flags = 0;
+        if (body.startsWith('try ', k)) {
+          flags |= EventFlag.Try;
+          k += 4;
+        }
+        if (body.startsWith('read ', k)) {
+          flags |= EventFlag.Read;
+          k += 5;
+        }
+        if (k >= body.length) return this.malformed(ev, line, offset, 'lock_acquire: `ADDRESS [try ][read ]NAME`');
+        const lock = this.kernelLock(flags === 0 ? body : body.slice(0, sp) + body.slice(k - 1), sp, body.slice(k));
         this.push(ev, line, offset, EventKind.Acquire, flags, lock, 0);
         return;
       }
       case 'lock_release':
       case 'lock_contended':
       case 'lock_acquired': {
-        const m = /^(\S+)\s+(.*)$/.exec(body);
-        if (!m || m[2] === '') return this.malformed(ev, line, offset, `${ev.name}: \`ADDRESS NAME\``);
-        const lock = s.lockFor(normalizeAddress(m[1]), m[2], 'kernel');
+        const sp = body.indexOf(' ');
+        if (sp <= 0 || sp === body.length - 1) return this.malformed(ev, line, offset, `${ev.name}: \`ADDRESS NAME\``);
+        const lock = this.kernelLock(body, sp, body.slice(sp + 1));
         if (ev.name === 'lock_release') this.push(ev, line, offset, EventKind.Release, 0, lock, 0);
         else this.push(ev, line, offset, EventKind.Contended, ev.name === 'lock_acquired' ? EventFlag.StatAcquired : 0, lock, 0);
         return;
@@ -178,7 +204,7 @@ export class EventBuilder {
       case 'sys_enter': {
         const m = /^NR (-?\d+) \((.*)\)/.exec(body);
         if (!m) return this.malformed(ev, line, offset, 'sys_enter: `NR n (args)`');
-        return this.sysEnter(ev, line, offset, this.syscallName(+m[1]), parseArgs(m[2], true), +m[1]);
+        return this.sysEnter(ev, line, offset, this.syscallName(+m[1]), m[2], true, +m[1]);
       }
       case 'sys_exit': {
         const m = /^NR (-?\d+) = (-?\d+|0x[0-9a-f]+)/i.exec(body);
@@ -205,7 +231,7 @@ export class EventBuilder {
       }
       default: {
         if (ev.name.startsWith('sys_enter_')) {
-          return this.sysEnter(ev, line, offset, ev.name.slice(10), parseArgs(body, true));
+          return this.sysEnter(ev, line, offset, ev.name.slice(10), body, true);
         }
         if (ev.name.startsWith('sys_exit_')) {
           return this.sysExit(ev, line, offset, ev.name.slice(9), parseIntValue(body.replace(/^ret:\s*/, '')));
@@ -220,8 +246,11 @@ export class EventBuilder {
     this.push(ev, line, offset, EventKind.Other, 0, this.store.names.intern(ev.name), 0);
   }
 
-  /** Syscall entry (from any shape). `hexArgs` says how bare numbers in args were printed. */
-  sysEnter(ev: RawEvent, line: number, offset: number, name: string, args: number[], nr?: number): void {
+  /**
+   * Syscall entry (from any shape). Arguments come as numbers or as their printed text (parsed
+   * only for the syscalls that matter to file locks); `bareIsHex` says how bare numbers were printed.
+   */
+  sysEnter(ev: RawEvent, line: number, offset: number, name: string, argsIn: number[] | string, bareIsHex: boolean, nr?: number): void {
     const s = this.store;
     const tb = this.taskBuild(ev.pid);
     const nameId = s.names.intern(name);
@@ -242,8 +271,13 @@ export class EventBuilder {
     this.push(ev, line, offset, EventKind.SysEnter, 0, nameId, number);
     tb.lastSys = nameId;
     tb.sys = nameId;
-    tb.sysArgs = args;
-    if (this.deriveFileLocks) this.fileEnter(ev, line, offset, name, args, tb);
+    if (this.deriveFileLocks && FILE_SYSCALLS.has(name)) {
+      const args = typeof argsIn === 'string' ? parseArgs(argsIn, bareIsHex) : argsIn;
+      tb.sysArgs = args;
+      this.fileEnter(ev, line, offset, name, args, tb);
+    } else {
+      tb.sysArgs = NO_ARGS;
+    }
     // derived lock events on this line do not break duplicate-boundary detection.
     tb.lastKind = EventKind.SysEnter;
   }

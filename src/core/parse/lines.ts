@@ -19,6 +19,21 @@ function decode(bytes: Uint8Array, start: number, end: number): string {
   return latin1.decode(bytes.subarray(start, end));
 }
 
+/** Node's Buffer has a native one-byte-per-char slice, much faster than TextDecoder. */
+interface NodeBufferLike extends Uint8Array {
+  latin1Slice(start: number, end: number): string;
+}
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The bytes [start, end) as a string when they are all ASCII, else null. */
+function asciiText(chunk: Uint8Array, start: number, end: number): string | null {
+  const text =
+    typeof (chunk as NodeBufferLike).latin1Slice === 'function'
+      ? (chunk as NodeBufferLike).latin1Slice(start, end)
+      : latin1.decode(chunk.subarray(start, end));
+  return NON_ASCII.test(text) ? null : text;
+}
+
 export class LineSplitter {
   private carry: Uint8Array | null = null;
   private carryLen = 0;
@@ -31,6 +46,46 @@ export class LineSplitter {
   /** Feeds the next chunk of bytes. */
   push(chunk: Uint8Array): void {
     let start = 0;
+    // finish a line carried over from the previous chunk first
+    if (this.carryLen > 0 || this.carryTruncated) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        this.append(chunk, 0, chunk.length);
+        return;
+      }
+      this.append(chunk, 0, nl);
+      this.emitCarry(nl + 1);
+      start = nl + 1;
+    }
+    // fast path: decode all complete lines of the chunk at once; when they are ASCII, string
+    // offsets are byte offsets and lines are plain slices of one string.
+    const last = chunk.lastIndexOf(10);
+    if (last >= start) {
+      const text = asciiText(chunk, start, last + 1);
+      if (text !== null) {
+        this.pushAscii(text);
+        start = last + 1;
+      }
+    }
+    this.pushBytes(chunk, start);
+  }
+
+  private pushAscii(text: string): void {
+    let a = 0;
+    const n = text.length;
+    while (a < n) {
+      const nl = text.indexOf('\n', a);
+      let end = nl;
+      if (end > a && text.charCodeAt(end - 1) === 13) end--;
+      const truncated = end - a > MAX_LINE_BYTES;
+      if (truncated) end = a + MAX_LINE_BYTES;
+      this.sink(text.slice(a, end), ++this.lineNo, this.offset, truncated);
+      this.offset += nl - a + 1;
+      a = nl + 1;
+    }
+  }
+
+  private pushBytes(chunk: Uint8Array, start: number): void {
     const n = chunk.length;
     while (start < n) {
       const nl = chunk.indexOf(10, start);

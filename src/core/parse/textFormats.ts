@@ -27,9 +27,6 @@ const FTRACE_RE = /^\s*(.*?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d+)\]\s+(?:(\S
 /** `comm PID[/TID] [CPU] TIMESTAMP: subsys:event: body` with right-aligned event names. */
 const PERF_RE = /^\s*(.*?)\s+(\d+)(?:\/(\d+))?\s+\[(\d+)\]\s+(\d+(?:\.\d+)?):\s+(?:\d+\s+)?([\w-]+):([\w-]+):\s?(.*)$/;
 
-const SYSCALL_ENTER_RE = /^(sys_\w+)\((.*)\)\s*$/;
-const SYSCALL_EXIT_RE = /^(sys_\w+) -> (\S+)\s*$/;
-const EVENT_RE = /^([\w-]+)(?::([\w-]+))?:\s?(.*)$/;
 
 export type LineResult = RawEvent | 'skip' | null;
 
@@ -47,24 +44,140 @@ function isNoise(line: string): boolean {
   );
 }
 
-/** Parses one ftrace / trace-cmd line. null: malformed; 'skip': not an event. */
-export function parseFtraceLine(line: string): LineResult {
-  const m = FTRACE_RE.exec(line);
-  if (!m) return isNoise(line) ? 'skip' : null;
-  const rest = m[6];
-  const base = { comm: m[1], pid: +m[2], cpu: +m[3], ts: +m[5] };
-  let s = SYSCALL_ENTER_RE.exec(rest);
-  if (s) return { ...base, name: s[1], shape: 'enter', body: s[2] };
-  s = SYSCALL_EXIT_RE.exec(rest);
-  if (s) return { ...base, name: s[1], shape: 'exit', body: s[2] };
-  const e = EVENT_RE.exec(rest);
-  if (e) {
-    // trace-cmd may print `subsys:event:` too; keep the event part.
-    const name = e[2] !== undefined ? e[2] : e[1];
-    return { ...base, name, shape: 'event', body: e[3].trim() };
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isSpace = (c: number) => c === 32 || c === 9;
+const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === 45;
+
+/**
+ * Finds the `[CPU]` column: the first `[digits]` preceded by whitespace whose left part ends in
+ * `-PID` (optionally followed by a TGID column). Fills `out` (comm, pid, cpu) and returns the
+ * index after `]`, or -1. A hand scanner: this runs once per line of multi-gigabyte traces.
+ */
+function scanTaskCpu(line: string, out: RawEvent): number {
+  let from = 0;
+  for (;;) {
+    const lb = line.indexOf('[', from);
+    if (lb < 0) return -1;
+    from = lb + 1;
+    let k = lb + 1;
+    let cpu = 0;
+    while (k < line.length && isDigit(line.charCodeAt(k))) cpu = cpu * 10 + line.charCodeAt(k++) - 48;
+    if (k === lb + 1 || line.charCodeAt(k) !== 93 /* ] */ || lb === 0 || !isSpace(line.charCodeAt(lb - 1))) continue;
+    // left of the CPU column: `comm-PID` then spaces, maybe `(  TGID)` then spaces
+    let e = lb - 1;
+    while (e >= 0 && isSpace(line.charCodeAt(e))) e--;
+    if (e >= 0 && line.charCodeAt(e) === 41 /* ) */) {
+      const open = line.lastIndexOf('(', e);
+      if (open < 0) continue;
+      e = open - 1;
+      while (e >= 0 && isSpace(line.charCodeAt(e))) e--;
+    }
+    let d = e;
+    let pid = 0;
+    let mul = 1;
+    while (d >= 0 && isDigit(line.charCodeAt(d))) {
+      pid += (line.charCodeAt(d) - 48) * mul;
+      mul *= 10;
+      d--;
+    }
+    if (d === e || d < 0 || line.charCodeAt(d) !== 45 /* - */) continue;
+    let c0 = 0;
+    while (c0 < d && isSpace(line.charCodeAt(c0))) c0++;
+    out.comm = line.slice(c0, d);
+    out.pid = pid;
+    out.cpu = cpu;
+    return k + 1;
+  }
+}
+
+/** Reads `[FLAGS] TIMESTAMP:` after the CPU column; returns the index after the `:` or -1. */
+function scanTimestamp(line: string, k: number, out: RawEvent): number {
+  const n = line.length;
+  while (k < n && isSpace(line.charCodeAt(k))) k++;
+  let tokEnd = k;
+  while (tokEnd < n && !isSpace(line.charCodeAt(tokEnd))) tokEnd++;
+  if (line.charCodeAt(tokEnd - 1) !== 58 /* : */) {
+    // a flags column (`d..1.`): 4 or 5 characters, then the timestamp
+    if (tokEnd - k < 4 || tokEnd - k > 5) return -1;
+    k = tokEnd;
+    while (k < n && isSpace(line.charCodeAt(k))) k++;
+    tokEnd = k;
+    while (tokEnd < n && !isSpace(line.charCodeAt(tokEnd))) tokEnd++;
+    if (line.charCodeAt(tokEnd - 1) !== 58) return -1;
+  }
+  for (let j = k; j < tokEnd - 1; j++) {
+    const c = line.charCodeAt(j);
+    if (!isDigit(c) && c !== 46) return -1;
+  }
+  if (tokEnd - 1 === k) return -1;
+  out.ts = +line.slice(k, tokEnd - 1);
+  return tokEnd;
+}
+
+/** Splits `name: body`, `subsys:name: body`, `sys_x(args)` and `sys_x -> ret` after the timestamp. */
+function scanEvent(line: string, k: number, out: RawEvent): void {
+  const n = line.length;
+  while (k < n && isSpace(line.charCodeAt(k))) k++;
+  let e = k;
+  while (e < n && isWord(line.charCodeAt(e))) e++;
+  const c = line.charCodeAt(e);
+  if (c === 58 /* : */ && e > k) {
+    let nameStart = k;
+    let nameEnd = e;
+    // trace-cmd/perf style `subsys:event:`
+    let e2 = e + 1;
+    while (e2 < n && isWord(line.charCodeAt(e2))) e2++;
+    if (e2 > e + 1 && line.charCodeAt(e2) === 58) {
+      nameStart = e + 1;
+      nameEnd = e2;
+      e = e2;
+    }
+    out.name = line.slice(nameStart, nameEnd);
+    out.shape = 'event';
+    let b = e + 1;
+    while (b < n && isSpace(line.charCodeAt(b))) b++;
+    let be = n;
+    while (be > b && isSpace(line.charCodeAt(be - 1))) be--;
+    out.body = line.slice(b, be);
+    return;
+  }
+  if (line.startsWith('sys_', k) && e > k + 4) {
+    if (c === 40 /* ( */) {
+      let be = n;
+      while (be > e && isSpace(line.charCodeAt(be - 1))) be--;
+      if (line.charCodeAt(be - 1) === 41) {
+        out.name = line.slice(k, e);
+        out.shape = 'enter';
+        out.body = line.slice(e + 1, be - 1);
+        return;
+      }
+    } else if (line.startsWith(' -> ', e)) {
+      out.name = line.slice(k, e);
+      out.shape = 'exit';
+      out.body = line.slice(e + 4).trim();
+      return;
+    }
   }
   // function tracer and other free-form lines: keep as an unnamed event.
-  return { ...base, name: 'text', shape: 'event', body: rest };
+  out.name = 'text';
+  out.shape = 'event';
+  out.body = line.slice(k);
+}
+
+/** The event object the text parsers fill; reused line after line (copy it to keep it). */
+function blank(): RawEvent {
+  return { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '' };
+}
+const shared = blank();
+
+/** Parses one ftrace / trace-cmd line. null: malformed; 'skip': not an event. The result is reused by the next call. */
+export function parseFtraceLine(line: string): LineResult {
+  const out = shared;
+  let k = scanTaskCpu(line, out);
+  if (k >= 0) k = scanTimestamp(line, k, out);
+  if (k < 0) return isNoise(line) ? 'skip' : null;
+  scanEvent(line, k, out);
+  return out;
 }
 
 export function parsePerfLine(line: string): LineResult {
