@@ -347,7 +347,7 @@ export class LocktraceSession extends LoggingDebugSession {
       const frames = all.slice(start, start + count).map((f) => {
         const id = this.nextFrameId++;
         this.frames.set(id, { taskId, frame: f });
-        const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line)) as DebugProtocol.StackFrame;
+        const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1)) as DebugProtocol.StackFrame;
         if (f.kind !== 'event') sf.presentationHint = 'normal';
         return sf;
       });
