@@ -540,8 +540,8 @@ function inCycle(cycle: readonly EdgeOrigin[], e: GraphEdge): boolean {
 }
 
 /**
- * Circle layout: cycle classes first and next to each other (so the cycle reads as one arc),
- * then the others by first appearance. Deterministic, which keeps screenshots and tests stable.
+ * Circle layout (see circleSlots), the others by first appearance. Deterministic, which keeps
+ * screenshots and tests stable; meant for the few classes of a focused trace (the host caps it).
  */
 export function graphView(s: PanelViewState, width: number, height: number): GraphView | null {
   const g = s.graph;
@@ -551,7 +551,9 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
   const cycleNodes: string[] = [];
   for (const e of cycle) for (const id of [e.from, e.to]) if (!cycleNodes.includes(id)) cycleNodes.push(id);
   const ids = g.nodes.map((n) => n.id);
-  const order = [...cycleNodes.filter((id) => ids.includes(id)), ...ids.filter((id) => !cycleNodes.includes(id))];
+  const inGraph = cycleNodes.filter((id) => ids.includes(id));
+  const others = ids.filter((id) => !cycleNodes.includes(id));
+  const order = circleSlots(inGraph, others);
   const cx = width / 2;
   const cy = height / 2;
   const r = Math.max(10, Math.min(width * 0.5 - 110, height / 2 - 28));
@@ -559,7 +561,7 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
   const n = order.length;
   order.forEach((id, k) => {
     if (n === 1) return pos.set(id, { x: cx, y: cy });
-    // start at the left so a two-node cycle lies horizontally, leaving room for labels.
+    // slot 0 on the left, so a two-class cycle lies horizontally with room for its labels.
     const a = Math.PI + (2 * Math.PI * k) / n;
     pos.set(id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) * 0.85 });
   });
@@ -611,6 +613,23 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
     };
   });
   return { width, height, nodes, edges, truncatedNodes: g.truncatedNodes };
+}
+
+/**
+ * Slot order on the circle: the cycle's classes spread evenly (opposite each other for a
+ * two-class cycle, so its two edges bend apart in open space), the other classes in the gaps.
+ */
+export function circleSlots(cycle: readonly string[], others: readonly string[]): string[] {
+  const n = cycle.length + others.length;
+  const slots: (string | undefined)[] = new Array(n);
+  cycle.forEach((id, k) => {
+    let at = Math.round((k * n) / cycle.length) % n;
+    while (slots[at] !== undefined) at = (at + 1) % n;
+    slots[at] = id;
+  });
+  let next = 0;
+  for (let k = 0; k < n; k++) if (slots[k] === undefined) slots[k] = others[next++];
+  return slots as string[];
 }
 
 function r2(x: number): number {

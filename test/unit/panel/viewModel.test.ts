@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   PanelViewState,
   centred,
+  circleSlots,
   findingItems,
   followCursor,
   graphView,
@@ -175,6 +176,15 @@ describe('view model: lock-order graph', () => {
     // opposite edges bend apart: their label positions differ
     const [a, b] = gv.edges.filter((e) => e.inCycle);
     assert.notDeepEqual([a.labelX, a.labelY], [b.labelX, b.labelY]);
+  });
+
+  it('spreads cycle classes around the circle', () => {
+    assert.deepEqual(circleSlots(['a', 'b'], ['c', 'd']), ['a', 'c', 'b', 'd']);
+    assert.deepEqual(circleSlots(['a', 'b', 'c'], []), ['a', 'b', 'c']);
+    assert.deepEqual(circleSlots([], ['x']), ['x']);
+    const gv = graphView(stateAt(at35), 400, 240)!;
+    const [p, q] = gv.nodes.filter((n) => n.inCycle);
+    assert.ok(Math.abs(p.y - q.y) < 1e-6, 'a two-class cycle lies horizontally');
   });
 
   it('has no cycle before the inversion', () => {

@@ -1,0 +1,301 @@
+// The built webview bundle (out/media/panel.js + panel.css) in headless Debian Chromium, talking
+// the real protocol to the real host controller (src/panel/controller.ts) over the real analysis
+// of the shared sample. A stub acquireVsCodeApi forwards the webview's messages to the controller;
+// the controller's messages are delivered with window.postMessage like VS Code does.
+// Screenshots (dark and light theme) go to test-artifacts/.
+// Needs /usr/bin/chromium (`apt-get install -y chromium`): without it this test FAILS.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BrowserContext, Page, chromium } from 'playwright-core';
+import { PanelController } from '../../../src/panel/controller';
+import { panelHtml } from '../../../src/panel/html';
+import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
+import { ROOT, sampleModel } from './fixture';
+
+const CHROMIUM = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
+
+/** A few of the variables VS Code defines in webviews, per theme. */
+const THEMES: Record<'dark' | 'light', { bodyClass: string; vars: Record<string, string> }> = {
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      '--vscode-editor-background': '#1e1e1e',
+      '--vscode-foreground': '#cccccc',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-panel-border': '#80808059',
+      '--vscode-focusBorder': '#007fd4',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-list-inactiveSelectionBackground': '#37373d',
+      '--vscode-list-activeSelectionBackground': '#04395e',
+      '--vscode-list-activeSelectionForeground': '#ffffff',
+      '--vscode-list-hoverBackground': '#2a2d2e',
+      '--vscode-input-background': '#3c3c3c',
+      '--vscode-input-foreground': '#cccccc',
+      '--vscode-editorCursor-foreground': '#aeafad',
+      '--vscode-font-family': 'system-ui, sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': 'monospace',
+    },
+  },
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-descriptionForeground': '#717171',
+      '--vscode-panel-border': '#e5e5e5',
+      '--vscode-focusBorder': '#005fb8',
+      '--vscode-charts-red': '#e51400',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-charts-yellow': '#bf8803',
+      '--vscode-charts-purple': '#652d90',
+      '--vscode-list-inactiveSelectionBackground': '#e4e6f1',
+      '--vscode-list-activeSelectionBackground': '#e8e8e8',
+      '--vscode-list-activeSelectionForeground': '#000000',
+      '--vscode-list-hoverBackground': '#f2f2f2',
+      '--vscode-input-background': '#ffffff',
+      '--vscode-input-foreground': '#3b3b3b',
+      '--vscode-editorCursor-foreground': '#000000',
+      '--vscode-font-family': 'system-ui, sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': 'monospace',
+    },
+  },
+};
+
+function applyThemeScript(theme: keyof typeof THEMES): string {
+  const t = THEMES[theme];
+  // CSSOM only (no <style> element): the page's CSP would rightly refuse inline styles.
+  return `(() => {
+    const t = ${JSON.stringify(t)};
+    const apply = () => {
+      for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
+      document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
+      document.body.classList.add(t.bodyClass);
+    };
+    if (document.body) apply(); else document.addEventListener('DOMContentLoaded', apply);
+  })();`;
+}
+
+describe('lock panel in Chromium', { timeout: 120_000 }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const model = sampleModel();
+  const at35 = model.resolve({ line: 35 });
+  const posted: WebviewMessage[] = [];
+  const revealed: number[] = [];
+  const cspErrors: string[] = [];
+  let controller: PanelController;
+
+  before(async () => {
+    assert.ok(
+      fs.existsSync(CHROMIUM),
+      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOCKTRACE_CHROMIUM). The browser tests do not skip.`,
+    );
+    assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const htmlFile = path.join(ARTIFACTS, 'panel.html');
+    fs.writeFileSync(
+      htmlFile,
+      panelHtml({
+        cspSource: 'file:',
+        nonce: 'dGVzdC1ub25jZS0xMjM0NQ==',
+        scriptUri: `file://${BUNDLE}`,
+        styleUri: `file://${BUNDLE.replace(/\.js$/, '.css')}`,
+      }),
+    );
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1180, height: 900 },
+      deviceScaleFactor: 1,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`));
+    const deliver = async (msg: HostMessage): Promise<void> => {
+      await page.evaluate((m) => window.postMessage(m, '*'), msg);
+    };
+    controller = new PanelController(model, {
+      post: (msg) => void deliver(msg).catch(() => undefined),
+      reveal: (line) => revealed.push(line),
+    });
+    await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
+      assert.ok(isWebviewMessage(msg), `webview posted a non-protocol message: ${JSON.stringify(msg)}`);
+      posted.push(msg);
+      await controller.handle(msg);
+    });
+    await page.addInitScript(`
+      window.__ltState = undefined;
+      window.acquireVsCodeApi = () => ({
+        postMessage: (m) => window.__locktraceHostReceive(JSON.parse(JSON.stringify(m))),
+        getState: () => window.__ltState,
+        setState: (s) => { window.__ltState = s; },
+      });
+    `);
+    await page.addInitScript(applyThemeScript('dark'));
+    await page.goto(`file://${htmlFile}`);
+    await page.waitForFunction(() => document.getElementById('lt-title')?.textContent === 'syscall-order-inversion.trace');
+  });
+
+  after(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  async function moveTo(index: number): Promise<void> {
+    controller.moveTo(index);
+    const line = model.store.line[index];
+    await page.waitForFunction((l) => document.getElementById('lt-position')?.textContent?.startsWith(`line ${l} `), line);
+    // the webview asks for a timeline window when the cursor leaves it; wait until it is drawn
+    await page.waitForSelector('#lt-cursor', { state: 'attached' });
+  }
+
+  it('starts with the ready handshake and a timeline request', () => {
+    assert.equal(posted[0]?.type, 'ready');
+    const req = posted.find((m) => m.type === 'requestTimeline');
+    assert.ok(req && req.type === 'requestTimeline' && req.from === 0 && req.to === model.store.length);
+  });
+
+  it('shows the held stacks at line 35, innermost on top', async () => {
+    await moveTo(at35);
+    const reader = page.locator('.lt-col[data-pid="2102"]');
+    assert.deepEqual(await reader.locator('.lt-held-class').allTextContents(), ['sb_writers', '&inode->i_dio_map']);
+    assert.match((await reader.getAttribute('class')) ?? '', /lt-current/);
+    assert.equal(await reader.getAttribute('aria-current'), 'true');
+    const dio = reader.locator('.lt-held[data-class="&inode->i_dio_map"]');
+    assert.match((await dio.getAttribute('class')) ?? '', /lt-across/);
+    assert.match((await dio.textContent()) ?? '', /L29 · io_uring_enter.*across syscall/);
+    const sb = reader.locator('.lt-held[data-class="sb_writers"]');
+    assert.match((await sb.textContent()) ?? '', /L35 · io_submit/);
+    assert.doesNotMatch((await sb.getAttribute('class')) ?? '', /lt-across/);
+    assert.match((await reader.locator('.lt-syscall-now').textContent()) ?? '', /in io_submit/);
+    const writer = page.locator('.lt-col[data-pid="2101"]');
+    assert.doesNotMatch((await writer.getAttribute('class')) ?? '', /lt-current/);
+    assert.equal(await writer.locator('.lt-held').count(), 0);
+    assert.match((await writer.textContent()) ?? '', /no locks held/);
+    assert.match((await writer.textContent()) ?? '', /in userspace/);
+  });
+
+  it('highlights the io_submit of pid 2102 and the syscalls of the other edge', async () => {
+    const readerLane = page.locator('.lt-lane[data-task="1"]');
+    const inv = readerLane.locator('.lt-sys.lt-hl-inversion');
+    assert.equal(await inv.count(), 1);
+    assert.equal(await inv.getAttribute('data-syscall'), 'io_submit');
+    assert.equal(await page.locator('.lt-sys.lt-hl-inversion').count(), 1, 'only one syscall is where it shows up');
+    const cycle = await page.locator('.lt-sys.lt-hl-cycle').evaluateAll((els) =>
+      els.map((e) => `${e.closest('.lt-lane')?.getAttribute('data-task')}:${e.getAttribute('data-syscall')}`).sort(),
+    );
+    assert.deepEqual(cycle, ['0:io_submit', '0:io_uring_enter', '1:io_uring_enter']);
+    assert.ok((await page.locator('.lt-lockbar.lt-across .lt-leak').count()) >= 3, 'leaked spans are drawn');
+  });
+
+  it('draws the cycle in the lock-order graph with syscall labels', async () => {
+    const edges = await page.locator('.lt-edge.lt-in-cycle').evaluateAll((els) =>
+      els.map((e) => `${e.getAttribute('data-from')} -> ${e.getAttribute('data-to')} [${e.querySelector('.lt-edge-label')?.textContent}]`).sort(),
+    );
+    assert.deepEqual(edges, ['&inode->i_dio_map -> sb_writers [io_submit:35]', 'sb_writers -> &inode->i_dio_map [io_uring_enter:20]']);
+    const nodes = await page.locator('.lt-node.lt-in-cycle').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')).sort());
+    assert.deepEqual(nodes, ['&inode->i_dio_map', 'sb_writers']);
+    assert.equal(await page.locator('.lt-finding.lt-selected .lt-finding-title').textContent(), 'inversion: &inode->i_dio_map ⇄ sb_writers');
+  });
+
+  it('saves dark and light screenshots', async () => {
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-dark-line35.png'), fullPage: true });
+    await page.evaluate(applyThemeScript('light'));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-light-line35.png'), fullPage: true });
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, 'rgb(255, 255, 255)');
+    await page.evaluate(applyThemeScript('dark'));
+    assert.ok(fs.statSync(path.join(ARTIFACTS, 'panel-dark-line35.png')).size > 10_000);
+  });
+
+  it('posts seek and selectFinding messages on clicks and keys', async () => {
+    const inversion = model.analysis.findings.find((f) => f.kind === 'inversion')!;
+    const leak = model.analysis.findings.find((f) => f.kind === 'held-across-syscall')!;
+    const last = (): WebviewMessage | undefined => posted[posted.length - 1];
+    const nextPost = async (act: () => Promise<void>): Promise<WebviewMessage> => {
+      const n = posted.length;
+      await act();
+      for (let k = 0; k < 100 && posted.length === n; k++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(posted.length > n, 'a message was posted');
+      return posted[n];
+    };
+
+    // a held lock: seek to its acquisition
+    let m = await nextPost(() => page.locator('.lt-col[data-pid="2102"] .lt-held[data-class="&inode->i_dio_map"]').click());
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 29 }) } });
+    await moveTo(at35);
+
+    // a syscall bar of the other task
+    m = await nextPost(() => page.locator('.lt-lane[data-task="0"] .lt-sys[data-syscall="io_uring_enter"]').click());
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 18 }) } });
+    await moveTo(at35);
+
+    // a lock bar in the timeline
+    m = await nextPost(() => page.locator('.lt-lane[data-task="0"] .lt-lockbar[data-class="sb_writers"]').click());
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 16 }) } });
+    await moveTo(at35);
+
+    // a graph edge
+    m = await nextPost(() => page.locator('.lt-edge[data-from="sb_writers"][data-to="&inode->i_dio_map"] text').click());
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 20 }) } });
+
+    // a finding: select it and seek to where it shows up
+    m = await nextPost(() => page.locator(`.lt-finding[data-finding="${leak.id}"]`).click());
+    assert.deepEqual(m, { type: 'selectFinding', findingId: leak.id, seek: true });
+    await page.waitForFunction((l) => document.getElementById('lt-position')?.textContent?.startsWith(`line ${l} `), leak.line);
+    assert.deepEqual(revealed.slice(-1), [leak.line], 'the host reveals the line');
+
+    // keyboard: focus the inversion finding and press Enter
+    m = await nextPost(async () => {
+      await page.locator(`.lt-finding[data-finding="${inversion.id}"]`).focus();
+      await page.keyboard.press('Enter');
+    });
+    assert.deepEqual(m, { type: 'selectFinding', findingId: inversion.id, seek: true });
+    await page.waitForFunction((l) => document.getElementById('lt-position')?.textContent?.startsWith(`line ${l} `), 35);
+
+    // keyboard on an SVG syscall bar
+    m = await nextPost(async () => {
+      await page.locator('.lt-lane[data-task="1"] .lt-sys.lt-hl-inversion').focus();
+      await page.keyboard.press('Enter');
+    });
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 32 }) } });
+    assert.ok(last());
+  });
+
+  it('filters and pins tasks, and keeps the choice with setState', async () => {
+    await page.fill('#lt-filter', 'aio');
+    await page.waitForFunction(() => document.querySelectorAll('.lt-col').length === 1);
+    assert.equal(await page.locator('.lt-col').getAttribute('data-pid'), '2101');
+    const f = posted.filter((p) => p.type === 'setTaskFilter').pop();
+    assert.ok(f && f.type === 'setTaskFilter' && f.tasks.text === 'aio');
+    await page.fill('#lt-filter', '');
+    await page.locator('.lt-col[data-pid="2102"] .lt-pin').click();
+    await page.waitForFunction(() => document.querySelector('.lt-col')?.getAttribute('data-pid') === '2102');
+    const saved = (await page.evaluate('window.__ltState')) as { tasks: { pinned: number[] }; tracePath: string };
+    assert.deepEqual(saved.tasks.pinned, [1]);
+    assert.equal(saved.tracePath, model.path);
+  });
+
+  it('runs under the strict CSP without violations or page errors', () => {
+    assert.deepEqual(cspErrors, []);
+  });
+});
