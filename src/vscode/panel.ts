@@ -63,7 +63,7 @@ export function registerPanel(ctx: LocktraceContext): void {
           panel.dispose();
           return;
         }
-        await panels.adopt(panel, vscode.Uri.parse(saved.tracePath), saved.index ?? 0);
+        await panels.adopt(panel, traceUri(saved.tracePath), saved.index ?? 0);
       },
     }),
   );
@@ -72,6 +72,11 @@ export function registerPanel(ctx: LocktraceContext): void {
 function programOf(s: vscode.DebugSession): vscode.Uri | undefined {
   const p: unknown = s.configuration.program;
   return typeof p === 'string' && p ? vscode.Uri.file(p) : undefined;
+}
+
+/** The model names traces by fsPath (file scheme) or URI string (others); back to a Uri. */
+function traceUri(p: string): vscode.Uri {
+  return /^(\/|[A-Za-z]:[\\/])/.test(p) ? vscode.Uri.file(p) : vscode.Uri.parse(p);
 }
 
 function sameFile(a: vscode.Uri | undefined, b: vscode.Uri): boolean {
@@ -101,6 +106,8 @@ class LockPanels implements vscode.Disposable {
       this.attach(panel);
     } else {
       this.panel.reveal(undefined, preserveFocus);
+      // already showing this trace with this driver: keep the position
+      if (this.uri && sameFile(this.uri, uri) && this.session?.id === session?.id) return;
     }
     await this.load(uri, session, 0);
   }
