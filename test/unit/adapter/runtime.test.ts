@@ -1,0 +1,68 @@
+// The replay runtime without DAP: typed events, pause of a long run, stepping at the ends.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { ReplayRuntime, StopEvent } from '../../../src/adapter/runtime';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace');
+
+function nextStop(rt: ReplayRuntime): Promise<StopEvent> {
+  return new Promise((resolve) => rt.on('stopped', resolve));
+}
+
+describe('ReplayRuntime', () => {
+  it('pause stops a run at the chunk boundary it reached', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-runtime-'));
+    const file = path.join(dir, 'long.trace');
+    const lines = ['# tracer: nop'];
+    for (let k = 0; k < 30000; k++) {
+      const t = (100 + k / 1e5).toFixed(6);
+      lines.push(`          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`, `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`);
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    try {
+      const rt = new ReplayRuntime();
+      await rt.load({ program: file });
+      const stop = nextStop(rt);
+      rt.continue();
+      assert.equal(rt.running, true, 'the first chunk ran without stopping');
+      rt.pause();
+      const s = await stop;
+      assert.equal(s.reason, 'pause');
+      assert.equal(s.index, 20000, 'events 1..20000 were scanned before the first yield');
+      assert.equal(rt.running, false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs off the end with an end event; steps at the edges stay put with a description', async () => {
+    const rt = new ReplayRuntime();
+    await rt.load({ program: SAMPLE });
+    rt.setExceptionFilters([]);
+    const ended = new Promise<{ index: number }>((r) => rt.on('end', r));
+    rt.continue();
+    assert.equal((await ended).index, 27);
+    const stops: StopEvent[] = [];
+    rt.on('stopped', (e) => stops.push(e));
+    rt.stepIn();
+    assert.deepEqual([stops[0].index, stops[0].description], [27, 'end of trace']);
+    rt.goto(0);
+    rt.stepBack();
+    assert.deepEqual([stops[2].index, stops[2].description], [0, 'no earlier event of this task']);
+  });
+
+  it('frames of a task at line 20 and the raw line of an event', async () => {
+    const rt = new ReplayRuntime();
+    await rt.load({ program: SAMPLE });
+    rt.goto(rt.gotoTarget(20));
+    assert.deepEqual(
+      rt.frames(rt.currentTask).map((f) => `${f.kind} ${f.line}`),
+      ['event 20', 'lock 20', 'lock 19', 'lock 16', 'syscall 18'],
+    );
+    assert.equal(rt.readLine(rt.index), '       aio-writer-2101 [001] ..... 10231.000204: lock_acquire: 00000000f13b2c07 &inode->i_dio_map');
+  });
+});
