@@ -57,7 +57,7 @@ const builds = [
   // Command line tool and the standalone debug adapter (DAP on stdio): no `vscode`.
   {
     ...node,
-    entryPoints: existing('src/cli/main.ts'),
+    entryPoints: existing('src/cli/bin.ts'),
     outfile: 'out/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   },

@@ -19,7 +19,7 @@ import {
   HeldLockView,
   Replay,
   TaskView,
-  analyze,
+  analyzeAsync,
   describeEdge,
 } from '../core';
 import { REPLAY_STATE_VERSION, ReplayStateBody } from '../protocol/replayState';
@@ -244,7 +244,7 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       });
       if (store.length === 0) throw new Error(`${args.program}: no events in this trace`);
       this.emit('progress', { phase: 'update', message: `Analyzing ${store.length} events`, percent: 80 });
-      const analysis = analyze(store, {
+      const analysis = await analyzeAsync(store, {
         readLocks: args.readLocks,
         onProgress: (events) => this.emit('progress', { phase: 'update', message: `Analyzing: ${events} events`, percent: 80 + (20 * events) / store.length }),
       });

@@ -184,15 +184,3 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 declare const LOCKTRACE_VERSION: string | undefined;
 const VERSION = typeof LOCKTRACE_VERSION === 'string' ? LOCKTRACE_VERSION : '0.1.0';
-
-if (require.main === module) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`locktrace: internal error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = 2;
-    },
-  );
-}

@@ -11,14 +11,18 @@ export interface ReadOptions {
   sort?: boolean;
   arch?: Arch;
   onProgress?: (bytes: number, size: number) => void;
+  /** Stops reading when aborted (throws an AbortError). */
+  signal?: { aborted: boolean };
   /** Bytes per read (default 1 MiB). */
   chunkSize?: number;
 }
 
 export async function readTraceFile(file: string, opts: ReadOptions = {}): Promise<EventStore> {
-  const fd = fs.openSync(file, 'r'); // read-only: a trace file is never modified
+  // read-only: a trace file is never modified. Asynchronous reads let the event loop run between
+  // chunks, so an adapter or extension host stays responsive and its progress messages get out.
+  const fh = await fs.promises.open(file, 'r');
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = await fh.stat();
     if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR', path: file });
     const size = stat.size;
     const parser = new TraceParser({
@@ -31,12 +35,13 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     });
     const buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      parser.push(buf.subarray(0, n));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      parser.push(buf.subarray(0, bytesRead));
+      if (opts.signal?.aborted) throw Object.assign(new Error('reading cancelled'), { name: 'AbortError' });
     }
     return parser.end();
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
 }

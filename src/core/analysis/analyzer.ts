@@ -73,6 +73,32 @@ export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis 
   return new Analyzer(store, opts).run();
 }
 
+/** Thrown by analyzeAsync when its signal is aborted. */
+export class AnalysisCancelled extends Error {
+  constructor() {
+    super('analysis cancelled');
+    this.name = 'AnalysisCancelled';
+  }
+}
+
+/**
+ * The same analysis in slices, yielding to the event loop between them so an extension host or
+ * adapter stays responsive (and progress events get out) on multi-million-event traces.
+ */
+export async function analyzeAsync(
+  store: EventStore,
+  opts: AnalyzeOptions & { signal?: { aborted: boolean }; sliceEvents?: number; yieldFn?: () => Promise<void> } = {},
+): Promise<Analysis> {
+  const a = new Analyzer(store, opts);
+  const slice = opts.sliceEvents ?? 250_000;
+  const pause = opts.yieldFn ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
+  for (let end = slice; a.runTo(end); end += slice) {
+    await pause();
+    if (opts.signal?.aborted) throw new AnalysisCancelled();
+  }
+  return a.finish();
+}
+
 class Analyzer implements StateHooks {
   private readonly graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
   /** Edge key `from * 2^21 + to` -> attributes, for O(1) lookups without string keys. */
@@ -93,15 +119,26 @@ class Analyzer implements StateHooks {
     this.kinds = new Set(opts.kinds ?? ALL_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.state = new LockState(s);
+    this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
   }
 
+  private readonly interval: number;
+  private readonly checkpoints: Float64Array[] = [];
+  private next = 0;
+
   run(): Analysis {
+    this.runTo(this.s.length);
+    return this.finish();
+  }
+
+  /** Analyses events up to (excluding) `end`; returns false when everything is done. */
+  runTo(end: number): boolean {
     const s = this.s;
-    const n = s.length;
-    const interval = this.opts.checkpointInterval ?? Math.max(1024, Math.ceil(n / 4096));
-    const checkpoints: Float64Array[] = [];
+    const n = Math.min(end, s.length);
+    const interval = this.interval;
+    const checkpoints = this.checkpoints;
     const st = this.state;
-    for (let i = 0; i < n; i++) {
+    for (let i = this.next; i < n; i++) {
       if (i % interval === 0) checkpoints.push(st.save());
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
@@ -109,6 +146,14 @@ class Analyzer implements StateHooks {
       st.step(this);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
+    this.next = n;
+    return n < s.length;
+  }
+
+  finish(): Analysis {
+    const s = this.s;
+    const checkpoints = this.checkpoints;
+    const interval = this.interval;
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
