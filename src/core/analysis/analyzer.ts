@@ -111,6 +111,8 @@ class Analyzer implements StateHooks {
   /** Per task: locks (id) whose state the trace has shown for that task. */
   private readonly seenLocks = new Map<number, Set<number>>();
   private readonly state: LockState;
+  /** The acyclic dependency order between classes, kept topologically sorted as edges arrive. */
+  private readonly order = new DependencyOrder();
 
   constructor(
     private readonly s: EventStore,
@@ -322,36 +324,34 @@ class Analyzer implements StateHooks {
     };
     this.edges.set(key, attrs);
     // does `to` already reach `from`? Then this edge closes a cycle.
-    const path = this.shortestPath(to, from);
     this.graph.addDirectedEdgeWithKey(`${from}\u0000${to}`, from, to, attrs);
+    // does `to` already reach `from`? Then this edge closes a cycle (and, as in lockdep, is not
+    // added to the dependency order, so each cycle is reported once).
+    if (this.order.addEdge(p.cls, h.cls)) return;
+    const path = this.shortestPath(h.cls, p.cls);
     if (path) this.inversion([attrs, ...path], p, h, i);
   }
 
-  /** Edges of the shortest path from `a` to `b` in the graph so far, or null. */
-  private shortestPath(a: string, b: string): EdgeAttributes[] | null {
-    const g = this.graph;
-    if (!g.hasNode(a) || !g.hasNode(b) || g.outDegree(a) === 0 || g.inDegree(b) === 0) return null;
-    const prev = new Map<string, EdgeAttributes>();
+  /** Edges of the shortest path from class `a` to class `b` in the dependency order, or null. */
+  private shortestPath(a: number, b: number): EdgeAttributes[] | null {
+    const prev = new Map<number, number>();
     const queue = [a];
-    const visited = new Set([a]);
+    prev.set(a, -1);
     for (let q = 0; q < queue.length; q++) {
       const cur = queue[q];
-      let found = false;
-      g.forEachOutEdge(cur, (_e, attr, _src, dst) => {
-        if (found || visited.has(dst)) return;
-        visited.add(dst);
-        prev.set(dst, attr);
-        if (dst === b) found = true;
-        else queue.push(dst);
-      });
-      if (found) {
-        const path: EdgeAttributes[] = [];
-        for (let n = b; n !== a; ) {
-          const e = prev.get(n) as EdgeAttributes;
-          path.push(e);
-          n = e.from;
+      for (const dst of this.order.out(cur)) {
+        if (prev.has(dst)) continue;
+        prev.set(dst, cur);
+        if (dst === b) {
+          const path: EdgeAttributes[] = [];
+          for (let n = b; n !== a; ) {
+            const from = prev.get(n) as number;
+            path.push(this.edges.get(from * 2097152 + n) as EdgeAttributes);
+            n = from;
+          }
+          return path.reverse();
         }
-        return path.reverse();
+        queue.push(dst);
       }
     }
     return null;
@@ -514,4 +514,84 @@ function dedupeRelated(r: RelatedLine[]): RelatedLine[] {
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * Incremental cycle detection (Pearce & Kelly, "A dynamic topological sort algorithm for directed
+ * acyclic graphs"): nodes keep a topological index; an edge that agrees with it costs O(1), and one
+ * that does not searches only the nodes between its two ends. This is what keeps the analysis
+ * incremental on traces with many lock classes: no whole-graph search per new dependency.
+ */
+export class DependencyOrder {
+  private readonly ord: number[] = [];
+  private readonly outAdj: number[][] = [];
+  private readonly inAdj: number[][] = [];
+  private readonly mark: number[] = [];
+  private epoch = 0;
+
+  private node(n: number): void {
+    while (this.ord.length <= n) {
+      this.ord.push(this.ord.length);
+      this.outAdj.push([]);
+      this.inAdj.push([]);
+      this.mark.push(0);
+    }
+  }
+
+  out(n: number): readonly number[] {
+    return this.outAdj[n] ?? [];
+  }
+
+  /** Adds x -> y and returns true, or returns false (adding nothing) when y already reaches x. */
+  addEdge(x: number, y: number): boolean {
+    this.node(Math.max(x, y));
+    const ord = this.ord;
+    if (ord[x] < ord[y]) {
+      this.outAdj[x].push(y);
+      this.inAdj[y].push(x);
+      return true;
+    }
+    const lb = ord[y];
+    const ub = ord[x];
+    const epoch = ++this.epoch;
+    // forward from y through nodes ordered at most ub: reaching x means a cycle
+    const fwd: number[] = [];
+    const stack = [y];
+    this.mark[y] = epoch;
+    while (stack.length) {
+      const n = stack.pop() as number;
+      fwd.push(n);
+      for (const m of this.outAdj[n]) {
+        if (m === x) return false;
+        if (this.mark[m] !== epoch && ord[m] < ub) {
+          this.mark[m] = epoch;
+          stack.push(m);
+        }
+      }
+    }
+    // backward from x through nodes ordered at least lb
+    const bwd: number[] = [];
+    stack.push(x);
+    this.mark[x] = epoch;
+    while (stack.length) {
+      const n = stack.pop() as number;
+      bwd.push(n);
+      for (const m of this.inAdj[n]) {
+        if (this.mark[m] !== epoch && ord[m] > lb) {
+          this.mark[m] = epoch;
+          stack.push(m);
+        }
+      }
+    }
+    // everything that reaches x goes before everything y reaches, reusing their index slots
+    const byOrd = (a: number, b: number) => ord[a] - ord[b];
+    bwd.sort(byOrd);
+    fwd.sort(byOrd);
+    const nodes = [...bwd, ...fwd];
+    const slots = nodes.map((n) => ord[n]).sort((a, b) => a - b);
+    nodes.forEach((n, k) => (ord[n] = slots[k]));
+    this.outAdj[x].push(y);
+    this.inAdj[y].push(x);
+    return true;
+  }
 }

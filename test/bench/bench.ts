@@ -1,0 +1,300 @@
+// `npm run bench`: generates deterministic synthetic traces (ftrace, trace-cmd, perf script; 1M and
+// 10M events), then measures in one run, on the same files: the I/O floor (a plain Node
+// chunked line count, and `wc -l`), `locktrace check --json` end to end with its peak RSS, parse
+// only and analysis only, replay seeks/steps through the debug adapter over DAP, and the effect
+// of the number of lock classes. Prints a table with events/s, MB/s and ratios to the floor, and
+// writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
+//
+//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick]
+//   (child modes used by the harness itself: --child floor|check|phases FILE)
+// Node-only.
+
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { analyze } from '../../src/core';
+import { readTraceFile } from '../../src/cli/readFile';
+import { main as cliMain } from '../../src/cli/main';
+import { BenchFormat, generateTrace, prng } from './generate';
+
+const root = path.resolve(__dirname, '../..');
+const outDir = path.join(root, 'bench-out');
+
+interface ChildResult {
+  wallMs: number;
+  maxRssKb: number;
+  parseMs?: number;
+  analyzeMs?: number;
+  lines?: number;
+  events?: number;
+  findings?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// child modes: run one measured job in a fresh process and print its result as JSON on fd 3
+
+async function child(mode: string, file: string): Promise<void> {
+  const t0 = performance.now();
+  const r: ChildResult = { wallMs: 0, maxRssKb: 0 };
+  if (mode === 'floor') {
+    // the I/O floor: read in 1 MiB chunks and count newlines, nothing else
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let lines = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      let k = buf.indexOf(10);
+      while (k !== -1 && k < n) {
+        lines++;
+        k = buf.indexOf(10, k + 1);
+      }
+    }
+    fs.closeSync(fd);
+    r.lines = lines;
+  } else if (mode === 'check') {
+    // exactly what `locktrace check --json` does, output discarded
+    const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+    await cliMain(['check', file, '--json', '--no-progress'], { stdout: sink, stderr: process.stderr });
+  } else if (mode === 'phases') {
+    const p0 = performance.now();
+    const store = await readTraceFile(file);
+    const p1 = performance.now();
+    const a = analyze(store);
+    const p2 = performance.now();
+    r.parseMs = p1 - p0;
+    r.analyzeMs = p2 - p1;
+    r.events = store.length;
+    r.findings = a.findings.length;
+  }
+  r.wallMs = performance.now() - t0;
+  r.maxRssKb = process.resourceUsage().maxRSS;
+  fs.writeSync(3, JSON.stringify(r));
+}
+
+function runChild(mode: string, file: string): ChildResult {
+  const res = spawnSync(process.execPath, ['--max-old-space-size=8192', __filename, '--child', mode, file], {
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    maxBuffer: 1 << 20,
+  });
+  if (res.status !== 0) throw new Error(`child ${mode} ${file} failed with ${res.status}`);
+  return JSON.parse(String(res.output[3]));
+}
+
+function timeCmd(cmd: string, args: string[]): number {
+  const t = performance.now();
+  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return performance.now() - t;
+}
+
+/** Best (minimum) of `n` runs: the least disturbed by other load on the machine. */
+function best<T extends { wallMs: number }>(n: number, f: () => T): T {
+  let b: T | null = null;
+  for (let k = 0; k < n; k++) {
+    const r = f();
+    if (!b || r.wallMs < b.wallMs) b = r;
+  }
+  return b as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// replay over DAP
+
+interface ReplayResult {
+  launchToFirstStopMs: number;
+  seek: Stats;
+  next: Stats;
+  stepBack: Stats;
+  reverseContinue: Stats;
+}
+
+interface Stats {
+  medianMs: number;
+  worstMs: number;
+  n: number;
+}
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  return { medianMs: s[Math.floor(s.length / 2)], worstMs: s[s.length - 1], n: s.length };
+}
+
+async function replayOverDap(file: string, events: number, samples: number): Promise<ReplayResult> {
+  const dc = new DebugClient(process.execPath, path.join(root, 'out/debugAdapter.js'), 'locktrace');
+  dc.defaultTimeout = 600_000;
+  await dc.start();
+  try {
+    const t0 = performance.now();
+    await Promise.all([
+      dc.waitForEvent('stopped', 600_000),
+      dc.initializeRequest().then(() => dc.launch({ program: file, stopOnEntry: true } as never)).then(() => dc.configurationDoneRequest()),
+    ]);
+    const launchToFirstStopMs = performance.now() - t0;
+    const rnd = prng(99);
+    const seek: number[] = [];
+    const next: number[] = [];
+    const back: number[] = [];
+    const rev: number[] = [];
+    const step = async (f: () => Promise<unknown>, into: number[]) => {
+      const t = performance.now();
+      await Promise.all([dc.waitForEvent('stopped'), f()]);
+      into.push(performance.now() - t);
+    };
+    for (let k = 0; k < samples; k++) {
+      const index = Math.floor(rnd() * events);
+      const t = performance.now();
+      await dc.customRequest('locktraceSeek', { index });
+      seek.push(performance.now() - t);
+      await step(() => dc.nextRequest({ threadId: 0 } as never), next);
+      await step(() => dc.stepBackRequest({ threadId: 0 } as never), back);
+      await step(() => dc.reverseContinueRequest({ threadId: 0 } as never), rev);
+    }
+    return { launchToFirstStopMs, seek: stats(seek), next: stats(next), stepBack: stats(back), reverseContinue: stats(rev) };
+  } finally {
+    await dc.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  format: BenchFormat;
+  events: number;
+  classes: number;
+  mb: number;
+  floorMs: number;
+  wcMs: number;
+  checkMs: number;
+  checkRssMb: number;
+  bytesPerEvent: number;
+  parseMs: number;
+  analyzeMs: number;
+  ratioToFloor: number;
+  eventsPerSec: number;
+  mbPerSec: number;
+  findings: number;
+  replay?: ReplayResult;
+}
+
+function arg(name: string): string | undefined {
+  const k = process.argv.indexOf(name);
+  return k >= 0 ? process.argv[k + 1] : undefined;
+}
+
+async function benchMain(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
+  const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
+  const runs = quick ? 1 : 3;
+  fs.mkdirSync(outDir, { recursive: true });
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+  console.log(`machine: ${machine}`);
+  const rows: Row[] = [];
+  const jobs: { format: BenchFormat; events: number; classes: number }[] = [];
+  for (const events of sizes) for (const format of formats) jobs.push({ format, events, classes: 200 });
+  // cost vs number of lock classes (ftrace, smallest size)
+  jobs.push({ format: 'ftrace', events: sizes[0], classes: 20000 });
+  for (const j of jobs) {
+    const file = path.join(outDir, `${j.format}-${j.events}-${j.classes}.txt`);
+    if (!fs.existsSync(file)) {
+      process.stdout.write(`generating ${path.basename(file)}… `);
+      const g = generateTrace(file, { events: j.events, format: j.format, classes: j.classes, seed: 1 });
+      console.log(`${(g.bytes / 1e6).toFixed(0)} MB, hidden inversion at line ${g.inversionLine}`);
+    }
+    const mb = fs.statSync(file).size / 1e6;
+    const floor = best(runs, () => runChild('floor', file));
+    const wcMs = Math.min(...Array.from({ length: runs }, () => timeCmd('wc', ['-l', file])));
+    const check = best(runs, () => runChild('check', file));
+    const phases = best(runs, () => runChild('phases', file));
+    const events = phases.events ?? j.events;
+    const row: Row = {
+      format: j.format,
+      events,
+      classes: j.classes,
+      mb,
+      floorMs: floor.wallMs,
+      wcMs,
+      checkMs: check.wallMs,
+      checkRssMb: check.maxRssKb / 1024,
+      bytesPerEvent: (check.maxRssKb * 1024) / events,
+      parseMs: phases.parseMs ?? 0,
+      analyzeMs: phases.analyzeMs ?? 0,
+      ratioToFloor: check.wallMs / floor.wallMs,
+      eventsPerSec: events / (check.wallMs / 1000),
+      mbPerSec: mb / (check.wallMs / 1000),
+      findings: phases.findings ?? 0,
+    };
+    if (j.format === 'ftrace' && j.classes === 200 && fs.existsSync(path.join(root, 'out/debugAdapter.js'))) {
+      row.replay = await replayOverDap(file, events, quick ? 10 : 30);
+    }
+    rows.push(row);
+    console.log(
+      `${j.format.padEnd(9)} ${String(events).padStart(9)} ev ${String(j.classes).padStart(5)} cls ${mb.toFixed(0).padStart(5)} MB | floor ${floor.wallMs.toFixed(0)} ms, wc ${wcMs.toFixed(0)} ms | check ${check.wallMs.toFixed(0)} ms (${row.ratioToFloor.toFixed(1)}× floor, ${(row.eventsPerSec / 1e6).toFixed(2)} M ev/s, ${row.mbPerSec.toFixed(0)} MB/s, RSS ${row.checkRssMb.toFixed(0)} MB = ${row.bytesPerEvent.toFixed(0)} B/ev) | parse ${row.parseMs.toFixed(0)} ms, analyze ${row.analyzeMs.toFixed(0)} ms | ${row.findings} finding(s)`,
+    );
+    if (row.replay) {
+      const r = row.replay;
+      console.log(
+        `          replay over DAP: launch→first stop ${r.launchToFirstStopMs.toFixed(0)} ms (${(r.launchToFirstStopMs / check.wallMs).toFixed(2)}× check); median/worst ms: seek ${r.seek.medianMs.toFixed(1)}/${r.seek.worstMs.toFixed(1)}, next ${r.next.medianMs.toFixed(1)}/${r.next.worstMs.toFixed(1)}, stepBack ${r.stepBack.medianMs.toFixed(1)}/${r.stepBack.worstMs.toFixed(1)}, reverseContinue ${r.reverseContinue.medianMs.toFixed(1)}/${r.reverseContinue.worstMs.toFixed(1)}`,
+      );
+    }
+  }
+  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows };
+  fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  if (!quick) {
+    const docs = path.join(root, 'docs/performance');
+    fs.mkdirSync(docs, { recursive: true });
+    fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
+  }
+  console.log(`results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`);
+}
+
+/** A small SVG line plot: events/s of `check` vs trace size, one line per format. */
+function plot(rows: Row[]): string {
+  const W = 560;
+  const H = 320;
+  const pad = 56;
+  const data = rows.filter((r) => r.classes === 200);
+  const sizes = [...new Set(data.map((r) => r.events))].sort((a, b) => a - b);
+  const maxY = Math.max(...data.map((r) => r.eventsPerSec)) * 1.15;
+  const x = (ev: number) => pad + (sizes.length === 1 ? (W - 2 * pad) / 2 : ((Math.log10(ev) - Math.log10(sizes[0])) / (Math.log10(sizes[sizes.length - 1]) - Math.log10(sizes[0]))) * (W - 2 * pad));
+  const y = (v: number) => H - pad - (v / maxY) * (H - 2 * pad);
+  const colors: Record<string, string> = { ftrace: '#d9480f', 'trace-cmd': '#1971c2', perf: '#2f9e44' };
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">locktrace check: events/s vs trace size</text>`,
+    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
+    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
+  ];
+  for (let k = 0; k <= 4; k++) {
+    const v = (maxY * k) / 4;
+    parts.push(`<text x="${pad - 6}" y="${y(v) + 4}" text-anchor="end">${(v / 1e6).toFixed(1)}M</text>`);
+  }
+  for (const s of sizes) parts.push(`<text x="${x(s)}" y="${H - pad + 18}" text-anchor="middle">${s / 1e6}M events</text>`);
+  let legend = 0;
+  for (const f of Object.keys(colors)) {
+    const pts = data.filter((r) => r.format === f).sort((a, b) => a.events - b.events);
+    if (!pts.length) continue;
+    parts.push(`<polyline fill="none" stroke="${colors[f]}" stroke-width="2" points="${pts.map((p) => `${x(p.events)},${y(p.eventsPerSec)}`).join(' ')}"/>`);
+    for (const p of pts) parts.push(`<circle cx="${x(p.events)}" cy="${y(p.eventsPerSec)}" r="4" fill="${colors[f]}"/>`);
+    parts.push(`<text x="${W - pad - 90}" y="${pad + 16 * legend++}" fill="${colors[f]}">${f}</text>`);
+  }
+  parts.push('</svg>\n');
+  return parts.join('\n');
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3], process.argv[4]).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  benchMain().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
