@@ -8,7 +8,7 @@
 // Imports: node built-ins, @vscode/test-electron (only on the electron route). Nothing from src/.
 //
 //   node scripts/vscode-host/run.mjs [--artifacts-dir test-artifacts] [--screenshot file.png | --no-screenshot]
-//        [--timeout 300] [--grep REGEX] [--verbose] [--keep-temp]
+//        [--timeout 300] [--grep REGEX] [--verbose] [--keep-temp] [--extension-path DIR]
 // Environment: LOCKTRACE_VSHOST (host prefix, default /opt/locktrace-vshost), VSCODE_EXECUTABLE,
 //   LOCKTRACE_TEST_GREP (same as --grep), CHROMIUM (default /usr/bin/chromium). See docs/vscode-tests.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,6 +29,8 @@ const { values: opt } = parseArgs({
     grep: { type: 'string', default: process.env.LOCKTRACE_TEST_GREP },
     verbose: { type: 'boolean', default: false },
     'keep-temp': { type: 'boolean', default: false },
+    // run the suite against another copy of the extension (e.g. an unpacked .vsix), not the checkout
+    'extension-path': { type: 'string' },
   },
 });
 
@@ -41,8 +43,9 @@ const log = (msg) => console.log(`[test:vscode] ${msg}`);
 const artifacts = resolve(opt['artifacts-dir']);
 const screenshot = opt['no-screenshot'] ? undefined : resolve(opt.screenshot ?? join(artifacts, 'workbench.png'));
 const testsPath = join(repo, 'out/test/integration');
+const extensionPath = opt['extension-path'] ? resolve(opt['extension-path']) : repo;
 const workspace = join(repo, 'test/workspace');
-for (const f of [join(repo, 'out/extension.js'), join(testsPath, 'index.js')]) {
+for (const f of [join(extensionPath, 'out/extension.js'), join(testsPath, 'index.js')]) {
   if (!existsSync(f)) fail(`${f} is missing: build first (npm run build), or use npm run test:vscode`);
 }
 if (!existsSync(workspace)) fail(`test workspace ${workspace} is missing`);
@@ -69,7 +72,7 @@ async function runElectron(executable) {
   try {
     await runTests({
       vscodeExecutablePath: executable,
-      extensionDevelopmentPath: repo,
+      extensionDevelopmentPath: extensionPath,
       extensionTestsPath: testsPath,
       extensionTestsEnv: testEnv,
       launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
@@ -101,7 +104,7 @@ async function runCodeServer() {
   }
   log(`route: code-server in ${prefix}, chromium ${chromium}`);
   const args = [join(here, 'run-vscode-tests.mjs'),
-    '--extension-development-path', repo,
+    '--extension-development-path', extensionPath,
     '--extension-tests-path', testsPath,
     '--folder', workspace,
     '--code-server-entry', entry,
