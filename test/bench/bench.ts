@@ -248,8 +248,40 @@ async function benchMain(): Promise<void> {
     fs.mkdirSync(docs, { recursive: true });
     fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
+    updateReadmeTable(result.machine, rows);
   }
   console.log(`results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`);
+}
+
+/** Rewrites the table between the bench markers in README.md. */
+function updateReadmeTable(machine: string, rows: Row[]): void {
+  const readme = path.join(root, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const start = '<!-- bench-table:start -->';
+  const end = '<!-- bench-table:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const lines = [
+    start,
+    `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${rows.length ? 3 : 0} runs.`,
+    '',
+    '| format | events | lock classes | MB | `check --json` | × Node floor | events/s | peak RSS (B/event) | parse / analyze |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.format} | ${(r.events / 1e6).toFixed(0)}M | ${r.classes} | ${r.mb.toFixed(0)} | ${(r.checkMs / 1000).toFixed(2)} s | ${r.ratioToFloor.toFixed(1)} | ${(r.eventsPerSec / 1e6).toFixed(2)}M | ${r.bytesPerEvent.toFixed(0)} | ${(r.parseMs / 1000).toFixed(2)} s / ${(r.analyzeMs / 1000).toFixed(2)} s |`,
+    ),
+    '',
+    ...rows
+      .filter((r) => r.replay)
+      .map((r) => {
+        const p = r.replay as ReplayResult;
+        return `Replay over DAP, ${(r.events / 1e6).toFixed(0)}M events: launch to first stop ${(p.launchToFirstStopMs / 1000).toFixed(2)} s (${(p.launchToFirstStopMs / r.checkMs).toFixed(2)}× check); median / worst: seek ${p.seek.medianMs.toFixed(1)} / ${p.seek.worstMs.toFixed(1)} ms, next ${p.next.medianMs.toFixed(1)} / ${p.next.worstMs.toFixed(1)} ms, step back ${p.stepBack.medianMs.toFixed(1)} / ${p.stepBack.worstMs.toFixed(1)} ms, reverse-continue ${p.reverseContinue.medianMs.toFixed(1)} / ${p.reverseContinue.worstMs.toFixed(1)} ms.`;
+      }),
+    end,
+  ];
+  fs.writeFileSync(readme, text.slice(0, a) + lines.join('\n') + text.slice(b + end.length));
 }
 
 /** A small SVG line plot: events/s of `check` vs trace size, one line per format. */
