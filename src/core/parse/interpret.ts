@@ -6,7 +6,7 @@
 
 import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../syscallTables';
 import { EventStore } from '../store';
-import { EventFlag, EventKind, LockDomain } from '../types';
+import { EventFlag, EventKind } from '../types';
 import { RawEvent } from './textFormats';
 
 export type Arch = 'x86_64' | 'arm64';
@@ -418,19 +418,8 @@ export class EventBuilder {
     }
   }
 
-  /** Direct lock event (JSONL): the caller has resolved everything. */
-  addLock(
-    ev: RawEvent,
-    line: number,
-    offset: number,
-    kind: EventKind,
-    flags: number,
-    key: string,
-    className: string,
-    domain: LockDomain,
-    num = 0,
-  ): number {
-    const lock = this.store.lockFor(key, className, domain);
+  /** Direct lock event (JSONL): the caller has resolved the lock id. */
+  addLock(ev: RawEvent, line: number, offset: number, kind: EventKind, flags: number, lock: number, num = 0): number {
     return this.push(ev, line, offset, kind, flags, lock, num);
   }
 

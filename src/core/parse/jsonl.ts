@@ -65,7 +65,7 @@ export class JsonlReader {
       case 'contention_begin':
       case 'contention_end': {
         if (typeof j.lock !== 'string' || j.lock === '') return 'expected field "lock" (non-empty string)';
-        const cls = typeof j.class === 'string' && j.class !== '' ? j.class : j.lock;
+        const hasClass = typeof j.class === 'string' && j.class !== '';
         const lockKind = typeof j.lockKind === 'string' ? j.lockKind : 'kernel';
         const domain = LOCK_KIND_DOMAIN[lockKind];
         if (!domain) return `unknown "lockKind" ${JSON.stringify(lockKind)} (expected one of ${Object.keys(LOCK_KIND_DOMAIN).join(', ')})`;
@@ -99,7 +99,10 @@ export class JsonlReader {
             kind = EventKind.ContentionEnd;
             num = typeof j.ret === 'number' ? j.ret : 0;
         }
-        const i = b.addLock(raw, lineNo, offset, kind, flags, j.lock, cls, domain, num);
+        // events after `acquire` usually name only the lock: they refer to the lock of that address
+        let lock = hasClass ? undefined : b.store.lockByKeyLookup(j.lock);
+        if (lock === undefined) lock = b.store.lockFor(j.lock, hasClass ? (j.class as string) : j.lock, domain);
+        const i = b.addLock(raw, lineNo, offset, kind, flags, lock, num);
         const site = j.site;
         if (site && typeof site === 'object') {
           const s = site as Json;

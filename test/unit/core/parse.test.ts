@@ -236,3 +236,21 @@ test('UTF-8 comm names survive chunking', () => {
   const s = parseTrace(bytes, { file: 'x' });
   assert.equal(s.tasks[0].comm, 'wörker');
 });
+
+test('JSON Lines: acquired/release without a class refer to the lock acquired at that address', () => {
+  const ev = (o: object) => JSON.stringify({ ts: 1, comm: 'w', ...o });
+  const text = [
+    ev({ ev: 'acquire', pid: 1, lock: '0xa', class: 'a_lock', lockKind: 'mutex' }),
+    ev({ ev: 'acquired', pid: 1, lock: '0xa' }),
+    ev({ ev: 'acquire', pid: 1, lock: '0xb', class: 'b_lock', lockKind: 'mutex' }),
+    ev({ ev: 'acquired', pid: 1, lock: '0xb' }),
+    ev({ ev: 'release', pid: 1, lock: '0xb' }),
+    ev({ ev: 'release', pid: 1, lock: '0xa' }),
+    ev({ ev: 'acquire', pid: 2, lock: '0xb', class: 'b_lock', lockKind: 'mutex' }),
+    ev({ ev: 'acquired', pid: 2, lock: '0xb' }),
+    ev({ ev: 'acquire', pid: 2, lock: '0xa', class: 'a_lock', lockKind: 'mutex' }),
+  ].join('\n');
+  const a = analyze(parseTrace(text, { file: 'x' }));
+  assert.equal(a.store.locks.length, 2);
+  assert.deepEqual(a.findings.map((f) => `${f.kind}@${f.line} ${f.order}`), ['inversion@9 userspace']);
+});
