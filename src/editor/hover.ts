@@ -1,0 +1,158 @@
+// Hover texts (Markdown) for locks and syscalls, and the "where was it acquired" lookup behind
+// go-to-definition. Pure: the VS Code layer passes a `HoverLinks` that turns a trace line into a
+// link (command URIs there, anything in tests). Lines are 1-based trace lines.
+// May import only src/core and ./traceIndex.
+
+import { EdgeOrigin, Finding, Replay } from '../core';
+import { SyscallSpan, TraceIndex } from './traceIndex';
+
+export interface HoverLinks {
+  /** Link target that shows a trace line. */
+  reveal(line: number): string;
+  /** Link target that starts debugging and stops at a trace line. */
+  debug(line: number): string;
+}
+
+const ERRNO: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
+  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 35: 'EDEADLK', 38: 'ENOSYS',
+  110: 'ETIMEDOUT', 512: 'ERESTARTSYS', 513: 'ERESTARTNOINTR', 514: 'ERESTARTNOHAND', 516: 'ERESTART_RESTARTBLOCK',
+};
+
+/** A return value as a reader wants it: `0`, `3`, `-11 (EAGAIN)`. */
+export function formatReturn(ret: number): string {
+  if (ret < 0 && ret >= -4095) return `${ret}${ERRNO[-ret] ? ` (${ERRNO[-ret]})` : ''}`;
+  return String(ret);
+}
+
+/** Escapes Markdown in names such as `&inode->i_dio_map` (kept readable inside backticks). */
+function code(s: string): string {
+  return `\`${s.replace(/`/g, "'")}\``;
+}
+
+function lineLink(links: HoverLinks, line: number): string {
+  return `[line ${line}](${links.reveal(line)})`;
+}
+
+function edgeText(e: EdgeOrigin, links: HoverLinks): string {
+  const by = `${e.comm}/${e.pid}`;
+  return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)} in ${e.syscall ? code(e.syscall) : 'userspace'} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
+}
+
+const KIND_TITLE: Record<string, string> = {
+  inversion: 'lock order inversion',
+  recursive: 'recursive locking',
+  'held-across-syscall': 'held across syscall boundary',
+  'bad-unlock': 'bad unlock',
+  'held-at-exit': 'held at task exit',
+};
+
+export function findingTitle(f: Finding): string {
+  return `${KIND_TITLE[f.kind] ?? f.kind}${f.order ? ` (${f.order})` : ''}`;
+}
+
+/**
+ * Hover for a lock class at a trace line: the state after the line's last event.
+ * `findings` are the reported ones (suppressed findings left out).
+ */
+export function lockHover(
+  index: TraceIndex,
+  replay: Replay,
+  findings: readonly Finding[],
+  className: string,
+  line: number,
+  links: HoverLinks,
+  lockId?: number,
+): string {
+  const s = index.store;
+  const at = index.positionAtLine(line);
+  const out: string[] = [];
+  const domains = new Set<string>();
+  const keys: string[] = [];
+  for (const l of s.locks) if (s.classes.get(l.classId) === className) {
+    domains.add(l.domain);
+    if (keys.length < 4) keys.push(l.key);
+  }
+  const instance = lockId !== undefined ? s.locks[lockId]?.key : undefined;
+  out.push(`**${code(className)}** — lock class (${[...domains].join(', ') || 'kernel'})${instance ? ` · lock ${code(instance)}` : keys.length ? ` · ${keys.map(code).join(', ')}` : ''}`);
+
+  // holders
+  const holders = at >= 0 ? replay.holdersOfClass(className, at) : [];
+  out.push('', `**Held at line ${line}:**${holders.length ? '' : ' by no task'}`);
+  for (const { task, held } of holders) {
+    const flags = [held.read ? 'read' : '', held.try ? 'trylock' : '', held.pending ? 'waiting for it' : ''].filter(Boolean).join(', ');
+    out.push(
+      `- ${task.comm}/${task.pid} since ${lineLink(links, held.line)} in ${held.syscall ? code(held.syscall) : 'userspace'}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}`,
+    );
+  }
+
+  // ordering edges made so far
+  const edges = at >= 0 ? replay.edgesOf(className, at) : [];
+  out.push('', `**Lock order so far:**${edges.length ? '' : ' no edges yet'}`);
+  const shown = edges.slice(0, 12);
+  for (const e of shown) out.push(`- ${edgeText(e, links)}`);
+  if (edges.length > shown.length) out.push(`- … and ${edges.length - shown.length} more`);
+
+  // contention
+  const ce = index.classEvents.get(className);
+  const waits = ce ? ce.contentions.filter((i) => i <= at).length : 0;
+  const total = ce ? ce.contentions.length : 0;
+  out.push('', `**Contention:** ${waits ? `${waits} wait(s) so far` : 'none so far'}${total ? ` (${total} in the whole trace)` : ''}`);
+
+  // findings
+  const mine = findings.filter((f) => f.locks.includes(className));
+  if (mine.length) {
+    out.push('', '**Findings:**');
+    for (const f of mine.slice(0, 10)) out.push(`- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''}) · [debug to here](${links.debug(f.line)})`);
+  }
+  out.push('', `[Debug to line ${line}](${links.debug(line)})`);
+  return out.join('\n');
+}
+
+/** Hover for a syscall: entry/exit lines, return value, locks taken and leaked. */
+export function syscallHover(index: TraceIndex, span: SyscallSpan, links: HoverLinks): string {
+  const task = index.store.tasks[span.taskId];
+  const out: string[] = [];
+  out.push(`**${code(span.name)}**${span.nr >= 0 ? ` (syscall ${span.nr})` : ''} — ${task.comm}/${task.pid}`);
+  const entry = span.entryLine >= 0 ? `entered at ${lineLink(links, span.entryLine)}` : 'entered before the trace began';
+  const exit = span.exitLine >= 0 ? `returned ${code(formatReturn(span.ret ?? 0))} at ${lineLink(links, span.exitLine)}` : 'no exit in the trace';
+  out.push('', `${entry}, ${exit}`);
+  out.push('', `**Locks taken:**${span.taken.length ? '' : ' none'}`);
+  for (const t of span.taken.slice(0, 20)) {
+    out.push(`- ${code(t.className)} at ${lineLink(links, t.line)}${t.releasedLine !== null ? `, released at ${lineLink(links, t.releasedLine)}` : ''}`);
+  }
+  if (span.taken.length > 20) out.push(`- … and ${span.taken.length - 20} more`);
+  const leaked = span.leaked.filter((l) => l.takenHere);
+  const before = span.leaked.filter((l) => !l.takenHere);
+  if (span.exitLine >= 0) {
+    out.push('', `**Leaked to userspace:**${leaked.length ? '' : ' none'}`);
+    for (const l of leaked) out.push(`- ${code(l.className)} (taken at ${lineLink(links, l.line)}) still held when ${code(span.name)} returned${l.domain === 'kernel' ? '' : ` (${l.domain} lock: meant to outlive the syscall)`}`);
+    if (before.length) out.push('', `Still held from earlier: ${before.map((l) => `${code(l.className)} (${lineLink(links, l.line)})`).join(', ')}`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * Go to definition on a lock at a line: the line that acquired the hold live there. Prefers the
+ * line's own task and lock instance; on a release line, the hold just released.
+ */
+export function acquiringLine(index: TraceIndex, replay: Replay, className: string, line: number, lockId?: number): number | undefined {
+  const s = index.store;
+  const events = index.eventsOnLine(line);
+  const at = index.positionAtLine(line);
+  if (at < 0) return undefined;
+  const task = events.length ? s.task[events[0]] : undefined;
+  const candidates = (pos: number) => (pos >= 0 ? replay.holdersOfClass(className, pos) : []);
+  // after the line (the hold is live) and, for a release line, just before it
+  const before = events.length ? events[0] - 1 : -1;
+  for (const pos of [at, before]) {
+    const hs = candidates(pos);
+    const pick =
+      hs.find((h) => h.task.taskId === task && (lockId === undefined || h.held.lockId === lockId)) ??
+      hs.find((h) => h.task.taskId === task) ??
+      hs.find((h) => lockId !== undefined && h.held.lockId === lockId);
+    if (pick) return pick.held.line;
+  }
+  const any = candidates(at)[0];
+  return any?.held.line;
+}

@@ -1,0 +1,113 @@
+// Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints)
+// between threads: the analysis worker packs it, the extension host unpacks it into an Analysis
+// that Replay, hovers and diagnostics use exactly like one made in-process. The typed-array
+// columns are handed over (transfer list), not copied.
+// May import only src/core and graphology.
+
+import Graph from 'graphology';
+import type { SerializedGraph } from 'graphology-types';
+import { Analysis, EdgeAttributes, EventStore, LockGraph, NodeAttributes } from '../core';
+import type { CallSite } from '../core';
+
+export interface PackedAnalysis {
+  store: {
+    format: EventStore['format'];
+    file: string;
+    length: number;
+    columns: Record<(typeof COLUMNS)[number], ArrayBufferView>;
+    tasks: EventStore['tasks'];
+    locks: { key: string; cls: string; domain: EventStore['locks'][number]['domain'] }[];
+    classes: string[];
+    names: string[];
+    sites: [number, CallSite][];
+    warnings: EventStore['warnings'];
+    warningCount: number;
+    lines: number;
+    bytes: number;
+    sorted: boolean;
+  };
+  findings: Analysis['findings'];
+  notes: Analysis['notes'];
+  graph: SerializedGraph<NodeAttributes, EdgeAttributes>;
+  checkpoints: Float64Array[];
+  checkpointInterval: number;
+  readLocks: Analysis['readLocks'];
+}
+
+const COLUMNS = ['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num'] as const;
+
+/** Packs an analysis; `transfer` lists the buffers to hand over with postMessage. */
+export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: ArrayBuffer[] } {
+  const s = a.store;
+  const columns = {} as PackedAnalysis['store']['columns'];
+  const transfer: ArrayBuffer[] = [];
+  for (const c of COLUMNS) {
+    // trimmed columns may be views into a bigger buffer: copy those so only what is used travels
+    const col = s[c].subarray(0, s.length);
+    const own = col.byteOffset === 0 && col.byteLength === col.buffer.byteLength ? col : col.slice();
+    columns[c] = own;
+    transfer.push(own.buffer as ArrayBuffer);
+  }
+  for (const cp of a.checkpoints) transfer.push(cp.buffer as ArrayBuffer);
+  const packed: PackedAnalysis = {
+    store: {
+      format: s.format,
+      file: s.file,
+      length: s.length,
+      columns,
+      tasks: s.tasks,
+      locks: s.locks.map((l) => ({ key: l.key, cls: s.classes.get(l.classId), domain: l.domain })),
+      classes: s.classes.values,
+      names: s.names.values,
+      sites: [...s.sites],
+      warnings: s.warnings,
+      warningCount: s.warningCount,
+      lines: s.lines,
+      bytes: s.bytes,
+      sorted: s.sorted,
+    },
+    findings: a.findings,
+    notes: a.notes,
+    graph: a.graph.export(),
+    checkpoints: a.checkpoints,
+    checkpointInterval: a.checkpointInterval,
+    readLocks: a.readLocks,
+  };
+  return { packed, transfer: [...new Set(transfer)] };
+}
+
+/** Rebuilds the Analysis the worker packed. */
+export function unpackAnalysis(p: PackedAnalysis): Analysis {
+  const s = new EventStore();
+  const ps = p.store;
+  s.format = ps.format;
+  s.file = ps.file;
+  // string tables first, in their original order, so every id means the same thing
+  for (const c of ps.classes) s.classes.intern(c);
+  for (const n of ps.names) s.names.intern(n);
+  for (const t of ps.tasks) s.taskFor(t.pid, t.comm, t.firstEvent);
+  ps.tasks.forEach((t, k) => {
+    s.tasks[k].comm = t.comm;
+  });
+  for (const l of ps.locks) s.lockFor(l.key, l.cls, l.domain);
+  s.length = ps.length;
+  const st = s as unknown as Record<string, ArrayBufferView>;
+  for (const c of COLUMNS) st[c] = ps.columns[c];
+  for (const [k, v] of ps.sites) s.sites.set(k, v);
+  s.warnings.push(...ps.warnings);
+  s.warningCount = ps.warningCount;
+  s.lines = ps.lines;
+  s.bytes = ps.bytes;
+  s.sorted = ps.sorted;
+  const graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
+  graph.import(p.graph);
+  return {
+    store: s,
+    findings: p.findings,
+    graph,
+    notes: p.notes,
+    checkpoints: p.checkpoints,
+    checkpointInterval: p.checkpointInterval,
+    readLocks: p.readLocks,
+  };
+}
