@@ -45,6 +45,23 @@ function isNoise(line: string): boolean {
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Small caches of recent comm and event-name strings, so the hot path compares characters in
+ * place instead of allocating a new string per line. Keyed by length and first character.
+ */
+const commCache = new Map<number, string>();
+const nameCache = new Map<number, string>();
+
+function internSlice(line: string, a: number, b: number, cache: Map<number, string>): string {
+  const key = (b - a) * 65536 + (b > a ? line.charCodeAt(a) * 256 + line.charCodeAt(b - 1) : 0);
+  const hit = cache.get(key);
+  if (hit !== undefined && line.startsWith(hit, a)) return hit;
+  const s = line.slice(a, b);
+  if (cache.size > 4096) cache.clear();
+  cache.set(key, s);
+  return s;
+}
 const isSpace = (c: number) => c === 32 || c === 9;
 const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === 45;
 
@@ -83,7 +100,7 @@ function scanTaskCpu(line: string, out: RawEvent): number {
     if (d === e || d < 0 || line.charCodeAt(d) !== 45 /* - */) continue;
     let c0 = 0;
     while (c0 < d && isSpace(line.charCodeAt(c0))) c0++;
-    out.comm = line.slice(c0, d);
+    out.comm = internSlice(line, c0, d, commCache);
     out.pid = pid;
     out.cpu = cpu;
     return k + 1;
@@ -132,7 +149,7 @@ function scanEvent(line: string, k: number, out: RawEvent): void {
       nameEnd = e2;
       e = e2;
     }
-    out.name = line.slice(nameStart, nameEnd);
+    out.name = internSlice(line, nameStart, nameEnd, nameCache);
     out.shape = 'event';
     let b = e + 1;
     while (b < n && isSpace(line.charCodeAt(b))) b++;
