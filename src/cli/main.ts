@@ -3,7 +3,9 @@
 // May import src/core, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
+import * as path from 'path';
 import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
+import { SUPPRESSIONS_FILE, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { runRecord } from '../record/cli';
 import { readTraceFile } from './readFile';
 
@@ -11,6 +13,7 @@ const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
+                  [--suppressions FILE | --no-suppressions]
   locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
@@ -33,10 +36,12 @@ interface CheckArgs {
   sort: boolean;
   arch: 'x86_64' | 'arm64';
   progress: boolean;
+  /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
+  suppressions: string | null | undefined;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
-  const a: CheckArgs = { files: [], format: 'auto', output: 'text', failOn: [...FINDING_KINDS], readLocks: 'non-recursive', sort: false, arch: 'x86_64', progress: true };
+  const a: CheckArgs = { files: [], format: 'auto', output: 'text', failOn: [...FINDING_KINDS], readLocks: 'non-recursive', sort: false, arch: 'x86_64', progress: true, suppressions: undefined };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
@@ -93,6 +98,12 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-progress':
         a.progress = false;
         break;
+      case '--suppressions':
+        a.suppressions = value();
+        break;
+      case '--no-suppressions':
+        a.suppressions = null;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -121,15 +132,26 @@ async function check(argv: string[], io: Io): Promise<number> {
       onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
     });
     if (showProgress) io.stderr.write('\r\x1b[K');
-    total += analysis.findings.length;
-    failing += analysis.findings.filter((f) => args.failOn.includes(f.kind)).length;
-    if (args.output === 'json') reports.push(toJsonReport(analysis, file));
-    else if (args.output === 'sarif') reports.push(toSarif(analysis, file));
+    const sup = loadSuppressions(args.suppressions, file, io);
+    const { kept, suppressed } = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
+    total += kept.length;
+    failing += kept.filter((f) => args.failOn.includes(f.kind)).length;
+    if (args.output === 'json') {
+      const report: object = toJsonReport(analysis, file, kept);
+      // only when a rule matched, so reports without suppressions keep their documented shape
+      if (suppressed.length && sup) {
+        Object.assign(report, {
+          suppressed: suppressed.map((x) => ({ kind: x.finding.kind, line: x.finding.line, locks: x.finding.locks, reason: x.rule.reason ?? null, file: sup.file })),
+        });
+      }
+      reports.push(report);
+    } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept));
     else {
       for (const w of store.warnings) io.stderr.write(`${file}:${w.line}: warning: ${w.message}\n`);
       if (store.warningCount > store.warnings.length) io.stderr.write(`${file}: ${store.warningCount - store.warnings.length} more warnings not shown\n`);
-      texts.push(formatText(analysis, file));
-      texts.push(`${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${analysis.findings.length} finding(s)\n`);
+      texts.push(formatText(analysis, file, kept));
+      const supText = suppressed.length && sup ? `, ${suppressed.length} suppressed by ${sup.file}` : '';
+      texts.push(`${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`);
     }
   }
   if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
@@ -140,6 +162,31 @@ async function check(argv: string[], io: Io): Promise<number> {
   } else io.stdout.write(texts.join('\n'));
   void total;
   return failing > 0 ? 1 : 0;
+}
+
+/**
+ * The suppression rules for a trace: the file given with --suppressions, else `.locktrace.json`
+ * next to the trace, else in the current directory (none with --no-suppressions).
+ * `relativePath` is the trace's path relative to the suppression file's folder (rules' `trace` globs).
+ */
+function loadSuppressions(
+  option: string | null | undefined,
+  trace: string,
+  io: Io,
+): { file: string; rules: SuppressionRule[]; relativePath: string } | undefined {
+  if (option === null) return undefined;
+  let file: string | undefined;
+  if (option !== undefined) {
+    if (!fs.existsSync(option)) throw new UsageError(`--suppressions: no such file ${option}`);
+    file = option;
+  } else {
+    file = [path.join(path.dirname(trace), SUPPRESSIONS_FILE), SUPPRESSIONS_FILE].find((f) => fs.existsSync(f));
+  }
+  if (!file) return undefined;
+  const parsed = parseSuppressions(fs.readFileSync(file, 'utf8'));
+  for (const e of parsed.errors) io.stderr.write(`${file}: warning: ${e}\n`);
+  const relativePath = path.relative(path.dirname(path.resolve(file)), path.resolve(trace)).split(path.sep).join('/');
+  return { file, rules: parsed.rules, relativePath };
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
