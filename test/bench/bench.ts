@@ -83,6 +83,36 @@ function runChild(mode: string, file: string): ChildResult {
   return JSON.parse(String(res.output[3]));
 }
 
+/** Runs the parse+analyze child under `node --cpu-prof` and returns the top self-time functions. */
+function profile(file: string, top = 15): { fn: string; selfPct: number }[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-prof-'));
+  try {
+    const res = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, __filename, '--child', 'phases', file], {
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    });
+    if (res.status !== 0) throw new Error(`profiling ${file} failed`);
+    const prof = JSON.parse(fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0]), 'utf8')) as {
+      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    const byNode = new Map<number, number>();
+    prof.samples.forEach((id, k) => byNode.set(id, (byNode.get(id) ?? 0) + (prof.timeDeltas[k] ?? 0)));
+    const self = new Map<string, number>();
+    for (const n of prof.nodes) {
+      const name = `${n.callFrame.functionName || '(anonymous)'}${n.callFrame.url ? ` ${path.basename(n.callFrame.url)}` : ''}`;
+      self.set(name, (self.get(name) ?? 0) + (byNode.get(n.id) ?? 0));
+    }
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    return [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, t]) => ({ fn, selfPct: Math.round((1000 * t) / total) / 10 }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function timeCmd(cmd: string, args: string[]): number {
   const t = performance.now();
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -241,7 +271,14 @@ async function benchMain(): Promise<void> {
       );
     }
   }
-  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows };
+  // where the time goes: a CPU profile of parse + analysis on the first ftrace trace
+  const first = jobs.find((j) => j.format === 'ftrace');
+  const profileTop = first ? profile(path.join(outDir, `${first.format}-${first.events}-${first.classes}.txt`)) : [];
+  if (profileTop.length) {
+    console.log('profile (parse + analysis, self time):');
+    for (const p of profileTop) console.log(`  ${p.selfPct.toFixed(1).padStart(5)}%  ${p.fn}`);
+  }
+  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
     const docs = path.join(root, 'docs/performance');
