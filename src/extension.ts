@@ -5,13 +5,18 @@ import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
+import { registerEditor } from './vscode/editor';
 import { registerPanel } from './vscode/panel';
+import { TraceService } from './vscode/traces';
 
 export function activate(extension: vscode.ExtensionContext): void {
   const ctx = new LocktraceContext(extension);
+  // the analysed traces and the active trace, shared by the features that need them
+  const traces = ctx.track(new TraceService(ctx));
   registerCommands(ctx);
   registerDebug(ctx);
   registerPanel(ctx);
+  registerEditor(ctx, traces);
   ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
 }
 

@@ -81,8 +81,13 @@ export function lockHover(
   out.push('', `**Held at line ${line}:**${holders.length ? '' : ' by no task'}`);
   for (const { task, held } of holders) {
     const flags = [held.read ? 'read' : '', held.try ? 'trylock' : '', held.pending ? 'waiting for it' : ''].filter(Boolean).join(', ');
+    // the locks it took this one under: what the ordering edges into this class come from
+    const outer = task.held.slice(0, task.held.indexOf(held)).filter((o) => !o.pending && o.className !== className);
+    const under = outer.length
+      ? `, while holding ${outer.map((o) => `${code(o.className)} (since ${lineLink(links, o.line)}${o.syscall ? ` in ${code(o.syscall)}` : ''})`).join(', ')}`
+      : '';
     out.push(
-      `- ${task.comm}/${task.pid} since ${lineLink(links, held.line)} in ${held.syscall ? code(held.syscall) : 'userspace'}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}`,
+      `- ${task.comm}/${task.pid} since ${lineLink(links, held.line)} in ${held.syscall ? code(held.syscall) : 'userspace'}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}${under}`,
     );
   }
 

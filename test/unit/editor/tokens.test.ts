@@ -84,6 +84,8 @@ test('lock hover: holder, acquiring syscall, edge with its origin, findings, lin
   assert.match(md, /`sb_writers -> &inode->i_dio_map` first made at \[line 20\]\(reveal:20\) in `io_uring_enter` by aio-writer\/2101, holding `sb_writers` since \[line 16\]\(reveal:16\) \(`io_submit`\) — held across a syscall boundary/);
   assert.match(md, /lock order inversion \(syscall-order\) at \[line 35\]\(reveal:35\)/);
   assert.match(md, /\[Debug to line 20\]\(debug:20\)/);
+  const inner = lockHover(inv.index, inv.replay, inv.analysis.findings, '&inode->i_dio_map', 20, links);
+  assert.match(inner, /- aio-writer\/2101 since \[line 20\]\(reveal:20\) in `io_uring_enter`, while holding `sb_writers` \(since \[line 16\]\(reveal:16\) in `io_submit`\), `&ctx->uring_lock`/);
   // before line 16 nobody holds it and no edge exists
   const early = lockHover(inv.index, inv.replay, inv.analysis.findings, 'sb_writers', 14, links);
   assert.match(early, /Held at line 14:\*\* by no task/);
