@@ -7,6 +7,8 @@ import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
 import { registerEditor } from './vscode/editor';
 import { registerPanel } from './vscode/panel';
+import { registerRecord } from './vscode/record';
+import { registerSource } from './vscode/source';
 import { TraceService } from './vscode/traces';
 
 export function activate(extension: vscode.ExtensionContext): void {
@@ -17,6 +19,8 @@ export function activate(extension: vscode.ExtensionContext): void {
   registerDebug(ctx);
   registerPanel(ctx);
   registerEditor(ctx, traces);
+  registerSource(ctx, traces);
+  registerRecord(ctx, traces);
   ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
 }
 
