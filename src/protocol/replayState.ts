@@ -3,7 +3,7 @@
 // Versioned; plain JSON; shared by the adapter and the panel bundles.
 // May import only src/core types.
 
-import type { Finding, HeldLockView, SyscallView } from '../core';
+import type { Finding, TaskView } from '../core';
 
 export const REPLAY_STATE_VERSION = 1;
 
@@ -12,16 +12,8 @@ export const REPLAY_STATE_EVENT = 'locktraceState';
 /** Custom DAP request: move the replay to an event (body: SeekArguments), answered with a ReplayStateBody. */
 export const SEEK_REQUEST = 'locktraceSeek';
 
-export interface TaskStateBody {
-  taskId: number;
-  pid: number;
-  comm: string;
-  /** Outermost first. */
-  held: HeldLockView[];
-  syscall: SyscallView | null;
-  exited: boolean;
-  lastEvent: number;
-}
+/** One task at the current position: the replay engine's own view record, sent as is. */
+export type TaskStateBody = TaskView;
 
 export interface ReplayStateBody {
   version: typeof REPLAY_STATE_VERSION;
