@@ -21,6 +21,7 @@ import {
   TaskView,
   analyzeAsync,
   describeEdge,
+  normalizeAddress,
 } from '../core';
 import { REPLAY_STATE_VERSION, ReplayStateBody } from '../protocol/replayState';
 import { Env, ExprError, Node, Value, evaluateNode, formatValue, interpolate, parseExpr, parseHitCondition, truthy } from './expr';
@@ -315,7 +316,8 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const text = name.trim();
     if (/^(lock|class):/.test(text)) return this.lookupTarget(text, 'data') ? { dataId: text, description: text } : null;
     if (s.classes.lookup(text) !== undefined) return { dataId: dataIdFor('class', text), description: `lock class ${text} (acquired or released)` };
-    if (s.lockByKeyLookup(text) !== undefined) return { dataId: dataIdFor('lock', text), description: `lock ${text} (acquired or released)` };
+    const lockId = this.lockIdOf(text);
+    if (lockId !== undefined) return { dataId: dataIdFor('lock', s.locks[lockId].key), description: `lock ${s.locks[lockId].key} (acquired or released)` };
     return null;
   }
 
@@ -370,6 +372,18 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     }
   }
 
+  /**
+   * A lock by address as the trace prints it or as locktrace shows it: `000000008a1c55e2`
+   * (ftrace's %p), `0xffff888100100040`, `0x8a1c55e2` are one key. Short hex-looking words
+   * (`2102`) are not taken for addresses unless they start with 0x.
+   */
+  private lockIdOf(text: string): number | undefined {
+    const s = this.store;
+    const exact = s.lockByKeyLookup(text);
+    if (exact !== undefined) return exact;
+    return /^(0x[0-9a-f]+|[0-9a-f]{8,})$/i.test(text) ? s.lockByKeyLookup(normalizeAddress(text)) : undefined;
+  }
+
   private lookupTarget(name: string, what: 'function' | 'data'): Target | null {
     const s = this.store;
     const m = /^(lock|class|syscall):(.*)$/.exec(name.trim());
@@ -377,7 +391,7 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const rest = (m ? m[2] : name).trim();
     if (what === 'data') {
       if (prefix === 'lock') {
-        const id = s.lockByKeyLookup(rest);
+        const id = this.lockIdOf(rest);
         if (id !== undefined) return { kind: 'lock', id };
       }
       if (prefix === 'class' || prefix === 'lock' || prefix === null) {
@@ -777,7 +791,7 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const src = text.trim();
     const unquoted = src.replace(/^lock:/, '');
     const cls = s.classes.lookup(unquoted) !== undefined ? unquoted : undefined;
-    const lockId = s.lockByKeyLookup(unquoted);
+    const lockId = this.lockIdOf(unquoted);
     if (cls !== undefined || lockId !== undefined) return this.lockReport(cls ?? s.className(lockId!), lockId);
     const t = this.taskView(taskId);
     const ev = taskId === this.currentTask ? this.index : (t?.lastEvent ?? this.index);

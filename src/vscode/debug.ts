@@ -1,8 +1,10 @@
 // The `locktrace` debug type in VS Code: runs the replay debug adapter inline in the extension
 // host, fills in a launch configuration when there is no launch.json (F5 on a trace file), and
-// contributes the "locktrace: Debug Trace" command (editor title button on trace files).
+// contributes the "locktrace: Debug Trace" command (editor title button on trace files), and tells
+// debug hovers to evaluate whole lock class names and addresses (src/adapter/evaluatable.ts).
 // May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out).
 import * as vscode from 'vscode';
+import { evaluatableAt } from '../adapter/evaluatable';
 import { LocktraceSession } from '../adapter/session';
 import { LocktraceContext, PREFIX } from './context';
 
@@ -26,6 +28,14 @@ export function registerDebug(ctx: LocktraceContext): void {
       },
       vscode.DebugConfigurationProviderTriggerKind.Dynamic,
     ),
+  );
+  ctx.track(
+    vscode.languages.registerEvaluatableExpressionProvider(LANGUAGE_ID, {
+      provideEvaluatableExpression: (doc, pos) => {
+        const r = evaluatableAt(doc.lineAt(pos.line).text, pos.character);
+        return r && new vscode.EvaluatableExpression(new vscode.Range(pos.line, r.start, pos.line, r.end), r.expression);
+      },
+    }),
   );
   ctx.track(
     vscode.commands.registerCommand(DEBUG_TRACE_COMMAND, async (resource?: vscode.Uri) => {

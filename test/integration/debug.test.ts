@@ -1,11 +1,13 @@
 // The debug adapter through VS Code's real debugger API (extension host, inline adapter): launches
 // on the shared sample, stops, stepping back, goto, breakpoints set through vscode.debug, evaluate,
-// the end of the trace, the no-launch.json command and a bad program path. A DebugAdapterTracker
+// debug hovers on lock classes, the end of the trace, the no-launch.json command and a bad
+// program path. A DebugAdapterTracker
 // (./dap.ts) records what the adapter sent so the tests see the same stopped events VS Code saw.
-// May import: vscode, node built-ins, ./dap. Not src/.
+// May import: vscode, node built-ins, ./dap, ./driver. Not src/.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { driverAvailable, driverRequest } from './driver';
 import { DapLog, SAMPLE, SAMPLE_URI, cleanUp, launch, stackOf, stepAndStop, threadOf, vscodeAt, waitFor } from './dap';
 
 suite('debugging a trace in VS Code', function () {
@@ -142,6 +144,35 @@ suite('debugging a trace in VS Code', function () {
     }
     const r = (await session.customRequest('evaluate', { expression: 'holders("&inode->i_dio_map")', frameId: top.id, context: 'repl' })) as DebugProtocol.EvaluateResponse['body'];
     assert.match(r.result, /dio-reader-2102/);
+  });
+
+  test('a debug hover evaluates the whole lock class and address (EvaluatableExpressionProvider)', async () => {
+    const { session } = await toInversion();
+    const editor = await vscode.window.showTextDocument(SAMPLE_URI, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+    // line 29: `… lock_acquire: 00000000f13b2c07 &inode->i_dio_map`; the default word would be `i_dio_map`
+    const line = editor.document.lineAt(28).text;
+    for (const [at, expression, result] of [
+      ['i_dio_map', '&inode->i_dio_map', /^&inode->i_dio_map: held by dio-reader-2102 \(since line 29 in io_uring_enter\)/],
+      ['f13b2c07', '00000000f13b2c07', /^0xf13b2c07: held by dio-reader-2102/],
+    ] as const) {
+      const pos = new vscode.Position(28, line.indexOf(at) + 2);
+      editor.selection = new vscode.Selection(pos, pos);
+      const m = log.mark(session);
+      await vscode.commands.executeCommand('editor.debug.action.showDebugHover');
+      const req = await waitFor(`a hover evaluate of ${expression}`, () =>
+        log.messages(session, m).find((x): x is DebugProtocol.EvaluateRequest => x.type === 'request' && (x as DebugProtocol.Request).command === 'evaluate'),
+      );
+      assert.deepStrictEqual([req.arguments.expression, req.arguments.context], [expression, 'hover']);
+      const res = await log.response<DebugProtocol.EvaluateResponse>(session, 'evaluate', m);
+      assert.strictEqual(res.success, true, res.message);
+      assert.match(res.body.result, result);
+      if (driverAvailable()) {
+        const { text } = await driverRequest('workbenchText', { selector: '.debug-hover-widget' });
+        assert.match(text ?? '', /held by dio-reader-2102/);
+        await driverRequest('screenshot', { name: `debug-hover-${at}` });
+        await driverRequest('press', { key: 'Escape' });
+      }
+    }
   });
 
   test('the session terminates at the end of the trace', async () => {
