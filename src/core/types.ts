@@ -118,6 +118,9 @@ export interface EdgeOrigin {
   fromSyscall: string | null;
   /** True when `from` was acquired in an earlier syscall (or in userspace) than the one taking `to`. */
   crossSyscall: boolean;
+  /** Source call sites (`file:line in fn`) of the two acquisitions, when the trace recorded them. */
+  site?: string;
+  fromSite?: string;
   fromRead: boolean;
   toRead: boolean;
 }

@@ -281,6 +281,14 @@ class Analyzer implements StateHooks {
     }
   }
 
+  /** `abba.c:14 in writer` for a recorded call site, or undefined. */
+  private siteLabel(i: number): string | undefined {
+    const site = this.s.sites.get(i);
+    if (!site || !site.file) return undefined;
+    const base = site.file.slice(site.file.lastIndexOf('/') + 1);
+    return `${base}${site.line ? `:${site.line}` : ''}${site.fn ? ` in ${site.fn}` : ''}`;
+  }
+
   private describeHold(p: Held): string {
     const sys = this.sysName(p.sysEntry);
     return `line ${this.s.line[p.acq]}${sys ? ` in ${sys}` : ''}`;
@@ -321,6 +329,8 @@ class Analyzer implements StateHooks {
       sameSyscallSeen: same,
       toWrite: !toRead,
       fromWrite: !fromRead,
+      site: this.siteLabel(i),
+      fromSite: this.siteLabel(p.acq),
     };
     this.edges.set(key, attrs);
     // does `to` already reach `from`? Then this edge closes a cycle.
@@ -367,8 +377,8 @@ class Analyzer implements StateHooks {
     const closing = cycle[0];
     const sys = this.sysName(h.sysEntry);
     const lines: string[] = [
-      `possible circular locking dependency: ${this.taskLabel(i)} is trying to acquire ${closing.to}${sys ? ` in ${sys}` : ''} (line ${s.line[i]})`,
-      `  while holding ${closing.from} (acquired at line ${closing.fromLine}${closing.fromSyscall ? ` in ${closing.fromSyscall}` : ''})`,
+      `possible circular locking dependency: ${this.taskLabel(i)} is trying to acquire ${closing.to}${sys ? ` in ${sys}` : ''} (line ${s.line[i]}${closing.site ? `, ${closing.site}` : ''})`,
+      `  while holding ${closing.from} (acquired at line ${closing.fromLine}${closing.fromSyscall ? ` in ${closing.fromSyscall}` : ''}${closing.fromSite ? `, ${closing.fromSite}` : ''})`,
       '  but the opposite order already exists:',
     ];
     for (const e of cycle.slice(1)) lines.push(`    ${describeEdge(e)}`);
@@ -485,7 +495,7 @@ class Analyzer implements StateHooks {
 }
 
 export function describeEdge(e: EdgeOrigin): string {
-  return `${e.from} -> ${e.to}: line ${e.line}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
+  return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
 }
 
 function stripEdge(e: EdgeAttributes): EdgeOrigin {
@@ -503,6 +513,8 @@ function stripEdge(e: EdgeAttributes): EdgeOrigin {
     crossSyscall: e.crossSyscall,
     fromRead: e.fromRead,
     toRead: e.toRead,
+    ...(e.site ? { site: e.site } : {}),
+    ...(e.fromSite ? { fromSite: e.fromSite } : {}),
   };
 }
 

@@ -254,3 +254,22 @@ test('JSON Lines: acquired/release without a class refer to the lock acquired at
   assert.equal(a.store.locks.length, 2);
   assert.deepEqual(a.findings.map((f) => `${f.kind}@${f.line} ${f.order}`), ['inversion@9 userspace']);
 });
+
+test('recorded call sites appear in inversion reports and cycle edges', () => {
+  const ev = (o: object) => JSON.stringify({ ts: 1, comm: 'w', lockKind: 'mutex', ...o });
+  const site = (line: number, fn: string) => ({ file: '/src/abba.c', line, fn });
+  const text = [
+    ev({ ev: 'acquire', pid: 1, lock: '0xa', class: 'db_lock', try: true, site: site(14, 'writer') }),
+    ev({ ev: 'acquire', pid: 1, lock: '0xb', class: 'index_lock', site: site(15, 'writer') }),
+    ev({ ev: 'release', pid: 1, lock: '0xb' }),
+    ev({ ev: 'release', pid: 1, lock: '0xa' }),
+    ev({ ev: 'acquire', pid: 2, lock: '0xb', class: 'index_lock', try: true, site: site(22, 'indexer') }),
+    ev({ ev: 'acquire', pid: 2, lock: '0xa', class: 'db_lock', site: site(23, 'indexer') }),
+  ].join('\n');
+  const [f] = analyze(parseTrace(text, { file: 'x' })).findings;
+  assert.match(f.message, /trying to acquire db_lock \(line 6, abba\.c:23 in indexer\)/);
+  assert.match(f.message, /while holding index_lock \(acquired at line 5, abba\.c:22 in indexer\)/);
+  const other = f.cycle?.find((e) => e.from === 'db_lock');
+  assert.equal(other?.site, 'abba.c:15 in writer');
+  assert.equal(other?.fromSite, 'abba.c:14 in writer');
+});
