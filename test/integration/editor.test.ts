@@ -93,6 +93,11 @@ suite('editor features', function () {
     assert.match(h35, /\*\*`sb_writers`\*\* — lock class \(kernel\)/);
     assert.match(h35, /dio-reader\/2102 since \[line 35\]\([^)]*\) in `io_submit`, while holding `&inode->i_dio_map` \(since \[line 29\]/);
     assert.match(h35, /`&inode->i_dio_map -> sb_writers` first made at \[line 35\]/);
+    // every edge touching the class so far, in the order they were made
+    const edges35 = [...h35.matchAll(/`([^`]+ -> [^`]+)` first made at \[line (\d+)\]/g)].map((m) => `${m[1]}@${m[2]}`);
+    assert.deepStrictEqual(edges35, ['sb_writers -> &ctx->uring_lock@19', 'sb_writers -> &inode->i_dio_map@20', '&inode->i_dio_map -> sb_writers@35']);
+    const edges20 = [...h20.matchAll(/`([^`]+ -> [^`]+)` first made at \[line (\d+)\]/g)].map((m) => `${m[1]}@${m[2]}`);
+    assert.deepStrictEqual(edges20.sort(), ['&ctx->uring_lock -> &inode->i_dio_map@20', 'sb_writers -> &inode->i_dio_map@20']);
     assert.match(h35, /lock order inversion \(syscall-order\) at \[line 35\]/);
     assert.match(h35, /\[debug to here\]\(command:locktrace\.debugToLine\?/);
     // the hashed address resolves to the same lock
