@@ -193,7 +193,7 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     };
     if (r.error) void vscode.window.showErrorMessage(`locktrace: ${name} is not a readable trace: ${r.error.message}`);
     else void vscode.window.showInformationMessage(`locktrace: ${name}: ${r.findings.length} finding(s)${r.suppressed.length ? `, ${r.suppressed.length} suppressed` : ''}`);
-    ctx.output.info(`checked ${uri.fsPath || uri.toString()}: ${JSON.stringify(summary)}`);
+    ctx.output.debug(`checked ${uri.fsPath || uri.toString()}: ${JSON.stringify(summary)}`);
     return summary;
   });
 
@@ -221,7 +221,7 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     const file = uri.scheme === 'file' ? uri.fsPath : uri.toString();
     const body = kind === 'json' ? toJsonReport(r.analysis, file, r.findings) : toSarif(r.analysis, uri.scheme === 'file' ? uri.toString() : file, r.findings);
     await vscode.workspace.fs.writeFile(dest, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`));
-    ctx.output.info(`exported ${r.findings.length} finding(s) of ${file} as ${kind} to ${dest.fsPath || dest.toString()}`);
+    ctx.output.debug(`exported ${r.findings.length} finding(s) of ${file} as ${kind} to ${dest.fsPath || dest.toString()}`);
     if (!target) void vscode.window.showInformationMessage(`locktrace: exported ${r.findings.length} finding(s) to ${vscode.workspace.asRelativePath(dest)}`);
     return dest.toString();
   });

@@ -354,7 +354,7 @@ export class TraceService implements vscode.Disposable {
               done();
             };
             token.onCancellationRequested(() => {
-              this.ctx.output.info(`analysis of ${req.file} cancelled`);
+              this.ctx.output.debug(`analysis of ${req.file} cancelled`);
               finish({ error: { message: 'analysis cancelled', line: 0, cancelled: true }, inWorker: true });
             });
             worker.on('message', (msg: WorkerMessage) => {
@@ -369,7 +369,7 @@ export class TraceService implements vscode.Disposable {
                 }
                 case 'done': {
                   const analysis = unpackAnalysis(msg.analysis as PackedAnalysis);
-                  this.ctx.output.info(`analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`);
+                  this.ctx.output.debug(`analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`);
                   finish({ analysis, index: new TraceIndex(analysis), inWorker: true });
                   return;
                 }
