@@ -16,8 +16,8 @@ export function activate(extension: vscode.ExtensionContext): void {
   // the analysed traces and the active trace, shared by the features that need them
   const traces = ctx.track(new TraceService(ctx));
   registerCommands(ctx);
-  registerDebug(ctx);
-  registerPanel(ctx);
+  const replays = registerDebug(ctx);
+  registerPanel(ctx, replays);
   registerEditor(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);

@@ -230,6 +230,11 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     return this.args.program;
   }
 
+  /** The loaded analysis, read-only (shared with the lock panel by the inline adapter). */
+  get analysisView(): Analysis {
+    return this.analysis;
+  }
+
   get loaded(): boolean {
     return this.analysis !== undefined;
   }

@@ -23,7 +23,7 @@ import {
   Event as DapEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { FINDING_KINDS } from '../core';
+import { Analysis, FINDING_KINDS } from '../core';
 import { REPLAY_STATE_EVENT, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
 import { BreakpointResult, FrameInfo, ReplayRuntime, VarNode } from './runtime';
@@ -65,6 +65,9 @@ export class LocktraceSession extends LoggingDebugSession {
   private progressId = 0;
   private clientSupportsProgress = false;
   private initializedSent = false;
+  private resolveLaunched: () => void = () => undefined;
+  /** Settles once the first launch request has tried to load the trace. */
+  private readonly launched = new Promise<void>((r) => (this.resolveLaunched = r));
 
   constructor() {
     super();
@@ -178,13 +181,28 @@ export class LocktraceSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
+  /**
+   * The analysis the replay runs on, once the launch request has loaded the trace (undefined if it
+   * failed). For the lock panel in the same extension host (inline adapter): it shares the
+   * analysis read-only instead of reading and analysing the trace a second time.
+   */
+  async loadedAnalysis(): Promise<{ program: string; analysis: Analysis } | undefined> {
+    await this.launched;
+    return this.runtime.loaded ? { program: this.runtime.program, analysis: this.runtime.analysisView } : undefined;
+  }
+
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
     const checked = validateLaunchArguments(raw as Record<string, unknown> | undefined);
-    if ('error' in checked) return this.fail(response, ErrorId.Launch, checked.error);
+    if ('error' in checked) {
+      this.resolveLaunched();
+      return this.fail(response, ErrorId.Launch, checked.error);
+    }
     try {
       await this.runtime.load(checked.args);
     } catch (e) {
       return this.fail(response, ErrorId.Launch, `locktrace: cannot replay ${checked.args.program}: ${(e as Error).message}`);
+    } finally {
+      this.resolveLaunched();
     }
     // a failed launch leaves the session without a trace; a later launch may still succeed
     this.launchArgs = checked.args;

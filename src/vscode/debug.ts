@@ -2,9 +2,10 @@
 // host, fills in a launch configuration when there is no launch.json (F5 on a trace file), and
 // contributes the "locktrace: Debug Trace" command (editor title button on trace files), and tells
 // debug hovers to evaluate whole lock class names and addresses (src/adapter/evaluatable.ts).
-// May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out).
+// May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out), src/core types.
 import * as vscode from 'vscode';
 import { evaluatableAt } from '../adapter/evaluatable';
+import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
 import { LocktraceContext, PREFIX } from './context';
 
@@ -13,12 +14,39 @@ export const DEBUG_TYPE = PREFIX;
 export const DEBUG_TRACE_COMMAND = `${PREFIX}.debugTrace`;
 const LANGUAGE_ID = PREFIX;
 
-export function registerDebug(ctx: LocktraceContext): void {
+/**
+ * The inline adapters of running `locktrace` sessions, by session id: the lock panel takes the
+ * session's analysis from here instead of analysing the trace a second time (same process).
+ */
+export class InlineReplays {
+  private readonly sessions = new Map<string, LocktraceSession>();
+
+  add(sessionId: string, adapter: LocktraceSession): void {
+    this.sessions.set(sessionId, adapter);
+  }
+
+  remove(sessionId: string): void {
+    this.sessions.delete(sessionId);
+  }
+
+  /** The analysis of a session's trace once its launch loaded it; undefined if none (failed, not inline). */
+  async analysisOf(session: vscode.DebugSession): Promise<{ program: string; analysis: Analysis } | undefined> {
+    return this.sessions.get(session.id)?.loadedAnalysis();
+  }
+}
+
+export function registerDebug(ctx: LocktraceContext): InlineReplays {
+  const replays = new InlineReplays();
   ctx.track(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
-      createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new LocktraceSession()),
+      createDebugAdapterDescriptor: (session) => {
+        const adapter = new LocktraceSession();
+        replays.add(session.id, adapter);
+        return new vscode.DebugAdapterInlineImplementation(adapter);
+      },
     }),
   );
+  ctx.track(vscode.debug.onDidTerminateDebugSession((s) => replays.remove(s.id)));
   ctx.track(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new TraceConfigurationProvider()));
   ctx.track(
     vscode.debug.registerDebugConfigurationProvider(
@@ -48,6 +76,7 @@ export function registerDebug(ctx: LocktraceContext): void {
       await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), launchConfigFor(uri.fsPath));
     }),
   );
+  return replays;
 }
 
 function launchConfigFor(program: string): vscode.DebugConfiguration {

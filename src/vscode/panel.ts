@@ -3,8 +3,9 @@
 // `locktrace` debug session starts, following the adapter's `locktraceState` events, sending
 // clicks back as `locktraceSeek` requests and revealing the trace line, and restoring the panel
 // after a window reload (WebviewPanelSerializer). The conversation itself lives in
-// src/panel/controller.ts; this file only wires it to VS Code.
-// May import: vscode, ./context, ./nonce, src/panel, src/protocol, src/core, src/cli/readFile.
+// src/panel/controller.ts; this file only wires it to VS Code. During a debug session the panel's
+// model works on the session's own analysis (InlineReplays from ./debug), not a second one.
+// May import: vscode, ./context, ./nonce, ./debug (types), src/panel, src/protocol, src/core, src/cli/readFile.
 import * as vscode from 'vscode';
 import { readTraceFile } from '../cli/readFile';
 import { EventStore, ReadLockRule, analyze, parseTrace } from '../core';
@@ -14,6 +15,7 @@ import { PanelModel } from '../panel/model';
 import { PANEL_PROTOCOL_VERSION, PANEL_VIEW_TYPE, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
 import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
+import type { InlineReplays } from './debug';
 import { newNonce } from './nonce';
 
 export const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
@@ -24,8 +26,8 @@ export function tracePosition(traceLine: number): vscode.Position {
   return new vscode.Position(Math.max(0, traceLine - 1), 0);
 }
 
-export function registerPanel(ctx: LocktraceContext): void {
-  const panels = new LockPanels(ctx);
+export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): void {
+  const panels = new LockPanels(ctx, replays);
   ctx.track(panels);
   ctx.track(
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri) => {
@@ -93,7 +95,10 @@ class LockPanels implements vscode.Disposable {
   /** Messages that arrive while the trace is loading are handled once it is loaded. */
   private loadGeneration = 0;
 
-  constructor(private readonly ctx: LocktraceContext) {}
+  constructor(
+    private readonly ctx: LocktraceContext,
+    private readonly replays?: InlineReplays,
+  ) {}
 
   async show(uri: vscode.Uri, session: vscode.DebugSession | undefined, column: vscode.ViewColumn, preserveFocus = false): Promise<void> {
     if (!this.panel) {
@@ -215,6 +220,12 @@ class LockPanels implements vscode.Disposable {
   }
 
   private async loadModel(uri: vscode.Uri, session: vscode.DebugSession | undefined): Promise<PanelModel> {
+    // a debug session of this extension host already analysed the trace: share it (read-only)
+    const shared = session && (await this.replays?.analysisOf(session));
+    if (shared && uri.scheme === 'file' && shared.program === uri.fsPath) {
+      this.ctx.output.info(`lock panel: using the analysis of debug session ${session.name}`);
+      return new PanelModel(shared.analysis, shared.program);
+    }
     const cfg = session?.configuration;
     const readLocks = (cfg?.readLocks as ReadLockRule | undefined) ?? this.ctx.settings(uri).get<ReadLockRule>('readLocks');
     const format = cfg?.format as 'auto' | undefined;

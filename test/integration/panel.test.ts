@@ -1,7 +1,8 @@
 // The lock-state panel against a real debug session in the real extension host: the panel opens
 // with the session, follows the stop at the inversion (read from inside the webview iframe through
 // the Playwright driver and compared with what the adapter says), clicks in the panel move the
-// debugger (VS Code's focused frame follows), and workbench screenshots in dark and light themes.
+// debugger (VS Code's focused frame follows), the panel shares the session's analysis, and workbench
+// screenshots in dark and light themes.
 // Needs the driver (code-server route); skipped under VSCODE_EXECUTABLE.
 // May import: vscode, node built-ins, ./dap, ./driver. Not src/.
 import * as assert from 'assert';
@@ -56,6 +57,14 @@ suite('lock panel in a debug session', function () {
     const entry = await log.event<DebugProtocol.StoppedEvent>(session, 'stopped');
     await panelText('#lt-position', /^line 13 · .*debug session$/);
     await driverRequest('screenshot', { name: 'panel-session-entry' });
+    // the panel works on the session's own analysis, not a second one (output channel says so)
+    await vscode.commands.executeCommand('locktrace.showOutput');
+    const out = await waitFor('the output channel', async () => {
+      const { text } = await driverRequest('workbenchText', { selector: '.part.panel .monaco-editor .view-lines' });
+      return text && /lock panel: using the analysis of debug session integration test/.test(text) && text;
+    });
+    assert.ok(out);
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     const stop = await stepAndStop(log, session, 'continue', { threadId: entry.body.threadId });
     readerThread = await threadOf(session, 'dio-reader-2102');
     assert.strictEqual(stop.body.threadId, readerThread);
