@@ -241,12 +241,8 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
   reg(EditorCommands.showInPanel, async (arg: vscode.Uri | string, line?: number) => {
     const uri = asUri(arg);
     if (!uri) return;
-    await vscode.commands.executeCommand(`${PREFIX}.showPanel`, uri);
-    // with a session on this trace the panel follows the debugger: move it there
-    const s = vscode.debug.activeDebugSession;
-    if (typeof line === 'number' && s?.type === DEBUG_TYPE && s.configuration.program === uri.fsPath) {
-      await s.customRequest(SEEK_REQUEST, { line });
-    }
+    // the panel moves its debug session, or itself, to the line
+    await vscode.commands.executeCommand(`${PREFIX}.showPanel`, uri, line);
   });
 }
 

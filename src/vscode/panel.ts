@@ -30,7 +30,7 @@ export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): v
   const panels = new LockPanels(ctx, replays);
   ctx.track(panels);
   ctx.track(
-    vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri) => {
+    vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri, line?: number) => {
       const session = vscode.debug.activeDebugSession?.type === DEBUG_TYPE ? vscode.debug.activeDebugSession : undefined;
       const uri =
         resource instanceof vscode.Uri
@@ -43,6 +43,8 @@ export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): v
         return;
       }
       await panels.show(uri, session && sameFile(programOf(session), uri) ? session : undefined, vscode.ViewColumn.Beside);
+      // a 1-based trace line to show (e.g. a finding's CodeLens): moves the session or the panel there
+      if (typeof line === 'number') await panels.seekLine(line);
     }),
   );
   ctx.track(
@@ -115,6 +117,11 @@ class LockPanels implements vscode.Disposable {
       if (this.uri && sameFile(this.uri, uri) && this.session?.id === session?.id) return;
     }
     await this.load(uri, session, 0);
+  }
+
+  async seekLine(line: number): Promise<void> {
+    const c = await this.controller;
+    await c?.seek({ line });
   }
 
   /** A panel restored by VS Code after a reload. */

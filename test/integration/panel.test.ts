@@ -171,4 +171,11 @@ suite('lock panel in a debug session', function () {
     );
   });
 
+  test('without a session, "Show in lock panel" of a finding moves the panel itself to its line', async () => {
+    await cleanUp();
+    await vscode.commands.executeCommand('locktrace.showPanel', SAMPLE_URI, 20);
+    const header = await panelText('#lt-position', /^line 20 · /);
+    assert.doesNotMatch(header, /debug session/);
+    assert.match(header, /aio-writer\/2101 in io_uring_enter/);
+  });
 });
