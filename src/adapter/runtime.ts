@@ -511,6 +511,9 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     this.running = true;
     this.pauseRequested = false;
     const n = this.store.length;
+    if (this.lineBpsByLine.size === 0 && this.fnBps.length === 0 && this.dataBps.length === 0) {
+      return this.runBetweenFindings(dir, from, target);
+    }
     let i = from;
     while (i >= 0 && i < n) {
       for (let c = 0; c < 20000 && i >= 0 && i < n; c++, i += dir) {
@@ -521,6 +524,30 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       await new Promise((r) => setImmediate(r));
       if (token !== this.runToken) return;
       if (this.pauseRequested) return this.stop({ reason: 'pause', index: Math.max(0, Math.min(n - 1, i - dir)), breakpointIds: [] });
+    }
+    if (dir === 1) {
+      this.running = false;
+      this.index = n - 1;
+      this.emit('end', { index: n - 1 });
+    } else this.stop({ reason: 'entry', index: 0, description: 'beginning of trace', breakpointIds: [] });
+  }
+
+  /**
+   * With no breakpoints only findings (and the step-out target) can stop a run: jump from finding
+   * to finding through the replay's sorted index instead of checking every event, so continue and
+   * reverse-continue cost the same on a 10M-event trace as on a small one.
+   */
+  private runBetweenFindings(dir: 1 | -1, from: number, target: number): void {
+    const n = this.store.length;
+    let k = from - dir;
+    for (;;) {
+      const f = dir === 1 ? this.replay.nextFinding(k) : this.replay.prevFinding(k);
+      const pastTarget = target >= 0 && (f < 0 || (dir === 1 ? target < f : target > f));
+      if (pastTarget) return this.stop({ reason: 'step', index: target, breakpointIds: [] });
+      if (f < 0) break;
+      const hit = this.check(f);
+      if (hit) return this.stop(hit);
+      k = f;
     }
     if (dir === 1) {
       this.running = false;

@@ -26,6 +26,9 @@ describe('ReplayRuntime', () => {
     try {
       const rt = new ReplayRuntime();
       await rt.load({ program: file });
+      // a breakpoint whose condition never holds makes the run check every event (without any
+      // breakpoint a run jumps straight between findings, see the next test)
+      rt.setLineBreakpoints([{ line: 2, condition: 'pid == 1' }]);
       const stop = nextStop(rt);
       rt.continue();
       assert.equal(rt.running, true, 'the first chunk ran without stopping');
@@ -37,6 +40,31 @@ describe('ReplayRuntime', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('without breakpoints, continue and reverse-continue jump between findings (no scan)', async () => {
+    const rt = new ReplayRuntime();
+    await rt.load({ program: SAMPLE });
+    rt.setExceptionFilters(['inversion', 'held-across-syscall']);
+    const lineOf = (s: { index: number }) => rt.store.line[s.index];
+    let stop = nextStop(rt);
+    rt.continue();
+    assert.equal(rt.running, false, 'the stop is immediate');
+    assert.equal(lineOf(await stop), 17);
+    for (const want of [22, 31, 35, 36]) {
+      stop = nextStop(rt);
+      rt.continue();
+      assert.equal(lineOf(await stop), want);
+    }
+    stop = nextStop(rt);
+    rt.reverseContinue();
+    assert.equal(lineOf(await stop), 35);
+    rt.setExceptionFilters(['inversion']);
+    stop = nextStop(rt);
+    rt.reverseContinue();
+    const s = await stop;
+    assert.equal(s.reason, 'entry', 'no inversion before line 35: back to the beginning');
+    assert.equal(s.index, 0);
   });
 
   it('runs off the end with an end event; steps at the edges stay put with a description', async () => {
