@@ -1,11 +1,11 @@
 // `npm run bench`: generates deterministic synthetic traces (ftrace, trace-cmd, perf script; 1M and
 // 10M events), then measures in one run, on the same files: the I/O floor (a plain Node
 // chunked line count, and `wc -l`), `locktrace check --json` end to end with its peak RSS, parse
-// only and analysis only, replay seeks/steps through the debug adapter over DAP, and the effect
-// of the number of lock classes. Prints a table with events/s, MB/s and ratios to the floor, and
+// only and analysis only, replay seeks/steps through the debug adapter over DAP, the effect of
+// the number of lock classes, and the recorder's overhead on a lock-heavy C program (as root). Prints a table with events/s, MB/s and ratios to the floor, and
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
-//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick]
+//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder]
 //   (child modes used by the harness itself: --child floor|check|phases FILE)
 // Node-only.
 
@@ -83,6 +83,32 @@ function runChild(mode: string, file: string): ChildResult {
   return JSON.parse(String(res.output[3]));
 }
 
+type RecorderResult = { iterations: number; plainMs: number; recordedMs: number; events: number; eventsPerSec: number } | { skipped: string };
+
+/**
+ * Overhead of `locktrace record`: a lock-heavy C program run plainly and under the recorder
+ * (uprobes on every lock and unlock). Needs root, tracefs with uprobes and gcc; otherwise says why.
+ */
+function recorderOverhead(iterations = 20000): RecorderResult {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root' };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-recbench-'));
+  try {
+    const exe = path.join(dir, 'lockloop');
+    const cc = spawnSync('gcc', ['-g', '-O2', '-pthread', '-o', exe, path.join(root, 'test/bench/programs/lockloop.c')], { stdio: 'inherit' });
+    if (cc.status !== 0) return { skipped: 'gcc failed' };
+    const plainMs = Math.min(...[0, 1, 2].map(() => timeCmd(exe, [String(iterations)])));
+    const out = path.join(dir, 'lockloop.ltrace');
+    const t = performance.now();
+    const rec = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), 'record', '-o', out, '--', exe, String(iterations)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const recordedMs = performance.now() - t;
+    if (rec.status !== 0) return { skipped: `record failed: ${String(rec.stderr).trim().split('\n').pop()}` };
+    const events = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{"ev"')).length;
+    return { iterations, plainMs, recordedMs, events, eventsPerSec: events / (recordedMs / 1000) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs the parse+analyze child under `node --cpu-prof` and returns the top self-time functions. */
 function profile(file: string, top = 15): { fn: string; selfPct: number }[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-prof-'));
@@ -157,10 +183,10 @@ async function replayOverDap(file: string, events: number, samples: number): Pro
   await dc.start();
   try {
     const t0 = performance.now();
-    await Promise.all([
-      dc.waitForEvent('stopped', 600_000),
-      dc.initializeRequest().then(() => dc.launch({ program: file, stopOnEntry: true } as never)).then(() => dc.configurationDoneRequest()),
-    ]);
+    // as VS Code does: configurationDone answers the `initialized` event, which the adapter sends
+    // once the trace is loaded, before it answers the launch request
+    await dc.initializeRequest();
+    await Promise.all([dc.waitForEvent('stopped', 600_000), dc.configurationSequence(), dc.launch({ program: file, stopOnEntry: true } as never)]);
     const launchToFirstStopMs = performance.now() - t0;
     const rnd = prng(99);
     const seek: number[] = [];
@@ -214,6 +240,10 @@ function arg(name: string): string | undefined {
 }
 
 async function benchMain(): Promise<void> {
+  if (process.argv.includes('--only-recorder')) {
+    console.log(JSON.stringify(recorderOverhead()));
+    return;
+  }
   const quick = process.argv.includes('--quick');
   const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
   const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
@@ -271,6 +301,13 @@ async function benchMain(): Promise<void> {
       );
     }
   }
+  const recorder = recorderOverhead();
+  if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
+  else
+    console.log(
+      `recorder overhead (lockloop ${recorder.iterations} × 2 threads): plain ${recorder.plainMs.toFixed(0)} ms, recorded ${recorder.recordedMs.toFixed(0)} ms incl. probe set-up and clean-up (${(recorder.recordedMs / recorder.plainMs).toFixed(0)}× slower), ${recorder.events} events at ${recorder.eventsPerSec.toFixed(0)} events/s`,
+    );
+
   // where the time goes: a CPU profile of parse + analysis on the first ftrace trace
   const first = jobs.find((j) => j.format === 'ftrace');
   const profileTop = first ? profile(path.join(outDir, `${first.format}-${first.events}-${first.classes}.txt`)) : [];
@@ -278,7 +315,7 @@ async function benchMain(): Promise<void> {
     console.log('profile (parse + analysis, self time):');
     for (const p of profileTop) console.log(`  ${p.selfPct.toFixed(1).padStart(5)}%  ${p.fn}`);
   }
-  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop };
+  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
     const docs = path.join(root, 'docs/performance');
