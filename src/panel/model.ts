@@ -46,6 +46,8 @@ export function taskMatches(filter: TaskFilter, taskId: number, pid: number, com
 
 export class PanelModel {
   readonly replay: Replay;
+  /** Recently computed aggregated timeline windows, oldest first. */
+  private readonly windows = new Map<string, TimelineWindow>();
 
   constructor(
     readonly analysis: Analysis,
@@ -149,9 +151,15 @@ export class PanelModel {
     const n = s.length;
     const from = clamp(Math.floor(req.from), 0, Math.max(0, n - 1));
     const to = clamp(Math.ceil(req.to), Math.min(n, from + 1), n);
+    const detail = to - from <= TIMELINE_DETAIL_MAX_EVENTS;
+    // aggregated windows (the whole-trace overview above all) cost a pass over their events: the
+    // webview asks for the same ones again on every redraw and scroll back, so keep a few
+    const width = clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS);
+    const key = detail ? '' : `${from}:${to}:${width}:${req.tasks.pinned.join(',')}:${req.tasks.text}`;
+    const cached = key ? this.windows.get(key) : undefined;
+    if (cached) return { ...cached, requestId: req.requestId };
     const st = this.stateBefore(from);
     const { lanes, hidden } = this.pickLanes(st, from, to, req.tasks);
-    const detail = to - from <= TIMELINE_DETAIL_MAX_EVENTS;
     const win: TimelineWindow = {
       requestId: req.requestId,
       from,
@@ -163,7 +171,11 @@ export class PanelModel {
     };
     if (lanes.length === 0 || n === 0) return win;
     if (detail) this.fillDetail(st, win);
-    else this.fillBuckets(st, win, clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS));
+    else {
+      this.fillBuckets(st, win, width);
+      this.windows.set(key, win);
+      if (this.windows.size > 8) this.windows.delete(this.windows.keys().next().value as string);
+    }
     return win;
   }
 
