@@ -6,6 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { waitFor } from './wait';
 
 // out/test/integration/*.js → repo root
 export const REPO = path.resolve(__dirname, '../../..');
@@ -16,15 +17,7 @@ export const DEBUG_TYPE = 'locktrace';
 type Msg = DebugProtocol.ProtocolMessage;
 
 /** Polls `fn` until it returns something truthy. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor };
 
 /** Every message of every `locktrace` session, in order, as the tracker saw it. */
 export class DapLog implements vscode.Disposable {

@@ -10,25 +10,12 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
+import { waitFor } from './wait';
 
 const REPO = path.resolve(__dirname, '../../..');
 const INVERSION = vscode.Uri.file(path.join(REPO, 'samples/syscall-order-inversion.trace'));
 const FLOCK = vscode.Uri.file(path.join(REPO, 'samples/flock-deadlock.real.trace'));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** 0-based position of `needle` on a 1-based trace line (+ offset into it). */
 function at(doc: vscode.TextDocument, traceLine: number, needle: string, plus = 1): vscode.Position {

@@ -5,6 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'locktrace.locktrace';
 // out/test/integration/smoke.test.js → repo root
@@ -12,15 +13,6 @@ const REPO = path.resolve(__dirname, '../../..');
 const SAMPLE = path.join(REPO, 'samples/syscall-order-inversion.trace');
 const FIRST_LINE = path.join(REPO, 'test/workspace/first-line');
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('smoke', () => {
   let doc: vscode.TextDocument;

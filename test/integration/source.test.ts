@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
+import { waitFor } from './wait';
 
 const REPO = path.resolve(__dirname, '../../..');
 const C_FILE = vscode.Uri.file(path.join(REPO, 'test/workspace/src/io_uring_fixture.c'));
@@ -18,20 +19,6 @@ const ABBA_TRACE = vscode.Uri.file(path.join(REPO, 'test/workspace/source-traces
 const CLEAN_TRACE = vscode.Uri.file(path.join(REPO, 'test/workspace/source-traces/uring-clean.trace'));
 const ABBA_C = path.join(REPO, 'test/record-programs/abba.c');
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers
