@@ -6,7 +6,7 @@
 // May import only src/core.
 
 import { Analysis, EventFlag, EventKind, EventStore } from '../core';
-import { Held, HeldFlag, LockState } from '../core/analysis/state';
+import { Held, HeldFlag, LockState, StateHooks } from '../core/analysis/state';
 
 /** A lock taken inside a syscall. */
 export interface TakenLock {
@@ -61,16 +61,22 @@ export class TraceIndex {
   /** Span id of each event (-1: outside any syscall), for syscall events and events inside spans. */
   private readonly spanOfEvent: Int32Array;
   /** Only for traces sorted by time (lines out of order): line → event indices. */
-  private readonly lineMap: Map<number, number[]> | null = null;
+  private lineMap: Map<number, number[]> | null = null;
 
-  constructor(readonly analysis: Analysis) {
+  /**
+   * Builds the whole index at once. For big traces on a UI thread use `TraceIndex.build`, which
+   * does the same work in slices and yields between them.
+   */
+  constructor(
+    readonly analysis: Analysis,
+    deferred = false,
+  ) {
     const s = analysis.store;
     this.spanOfEvent = new Int32Array(s.length).fill(-1);
     for (const t of s.tasks) this.tasks.push({ taskId: t.id, pid: t.pid, comm: t.comm, firstLine: Infinity, lastLine: 0, spans: [] });
-    const open = new Map<number, SyscallSpan>();
-    const st = new LockState(s);
-    const takenIn = new Map<number, TakenLock>(); // acquire event → record, for release lines
-    const hooks = {
+    const open = this.open;
+    const takenIn = this.takenIn;
+    this.hooks = {
       acquire: (_t: unknown, taskId: number, i: number, h: Held) => {
         const span = open.get(taskId);
         if (!span) return;
@@ -102,7 +108,36 @@ export class TraceIndex {
         this.spanOfEvent[i] = span.id;
       },
     };
-    for (let i = 0; i < s.length; i++) {
+    if (!deferred) this.finish(this.scan(0, s.length));
+  }
+
+  // build state (dropped once the index is complete)
+  private readonly open = new Map<number, SyscallSpan>();
+  private readonly takenIn = new Map<number, TakenLock>(); // acquire event → record, for release lines
+  private st: LockState | null = null;
+  private hooks!: StateHooks;
+
+  /** The same index, built in slices of `slice` events with a yield between them. */
+  static async build(analysis: Analysis, slice = 200_000, pause: () => Promise<void> = () => new Promise((r) => setTimeout(r, 0))): Promise<TraceIndex> {
+    const index = new TraceIndex(analysis, true);
+    const n = analysis.store.length;
+    let next = 0;
+    while (next < n) {
+      next = index.scan(next, Math.min(n, next + slice));
+      if (next < n) await pause();
+    }
+    index.finish(n);
+    return index;
+  }
+
+  /** Indexes events [from, to); returns `to`. */
+  private scan(from: number, to: number): number {
+    const s = this.analysis.store;
+    const open = this.open;
+    const takenIn = this.takenIn;
+    const hooks = this.hooks;
+    const st = (this.st ??= new LockState(s));
+    for (let i = from; i < to; i++) {
       const kind = s.kind[i] as EventKind;
       const taskId = s.task[i];
       const range = this.tasks[taskId];
@@ -136,7 +171,15 @@ export class TraceIndex {
         const span = open.get(taskId);
         if (span) this.spanOfEvent[i] = span.id;
       }
-    }
+        }
+    return to;
+  }
+
+  private finish(_end: number): void {
+    const s = this.analysis.store;
+    this.st = null;
+    this.open.clear();
+    this.takenIn.clear();
     for (const t of this.tasks) if (t.firstLine === Infinity) t.firstLine = 0;
     if (s.sorted) {
       this.lineMap = new Map();

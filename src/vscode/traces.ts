@@ -370,7 +370,12 @@ export class TraceService implements vscode.Disposable {
                 case 'done': {
                   const analysis = unpackAnalysis(msg.analysis as PackedAnalysis);
                   this.ctx.output.debug(`analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`);
-                  finish({ analysis, index: new TraceIndex(analysis), inWorker: true });
+                  // the editor's index of a big trace is built here in slices, so the host never freezes
+                  progress.report({ message: 'indexing for hovers and navigation' });
+                  TraceIndex.build(analysis).then(
+                    (index) => finish({ analysis, index, inWorker: true }),
+                    (e: unknown) => finish({ error: { message: `indexing failed: ${String(e)}`, line: 0 }, inWorker: true }),
+                  );
                   return;
                 }
                 case 'error':

@@ -6,7 +6,7 @@
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
 //   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder]
-//   (child modes used by the harness itself: --child floor|check|phases FILE)
+//   (child modes used by the harness itself: --child floor|check|phases|hover FILE)
 // Node-only.
 
 import { execFileSync, spawnSync } from 'child_process';
@@ -18,6 +18,10 @@ import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
+import { TraceIndex } from '../../src/editor/traceIndex';
+import { tokenAt } from '../../src/editor/tokens';
+import { lockHover } from '../../src/editor/hover';
+import { Replay as ReplayEngine } from '../../src/core';
 
 const root = path.resolve(__dirname, '../..');
 const outDir = path.join(root, 'bench-out');
@@ -58,6 +62,37 @@ async function child(mode: string, file: string): Promise<void> {
     // exactly what `locktrace check --json` does, output discarded
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
     await cliMain(['check', file, '--json', '--no-progress'], { stdout: sink, stderr: process.stderr });
+  } else if (mode === 'hover') {
+    // the editor's hover work on a big trace: resolve the token under the cursor, build the text
+    const store = await readTraceFile(file);
+    const a = analyze(store);
+    const i0 = performance.now();
+    const index = new TraceIndex(a);
+    const replay = new ReplayEngine(a);
+    const indexMs = performance.now() - i0;
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(65536);
+    const lineText = (ev: number) => {
+      const n = fs.readSync(fd, buf, 0, buf.length, store.offset[ev]);
+      const t = buf.toString('latin1', 0, n);
+      return t.slice(0, t.indexOf('\n'));
+    };
+    const links = { reveal: (l: number) => `r:${l}`, debug: (l: number) => `d:${l}` };
+    const rnd = prng(5);
+    const times: number[] = [];
+    for (let k = 0; times.length < 50 && k < 10000; k++) {
+      const ev = Math.floor(rnd() * store.length);
+      if (store.kind[ev] !== 1 /* Acquire */) continue;
+      const text = lineText(ev);
+      const t = performance.now();
+      const tok = tokenAt(index, store.line[ev], text, text.length - 2);
+      if (!tok || tok.kind !== 'lock') continue;
+      lockHover(index, replay, a.findings, tok.className, store.line[ev], links, tok.lockId);
+      times.push(performance.now() - t);
+    }
+    fs.closeSync(fd);
+    times.sort((x, y) => x - y);
+    (r as ChildResult & { hover?: object }).hover = { indexMs, n: times.length, medianMs: times[Math.floor(times.length / 2)], worstMs: times[times.length - 1] };
   } else if (mode === 'phases') {
     const p0 = performance.now();
     const store = await readTraceFile(file);
@@ -232,6 +267,14 @@ interface Row {
   mbPerSec: number;
   findings: number;
   replay?: ReplayResult;
+  hover?: HoverResult;
+}
+
+interface HoverResult {
+  indexMs: number;
+  n: number;
+  medianMs: number;
+  worstMs: number;
 }
 
 function arg(name: string): string | undefined {
@@ -289,6 +332,12 @@ async function benchMain(): Promise<void> {
     };
     if (j.format === 'ftrace' && j.classes === 200 && fs.existsSync(path.join(root, 'out/debugAdapter.js'))) {
       row.replay = await replayOverDap(file, events, quick ? 10 : 30);
+    }
+    if (j.format === 'ftrace' && j.classes === 200) {
+      row.hover = (runChild('hover', file) as ChildResult & { hover: HoverResult }).hover;
+      console.log(
+        `          editor hover (token + text, 50 random lock lines): median ${row.hover.medianMs.toFixed(1)} ms, worst ${row.hover.worstMs.toFixed(1)} ms; trace index built once in ${row.hover.indexMs.toFixed(0)} ms`,
+      );
     }
     rows.push(row);
     console.log(
