@@ -118,7 +118,6 @@ async function check(argv: string[], io: Io): Promise<number> {
   const reports: object[] = [];
   const texts: string[] = [];
   let failing = 0;
-  let total = 0;
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
     const store = await readTraceFile(file, {
@@ -134,7 +133,6 @@ async function check(argv: string[], io: Io): Promise<number> {
     if (showProgress) io.stderr.write('\r\x1b[K');
     const sup = loadSuppressions(args.suppressions, file, io);
     const { kept, suppressed } = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
-    total += kept.length;
     failing += kept.filter((f) => args.failOn.includes(f.kind)).length;
     if (args.output === 'json') {
       const report: object = toJsonReport(analysis, file, kept);
@@ -160,7 +158,6 @@ async function check(argv: string[], io: Io): Promise<number> {
     const runs = reports.flatMap((r) => (r as { runs: object[] }).runs);
     io.stdout.write(`${JSON.stringify({ ...(reports[0] as object), runs }, null, 2)}\n`);
   } else io.stdout.write(texts.join('\n'));
-  void total;
   return failing > 0 ? 1 : 0;
 }
 

@@ -339,7 +339,7 @@ class Analyzer implements StateHooks {
     // added to the dependency order, so each cycle is reported once).
     if (this.order.addEdge(p.cls, h.cls)) return;
     const path = this.shortestPath(h.cls, p.cls);
-    if (path) this.inversion([attrs, ...path], p, h, i);
+    if (path) this.inversion([attrs, ...path], h, i);
   }
 
   /** Edges of the shortest path from class `a` to class `b` in the dependency order, or null. */
@@ -367,7 +367,7 @@ class Analyzer implements StateHooks {
     return null;
   }
 
-  private inversion(cycle: EdgeAttributes[], p: Held, h: Held, i: number): void {
+  private inversion(cycle: EdgeAttributes[], h: Held, i: number): void {
     const s = this.s;
     if (this.readRule === 'recursive' && this.brokenByRecursiveReaders(cycle)) return;
     const classes = cycle.map((e) => e.from);
@@ -403,7 +403,6 @@ class Analyzer implements StateHooks {
       order,
       cycle: cycle.map(stripEdge),
     });
-    void p;
   }
 
   private domainOf(className: string): string {
