@@ -136,7 +136,7 @@ export class EventStore {
       this.tasks.push({ id, pid, comm, firstEvent: eventIndex });
       this.taskByPid.set(pid, id);
     } else if (comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
-      // exec changes comm; keep the latest real name (`<...>` is ftrace's "comm unknown").
+      // a task keeps the first real name it was seen with; only ftrace's "comm unknown" (`<...>`) is replaced.
       if (this.tasks[id].comm.startsWith('<') || this.tasks[id].comm === '') this.tasks[id].comm = comm;
     }
     return id;
