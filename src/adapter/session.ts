@@ -338,7 +338,12 @@ export class LocktraceSession extends LoggingDebugSession {
         exceptionId: info.id,
         description: info.description,
         breakMode: 'always',
-        details: { message: info.details, typeName: info.id, stackTrace: info.details },
+        // VS Code's exception widget shows the description, then stackTrace: do not repeat the first line
+        details: {
+          message: info.details,
+          typeName: info.id,
+          stackTrace: info.details.startsWith(info.description) ? info.details.slice(info.description.length).replace(/^\n+/, '') : info.details,
+        },
       };
       this.sendResponse(response);
     });
