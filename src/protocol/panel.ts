@@ -8,7 +8,7 @@
 // Line numbers named `line` are 1-based trace lines throughout (never editor positions).
 // May import only src/core types and ./replayState.
 
-import type { Finding } from '../core';
+import type { EdgeOrigin, Finding } from '../core';
 import type { ReplayStateBody } from './replayState';
 
 /** Bumped on any incompatible change; both sides check it in `ready` / `init`. */
@@ -134,22 +134,14 @@ export interface GraphNode {
   firstEvent: number;
 }
 
-export interface GraphEdge {
-  /** `from` was held when `to` was taken. */
-  from: string;
-  to: string;
-  /** Event and 1-based line that first made it, and the syscall in progress there. */
-  eventIndex: number;
-  line: number;
-  pid: number;
-  comm: string;
-  syscall: string | null;
-  /** Where `from` was acquired, and by which syscall. */
-  fromLine: number;
-  fromSyscall: string | null;
-  crossSyscall: boolean;
-  count: number;
-}
+/**
+ * One edge of the graph: the core's edge origin (`from` was held when `to` was taken, where and in
+ * which syscall it was first made, where `from` was acquired), trimmed to what the panel draws.
+ */
+export type GraphEdge = Pick<
+  EdgeOrigin,
+  'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall'
+> & { count: number };
 
 /** The lock-order graph of the classes seen up to `upTo` (inclusive). */
 export interface LockGraphView {
