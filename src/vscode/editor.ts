@@ -37,6 +37,15 @@ function asUri(u: vscode.Uri | string | undefined): vscode.Uri | undefined {
   return undefined;
 }
 
+/** The analysed trace, the 1-based trace line and the lock or syscall token at an editor position. */
+async function tokenUnder(traces: TraceService, doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken) {
+  const r = await traces.get(doc, token);
+  if (!r.index || !r.replay) return undefined;
+  const line = traceLine(pos);
+  const tok = tokenAt(r.index, line, doc.lineAt(pos.line).text, pos.character);
+  return tok ? { r: r as typeof r & { index: NonNullable<typeof r.index>; replay: NonNullable<typeof r.replay> }, line, tok } : undefined;
+}
+
 export function registerEditor(ctx: LocktraceContext, traces: TraceService): void {
   const t = <T extends vscode.Disposable>(d: T) => ctx.track(d);
   registerDiagnostics(ctx, traces);
@@ -44,11 +53,9 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
   t(
     vscode.languages.registerHoverProvider(SELECTOR, {
       async provideHover(doc, pos, token) {
-        const r = await traces.get(doc, token);
-        if (!r.index || !r.replay) return undefined;
-        const line = traceLine(pos);
-        const tok = tokenAt(r.index, line, doc.lineAt(pos.line).text, pos.character);
-        if (!tok) return undefined;
+        const under = await tokenUnder(traces, doc, pos, token);
+        if (!under) return undefined;
+        const { r, line, tok } = under;
         const links = linksFor(doc.uri);
         let text: string;
         if (tok.kind === 'lock') text = lockHover(r.index, r.replay, r.findings, tok.className, line, links, tok.lockId);
@@ -67,11 +74,9 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
   t(
     vscode.languages.registerDefinitionProvider(SELECTOR, {
       async provideDefinition(doc, pos, token) {
-        const r = await traces.get(doc, token);
-        if (!r.index || !r.replay) return undefined;
-        const line = traceLine(pos);
-        const tok = tokenAt(r.index, line, doc.lineAt(pos.line).text, pos.character);
-        if (!tok) return undefined;
+        const under = await tokenUnder(traces, doc, pos, token);
+        if (!under) return undefined;
+        const { r, line, tok } = under;
         if (tok.kind === 'syscall') {
           const l = tok.span.entryLine >= 0 ? tok.span.entryLine : tok.span.exitLine;
           return l >= 0 ? new vscode.Location(doc.uri, traceLineRange(doc, l)) : undefined;
@@ -85,10 +90,9 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
   t(
     vscode.languages.registerReferenceProvider(SELECTOR, {
       async provideReferences(doc, pos, _context, token) {
-        const r = await traces.get(doc, token);
-        if (!r.index) return undefined;
-        const tok = tokenAt(r.index, traceLine(pos), doc.lineAt(pos.line).text, pos.character);
-        if (!tok || tok.kind !== 'lock') return undefined;
+        const under = await tokenUnder(traces, doc, pos, token);
+        if (!under || under.tok.kind !== 'lock') return undefined;
+        const { r, tok } = under;
         return r.index.referenceLines(tok.className).map((x) => new vscode.Location(doc.uri, traceLineRange(doc, x.line)));
       },
     }),
