@@ -33,6 +33,8 @@ export class StringTable {
   }
 }
 
+type Column = Uint32Array | Float64Array | Int16Array | Uint8Array | Int32Array;
+
 const INITIAL_CAPACITY = 1024;
 /** At most this many warnings are kept one by one; the rest are only counted. */
 const MAX_WARNINGS = 200;
@@ -82,24 +84,28 @@ export class EventStore {
     if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ line, message });
   }
 
+  /** Replaces every column with `f(column)` (growing, trimming). */
+  private remap(f: <T extends Column>(a: T) => T): void {
+    this.line = f(this.line);
+    this.offset = f(this.offset);
+    this.ts = f(this.ts);
+    this.cpu = f(this.cpu);
+    this.task = f(this.task);
+    this.kind = f(this.kind);
+    this.flags = f(this.flags);
+    this.ref = f(this.ref);
+    this.num = f(this.num);
+  }
+
   private grow(min = 0): void {
     // double while small, then grow by half: less transient memory on huge traces
     const cur = this.line.length;
     const cap = Math.max(min, cur < 1 << 22 ? cur * 2 : Math.ceil(cur * 1.5));
-    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a as unknown as ArrayLike<number>);
+    this.remap(<T extends Column>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap);
+      b.set(a);
       return b;
-    };
-    this.line = g(this.line, Uint32Array);
-    this.offset = g(this.offset, Float64Array);
-    this.ts = g(this.ts, Float64Array);
-    this.cpu = g(this.cpu, Int16Array);
-    this.task = g(this.task, Uint32Array);
-    this.kind = g(this.kind, Uint8Array);
-    this.flags = g(this.flags, Uint8Array);
-    this.ref = g(this.ref, Int32Array);
-    this.num = g(this.num, Float64Array);
+    });
   }
 
   /** Appends an event and returns its index. */
@@ -176,27 +182,8 @@ export class EventStore {
   /** Shrinks the columns to their used length (after parsing); small slack is kept rather than copied. */
   trim(): void {
     const n = this.length;
-    if (this.line.length - n <= n / 8) {
-      this.line = this.line.subarray(0, n);
-      this.offset = this.offset.subarray(0, n);
-      this.ts = this.ts.subarray(0, n);
-      this.cpu = this.cpu.subarray(0, n);
-      this.task = this.task.subarray(0, n);
-      this.kind = this.kind.subarray(0, n);
-      this.flags = this.flags.subarray(0, n);
-      this.ref = this.ref.subarray(0, n);
-      this.num = this.num.subarray(0, n);
-      return;
-    }
-    this.line = this.line.slice(0, n);
-    this.offset = this.offset.slice(0, n);
-    this.ts = this.ts.slice(0, n);
-    this.cpu = this.cpu.slice(0, n);
-    this.task = this.task.slice(0, n);
-    this.kind = this.kind.slice(0, n);
-    this.flags = this.flags.slice(0, n);
-    this.ref = this.ref.slice(0, n);
-    this.num = this.num.slice(0, n);
+    if (this.line.length - n <= n / 8) this.remap(<T extends Column>(a: T): T => a.subarray(0, n) as T);
+    else this.remap(<T extends Column>(a: T): T => a.slice(0, n) as T);
   }
 
   // --- convenience readers -------------------------------------------------------------
