@@ -5,7 +5,7 @@
 // the number of lock classes, and the recorder's overhead on a lock-heavy C program (as root). Prints a table with events/s, MB/s and ratios to the floor, and
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
-//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder]
+//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
 //   (child modes used by the harness itself: --child floor|check|phases|hover FILE)
 // Node-only.
 
@@ -291,6 +291,7 @@ async function benchMain(): Promise<void> {
   const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
   const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
   const runs = quick ? 1 : 3;
+  const generateOnly = process.argv.includes('--generate-only');
   fs.mkdirSync(outDir, { recursive: true });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
@@ -307,6 +308,7 @@ async function benchMain(): Promise<void> {
       const g = generateTrace(file, { events: j.events, format: j.format, classes: j.classes, seed: 1 });
       console.log(`${(g.bytes / 1e6).toFixed(0)} MB, hidden inversion at line ${g.inversionLine}`);
     }
+    if (generateOnly) continue;
     const mb = fs.statSync(file).size / 1e6;
     const floor = best(runs, () => runChild('floor', file));
     const wcMs = Math.min(...Array.from({ length: runs }, () => timeCmd('wc', ['-l', file])));
@@ -350,6 +352,7 @@ async function benchMain(): Promise<void> {
       );
     }
   }
+  if (generateOnly) return;
   const recorder = recorderOverhead();
   if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
   else
