@@ -7,6 +7,7 @@ import { EventStore } from '../store';
 import { FormatOption, TraceError, TraceFormat } from '../types';
 import { Arch, EventBuilder } from './interpret';
 import { JsonlReader } from './jsonl';
+import { FastFtraceLines } from './fastFtrace';
 import { LineSplitter, MAX_LINE_BYTES } from './lines';
 import { FORMAT_EXPECTATION, RawEvent, detectFormat, lineParserFor } from './textFormats';
 
@@ -21,6 +22,11 @@ export interface ParseOptions {
   sizeHint?: number;
   /** Called now and then with bytes consumed so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Use the byte-level reader for the common ftrace / trace-cmd lines (default true). It gives
+   * the same result as the string parser; turning it off is for tests that compare the two.
+   */
+  fastPath?: boolean;
 }
 
 /** Lines looked at before the format is decided. */
@@ -116,6 +122,10 @@ export class TraceParser {
         if (err) this.lineError(lineNo, text, err);
       };
     } else {
+      if ((format === 'ftrace' || format === 'trace-cmd') && !this.sortBuffer && this.opts.fastPath !== false) {
+        const fast = new FastFtraceLines(this.builder);
+        this.splitter.byteHandler = (bytes, start, end, lineNo, offset) => fast.line(bytes, start, end, lineNo, offset);
+      }
       const parseLine = lineParserFor(format);
       this.lineFn = (text, lineNo, offset, truncated) => {
         if (truncated) {

@@ -32,6 +32,8 @@ export function normalizeAddress(s: string): string {
 /** Parses a printed integer: `0x…` hex, or decimal (with sign). 64-bit two's complement becomes negative. */
 export function parseIntValue(s: string, hexDefault = false): number {
   const t = s.trim();
+  const quick = quickInt(t, hexDefault);
+  if (quick !== undefined) return quick;
   let v: number;
   if (/^0x[0-9a-f]+$/i.test(t) || (hexDefault && /^[0-9a-f]+$/i.test(t))) {
     const hex = t.replace(/^0x/i, '');
@@ -46,6 +48,42 @@ export function parseIntValue(s: string, hexDefault = false): number {
     v = NaN;
   }
   return v;
+}
+
+/**
+ * parseIntValue's common cases without regular expressions: short hex (at most 12 digits, so
+ * never a 64-bit negative) and short decimal (at most 15 digits, exact). undefined: not one of them.
+ */
+function quickInt(t: string, hexDefault: boolean): number | undefined {
+  const n = t.length;
+  if (n === 0 || n > 15) return undefined;
+  let i = 0;
+  let hex = hexDefault;
+  if (n > 2 && t.charCodeAt(0) === 48 && (t.charCodeAt(1) | 0x20) === 120) {
+    hex = true;
+    i = 2;
+  }
+  let v = 0;
+  if (hex) {
+    if (n - i > 12) return undefined;
+    for (; i < n; i++) {
+      const c = t.charCodeAt(i);
+      const l = c | 0x20;
+      if (c >= 48 && c <= 57) v = v * 16 + c - 48;
+      else if (l >= 97 && l <= 102) v = v * 16 + l - 87;
+      else return undefined;
+    }
+    return v;
+  }
+  const neg = t.charCodeAt(0) === 45;
+  if (neg) i = 1;
+  if (i === n) return undefined;
+  for (; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    v = v * 10 + c - 48;
+  }
+  return neg ? -v : v;
 }
 
 /** Per-task bookkeeping while building. */
@@ -95,6 +133,12 @@ export class EventBuilder {
     for (const [nr, name] of Object.entries(this.table)) this.nrByName.set(name, +nr);
   }
 
+  /** The task of the last pushed event, so runs of one task's events skip two map lookups. */
+  private lastPid = -1;
+  private lastComm = '';
+  private lastTask = -1;
+  private lastTb: TaskBuild | null = null;
+
   private taskBuild(pid: number): TaskBuild {
     let t = this.tasks.get(pid);
     if (!t) {
@@ -129,9 +173,21 @@ export class EventBuilder {
     num: number,
   ): number {
     const s = this.store;
-    const task = s.taskFor(ev.pid, ev.comm, s.length);
+    let task: number;
+    let tb: TaskBuild;
+    if (ev.pid === this.lastPid && ev.comm === this.lastComm && this.lastTb) {
+      // the same task as the previous event: nothing in taskFor would change
+      task = this.lastTask;
+      tb = this.lastTb;
+    } else {
+      task = s.taskFor(ev.pid, ev.comm, s.length);
+      tb = this.taskBuild(ev.pid);
+      this.lastPid = ev.pid;
+      this.lastComm = ev.comm;
+      this.lastTask = task;
+      this.lastTb = tb;
+    }
     const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num);
-    const tb = this.taskBuild(ev.pid);
     tb.lastKind = kind;
     tb.lastIndex = i;
     return i;
@@ -140,7 +196,7 @@ export class EventBuilder {
   /** `ADDRESS NAME` text -> lock id, cached so the hot path skips address normalization. */
   private readonly kernelLocks = new Map<string, number>();
 
-  private kernelLock(addrAndName: string, sp: number, name: string): number {
+  kernelLock(addrAndName: string, sp: number, name: string): number {
     let id = this.kernelLocks.get(addrAndName);
     if (id === undefined) {
       id = this.store.lockFor(normalizeAddress(addrAndName.slice(0, sp)), name, 'kernel');
@@ -149,13 +205,23 @@ export class EventBuilder {
     return id;
   }
 
-  /** Interprets one text-format event. */
-  add(ev: RawEvent, line: number, offset: number): void {
-    if (ev.ts < this.lastTs) {
+  /** Notes a text-format event's timestamp, for the out-of-order warning. */
+  noteTimestamp(ts: number, line: number): void {
+    if (ts < this.lastTs) {
       if (this.outOfOrder++ === 0) this.firstOutOfOrderLine = line;
     } else {
-      this.lastTs = ev.ts;
+      this.lastTs = ts;
     }
+  }
+
+  /** Whether sysEnter reads the arguments of this syscall (file-lock tracking). */
+  wantsArgs(name: string): boolean {
+    return this.deriveFileLocks && FILE_SYSCALLS.has(name);
+  }
+
+  /** Interprets one text-format event. */
+  add(ev: RawEvent, line: number, offset: number): void {
+    this.noteTimestamp(ev.ts, line);
     if (ev.shape === 'enter') return this.sysEnter(ev, line, offset, ev.name.slice(4), ev.body, false);
     if (ev.shape === 'exit') return this.sysExit(ev, line, offset, ev.name.slice(4), parseIntValue(ev.body));
     const s = this.store;
@@ -271,7 +337,7 @@ export class EventBuilder {
     this.push(ev, line, offset, EventKind.SysEnter, 0, nameId, number);
     tb.lastSys = nameId;
     tb.sys = nameId;
-    if (this.deriveFileLocks && FILE_SYSCALLS.has(name)) {
+    if (this.wantsArgs(name)) {
       const args = typeof argsIn === 'string' ? parseArgs(argsIn, bareIsHex) : argsIn;
       tb.sysArgs = args;
       this.fileEnter(ev, line, offset, name, args, tb);

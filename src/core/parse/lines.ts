@@ -8,6 +8,12 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 export type LineSink = (text: string, lineNo: number, offset: number, truncated: boolean) => void;
 
+/**
+ * Optional byte-level handler tried first for each complete line, given its bytes [start, end)
+ * without the line ending. Returns false to have the line decoded and sent to the LineSink.
+ */
+export type ByteLineHandler = (bytes: Uint8Array, start: number, end: number, lineNo: number, offset: number) => boolean;
+
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
@@ -41,6 +47,9 @@ export class LineSplitter {
   private lineNo = 0;
   private offset = 0;
 
+  /** When set, complete lines are offered to it as bytes before any string is made. */
+  byteHandler: ByteLineHandler | null = null;
+
   constructor(private readonly sink: LineSink) {}
 
   /** Feeds the next chunk of bytes. */
@@ -56,6 +65,10 @@ export class LineSplitter {
       this.append(chunk, 0, nl);
       this.emitCarry(nl + 1);
       start = nl + 1;
+    }
+    if (this.byteHandler) {
+      this.pushToHandler(chunk, start, this.byteHandler);
+      return;
     }
     // fast path: decode all complete lines of the chunk at once; when they are ASCII, string
     // offsets are byte offsets and lines are plain slices of one string.
@@ -82,6 +95,28 @@ export class LineSplitter {
       this.sink(text.slice(a, end), ++this.lineNo, this.offset, truncated);
       this.offset += nl - a + 1;
       a = nl + 1;
+    }
+  }
+
+  /** Offers each complete line to `handler`; the lines it declines go to the sink as strings. */
+  private pushToHandler(chunk: Uint8Array, start: number, handler: ByteLineHandler): void {
+    const n = chunk.length;
+    while (start < n) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.append(chunk, start, n);
+        return;
+      }
+      let end = nl;
+      if (end > start && chunk[end - 1] === 13) end--;
+      const lineNo = ++this.lineNo;
+      const truncated = end - start > MAX_LINE_BYTES;
+      if (truncated || !handler(chunk, start, end, lineNo, this.offset)) {
+        if (truncated) end = start + MAX_LINE_BYTES;
+        this.sink(decode(chunk, start, end), lineNo, this.offset, truncated);
+      }
+      this.offset += nl - start + 1;
+      start = nl + 1;
     }
   }
 

@@ -1,0 +1,458 @@
+// Byte-level fast path for the hottest ftrace / trace-cmd line shapes: lock_acquire,
+// lock_release, lock_contended, lock_acquired, and raw_syscalls sys_enter / sys_exit. It reads the
+// line straight from the input bytes and builds no per-line strings: task names, lock keys and
+// syscall names are looked up by their bytes in small caches, and strings are only made the first
+// time a name is seen.
+//
+// It either handles a line exactly as the string path (textFormats.ts parseFtraceLine followed by
+// EventBuilder.add) would, or declines it and the caller takes the string path. Anything unusual
+// (non-ASCII, malformed, other events, syscalls:* shapes, absurd numbers) is declined, so the
+// string path stays the one definition of the grammar and its error messages; a differential test
+// (test/unit/core/fastPath.test.ts) holds the two to the same result on every fixture and on
+// fuzzed traces.
+// May import only src/core modules.
+
+import { EventFlag, EventKind } from '../types';
+import { EventBuilder } from './interpret';
+import { RawEvent } from './textFormats';
+
+const SPACE = 32;
+const TAB = 9;
+const COLON = 58;
+const DASH = 45;
+const DOT = 46;
+const LPAREN = 40;
+const RPAREN = 41;
+const LBRACKET = 91;
+const RBRACKET = 93;
+
+const isSpace = (c: number) => c === SPACE || c === TAB;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+
+/** Event names the fast path handles, as bytes. */
+const enum Ev {
+  None,
+  LockAcquire,
+  LockRelease,
+  LockContended,
+  LockAcquired,
+  SysEnter,
+  SysExit,
+}
+
+function bytesOf(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+}
+const NAMES: [Uint8Array, Ev, string][] = [
+  [bytesOf('lock_acquire'), Ev.LockAcquire, 'lock_acquire'],
+  [bytesOf('lock_release'), Ev.LockRelease, 'lock_release'],
+  [bytesOf('lock_contended'), Ev.LockContended, 'lock_contended'],
+  [bytesOf('lock_acquired'), Ev.LockAcquired, 'lock_acquired'],
+  [bytesOf('sys_enter'), Ev.SysEnter, 'sys_enter'],
+  [bytesOf('sys_exit'), Ev.SysExit, 'sys_exit'],
+];
+
+function eventOf(buf: Uint8Array, a: number, b: number): Ev {
+  const len = b - a;
+  for (const [name, ev] of NAMES) {
+    if (name.length !== len) continue;
+    let k = 0;
+    while (k < len && buf[a + k] === name[k]) k++;
+    if (k === len) return ev;
+  }
+  return Ev.None;
+}
+
+/** True when bytes [a, b) are all ASCII (so a latin1 string of them equals their UTF-8 text). */
+function ascii(buf: Uint8Array, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (buf[i] >= 0x80) return false;
+  return true;
+}
+
+const latin1 = new TextDecoder('latin1');
+/** Node's Buffer has a native one-byte-per-char slice, much faster than TextDecoder. */
+interface NodeBufferLike extends Uint8Array {
+  latin1Slice(start: number, end: number): string;
+}
+function text(buf: Uint8Array, a: number, b: number): string {
+  const nb = buf as NodeBufferLike;
+  return typeof nb.latin1Slice === 'function' ? nb.latin1Slice(a, b) : latin1.decode(buf.subarray(a, b));
+}
+
+/** Largest count of decimal digits parsed here; longer numbers are left to the string path. */
+const MAX_DIGITS = 15;
+
+/**
+ * A hash map from byte strings to ids, so a lock seen a million times costs a hash and a compare
+ * instead of a new string and a string-keyed lookup. Keys are copied into one growing pool.
+ */
+export class ByteKeyMap {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  private hashes = new Uint32Array(1 << 10);
+  private starts = new Uint32Array(1 << 10);
+  private lens = new Uint32Array(1 << 10);
+  private values = new Int32Array(1 << 10);
+  private pool = new Uint8Array(1 << 16);
+  private poolLen = 0;
+  size = 0;
+
+  constructor(private readonly maxEntries = 1_000_000) {}
+
+  static hash(buf: Uint8Array, a: number, b: number, h = 0x811c9dc5): number {
+    for (let i = a; i < b; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    return h >>> 0;
+  }
+
+  /**
+   * The id stored for the key made of bytes [a1, b1) followed by [a2, b2) with hash `h`,
+   * or -1 when it is not stored.
+   */
+  get(h: number, buf: Uint8Array, a1: number, b1: number, a2: number, b2: number): number {
+    const mask = this.slots.length - 1;
+    const len = b1 - a1 + (b2 - a2);
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e < 0) return -1;
+      if (this.hashes[e] !== h || this.lens[e] !== len) continue;
+      const p = this.pool;
+      let q = this.starts[e];
+      let i = a1;
+      while (i < b1 && p[q] === buf[i]) {
+        i++;
+        q++;
+      }
+      if (i < b1) continue;
+      i = a2;
+      while (i < b2 && p[q] === buf[i]) {
+        i++;
+        q++;
+      }
+      if (i === b2) return this.values[e];
+    }
+  }
+
+  /** Stores a key that `get` did not find (silently ignored once the map is full). */
+  set(h: number, buf: Uint8Array, a1: number, b1: number, a2: number, b2: number, value: number): void {
+    if (this.size >= this.maxEntries) return;
+    const len = b1 - a1 + (b2 - a2);
+    if (this.size === this.hashes.length) {
+      const grow = <T extends Uint32Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.hashes = grow(this.hashes);
+      this.starts = grow(this.starts);
+      this.lens = grow(this.lens);
+      this.values = grow(this.values);
+    }
+    if (this.poolLen + len > this.pool.length) {
+      const p = new Uint8Array(Math.max(this.pool.length * 2, this.poolLen + len));
+      p.set(this.pool.subarray(0, this.poolLen));
+      this.pool = p;
+    }
+    const e = this.size++;
+    this.hashes[e] = h;
+    this.starts[e] = this.poolLen;
+    this.lens[e] = len;
+    this.values[e] = value;
+    this.pool.set(buf.subarray(a1, b1), this.poolLen);
+    this.pool.set(buf.subarray(a2, b2), this.poolLen + (b1 - a1));
+    this.poolLen += len;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    else this.place(e);
+  }
+
+  private place(e: number): void {
+    const mask = this.slots.length - 1;
+    let s = this.hashes[e] & mask;
+    while (this.slots[s] >= 0) s = (s + 1) & mask;
+    this.slots[s] = e;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    for (let e = 0; e < this.size; e++) this.place(e);
+  }
+}
+
+/** Per-pid cache of the last task name seen, compared byte by byte with the next line's. */
+const COMM_CACHE = 1024;
+
+export class FastFtraceLines {
+  /** The event handed to the builder; reused line after line like the string parser's. */
+  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '' };
+  private readonly commPid = new Float64Array(COMM_CACHE).fill(-1);
+  private readonly comm: string[] = new Array<string>(COMM_CACHE).fill('');
+  private readonly lockKeys = new ByteKeyMap();
+  /** Lines handled and declined, for tests and the benchmark. */
+  handled = 0;
+  declined = 0;
+
+  constructor(private readonly builder: EventBuilder) {}
+
+  /**
+   * Handles the line in bytes [start, end) (without its newline) as line `lineNo` at byte `offset`.
+   * Returns false, having changed nothing, when the string path must handle it.
+   */
+  line(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
+    if (this.parse(buf, start, end, lineNo, offset)) {
+      this.handled++;
+      return true;
+    }
+    this.declined++;
+    return false;
+  }
+
+  private parse(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
+    const ev = this.ev;
+    // --- `comm-PID [CPU]` (the same search as the string scanner's scanTaskCpu)
+    let from = start;
+    let k = -1;
+    let pid = 0;
+    let cpu = 0;
+    let c0 = 0;
+    let d = 0;
+    for (;;) {
+      let lb = from;
+      while (lb < end && buf[lb] !== LBRACKET) lb++;
+      if (lb >= end) return false;
+      from = lb + 1;
+      let j = lb + 1;
+      cpu = 0;
+      while (j < end && isDigit(buf[j])) cpu = cpu * 10 + buf[j++] - 48;
+      if (j === lb + 1 || j >= end || buf[j] !== RBRACKET || lb === start || !isSpace(buf[lb - 1])) continue;
+      let e = lb - 1;
+      while (e >= start && isSpace(buf[e])) e--;
+      if (e >= start && buf[e] === RPAREN) {
+        let open = e;
+        while (open >= start && buf[open] !== LPAREN) open--;
+        if (open < start) continue;
+        e = open - 1;
+        while (e >= start && isSpace(buf[e])) e--;
+      }
+      d = e;
+      pid = 0;
+      let mul = 1;
+      while (d >= start && isDigit(buf[d])) {
+        pid += (buf[d] - 48) * mul;
+        mul *= 10;
+        d--;
+      }
+      if (d === e || d < start || buf[d] !== DASH) continue;
+      c0 = start;
+      while (c0 < d && isSpace(buf[c0])) c0++;
+      k = j + 1;
+      break;
+    }
+    if (d - c0 > MAX_COMM) return false;
+    // --- `[FLAGS] TIMESTAMP:`
+    while (k < end && isSpace(buf[k])) k++;
+    let tokEnd = k;
+    while (tokEnd < end && !isSpace(buf[tokEnd])) tokEnd++;
+    if (buf[tokEnd - 1] !== COLON) {
+      // a flags column of 4 or 5 characters: counted in bytes, so only when they are ASCII
+      if (tokEnd - k < 4 || tokEnd - k > 5 || !ascii(buf, k, tokEnd)) return false;
+      k = tokEnd;
+      while (k < end && isSpace(buf[k])) k++;
+      tokEnd = k;
+      while (tokEnd < end && !isSpace(buf[tokEnd])) tokEnd++;
+      if (buf[tokEnd - 1] !== COLON) return false;
+    }
+    if (tokEnd - 1 === k) return false;
+    let mant = 0;
+    let digits = 0;
+    let frac = -1;
+    for (let j = k; j < tokEnd - 1; j++) {
+      const c = buf[j];
+      if (isDigit(c)) {
+        mant = mant * 10 + c - 48;
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === DOT && frac < 0) frac = 0;
+      else return false; // a second dot or another character: the string path decides
+    }
+    if (digits > MAX_DIGITS || digits === 0) return false;
+    // an exact integer divided by an exact power of ten rounds once, exactly like `+text`
+    const ts = frac > 0 ? mant / POW10[frac] : mant;
+    // --- event name (`name:` or `subsys:name:`) and body
+    k = tokEnd;
+    while (k < end && isSpace(buf[k])) k++;
+    let e = k;
+    while (e < end && isWord(buf[e])) e++;
+    if (e >= end || buf[e] !== COLON || e === k) return false;
+    let nameStart = k;
+    let nameEnd = e;
+    let e2 = e + 1;
+    while (e2 < end && isWord(buf[e2])) e2++;
+    if (e2 > e + 1 && e2 < end && buf[e2] === COLON) {
+      nameStart = e + 1;
+      nameEnd = e2;
+      e = e2;
+    }
+    const what = eventOf(buf, nameStart, nameEnd);
+    if (what === Ev.None) return false;
+    let b = e + 1;
+    while (b < end && isSpace(buf[b])) b++;
+    let be = end;
+    while (be > b && isSpace(buf[be - 1])) be--;
+
+    // --- the task's name, from the cache when this pid had the same name last time
+    const slot = pid & (COMM_CACHE - 1);
+    let comm = this.comm[slot];
+    if (this.commPid[slot] !== pid || !sameText(comm, buf, c0, d)) {
+      if (!ascii(buf, c0, d)) return false;
+      comm = text(buf, c0, d);
+      this.comm[slot] = comm;
+      this.commPid[slot] = pid;
+    }
+
+    const bld = this.builder;
+    switch (what) {
+      case Ev.LockAcquire: {
+        let sp = b;
+        while (sp < be && buf[sp] !== SPACE) sp++;
+        if (sp === b || sp === be) return false;
+        let q = sp + 1;
+        let flags = 0;
+        if (startsWith(buf, q, be, TRY)) {
+          flags |= EventFlag.Try;
+          q += 4;
+        }
+        if (startsWith(buf, q, be, READ)) {
+          flags |= EventFlag.Read;
+          q += 5;
+        }
+        if (q >= be) return false;
+        // the key is `ADDRESS NAME` without the try/read words
+        const a2 = flags === 0 ? be : q - 1;
+        const b1 = flags === 0 ? be : sp;
+        const lock = this.lock(buf, b, b1, a2, be, sp, q);
+        if (lock < 0) return false;
+        this.fill(comm, pid, cpu, ts, 'lock_acquire');
+        bld.noteTimestamp(ts, lineNo);
+        bld.addLock(ev, lineNo, offset, EventKind.Acquire, flags, lock, 0);
+        return true;
+      }
+      case Ev.LockRelease:
+      case Ev.LockContended:
+      case Ev.LockAcquired: {
+        let sp = b;
+        while (sp < be && buf[sp] !== SPACE) sp++;
+        if (sp === b || sp >= be - 1) return false;
+        const lock = this.lock(buf, b, be, be, be, sp, sp + 1);
+        if (lock < 0) return false;
+        this.fill(comm, pid, cpu, ts, what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended');
+        bld.noteTimestamp(ts, lineNo);
+        if (what === Ev.LockRelease) bld.addLock(ev, lineNo, offset, EventKind.Release, 0, lock, 0);
+        else bld.addLock(ev, lineNo, offset, EventKind.Contended, what === Ev.LockAcquired ? EventFlag.StatAcquired : 0, lock, 0);
+        return true;
+      }
+      case Ev.SysEnter: {
+        // `NR n (args)`: the arguments run to the last `)` of the body
+        if (!startsWith(buf, b, be, NR)) return false;
+        const n = this.int(buf, b + 3, be);
+        if (n === null) return false;
+        let q = this.intEnd;
+        if (q + 1 >= be || buf[q] !== SPACE || buf[q + 1] !== LPAREN) return false;
+        q += 2;
+        let close = -1;
+        for (let j = q; j < be; j++) {
+          const c = buf[j];
+          if (c === RPAREN) close = j;
+          else if (c === 13) return false; // `.` of the grammar's regex stops at a CR
+        }
+        if (close < 0) return false;
+        const name = bld.syscallName(n);
+        let args = '';
+        if (bld.wantsArgs(name)) {
+          if (!ascii(buf, q, close)) return false;
+          args = text(buf, q, close);
+        }
+        this.fill(comm, pid, cpu, ts, 'sys_enter');
+        bld.noteTimestamp(ts, lineNo);
+        bld.sysEnter(ev, lineNo, offset, name, args, true, n);
+        return true;
+      }
+      case Ev.SysExit: {
+        // `NR n = ret`
+        if (!startsWith(buf, b, be, NR)) return false;
+        const n = this.int(buf, b + 3, be);
+        if (n === null) return false;
+        const q = this.intEnd;
+        if (q + 2 >= be || buf[q] !== SPACE || buf[q + 1] !== 61 /* = */ || buf[q + 2] !== SPACE) return false;
+        const ret = this.int(buf, q + 3, be);
+        // `0x…` return values (and odd tails) are the string path's
+        if (ret === null || (this.intEnd < be && (buf[this.intEnd] | 0x20) === 120 /* x */)) return false;
+        this.fill(comm, pid, cpu, ts, 'sys_exit');
+        bld.noteTimestamp(ts, lineNo);
+        bld.sysExit(ev, lineNo, offset, bld.syscallName(n), ret, n);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** End of the last number read by `int`. */
+  private intEnd = 0;
+
+  /** `-?digits` at `a` (at most MAX_DIGITS digits), or null. */
+  private int(buf: Uint8Array, a: number, end: number): number | null {
+    let q = a;
+    const neg = q < end && buf[q] === DASH;
+    if (neg) q++;
+    const d0 = q;
+    let v = 0;
+    while (q < end && isDigit(buf[q])) v = v * 10 + buf[q++] - 48;
+    if (q === d0 || q - d0 > MAX_DIGITS) return null;
+    this.intEnd = q;
+    return neg ? -v : v;
+  }
+
+  /**
+   * Lock id of the key bytes [a1, b1) + [a2, b2), where [b, sp) of the line is the address and
+   * [nameStart, b2) the class name. -1 when the string path must decide (non-ASCII).
+   */
+  private lock(buf: Uint8Array, a1: number, b1: number, a2: number, b2: number, sp: number, nameStart: number): number {
+    const h = ByteKeyMap.hash(buf, a2, b2, ByteKeyMap.hash(buf, a1, b1));
+    let id = this.lockKeys.get(h, buf, a1, b1, a2, b2);
+    if (id >= 0) return id;
+    if (!ascii(buf, a1, b2)) return -1;
+    const key = b1 === b2 ? text(buf, a1, b1) : text(buf, a1, b1) + text(buf, a2, b2);
+    id = this.builder.kernelLock(key, sp - a1, text(buf, nameStart, b2));
+    this.lockKeys.set(h, buf, a1, b1, a2, b2, id);
+    return id;
+  }
+
+  private fill(comm: string, pid: number, cpu: number, ts: number, name: string): void {
+    const ev = this.ev;
+    ev.comm = comm;
+    ev.pid = pid;
+    ev.cpu = cpu;
+    ev.ts = ts;
+    ev.name = name;
+    ev.shape = 'event';
+  }
+}
+
+const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
+const TRY = bytesOf('try ');
+const READ = bytesOf('read ');
+const NR = bytesOf('NR ');
+
+/** Task names longer than this are left to the string path (ftrace's comm is at most 16 bytes). */
+const MAX_COMM = 256;
+
+function startsWith(buf: Uint8Array, a: number, end: number, w: Uint8Array): boolean {
+  if (end - a < w.length) return false;
+  for (let i = 0; i < w.length; i++) if (buf[a + i] !== w[i]) return false;
+  return true;
+}
+
+function sameText(s: string, buf: Uint8Array, a: number, b: number): boolean {
+  if (s.length !== b - a) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[a + i]) return false;
+  return true;
+}

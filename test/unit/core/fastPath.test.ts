@@ -1,0 +1,212 @@
+// The byte-level reader (src/core/parse/fastFtrace.ts) must give exactly the store the string
+// parser gives: same events, columns, tasks, locks, names and warnings. Checked on every fixture,
+// on generated lines that stress the grammar's corners, and on mutated real traces.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { EventStore, TraceError } from '../../../src/core';
+import { TraceParser } from '../../../src/core/parse';
+import { FastFtraceLines, ByteKeyMap } from '../../../src/core/parse/fastFtrace';
+import { EventBuilder, parseIntValue } from '../../../src/core/parse/interpret';
+import { generateTrace } from '../../bench/generate';
+import { fixture, repoRoot } from '../helpers';
+
+const enc = new TextEncoder();
+
+/** Everything a parse produces, as plain data. */
+function snapshot(s: EventStore): unknown {
+  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num'] as const).map((c) =>
+    Array.from(s[c].subarray(0, s.length), (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v)),
+  );
+  return {
+    format: s.format,
+    length: s.length,
+    cols,
+    tasks: s.tasks,
+    locks: s.locks,
+    classes: s.classes.values,
+    names: s.names.values,
+    warnings: s.warnings,
+    warningCount: s.warningCount,
+    lines: s.lines,
+    bytes: s.bytes,
+  };
+}
+
+type Outcome = { store: unknown } | { error: string };
+
+function parseWith(bytes: Uint8Array, chunk: number, fastPath: boolean, format?: 'ftrace' | 'trace-cmd'): Outcome {
+  const p = new TraceParser({ file: 'f', fastPath, format });
+  try {
+    for (let k = 0; k < bytes.length; k += chunk) p.push(bytes.subarray(k, k + chunk));
+    return { store: snapshot(p.end()) };
+  } catch (e) {
+    assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
+    return { error: (e as Error).message };
+  }
+}
+
+function same(text: string, chunk = 1 << 16, format?: 'ftrace' | 'trace-cmd'): void {
+  const bytes = enc.encode(text);
+  const fast = parseWith(bytes, chunk, true, format);
+  const slow = parseWith(bytes, chunk, false, format);
+  assert.deepStrictEqual(fast, slow);
+}
+
+const fixtures = [
+  'samples/syscall-order-inversion.trace',
+  'samples/flock-deadlock.real.trace',
+  'test/fixtures/core/syscall-order-inversion.trace-cmd.txt',
+  ...fs.readdirSync(path.join(repoRoot, 'test/fixtures/rules')).map((f) => `test/fixtures/rules/${f}`),
+];
+
+test('fast path: every fixture parses to the same store as the string path', () => {
+  for (const f of fixtures) {
+    const text = fixture(f);
+    for (const chunk of [7, 4096, 1 << 20]) same(text, chunk);
+  }
+});
+
+test('fast path: handles the common lines of a generated trace and agrees with the string path', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-fast-'));
+  try {
+    for (const format of ['ftrace', 'trace-cmd'] as const) {
+      const file = path.join(dir, `${format}.txt`);
+      generateTrace(file, { events: 20000, format, classes: 50, seed: 7 });
+      const bytes = fs.readFileSync(file);
+      same(bytes.toString('latin1'), 1 << 16);
+      // most event lines really take the byte path (otherwise this test proves nothing)
+      const store = new EventStore();
+      const fast = new FastFtraceLines(new EventBuilder(store));
+      let start = 0;
+      let lineNo = 0;
+      while (start < bytes.length) {
+        let nl = bytes.indexOf(10, start);
+        if (nl < 0) nl = bytes.length;
+        fast.line(bytes, start, nl, ++lineNo, start);
+        start = nl + 1;
+      }
+      assert.ok(fast.handled > 0.9 * store.length, `${format}: ${fast.handled} of ${store.length} events by bytes`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// --- generated lines around the grammar's corners ---------------------------------------------
+
+const comm = fc.constantFrom('worker', 'kworker/u8:2', 'my-prog-1', 'a b', '<...>', 'été', 'x[1]', '', 'aio-writer');
+const pid = fc.constantFrom('1', '2102', '0', '4194304', '99999999999999999999');
+const cpu = fc.constantFrom('[000]', '[7]', '[]', '[x]', '[001] ');
+const flags = fc.constantFrom(' .....', ' d..1.', ' ....', ' ...', ' d.é.', ' dé.', ' é..', '', ' ......');
+const ts = fc.constantFrom('5000.000003', '1.5', '.5', '5.', '7', '1.2.3', '.', '123456789012.123456', '0.1', '00.100', '9007199254740993.1');
+const tgid = fc.constantFrom('', ' (  2102)', ' (-------)', ' (12');
+const addr = fc.constantFrom('0000000010002f40', 'ffff888012345678', '0x1', 'ffff88801234567é');
+const cls = fc.constantFrom('&obj1->lock', 'subsys_mutex', 'sb_writers', '&inode->i_rwsem', 'x y', 'é');
+const num = fc.constantFrom('0', '1', '-1', '-0', '202', '0x1f', '0X2', '9999999999999999', 'abc', '', '-', '3 ');
+const body = fc.oneof(
+  fc.tuple(addr, fc.constantFrom('', 'try ', 'read ', 'try read ', 'read try '), cls).map(([a, f, c]) => ['lock_acquire', `${a} ${f}${c}`]),
+  fc.tuple(fc.constantFrom('lock_release', 'lock_contended', 'lock_acquired'), addr, cls).map(([n, a, c]) => [n, `${a} ${c}`]),
+  fc.tuple(num, fc.constantFrom('3, 7ffd, 1000, 0, 0, 0', '3, 2', '', '3, 2) x (1', 'a\rb')).map(([n, a]) => ['sys_enter', `NR ${n} (${a})`]),
+  fc.tuple(num, num).map(([n, r]) => ['sys_exit', `NR ${n} = ${r}`]),
+  fc.constantFrom(['lock_acquire', ''], ['lock_acquire', 'x'], ['lock_release', 'x '], ['sys_enter', 'NR 1'], ['sys_exit', 'NR 1 ='], ['sched_process_exit', 'pid=3']),
+);
+const eventName = (name: string) => fc.constantFrom(name, `lock:${name}`, `raw_syscalls:${name}`, `${name}x`);
+const lineArb = fc
+  .tuple(comm, pid, tgid, cpu, flags, ts, body, fc.constantFrom(' ', '  ', '\t'), fc.constantFrom('', ' ', '\r'))
+  .chain(([c, p, t, cp, fl, tm, [name, b], sep, tail]) =>
+    eventName(name).map((n) => `${' '.repeat(c.length % 5)}${c}-${p}${t}  ${cp}${fl} ${tm}: ${n}:${sep}${b}${tail}`),
+  );
+
+test('fast path: generated lines with odd numbers, names and spacing agree with the string path', () => {
+  const header = '# tracer: nop\n#\n';
+  fc.assert(
+    fc.property(fc.array(lineArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 200 }), (lines, chunk) => {
+      // a known-good first line fixes the format, so odd lines are judged, not the detection
+      const good = '          a-1     [000] .....   1.000000: lock_acquire: 0000000000000001 m\n';
+      same(header + good + lines.join('\n'), chunk, 'ftrace');
+    }),
+    { numRuns: 600, seed: 11 },
+  );
+});
+
+test('fast path: mutated real traces agree with the string path', () => {
+  const seeds = fixtures.slice(0, 3).map((f) => fixture(f));
+  const ch = fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', '9', '.', 'x', '\t', '\u00e9', '\r', 'r', 't');
+  fc.assert(
+    fc.property(
+      fc.nat({ max: seeds.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), ch), { maxLength: 10 }),
+      fc.integer({ min: 1, max: 300 }),
+      (seed, edits, chunk) => {
+        const lines = seeds[seed].split('\n');
+        for (const [at, pos, c] of edits) {
+          const i = at % lines.length;
+          const l = lines[i];
+          const p = l.length ? pos % l.length : 0;
+          lines[i] = l.slice(0, p) + c + l.slice(p + 1);
+        }
+        same(lines.join('\n'), chunk);
+      },
+    ),
+    { numRuns: 300, seed: 5 },
+  );
+});
+
+// --- the pieces ----------------------------------------------------------------------------------
+
+/** parseIntValue as it was before its regex-free fast path. */
+function referenceInt(s: string, hexDefault = false): number {
+  const t = s.trim();
+  if (/^0x[0-9a-f]+$/i.test(t) || (hexDefault && /^[0-9a-f]+$/i.test(t))) {
+    const hex = t.replace(/^0x/i, '');
+    if (hex.length >= 16 && /^[89a-f]/i.test(hex.padStart(16, '0'))) return Number(BigInt.asIntN(64, BigInt(`0x${hex}`)));
+    return parseInt(hex, 16);
+  }
+  if (/^-?\d+$/.test(t)) return parseInt(t, 10);
+  return NaN;
+}
+
+test('parseIntValue: the regex-free path agrees with the regular expressions', () => {
+  const str = fc.string({ unit: fc.constantFrom('0', '1', '7', '9', 'a', 'F', 'f', 'x', 'X', '-', ' ', 'g'), maxLength: 20 });
+  fc.assert(
+    fc.property(str, fc.boolean(), (s, hex) => {
+      assert.ok(Object.is(parseIntValue(s, hex), referenceInt(s, hex)), `${JSON.stringify(s)} hex=${hex}`);
+    }),
+    { numRuns: 3000, seed: 3 },
+  );
+  for (const s of ['0', '-0', '0x0', 'ffffffffffffffff', '0x8000000000000000', '123456789012345', '1234567890123456', '-5', ' 42 ']) {
+    for (const hex of [false, true]) assert.ok(Object.is(parseIntValue(s, hex), referenceInt(s, hex)), `${s} hex=${hex}`);
+  }
+});
+
+test('ByteKeyMap: finds what was stored, by bytes in two pieces, and nothing else', () => {
+  const m = new ByteKeyMap(1000);
+  const keys = Array.from({ length: 600 }, (_, i) => enc.encode(`0000${i.toString(16)} class${i % 37}`));
+  keys.forEach((k, i) => {
+    const h = ByteKeyMap.hash(k, 0, k.length);
+    assert.equal(m.get(h, k, 0, k.length, k.length, k.length), -1);
+    m.set(h, k, 0, k.length, k.length, k.length, i);
+  });
+  keys.forEach((k, i) => {
+    // the same key split in two pieces hashes and compares the same
+    const cut = 3;
+    const h = ByteKeyMap.hash(k, cut, k.length, ByteKeyMap.hash(k, 0, cut));
+    assert.equal(m.get(h, k, 0, cut, cut, k.length), i);
+  });
+  const other = enc.encode('00001 class2');
+  assert.equal(m.get(ByteKeyMap.hash(other, 0, other.length), other, 0, other.length, other.length, other.length), -1);
+  // full: further keys are not stored, and lookups still answer correctly
+  const small = new ByteKeyMap(2);
+  for (let i = 0; i < 3; i++) {
+    const k = keys[i];
+    small.set(ByteKeyMap.hash(k, 0, k.length), k, 0, k.length, k.length, k.length, i);
+  }
+  assert.equal(small.size, 2);
+  const k2 = keys[2];
+  assert.equal(small.get(ByteKeyMap.hash(k2, 0, k2.length), k2, 0, k2.length, k2.length, k2.length), -1);
+});
