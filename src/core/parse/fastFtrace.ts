@@ -55,11 +55,12 @@ const NAMES: [Uint8Array, Ev, string][] = [
 
 function eventOf(buf: Uint8Array, a: number, b: number): Ev {
   const len = b - a;
-  for (const [name, ev] of NAMES) {
-    if (name.length !== len) continue;
+  for (let n = 0; n < NAMES.length; n++) {
+    const name = NAMES[n][0];
+    if (name.length !== len || name[len - 1] !== buf[b - 1]) continue;
     let k = 0;
     while (k < len && buf[a + k] === name[k]) k++;
-    if (k === len) return ev;
+    if (k === len) return NAMES[n][1];
   }
   return Ev.None;
 }
@@ -365,10 +366,13 @@ export class FastFtraceLines {
         }
         if (close < 0) return false;
         const name = bld.syscallName(n);
-        let args = '';
+        let args: number[] | string = '';
         if (bld.wantsArgs(name)) {
-          if (!ascii(buf, q, close)) return false;
-          args = text(buf, q, close);
+          args = hexArgs(buf, q, close) ?? '';
+          if (args === '') {
+            if (!ascii(buf, q, close)) return false;
+            args = text(buf, q, close);
+          }
         }
         this.fill(comm, pid, cpu, ts, 'sys_enter');
         bld.noteTimestamp(ts, lineNo);
@@ -441,6 +445,34 @@ const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
 const TRY = bytesOf('try ');
 const READ = bytesOf('read ');
 const NR = bytesOf('NR ');
+
+/**
+ * raw_syscalls' argument list `3, 7ffd2b1c9e30, 1000` (bare hex, at most 12 digits each) as
+ * numbers, as parseArgs would read it; null for anything else (empty, `name: value`, other
+ * characters), which parseArgs then reads from text.
+ */
+function hexArgs(buf: Uint8Array, a: number, b: number): number[] | null {
+  const out: number[] = [];
+  let i = a;
+  for (;;) {
+    while (i < b && buf[i] === SPACE) i++;
+    const d0 = i;
+    let v = 0;
+    for (; i < b; i++) {
+      const c = buf[i];
+      const l = c | 0x20;
+      if (c >= 48 && c <= 57) v = v * 16 + c - 48;
+      else if (l >= 97 && l <= 102) v = v * 16 + l - 87;
+      else break;
+    }
+    if (i === d0 || i - d0 > 12) return null;
+    out.push(v);
+    while (i < b && buf[i] === SPACE) i++;
+    if (i === b) return out;
+    if (buf[i] !== 44 /* , */) return null;
+    i++;
+  }
+}
 
 /** Task names longer than this are left to the string path (ftrace's comm is at most 16 bytes). */
 const MAX_COMM = 256;
