@@ -99,9 +99,8 @@ export function lockHover(
   if (edges.length > shown.length) out.push(`- … and ${edges.length - shown.length} more`);
 
   // contention
-  const ce = index.classEvents.get(className);
-  const waits = ce ? ce.contentions.filter((i) => i <= at).length : 0;
-  const total = ce ? ce.contentions.length : 0;
+  const waits = at >= 0 ? index.contentionCount(className, at) : 0;
+  const total = index.contentionCount(className);
   out.push('', `**Contention:** ${waits ? `${waits} wait(s) so far` : 'none so far'}${total ? ` (${total} in the whole trace)` : ''}`);
 
   // findings

@@ -23,6 +23,8 @@ export const EditorCommands = {
 } as const;
 
 const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
+/** Outline: syscalls listed under each task, at most (big traces have tens of thousands per task). */
+const SYMBOLS_PER_TASK = 2000;
 const DEBUG_TYPE = PREFIX;
 
 /** Command-URI links for hovers: the pure hover code only knows `HoverLinks`. */
@@ -104,20 +106,25 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
       {
         async provideDocumentSymbols(doc, token) {
           const r = await traces.get(doc, token);
-          if (!r.index) return [];
+          const index = r.index;
+          if (!index) return [];
           const out: vscode.DocumentSymbol[] = [];
-          for (const task of r.index.tasks) {
+          for (const task of index.tasks) {
             if (task.lastLine === 0) continue;
             const range = new vscode.Range(editorLine(task.firstLine), 0, editorLine(task.lastLine), doc.lineAt(Math.min(editorLine(task.lastLine), doc.lineCount - 1)).text.length);
-            const sym = new vscode.DocumentSymbol(`${task.comm}/${task.pid}`, `${task.spans.length} syscall(s)`, vscode.SymbolKind.Class, range, traceLineRange(doc, task.firstLine));
-            // big traces: the outline stays usable (the first syscalls of each task)
-            for (const span of task.spans.slice(0, 2000)) {
-              const first = span.entryLine >= 0 ? span.entryLine : span.exitLine;
-              const last = span.exitLine >= 0 ? span.exitLine : first;
+            const sym = new vscode.DocumentSymbol(`${task.comm}/${task.pid}`, `${task.spanCount} syscall(s)`, vscode.SymbolKind.Class, range, traceLineRange(doc, task.firstLine));
+            // big traces: the outline stays usable (the first syscalls of each task, read from the index's columns)
+            for (let k = 0; k < task.spanCount && k < SYMBOLS_PER_TASK; k++) {
+              const id = index.taskSpanId(task.taskId, k);
+              const entry = index.entryLine(id);
+              const exit = index.exitLine(id);
+              const first = entry >= 0 ? entry : exit;
+              const last = exit >= 0 ? exit : first;
               if (first < 0) continue;
-              const detail = `${span.ret !== null ? `= ${span.ret}` : 'no exit'}${span.leaked.some((l) => l.takenHere && l.domain === 'kernel') ? ' · leaks a lock' : ''}`;
+              const ret = index.returnValue(id);
+              const detail = `${ret !== null ? `= ${ret}` : 'no exit'}${index.leaksKernelLock(id) ? ' · leaks a lock' : ''}`;
               const srange = traceLineRange(doc, first).union(traceLineRange(doc, last));
-              sym.children.push(new vscode.DocumentSymbol(span.name, detail, vscode.SymbolKind.Function, srange, traceLineRange(doc, first)));
+              sym.children.push(new vscode.DocumentSymbol(index.syscallName(id), detail, vscode.SymbolKind.Function, srange, traceLineRange(doc, first)));
             }
             out.push(sym);
           }
@@ -132,11 +139,16 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
     vscode.languages.registerFoldingRangeProvider(SELECTOR, {
       async provideFoldingRanges(doc, _context, token) {
         const r = await traces.get(doc, token);
-        if (!r.index) return [];
+        const index = r.index;
+        if (!index) return [];
+        // VS Code shows at most `editor.foldingMaximumRegions` regions: compute and send no more than that
+        const max = vscode.workspace.getConfiguration('editor', doc).get<number>('foldingMaximumRegions', 5000);
         const out: vscode.FoldingRange[] = [];
-        for (const span of r.index.spans) {
-          if (span.entryLine < 0 || span.exitLine <= span.entryLine) continue;
-          out.push(new vscode.FoldingRange(editorLine(span.entryLine), editorLine(span.exitLine), vscode.FoldingRangeKind.Region));
+        for (let id = 0; id < index.spanCount && out.length < max; id++) {
+          const entry = index.entryLine(id);
+          const exit = index.exitLine(id);
+          if (entry < 0 || exit <= entry) continue;
+          out.push(new vscode.FoldingRange(editorLine(entry), editorLine(exit), vscode.FoldingRangeKind.Region));
         }
         return out;
       },

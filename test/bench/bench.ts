@@ -18,10 +18,7 @@ import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
-import { TraceIndex } from '../../src/editor/traceIndex';
-import { tokenAt } from '../../src/editor/tokens';
-import { lockHover } from '../../src/editor/hover';
-import { Replay as ReplayEngine } from '../../src/core';
+import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 
 const root = path.resolve(__dirname, '../..');
 const outDir = path.join(root, 'bench-out');
@@ -63,36 +60,8 @@ async function child(mode: string, file: string): Promise<void> {
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
     await cliMain(['check', file, '--json', '--no-progress'], { stdout: sink, stderr: process.stderr });
   } else if (mode === 'hover') {
-    // the editor's hover work on a big trace: resolve the token under the cursor, build the text
-    const store = await readTraceFile(file);
-    const a = analyze(store);
-    const i0 = performance.now();
-    const index = new TraceIndex(a);
-    const replay = new ReplayEngine(a);
-    const indexMs = performance.now() - i0;
-    const fd = fs.openSync(file, 'r');
-    const buf = Buffer.alloc(65536);
-    const lineText = (ev: number) => {
-      const n = fs.readSync(fd, buf, 0, buf.length, store.offset[ev]);
-      const t = buf.toString('latin1', 0, n);
-      return t.slice(0, t.indexOf('\n'));
-    };
-    const links = { reveal: (l: number) => `r:${l}`, debug: (l: number) => `d:${l}` };
-    const rnd = prng(5);
-    const times: number[] = [];
-    for (let k = 0; times.length < 50 && k < 10000; k++) {
-      const ev = Math.floor(rnd() * store.length);
-      if (store.kind[ev] !== 1 /* Acquire */) continue;
-      const text = lineText(ev);
-      const t = performance.now();
-      const tok = tokenAt(index, store.line[ev], text, text.length - 2);
-      if (!tok || tok.kind !== 'lock') continue;
-      lockHover(index, replay, a.findings, tok.className, store.line[ev], links, tok.lockId);
-      times.push(performance.now() - t);
-    }
-    fs.closeSync(fd);
-    times.sort((x, y) => x - y);
-    (r as ChildResult & { hover?: object }).hover = { indexMs, n: times.length, medianMs: times[Math.floor(times.length / 2)], worstMs: times[times.length - 1] };
+    // the editor's work on a big trace (test/bench/editorIndex.ts)
+    (r as ChildResult & { hover?: HoverResult }).hover = await hoverChild(file);
   } else if (mode === 'phases') {
     const p0 = performance.now();
     const store = await readTraceFile(file);
@@ -270,13 +239,6 @@ interface Row {
   hover?: HoverResult;
 }
 
-interface HoverResult {
-  indexMs: number;
-  n: number;
-  medianMs: number;
-  worstMs: number;
-}
-
 function arg(name: string): string | undefined {
   const k = process.argv.indexOf(name);
   return k >= 0 ? process.argv[k + 1] : undefined;
@@ -337,9 +299,7 @@ async function benchMain(): Promise<void> {
     }
     if (j.format === 'ftrace' && j.classes === 200) {
       row.hover = (runChild('hover', file) as ChildResult & { hover: HoverResult }).hover;
-      console.log(
-        `          editor hover (token + text, 50 random lock lines): median ${row.hover.medianMs.toFixed(1)} ms, worst ${row.hover.worstMs.toFixed(1)} ms; trace index built once in ${row.hover.indexMs.toFixed(0)} ms`,
-      );
+      console.log(`          ${hoverSummary(row.hover)}`);
     }
     rows.push(row);
     console.log(

@@ -109,7 +109,7 @@ test('references: every acquire and release of a class', () => {
 
 test('tasks and spans for the outline and folding', () => {
   assert.deepEqual(
-    inv.index.tasks.map((t) => [t.comm, t.firstLine, t.lastLine, t.spans.map((s) => `${s.name}:${s.entryLine}-${s.exitLine}`).join(' ')]),
+    inv.index.tasks.map((t) => [t.comm, t.firstLine, t.lastLine, inv.index.spansOfTask(t.taskId).map((s) => `${s.name}:${s.entryLine}-${s.exitLine}`).join(' ')]),
     [
       ['aio-writer', 13, 26, 'io_submit:13-17 io_uring_enter:18-22 io_getevents:23-26'],
       ['dio-reader', 27, 40, 'io_uring_enter:27-31 io_submit:32-36 io_getevents:37-40'],
