@@ -1,15 +1,15 @@
-// Byte-level fast path for the hottest ftrace / trace-cmd line shapes: lock_acquire,
-// lock_release, lock_contended, lock_acquired, and raw_syscalls sys_enter / sys_exit. It reads the
-// line straight from the input bytes and builds no per-line strings: task names, lock keys and
-// syscall names are looked up by their bytes in small caches, and strings are only made the first
-// time a name is seen.
+// Byte-level fast path for the hottest line shapes of ftrace / trace-cmd and perf script text:
+// lock_acquire, lock_release, lock_contended, lock_acquired, and raw_syscalls sys_enter /
+// sys_exit. It reads the line straight from the input bytes and builds no per-line strings: task
+// names, lock keys and syscall names are looked up by their bytes in small caches, and strings
+// are only made the first time a name is seen.
 //
-// It either handles a line exactly as the string path (textFormats.ts parseFtraceLine followed by
-// EventBuilder.add) would, or declines it and the caller takes the string path. Anything unusual
-// (non-ASCII, malformed, other events, syscalls:* shapes, absurd numbers) is declined, so the
-// string path stays the one definition of the grammar and its error messages; a differential test
-// (test/unit/core/fastPath.test.ts) holds the two to the same result on every fixture and on
-// fuzzed traces.
+// It either handles a line exactly as the string path (textFormats.ts parseFtraceLine or
+// parsePerfLine, then EventBuilder.add) would, or declines it and the caller takes the string
+// path. Anything unusual (non-ASCII, malformed, other events, syscalls:* shapes, absurd numbers)
+// is declined, so the string path stays the one definition of the grammar and its error
+// messages; a differential test (test/unit/core/fastPath.test.ts) holds the two to the same
+// result on every fixture and on fuzzed traces.
 // May import only src/core modules.
 
 import { EventFlag, EventKind } from '../types';
@@ -191,14 +191,18 @@ export class FastFtraceLines {
   handled = 0;
   declined = 0;
 
-  constructor(private readonly builder: EventBuilder) {}
+  /** `perf` reads `perf script` lines; otherwise ftrace / trace-cmd lines. */
+  constructor(
+    private readonly builder: EventBuilder,
+    private readonly perf = false,
+  ) {}
 
   /**
    * Handles the line in bytes [start, end) (without its newline) as line `lineNo` at byte `offset`.
    * Returns false, having changed nothing, when the string path must handle it.
    */
   line(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
-    if (this.parse(buf, start, end, lineNo, offset)) {
+    if (this.perf ? this.perfLine(buf, start, end, lineNo, offset) : this.ftrace(buf, start, end, lineNo, offset)) {
       this.handled++;
       return true;
     }
@@ -206,8 +210,8 @@ export class FastFtraceLines {
     return false;
   }
 
-  private parse(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
-    const ev = this.ev;
+  /** ftrace / trace-cmd: `comm-PID [(TGID)] [CPU] [FLAGS] TIMESTAMP: [subsys:]name: body`. */
+  private ftrace(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
     // --- `comm-PID [CPU]` (the same search as the string scanner's scanTaskCpu)
     let from = start;
     let k = -1;
@@ -275,8 +279,7 @@ export class FastFtraceLines {
       else return false; // a second dot or another character: the string path decides
     }
     if (digits > MAX_DIGITS || digits === 0) return false;
-    // an exact integer divided by an exact power of ten rounds once, exactly like `+text`
-    const ts = frac > 0 ? mant / POW10[frac] : mant;
+    const ts = timestamp(mant, frac);
     // --- event name (`name:` or `subsys:name:`) and body
     k = tokEnd;
     while (k < end && isSpace(buf[k])) k++;
@@ -299,16 +302,143 @@ export class FastFtraceLines {
     let be = end;
     while (be > b && isSpace(buf[be - 1])) be--;
 
-    // --- the task's name, from the cache when this pid had the same name last time
+    const comm = this.commOf(buf, c0, d, pid);
+    if (comm === null) return false;
+    return this.event(buf, b, be, what, comm, pid, cpu, ts, lineNo, offset);
+  }
+
+  /**
+   * perf script: `comm PID[/TID] [CPU] TIMESTAMP: [PERIOD] subsys:name: body`, as the string
+   * path's PERF_RE reads it. The comm is the shortest prefix after which the rest of the line
+   * matches, so each blank after it is tried in turn, like the regular expression's lazy group.
+   */
+  private perfLine(buf: Uint8Array, start: number, end: number, lineNo: number, offset: number): boolean {
+    let c0 = start;
+    while (c0 < end && isSpace(buf[c0])) c0++;
+    let s = c0;
+    for (;;) {
+      // the next blank; bytes the expression would read differently (other whitespace, non-ASCII) are declined
+      for (;;) {
+        if (s >= end || s - c0 > MAX_COMM) return false;
+        const c = buf[s];
+        if (isSpace(c)) break;
+        if ((c >= 11 && c <= 13) || c >= 0x80) return false;
+        s++;
+      }
+      if (s > c0 && this.perfRest(buf, s, end)) break;
+      s++;
+    }
+    const comm = this.commOf(buf, c0, s, this.pid);
+    if (comm === null) return false;
+    return this.event(buf, this.bodyStart, this.bodyEnd, this.what, comm, this.pid, this.cpu, this.ts, lineNo, offset);
+  }
+
+  // what perfRest found
+  private pid = 0;
+  private cpu = 0;
+  private ts = 0;
+  private what = Ev.None;
+  private bodyStart = 0;
+  private bodyEnd = 0;
+
+  /** The part of a perf line after the comm, from the blank at `k`; false when it does not match. */
+  private perfRest(buf: Uint8Array, k: number, end: number): boolean {
+    while (k < end && isSpace(buf[k])) k++;
+    let d0 = k;
+    let pid = 0;
+    while (k < end && isDigit(buf[k])) pid = pid * 10 + buf[k++] - 48;
+    if (k === d0 || k - d0 > MAX_DIGITS) return false;
+    if (k < end && buf[k] === 47 /* / */) {
+      d0 = ++k;
+      pid = 0;
+      while (k < end && isDigit(buf[k])) pid = pid * 10 + buf[k++] - 48;
+      if (k === d0 || k - d0 > MAX_DIGITS) return false;
+    }
+    let w = k;
+    while (k < end && isSpace(buf[k])) k++;
+    if (k === w || k >= end || buf[k] !== LBRACKET) return false;
+    d0 = ++k;
+    let cpu = 0;
+    while (k < end && isDigit(buf[k])) cpu = cpu * 10 + buf[k++] - 48;
+    if (k === d0 || k - d0 > MAX_DIGITS || k >= end || buf[k] !== RBRACKET) return false;
+    w = ++k;
+    while (k < end && isSpace(buf[k])) k++;
+    if (k === w) return false;
+    // TIMESTAMP `\d+(\.\d+)?:`
+    let mant = 0;
+    let digits = 0;
+    let frac = -1;
+    while (k < end && isDigit(buf[k])) {
+      mant = mant * 10 + buf[k++] - 48;
+      digits++;
+    }
+    if (digits === 0) return false;
+    if (k < end && buf[k] === DOT) {
+      k++;
+      frac = 0;
+      while (k < end && isDigit(buf[k])) {
+        mant = mant * 10 + buf[k++] - 48;
+        digits++;
+        frac++;
+      }
+      if (frac === 0) return false;
+    }
+    if (digits > MAX_DIGITS || k >= end || buf[k] !== COLON) return false;
+    w = ++k;
+    while (k < end && isSpace(buf[k])) k++;
+    if (k === w) return false;
+    // an optional period `\d+\s+`
+    if (k < end && isDigit(buf[k])) {
+      let q = k;
+      while (q < end && isDigit(buf[q])) q++;
+      if (q < end && isSpace(buf[q])) {
+        k = q;
+        while (k < end && isSpace(buf[k])) k++;
+      }
+    }
+    // `subsys:name:`
+    const s0 = k;
+    while (k < end && isWord(buf[k])) k++;
+    if (k === s0 || k >= end || buf[k] !== COLON) return false;
+    const nameStart = ++k;
+    while (k < end && isWord(buf[k])) k++;
+    if (k === nameStart || k >= end || buf[k] !== COLON) return false;
+    const what = eventOf(buf, nameStart, k);
+    if (what === Ev.None) return false;
+    k++;
+    if (k < end && isSpace(buf[k])) k++;
+    // the body `.*$` runs to the end (it cannot cross a CR); trimmed of blanks only when nothing else could be trimmed
+    let b = k;
+    for (let j = k; j < end; j++) if (buf[j] === 13) return false;
+    while (b < end && isSpace(buf[b])) b++;
+    let be = end;
+    while (be > b && isSpace(buf[be - 1])) be--;
+    if (be > b && (notBlankSpace(buf[b]) || notBlankSpace(buf[be - 1]))) return false;
+    this.pid = pid;
+    this.cpu = cpu;
+    this.ts = timestamp(mant, frac);
+    this.what = what;
+    this.bodyStart = b;
+    this.bodyEnd = be;
+    return true;
+  }
+
+  /** The task's name in bytes [a, b), from the cache when this pid had the same name last time. */
+  private commOf(buf: Uint8Array, a: number, b: number, pid: number): string | null {
     const slot = pid & (COMM_CACHE - 1);
     let comm = this.comm[slot];
-    if (this.commPid[slot] !== pid || !sameText(comm, buf, c0, d)) {
-      if (!ascii(buf, c0, d)) return false;
-      comm = text(buf, c0, d);
+    if (this.commPid[slot] !== pid || !sameText(comm, buf, a, b)) {
+      if (!ascii(buf, a, b)) return null;
+      comm = text(buf, a, b);
       this.comm[slot] = comm;
       this.commPid[slot] = pid;
     }
+    return comm;
+  }
 
+  /** The event `what` with body bytes [b, be), as EventBuilder.add would interpret it. */
+  private event(buf: Uint8Array, b: number, be: number, what: Ev, comm: string, pid: number, cpu: number, ts: number, lineNo: number, offset: number): boolean {
+    const ev = this.ev;
     const bld = this.builder;
     switch (what) {
       case Ev.LockAcquire: {
@@ -442,6 +572,14 @@ export class FastFtraceLines {
 }
 
 const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
+
+/**
+ * `digits` with `frac` of them after the dot (-1: no dot). An exact integer divided by an exact
+ * power of ten rounds once, so this equals `+text`.
+ */
+function timestamp(mant: number, frac: number): number {
+  return frac > 0 ? mant / POW10[frac] : mant;
+}
 const TRY = bytesOf('try ');
 const READ = bytesOf('read ');
 const NR = bytesOf('NR ');
@@ -476,6 +614,11 @@ function hexArgs(buf: Uint8Array, a: number, b: number): number[] | null {
 
 /** Task names longer than this are left to the string path (ftrace's comm is at most 16 bytes). */
 const MAX_COMM = 256;
+
+/** Whitespace that String.prototype.trim removes besides blanks, and non-ASCII (which it might). */
+function notBlankSpace(c: number): boolean {
+  return (c >= 10 && c <= 13) || c >= 0x80;
+}
 
 function startsWith(buf: Uint8Array, a: number, end: number, w: Uint8Array): boolean {
   if (end - a < w.length) return false;

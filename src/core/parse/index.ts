@@ -122,8 +122,8 @@ export class TraceParser {
         if (err) this.lineError(lineNo, text, err);
       };
     } else {
-      if ((format === 'ftrace' || format === 'trace-cmd') && !this.sortBuffer && this.opts.fastPath !== false) {
-        const fast = new FastFtraceLines(this.builder);
+      if (!this.sortBuffer && this.opts.fastPath !== false) {
+        const fast = new FastFtraceLines(this.builder, format === 'perf');
         this.splitter.byteHandler = (bytes, start, end, lineNo, offset) => fast.line(bytes, start, end, lineNo, offset);
       }
       const parseLine = lineParserFor(format);

@@ -39,7 +39,9 @@ function snapshot(s: EventStore): unknown {
 
 type Outcome = { store: unknown } | { error: string };
 
-function parseWith(bytes: Uint8Array, chunk: number, fastPath: boolean, format?: 'ftrace' | 'trace-cmd'): Outcome {
+type TextFormat = 'ftrace' | 'trace-cmd' | 'perf';
+
+function parseWith(bytes: Uint8Array, chunk: number, fastPath: boolean, format?: TextFormat): Outcome {
   const p = new TraceParser({ file: 'f', fastPath, format });
   try {
     for (let k = 0; k < bytes.length; k += chunk) p.push(bytes.subarray(k, k + chunk));
@@ -50,7 +52,7 @@ function parseWith(bytes: Uint8Array, chunk: number, fastPath: boolean, format?:
   }
 }
 
-function same(text: string, chunk = 1 << 16, format?: 'ftrace' | 'trace-cmd'): void {
+function same(text: string, chunk = 1 << 16, format?: TextFormat): void {
   const bytes = enc.encode(text);
   const fast = parseWith(bytes, chunk, true, format);
   const slow = parseWith(bytes, chunk, false, format);
@@ -61,6 +63,7 @@ const fixtures = [
   'samples/syscall-order-inversion.trace',
   'samples/flock-deadlock.real.trace',
   'test/fixtures/core/syscall-order-inversion.trace-cmd.txt',
+  'test/fixtures/core/syscall-order-inversion.perf.txt',
   ...fs.readdirSync(path.join(repoRoot, 'test/fixtures/rules')).map((f) => `test/fixtures/rules/${f}`),
 ];
 
@@ -74,14 +77,14 @@ test('fast path: every fixture parses to the same store as the string path', () 
 test('fast path: handles the common lines of a generated trace and agrees with the string path', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-fast-'));
   try {
-    for (const format of ['ftrace', 'trace-cmd'] as const) {
+    for (const format of ['ftrace', 'trace-cmd', 'perf'] as const) {
       const file = path.join(dir, `${format}.txt`);
       generateTrace(file, { events: 20000, format, classes: 50, seed: 7 });
       const bytes = fs.readFileSync(file);
       same(bytes.toString('latin1'), 1 << 16);
       // most event lines really take the byte path (otherwise this test proves nothing)
       const store = new EventStore();
-      const fast = new FastFtraceLines(new EventBuilder(store));
+      const fast = new FastFtraceLines(new EventBuilder(store), format === 'perf');
       let start = 0;
       let lineNo = 0;
       while (start < bytes.length) {
@@ -106,7 +109,7 @@ const flags = fc.constantFrom(' .....', ' d..1.', ' ....', ' ...', ' d.é.', ' d
 const ts = fc.constantFrom('5000.000003', '1.5', '.5', '5.', '7', '1.2.3', '.', '123456789012.123456', '0.1', '00.100', '9007199254740993.1');
 const tgid = fc.constantFrom('', ' (  2102)', ' (-------)', ' (12');
 const addr = fc.constantFrom('0000000010002f40', 'ffff888012345678', '0x1', 'ffff88801234567é');
-const cls = fc.constantFrom('&obj1->lock', 'subsys_mutex', 'sb_writers', '&inode->i_rwsem', 'x y', 'é');
+const cls = fc.constantFrom('&obj1->lock', 'subsys_mutex', 'sb_writers', '&inode->i_rwsem', 'x y', 'é', 'a\rb');
 const num = fc.constantFrom('0', '1', '-1', '-0', '202', '0x1f', '0X2', '9999999999999999', 'abc', '', '-', '3 ');
 const body = fc.oneof(
   fc.tuple(addr, fc.constantFrom('', 'try ', 'read ', 'try read ', 'read try '), cls).map(([a, f, c]) => ['lock_acquire', `${a} ${f}${c}`]),
@@ -122,6 +125,25 @@ const lineArb = fc
     eventName(name).map((n) => `${' '.repeat(c.length % 5)}${c}-${p}${t}  ${cp}${fl} ${tm}: ${n}:${sep}${b}${tail}`),
   );
 
+const perfPid = fc.constantFrom('1040', '2101/2102', '0', '12/', '/3', '99999999999999999999', 'x');
+const perfTs = fc.constantFrom('5000.000003', '7', '5.', '.5', '1.2', '123456789012.123456');
+const perfLineArb = fc
+  .tuple(comm, perfPid, cpu, perfTs, fc.constantFrom('', '1 ', '250000  ', '12x '), body, fc.constantFrom(' ', '', '  ', '\t'), fc.constantFrom('', ' ', '\r', '\u00a0', '\u000b', '\r m'))
+  .map(
+    ([c, p, cp, tm, period, [name, b], sep, tail]) =>
+      `${' '.repeat(c.length % 7)}${c} ${' '.repeat(p.length % 3)}${p} ${cp} ${tm}: ${period}${name.startsWith('sys') ? 'raw_syscalls' : 'lock'}:${name}:${sep}${b}${tail}`,
+  );
+
+test('fast path: generated perf script lines agree with the string path', () => {
+  fc.assert(
+    fc.property(fc.array(perfLineArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 200 }), (lines, chunk) => {
+      const good = '  a  1 [000] 1.000000:  lock:lock_acquire: 0x1 m\n';
+      same(good + lines.join('\n'), chunk, 'perf');
+    }),
+    { numRuns: 600, seed: 13 },
+  );
+});
+
 test('fast path: generated lines with odd numbers, names and spacing agree with the string path', () => {
   const header = '# tracer: nop\n#\n';
   fc.assert(
@@ -135,7 +157,7 @@ test('fast path: generated lines with odd numbers, names and spacing agree with 
 });
 
 test('fast path: mutated real traces agree with the string path', () => {
-  const seeds = fixtures.slice(0, 3).map((f) => fixture(f));
+  const seeds = fixtures.slice(0, 4).map((f) => fixture(f));
   const ch = fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', '9', '.', 'x', '\t', '\u00e9', '\r', 'r', 't');
   fc.assert(
     fc.property(
