@@ -3,9 +3,12 @@
 // information at each edge's origin and acquisition and at the exit of the syscall that leaked a
 // lock, a code linking to the README's explanation), parse errors on the line they name, and
 // parser warnings. Updated on open, edit (debounced), save, settings and suppression changes.
-// May import: vscode, ./context, ./traces, src/core, src/editor.
+// Traces too big for VS Code to hand to extensions (above 50 MB there is no TextDocument) get their
+// problems too when they are open in an editor tab: they are analysed from the file.
+// May import: vscode, ./context, ./traces, src/core, src/editor, Node's fs (the first bytes of a big file).
+import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
-import { Finding, FindingKind } from '../core';
+import { Finding, FindingKind, detectFormat } from '../core';
 import { LocktraceContext, PREFIX } from './context';
 import { LANGUAGE_ID, TraceResult, TraceService, traceLineRange } from './traces';
 
@@ -27,6 +30,9 @@ const SEVERITY: Record<Exclude<SeverityName, 'off'>, vscode.DiagnosticSeverity> 
 };
 
 const DEBOUNCE_MS = 300;
+/** VS Code does not synchronise files above this size (in characters) with extensions. */
+const SYNC_LIMIT = 50 * 1024 * 1024;
+const TRACE_EXTENSIONS = /\.(trace|ftrace|ltrace)$/i;
 
 export function registerDiagnostics(ctx: LocktraceContext, traces: TraceService): void {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -79,6 +85,71 @@ export function registerDiagnostics(ctx: LocktraceContext, traces: TraceService)
   );
   ctx.track({ dispose: () => timers.forEach((t) => clearTimeout(t)) });
   for (const d of vscode.workspace.textDocuments) schedule(d, 0);
+  registerUnsyncedTraces(ctx, traces);
+}
+
+/**
+ * Files above 50 MB never reach extensions as documents (no open event, no hovers, no
+ * navigation), but their problems can still be shown: a trace open in an editor tab without a
+ * document is analysed from disk (in the worker) and its diagnostics set by URI (onDidAnalyze
+ * publishes them). Closing its last tab drops them and the cached analysis.
+ */
+function registerUnsyncedTraces(ctx: LocktraceContext, traces: TraceService): void {
+  const tracked = new Map<string, vscode.Uri>();
+  const hasDocument = (k: string) => vscode.workspace.textDocuments.some((d) => d.uri.toString() === k);
+  let running: Promise<void> = Promise.resolve();
+  const check = async () => {
+    const open = new Map<string, vscode.Uri>();
+    for (const g of vscode.window.tabGroups.all) {
+      for (const tab of g.tabs) if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file') open.set(tab.input.uri.toString(), tab.input.uri);
+    }
+    for (const [k, uri] of open) {
+      if (tracked.has(k) || hasDocument(k) || !(await isUnsyncedTrace(ctx, uri)) || hasDocument(k)) continue;
+      tracked.set(k, uri);
+      ctx.output.debug(`${uri.fsPath} is open but too big to be a document for extensions: analysing the file for its problems`);
+      if (!traces.active) traces.setActive(uri);
+      void traces.get(uri).catch((e: unknown) => ctx.output.error(`analysing ${uri.fsPath}: ${String(e)}`));
+    }
+    for (const [k, uri] of [...tracked]) {
+      if (open.has(k)) continue;
+      tracked.delete(k);
+      ctx.diagnostics.delete(uri);
+      traces.forget(uri);
+    }
+  };
+  const schedule = () => {
+    running = running.then(check).catch((e: unknown) => ctx.output.error(`big trace tabs: ${String(e)}`));
+  };
+  ctx.track(vscode.window.tabGroups.onDidChangeTabs(schedule));
+  schedule();
+}
+
+/** A file on disk above VS Code's sync limit that is a trace by its extension or (setting) its first lines. */
+async function isUnsyncedTrace(ctx: LocktraceContext, uri: vscode.Uri): Promise<boolean> {
+  let size: number;
+  try {
+    size = (await vscode.workspace.fs.stat(uri)).size;
+  } catch {
+    return false;
+  }
+  if (size < SYNC_LIMIT) return false;
+  if (TRACE_EXTENSIONS.test(uri.path)) return true;
+  if (!ctx.settings(uri).get<boolean>('files.detectByContent', true)) return false;
+  const head = Buffer.alloc(64 * 1024);
+  let n = 0;
+  try {
+    const fd = await fsp.open(uri.fsPath, 'r');
+    try {
+      n = (await fd.read(head, 0, head.length, 0)).bytesRead;
+    } finally {
+      await fd.close();
+    }
+  } catch {
+    return false;
+  }
+  const lines = head.toString('utf8', 0, n).split(/\r?\n/).slice(0, 40);
+  const fmt = detectFormat(lines);
+  return fmt !== null && (fmt !== 'jsonl' || lines.some((l) => /"format"\s*:\s*"locktrace"/.test(l)));
 }
 
 function toDiagnostics(ctx: LocktraceContext, doc: vscode.TextDocument | undefined, r: TraceResult, readme: vscode.Uri): vscode.Diagnostic[] {

@@ -23,8 +23,12 @@ export const EditorCommands = {
 } as const;
 
 const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
-/** Outline: syscalls listed under each task, at most (big traces have tens of thousands per task). */
-const SYMBOLS_PER_TASK = 2000;
+/**
+ * Outline: every task, and under each the first syscalls, about this many in all (big traces have
+ * tens of thousands per task; tens of thousands of symbols cost the extension host and the
+ * workbench seconds on every request, and an outline that long is no help).
+ */
+const SYSCALL_SYMBOLS = 5000;
 const DEBUG_TYPE = PREFIX;
 
 /** Command-URI links for hovers: the pure hover code only knows `HoverLinks`. */
@@ -109,12 +113,13 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
           const index = r.index;
           if (!index) return [];
           const out: vscode.DocumentSymbol[] = [];
+          const perTask = Math.max(20, Math.floor(SYSCALL_SYMBOLS / Math.max(1, index.tasks.filter((t) => t.spanCount).length)));
           for (const task of index.tasks) {
             if (task.lastLine === 0) continue;
             const range = new vscode.Range(editorLine(task.firstLine), 0, editorLine(task.lastLine), doc.lineAt(Math.min(editorLine(task.lastLine), doc.lineCount - 1)).text.length);
             const sym = new vscode.DocumentSymbol(`${task.comm}/${task.pid}`, `${task.spanCount} syscall(s)`, vscode.SymbolKind.Class, range, traceLineRange(doc, task.firstLine));
-            // big traces: the outline stays usable (the first syscalls of each task, read from the index's columns)
-            for (let k = 0; k < task.spanCount && k < SYMBOLS_PER_TASK; k++) {
+            // big traces: the first syscalls of each task, read from the index's columns
+            for (let k = 0; k < task.spanCount && k < perTask; k++) {
               const id = index.taskSpanId(task.taskId, k);
               const entry = index.entryLine(id);
               const exit = index.exitLine(id);

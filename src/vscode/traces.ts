@@ -240,6 +240,11 @@ export class TraceService implements vscode.Disposable {
     this.updateStatus();
   }
 
+  /** Drops the cached analysis of a URI that is no longer open (kept for the active trace). */
+  forget(uri: vscode.Uri): void {
+    if (uri.toString() !== this.activeUri?.toString()) this.cache.delete(uri.toString());
+  }
+
   /** The last result computed for a URI, without waiting (hovers use `get`). */
   peek(uri: vscode.Uri): TraceResult | undefined {
     return this.cache.get(uri.toString())?.last;
@@ -346,6 +351,7 @@ export class TraceService implements vscode.Disposable {
             const worker = new Worker(script);
             let reported = 0;
             let finished = false;
+            let analysed = false;
             const finish = (raw: Raw) => {
               if (finished) return;
               finished = true;
@@ -370,9 +376,12 @@ export class TraceService implements vscode.Disposable {
                 case 'done': {
                   const analysis = unpackAnalysis(msg.analysis as PackedAnalysis);
                   this.ctx.output.debug(`analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`);
-                  // the editor's index of a big trace is built here in slices, so the host never freezes
+                  // the editor's index of a big trace is built here in slices, so the host never freezes;
+                  // the worker exits meanwhile (that is not a failure any more), Cancel stops the build
+                  analysed = true;
                   progress.report({ message: 'indexing for hovers and navigation' });
-                  TraceIndex.build(analysis).then(
+                  const pause = () => (finished ? Promise.reject(new Error('cancelled')) : new Promise<void>((r) => setTimeout(r, 0)));
+                  TraceIndex.build(analysis, undefined, pause).then(
                     (index) => finish({ analysis, index, inWorker: true }),
                     (e: unknown) => finish({ error: { message: `indexing failed: ${String(e)}`, line: 0 }, inWorker: true }),
                   );
@@ -389,7 +398,7 @@ export class TraceService implements vscode.Disposable {
             });
             worker.on('error', (e) => finish({ error: { message: `analysis worker failed: ${e.message}`, line: 0 }, inWorker: true }));
             worker.on('exit', (code) => {
-              if (!finished) finish({ error: { message: `analysis worker exited (${code})`, line: 0 }, inWorker: true });
+              if (!finished && !analysed) finish({ error: { message: `analysis worker exited (${code})`, line: 0 }, inWorker: true });
             });
             worker.postMessage(req);
           }),
