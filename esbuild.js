@@ -88,7 +88,7 @@ const builds = [
     outdir: 'out/test',
     external: ['vscode', 'mocha', 'playwright-core'],
   },
-  { ...node, entryPoints: existing('test/bench/bench.ts'), outfile: 'out/bench/bench.js' },
+  { ...node, entryPoints: existing('test/bench/bench.ts'), outfile: 'out/bench/bench.js', external: ['playwright-core'] },
 ].filter((b) => b.entryPoints.length > 0);
 
 async function main() {

@@ -1,7 +1,11 @@
 // The lock panel's webview front end (browser iife bundle, out/media/panel.js): receives the
 // host's messages, keeps the state with getState/setState, and renders the view models of
-// ./viewModel.ts as DOM and SVG. Every interactive element is a real button or a focusable SVG
-// element with a keyboard handler; clicks post `seek` / `selectFinding` messages to the host.
+// ./viewModel.ts as DOM and SVG (aggregated timeline windows: a canvas under an SVG overlay with
+// the axis, the cursor and the highlighted events). Every interactive element is a real button or
+// a focusable SVG element with a keyboard handler; clicks post `seek` / `selectFinding` messages
+// to the host. Rendering happens once per animation frame, section by section when its inputs
+// changed. Timeline windows are requested one at a time: while one is on its way, pans and zooms
+// move the window already drawn and only the latest view is asked for next.
 // Text from the trace only ever goes through textContent/attributes, never innerHTML.
 // May import ./viewModel, src/protocol (and src/core types).
 
@@ -9,6 +13,7 @@ import './panel.css';
 import {
   HostMessage,
   PANEL_PROTOCOL_VERSION,
+  TIMELINE_DETAIL_MAX_EVENTS,
   PanelPersistedState,
   SeekTarget,
   WebviewMessage,
@@ -16,11 +21,16 @@ import {
 } from '../../src/protocol/panel';
 import {
   GraphView,
+  LANE_LOCK_H,
+  LANE_PAD,
+  LANE_SYSCALL_H,
   LaneView,
   PanelViewState,
   TaskColumn,
   TimelineView,
   ViewRange,
+  bucketAtX,
+  bucketInfo,
   findingItems,
   graphView,
   indexAtX,
@@ -30,7 +40,6 @@ import {
   reduce,
   selectedFinding,
   taskColumns,
-  timelineIsCurrent,
   timelineView,
   togglePin,
   zoom,
@@ -46,8 +55,19 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 let state: PanelViewState = initialState(vscode.getState());
 let requestId = 0;
-/** The view last asked for, so one change does not send the same request twice. */
-let requested: ViewRange | null = null;
+/** What a timeline request asks for; equal keys need no second request. */
+interface Wanted {
+  from: number;
+  to: number;
+  /** Pixel budget (only aggregated windows depend on it). */
+  width: number;
+  tasks: string;
+}
+/** The request on its way (at most one), and what the window on screen answers. */
+let inFlight: { id: number; wanted: Wanted; since: number } | null = null;
+let drawn: Wanted | null = null;
+/** A request unanswered this long is given up (the host may have been busy loading). */
+const REQUEST_TIMEOUT_MS = 4000;
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -179,7 +199,6 @@ filterInput.value = state.ui.tasks.text;
 filterInput.addEventListener('input', () => {
   setUi({ tasks: { ...state.ui.tasks, text: filterInput.value } });
   post({ type: 'setTaskFilter', tasks: state.ui.tasks });
-  requested = null; // lanes depend on the filter
 });
 
 timelineHost.tabIndex = 0;
@@ -197,6 +216,34 @@ timelineHost.addEventListener('keydown', (ev) => {
   ev.preventDefault();
 });
 
+// wheel: ctrl/⌘ + wheel zooms around the pointer, horizontal wheel (or shift + wheel) pans;
+// a plain vertical wheel scrolls the page as usual
+timelineHost.addEventListener(
+  'wheel',
+  (ev) => {
+    const v = state.ui.view;
+    const total = state.trace?.totalEvents ?? 0;
+    if (!v || total === 0) return;
+    const box = timelineHost.getBoundingClientRect();
+    const scale = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? box.height : 1;
+    if (ev.ctrlKey || ev.metaKey) {
+      const at = indexAtX({ from: v.from, to: v.to, width: box.width }, ev.clientX - box.left);
+      const factor = Math.exp(ev.deltaY * scale * 0.002);
+      // keep the event under the pointer where it is
+      const span = Math.max(Math.min(8, total), Math.min(total, Math.round((v.to - v.from) * factor)));
+      const frac = (ev.clientX - box.left) / Math.max(1, box.width);
+      const from = Math.max(0, Math.min(total - span, Math.round(at - frac * span)));
+      setUi({ view: { from, to: from + span } });
+    } else {
+      const dx = ev.shiftKey && ev.deltaX === 0 ? ev.deltaY : ev.deltaX;
+      if (dx === 0 || Math.abs(ev.deltaY) > Math.abs(ev.deltaX) * 2 && !ev.shiftKey) return;
+      setUi({ view: pan(v, (dx * scale) / Math.max(1, box.width), total) });
+    }
+    ev.preventDefault();
+  },
+  { passive: false },
+);
+
 // ---------------------------------------------------------------------------------------------
 // State updates
 
@@ -208,19 +255,34 @@ function setUi(patch: Partial<PanelViewState['ui']>): void {
 function update(): void {
   vscode.setState(persisted(state));
   maybeRequestTimeline();
-  render();
+  scheduleRender();
 }
 
 function timelineWidth(): number {
   return Math.max(200, Math.floor(timelineHost.clientWidth || 600));
 }
 
-function maybeRequestTimeline(): void {
+function wanted(): Wanted | null {
   const v = state.ui.view;
-  if (!v || !state.trace || timelineIsCurrent(state)) return;
-  if (requested && requested.from === v.from && requested.to === v.to) return;
-  requested = v;
-  post({ type: 'requestTimeline', requestId: ++requestId, from: v.from, to: v.to, width: timelineWidth(), tasks: state.ui.tasks });
+  if (!v || !state.trace) return null;
+  return { from: v.from, to: v.to, width: timelineWidth(), tasks: JSON.stringify(state.ui.tasks) };
+}
+
+/** Whether a window answering `a` is what `b` wants (the width matters to aggregated windows only). */
+function answers(a: Wanted | null, b: Wanted): boolean {
+  return !!a && a.from === b.from && a.to === b.to && a.tasks === b.tasks && (a.width === b.width || b.to - b.from <= TIMELINE_DETAIL_MAX_EVENTS);
+}
+
+/** Asks for the window of the current view unless it is drawn or on its way; one request at a time. */
+function maybeRequestTimeline(): void {
+  const w = wanted();
+  if (!w || answers(drawn, w)) return;
+  if (inFlight) {
+    if (answers(inFlight.wanted, w) || performance.now() - inFlight.since < REQUEST_TIMEOUT_MS) return;
+  }
+  inFlight = { id: ++requestId, wanted: w, since: performance.now() };
+  timelineHost.dataset.pending = '1';
+  post({ type: 'requestTimeline', requestId: inFlight.id, from: w.from, to: w.to, width: w.width, tasks: state.ui.tasks });
 }
 
 window.addEventListener('message', (ev: MessageEvent<unknown>) => {
@@ -230,9 +292,17 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
 });
 
 function onHostMessage(msg: HostMessage): void {
-  // drop answers to timeline requests that were superseded
-  if (msg.type === 'timeline' && msg.window.requestId !== requestId) return;
-  if (msg.type === 'init') requested = null;
+  if (msg.type === 'timeline') {
+    // only the answer to the request on its way is drawn (older ones were given up)
+    if (!inFlight || msg.window.requestId !== inFlight.id) return;
+    drawn = inFlight.wanted;
+    inFlight = null;
+    delete timelineHost.dataset.pending;
+  }
+  if (msg.type === 'init') {
+    inFlight = null;
+    drawn = null;
+  }
   state = reduce(state, msg);
   update();
 }
@@ -240,25 +310,43 @@ function onHostMessage(msg: HostMessage): void {
 let resizeTimer: number | undefined;
 new ResizeObserver(() => {
   window.clearTimeout(resizeTimer);
-  resizeTimer = window.setTimeout(() => {
-    // aggregated windows depend on the width; detail windows only need redrawing.
-    if (state.timeline?.mode === 'aggregate') {
-      requested = null;
-      state = { ...state, timeline: null };
-    }
-    update();
-  }, 100);
+  // aggregated windows depend on the width (update asks again); detail windows are only redrawn
+  resizeTimer = window.setTimeout(update, 100);
 }).observe(timelineHost);
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+let renderQueued = false;
+
+/** Renders at the next animation frame (many messages and inputs in one frame render once). */
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+/** Inputs each section was last rendered from: a section whose inputs are the same is left alone. */
+const lastInputs = new Map<string, unknown[]>();
+
+function changed(section: string, inputs: unknown[]): boolean {
+  const last = lastInputs.get(section);
+  if (last && last.length === inputs.length && last.every((x, k) => x === inputs[k])) return false;
+  lastInputs.set(section, inputs);
+  return true;
+}
+
 function render(): void {
-  renderHeader();
-  renderStacks();
-  renderTimeline();
-  renderFindings();
-  renderGraph();
+  const s = state;
+  const sel = selectedFinding(s);
+  if (changed('header', [s.trace, s.replay, s.error, s.source])) renderHeader();
+  if (changed('stacks', [s.replay, s.ui.tasks, sel])) renderStacks();
+  if (changed('timeline', [s.timeline, s.ui.view, s.replay, sel, s.ui.tasks, timelineWidth(), s.trace])) renderTimeline();
+  if (changed('findings', [s.trace, s.replay, sel])) renderFindings();
+  if (changed('graph', [s.graph, sel, graphHost.clientWidth])) renderGraph();
 }
 
 function renderHeader(): void {
@@ -297,9 +385,6 @@ function renderColumn(c: TaskColumn): HTMLElement {
   pin.addEventListener('click', () => {
     setUi({ tasks: togglePin(state.ui.tasks, c.taskId) });
     post({ type: 'setTaskFilter', tasks: state.ui.tasks });
-    requested = null;
-    state = { ...state, timeline: null };
-    update();
   });
   const head = el(
     'div',
@@ -360,7 +445,11 @@ function renderTimeline(): void {
     timelineInfo.textContent = state.trace ? 'loading…' : '';
     return;
   }
-  timelineInfo.textContent = `events ${tv.from + 1}–${tv.to} of ${state.trace?.totalEvents ?? tv.to}${tv.mode === 'aggregate' ? ' · aggregated' : ''}${tv.hiddenLanes ? ` · ${tv.hiddenLanes} tasks hidden` : ''}`;
+  const w = tv.window;
+  const pending = tv.from !== w.from || tv.to !== w.to ? ' · loading…' : '';
+  timelineInfo.textContent = `events ${w.from + 1}–${w.to} of ${state.trace?.totalEvents ?? w.to}${tv.mode === 'aggregate' ? ` · aggregated, ${tv.buckets?.data.size} events a bar` : ''}${tv.hiddenLanes ? ` · ${tv.hiddenLanes} tasks hidden` : ''}${pending}`;
+  timelineHost.dataset.from = String(w.from);
+  timelineHost.dataset.to = String(w.to);
   timelineLabels.replaceChildren(
     el('div', { class: 'lt-axis-label' }),
     ...tv.lanes.map((l) =>
@@ -371,8 +460,200 @@ function renderTimeline(): void {
   const labels = timelineLabels.children;
   (labels[0] as HTMLElement).style.height = `${tv.lanes[0]?.y ?? 18}px`;
   tv.lanes.forEach((l, k) => ((labels[k + 1] as HTMLElement).style.height = `${l.h}px`));
-  timelineHost.replaceChildren(drawTimeline(tv));
+  if (tv.buckets) renderAggregate(tv);
+  else timelineHost.replaceChildren(drawTimeline(tv));
 }
+
+// --- aggregated windows: buckets on a canvas, axis, cursor and highlights in an SVG overlay ---
+
+const aggStack = el('div', { class: 'lt-tl-stack' });
+const aggCanvas = el('canvas', { class: 'lt-tl-canvas', role: 'img' });
+aggStack.append(aggCanvas);
+let aggView: TimelineView | null = null;
+
+aggStack.addEventListener('mousemove', (ev) => {
+  const tv = aggView;
+  if (!tv) return;
+  const box = aggStack.getBoundingClientRect();
+  const y = ev.clientY - box.top;
+  const lane = tv.lanes.find((l) => y >= l.y && y < l.y + l.h);
+  const info = lane ? bucketInfo(tv, lane, bucketAtX(tv, ev.clientX - box.left)) : null;
+  aggStack.title = info ? info.label : '';
+});
+
+/** The theme colours the canvas paints with (CSS variables of panel.css, resolved to RGBA bytes). */
+function themeColours(): Record<'sys' | 'lock' | 'leak' | 'border' | 'current', [number, number, number, number]> {
+  const css = getComputedStyle(document.body);
+  const probe = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+  const rgba = (name: string, fallback: string): [number, number, number, number] => {
+    if (!probe) return [128, 128, 128, 255];
+    probe.clearRect(0, 0, 1, 1);
+    probe.fillStyle = fallback;
+    probe.fillStyle = css.getPropertyValue(name).trim() || fallback;
+    probe.fillRect(0, 0, 1, 1);
+    const d = probe.getImageData(0, 0, 1, 1).data;
+    return [d[0], d[1], d[2], d[3]];
+  };
+  return {
+    sys: rgba('--lt-sys', '#3794ff'),
+    lock: rgba('--lt-lock', '#89d185'),
+    leak: rgba('--lt-leak', '#cca700'),
+    border: rgba('--lt-border', '#80808059'),
+    current: rgba('--lt-current-bg', '#37373d'),
+  };
+}
+
+const css = (c: readonly number[]): string => `rgba(${c[0]},${c[1]},${c[2]},${c[3] / 255})`;
+/** Extra pixels painted above and below the visible part, so small scrolls need no repaint. */
+const PAINT_MARGIN = 300;
+const SHADES = 64;
+let painted: { top: number; bottom: number } | null = null;
+
+function renderAggregate(tv: TimelineView): void {
+  aggView = tv;
+  aggStack.style.height = `${tv.height}px`;
+  aggCanvas.setAttribute(
+    'aria-label',
+    `Aggregated activity of ${tv.lanes.length} tasks over events ${tv.window.from}–${tv.window.to - 1}, ${tv.buckets?.data.size} events a bar: shade = events, bar height = deepest held-lock stack, yellow = a lock leaked across a syscall`,
+  );
+  paintAggregate();
+  aggStack.querySelector('svg')?.remove();
+  aggStack.append(drawOverlay(tv));
+  if (timelineHost.firstChild !== aggStack || timelineHost.childNodes.length !== 1) timelineHost.replaceChildren(aggStack);
+}
+
+/** `src` (RGBA bytes, alpha 0..1 given separately) over `dst` (RGBA bytes), packed little-endian. */
+function over(src: readonly number[], alpha: number, dst: readonly number[] | null): number {
+  const da = dst ? dst[3] / 255 : 0;
+  const a = alpha + da * (1 - alpha);
+  if (a <= 0) return 0;
+  const ch = (k: number): number => Math.round((src[k] * alpha + (dst ? dst[k] : 0) * da * (1 - alpha)) / a);
+  return ((Math.round(a * 255) << 24) | (ch(2) << 16) | (ch(1) << 8) | ch(0)) >>> 0;
+}
+
+/**
+ * Paints the lanes on screen (and a margin) into the canvas, which covers only that part of the
+ * timeline, pixel by pixel: per lane one row of colours per held-lock level, copied down the rows
+ * of that level, then one putImageData. The cost is the canvas area, whatever the bucket count.
+ */
+function paintAggregate(): void {
+  const tv = aggView;
+  if (!tv || !tv.buckets) return;
+  const d = tv.buckets.data;
+  const W = Math.max(1, Math.floor(tv.width));
+  const box = aggStack.getBoundingClientRect();
+  const viewTop = box.height ? -box.top : 0;
+  const top = Math.max(0, Math.floor(viewTop - PAINT_MARGIN));
+  const bottom = Math.max(top + 1, Math.min(Math.ceil(tv.height), Math.ceil(viewTop + window.innerHeight + PAINT_MARGIN)));
+  painted = { top, bottom };
+  const H = bottom - top;
+  if (aggCanvas.width !== W || aggCanvas.height !== H) {
+    aggCanvas.width = W;
+    aggCanvas.height = H;
+    aggCanvas.style.width = `${W}px`;
+    aggCanvas.style.height = `${H}px`;
+  }
+  aggCanvas.style.top = `${top}px`;
+  const ctx = aggCanvas.getContext('2d');
+  if (!ctx) return;
+  const c = themeColours();
+  const img = ctx.createImageData(W, H);
+  const px = new Uint32Array(img.data.buffer);
+  // the bucket under each pixel column (-1: outside the window's data)
+  const unit = W / Math.max(1, tv.to - tv.from);
+  const col = new Int32Array(W).fill(-1);
+  for (let x = 0; x < W; x++) {
+    const i = tv.from + (x + 0.5) / unit;
+    if (i < tv.window.from || i >= tv.window.to) continue;
+    col[x] = Math.min(d.count - 1, Math.floor((i - d.start) / d.size));
+  }
+  const row = new Uint32Array(W);
+  const fill = (y0: number, y1: number): void => {
+    for (let y = Math.max(y0, top); y < Math.min(y1, bottom); y++) px.set(row, (y - top) * W);
+  };
+  for (const lane of tv.lanes) {
+    if (lane.y + lane.h <= top || lane.y >= bottom) continue;
+    const base = lane.bucketLane * d.count;
+    const bg = lane.current ? c.current : null;
+    const bgPx = bg ? over(bg, bg[3] / 255, null) : 0;
+    // density shades, quantised: 64 colours a lane instead of a blend per pixel
+    const shade = new Uint32Array(SHADES + 1);
+    for (let q = 0; q <= SHADES; q++) shade[q] = over(c.sys, 0.15 + (0.6 * q) / SHADES, bg);
+    const q = SHADES / lane.maxEvents;
+    row.fill(bgPx);
+    fill(lane.y, lane.y + 6);
+    fill(lane.y + lane.h - 6, lane.y + lane.h);
+    // density only (the syscall row, and lock levels above a bucket's deepest stack)
+    const density = new Uint32Array(W);
+    for (let x = 0; x < W; x++) {
+      const k = col[x];
+      const ev = k < 0 ? 0 : d.events[base + k];
+      density[x] = ev ? shade[Math.round(ev * q)] : bgPx;
+    }
+    row.set(density);
+    fill(lane.y + 6, lane.y + LANE_PAD + LANE_SYSCALL_H);
+    const lockTop = lane.y + LANE_PAD + LANE_SYSCALL_H;
+    const lock = over(c.lock, 1, null);
+    const leak = over(c.leak, 1, null);
+    for (let level = lane.depth - 1; level >= 0; level--) {
+      for (let x = 0; x < W; x++) {
+        const k = col[x];
+        row[x] = k >= 0 && d.events[base + k] && d.maxDepth[base + k] > level ? (d.leak[base + k] ? leak : lock) : density[x];
+      }
+      const y0 = lockTop + (lane.depth - 1 - level) * LANE_LOCK_H;
+      fill(y0, y0 + LANE_LOCK_H);
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  ctx.lineWidth = 0.5;
+  ctx.strokeStyle = css(c.border);
+  for (const lane of tv.lanes) if (lane.y + lane.h > top && lane.y < bottom) ctx.strokeRect(0, lane.y - top, W, lane.h);
+}
+
+// the canvas covers what is on screen: scrolling past the painted part repaints it
+window.addEventListener(
+  'scroll',
+  () => {
+    if (!aggView || !painted || !aggStack.isConnected) return;
+    const viewTop = -aggStack.getBoundingClientRect().top;
+    if (viewTop < painted.top || viewTop + window.innerHeight > painted.bottom) requestAnimationFrame(paintAggregate);
+  },
+  { passive: true },
+);
+
+/** Axis, lanes' highlighted events and cursor over the canvas; clicks seek like the detail SVG. */
+function drawOverlay(tv: TimelineView): SVGSVGElement {
+  const s = svg('svg', { width: tv.width, height: tv.height, class: 'lt-tl lt-tl-overlay', role: 'group', 'aria-label': 'Syscall timeline, aggregated' });
+  for (const t of tv.ticks) {
+    s.append(svg('line', { x1: t.x, x2: t.x, y1: 14, y2: tv.height, class: 'lt-tick' }), svg('text', { x: t.x + 2, y: 11, class: 'lt-tick-label' }, t.label));
+  }
+  s.addEventListener('click', (ev) => {
+    const box = s.getBoundingClientRect();
+    seek({ index: indexAtX(tv, ev.clientX - box.left) });
+  });
+  for (const lane of tv.lanes) {
+    if (lane.marks.length === 0) continue;
+    const g = svg('g', { class: `lt-lane${lane.current ? ' lt-current' : ''}`, 'data-task': lane.taskId });
+    for (const m of lane.marks) {
+      const r = activatable(
+        svg('g', { class: `lt-sys lt-mark lt-hl-${m.highlight}`, 'data-syscall': m.syscall ?? '', 'data-event': m.seek.index }),
+        m.label,
+        () => seek(m.seek),
+      );
+      r.append(svg('rect', { x: m.x, y: m.y, width: m.w, height: m.h, rx: 2 }));
+      g.append(r);
+    }
+    s.append(g);
+  }
+  if (tv.cursorX !== null) s.append(svg('line', { x1: tv.cursorX, x2: tv.cursorX, y1: 0, y2: tv.height, class: 'lt-cursor', id: 'lt-cursor' }));
+  return s;
+}
+
+// a theme change repaints the canvas (its colours are not CSS)
+new MutationObserver(() => {
+  lastInputs.delete('timeline');
+  scheduleRender();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 function drawTimeline(tv: TimelineView): SVGSVGElement {
   const s = svg('svg', { width: tv.width, height: tv.height, class: 'lt-tl', role: 'group', 'aria-label': 'Syscall and lock-hold timeline' });
@@ -422,13 +703,6 @@ function drawLane(lane: LaneView, tv: TimelineView): SVGGElement {
     r.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 2, class: 'lt-lock-rect' }));
     for (const k of b.leaks) r.append(svg('rect', { x: k.x, y: b.y, width: k.w, height: b.h, class: 'lt-leak', fill: 'url(#lt-hatch)' }));
     if (b.w > 24) r.append(svg('text', { x: b.x + 3, y: b.y + b.h - 2, class: 'lt-bar-text' }, clipText(b.className, b.w - 6)));
-    g.append(r);
-  }
-  for (const b of lane.buckets) {
-    const r = activatable(svg('g', { class: `lt-bucket${b.leak ? ' lt-leak-bucket' : ''}` }), b.label, () => seek(b.seek));
-    const shade = svg('rect', { x: b.x, y: lane.y + 6, width: b.w, height: lane.h - 12, class: 'lt-bucket-density' });
-    shade.style.opacity = String(0.15 + 0.6 * b.intensity);
-    r.append(shade, svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, class: 'lt-bucket-depth' }));
     g.append(r);
   }
   return g;

@@ -13,9 +13,11 @@ import {
   PanelSource,
   SeekTarget,
   TaskFilter,
+  TimelineBuckets,
   TimelineWindow,
   TraceSummary,
   assertNever,
+  bucketRange,
   emptyTaskFilter,
 } from '../../src/protocol/panel';
 import type { ReplayStateBody, TaskStateBody } from '../../src/protocol/replayState';
@@ -179,20 +181,32 @@ export function findingItems(s: PanelViewState): FindingItem[] {
   }));
 }
 
+/** An event to highlight: where a finding shows up, or where an edge of its cycle was made. */
+export interface HighlightEvent {
+  pid: number;
+  eventIndex: number;
+  /** Syscall it happened in (null: userspace). */
+  syscall: string | null;
+  line: number;
+}
+
 /** Events to highlight for a finding: where it shows up, and where its cycle's edges were made. */
 export interface Highlights {
-  primary: { pid: number; eventIndex: number } | null;
+  primary: HighlightEvent | null;
   /** Edge creations and the acquisitions of their `from` locks (the leaking syscalls). */
-  cycle: { pid: number; eventIndex: number }[];
+  cycle: HighlightEvent[];
 }
 
 export function highlightsOf(f: Finding | null): Highlights {
   if (!f) return { primary: null, cycle: [] };
-  const cycle: { pid: number; eventIndex: number }[] = [];
+  const cycle: HighlightEvent[] = [];
   for (const e of f.cycle ?? []) {
-    cycle.push({ pid: e.pid, eventIndex: e.eventIndex }, { pid: e.pid, eventIndex: e.fromEventIndex });
+    cycle.push(
+      { pid: e.pid, eventIndex: e.eventIndex, syscall: e.syscall, line: e.line },
+      { pid: e.pid, eventIndex: e.fromEventIndex, syscall: e.fromSyscall, line: e.fromLine },
+    );
   }
-  return { primary: { pid: f.pid, eventIndex: f.eventIndex }, cycle };
+  return { primary: { pid: f.pid, eventIndex: f.eventIndex, syscall: f.syscall, line: f.line }, cycle };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,12 +334,12 @@ export interface LockRect extends Rect {
   seek: SeekTarget;
 }
 
-export interface BucketRect extends Rect {
-  /** 0..1 density. */
-  intensity: number;
-  leak: boolean;
+/** Aggregated windows: a highlighted event in its bucket (drawn over the buckets, focusable). */
+export interface MarkRect extends Rect {
+  highlight: Exclude<BarHighlight, null>;
+  syscall: string | null;
   label: string;
-  seek: SeekTarget;
+  seek: { index: number };
 }
 
 export interface LaneView {
@@ -335,17 +349,35 @@ export interface LaneView {
   h: number;
   current: boolean;
   pinned: boolean;
+  /** Detail windows: the lane's bars. */
   syscalls: SyscallRect[];
   locks: LockRect[];
-  buckets: BucketRect[];
+  /** Aggregated windows: the lane's row in the window's bucket columns, and its busiest bucket. */
+  bucketLane: number;
+  maxEvents: number;
+  /** Aggregated windows: highlighted events, each over its bucket. */
+  marks: MarkRect[];
+  /** Deepest nesting drawn (sets the lane height). */
+  depth: number;
+}
+
+/** Aggregated windows: the window's bucket columns and where each bucket lies on screen. */
+export interface BucketLayer {
+  data: TimelineBuckets;
+  /** Left edge of bucket k at `x[k]`, right edge at `x[k + 1]` (pixels, may lie off screen). */
+  x: Float64Array;
 }
 
 export interface TimelineView {
   width: number;
   height: number;
   mode: TimelineWindow['mode'];
+  /** Event range on screen (the view; the window drawn may still be the previous one). */
   from: number;
   to: number;
+  /** Event range of the data drawn. */
+  window: { from: number; to: number };
+  buckets: BucketLayer | null;
   /** Cursor x (null when the current event is outside the window). */
   cursorX: number | null;
   lanes: LaneView[];
@@ -380,20 +412,28 @@ export function uncovered(a: number, b: number, cover: readonly [number, number]
   return out;
 }
 
+/**
+ * Geometry of the timeline. The x axis is the view (`s.ui.view`) when there is one: after a pan or
+ * zoom the window drawn so far is shown at its new place until the host's answer replaces it.
+ */
 export function timelineView(s: PanelViewState, width: number): TimelineView | null {
   const w = s.timeline;
   if (!w) return null;
-  const span = Math.max(1, w.to - w.from);
+  const v = s.ui.view && s.ui.view.to > s.ui.view.from ? s.ui.view : w;
+  const span = Math.max(1, v.to - v.from);
   const unit = width / span;
-  const xOf = (i: number): number => (Math.max(w.from, Math.min(w.to, i)) - w.from) * unit;
+  const xAt = (i: number): number => (i - v.from) * unit;
+  // bars are clipped to the data's range and to the screen
+  const xOf = (i: number): number => xAt(Math.max(v.from, Math.min(v.to, Math.max(w.from, Math.min(w.to, i)))));
   const f = selectedFinding(s);
   const hl = highlightsOf(f);
   const locks = new Set(f?.locks ?? []);
   const cursor = s.replay?.index ?? -1;
   const currentTask = s.replay?.taskId ?? -1;
+  const b = w.mode === 'aggregate' ? w.buckets : null;
   const lanes: LaneView[] = [];
   let y = AXIS_H;
-  for (const lane of w.lanes) {
+  w.lanes.forEach((lane, laneIndex) => {
     const depth = Math.max(1, lane.maxDepth);
     const h = LANE_SYSCALL_H + depth * LANE_LOCK_H + LANE_PAD * 2;
     const end = (e: number | null): number => (e === null ? w.to : e + 1);
@@ -435,23 +475,39 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
         seek: { index: b.start },
       };
     });
-    const maxEvents = Math.max(1, ...lane.buckets.map((b) => b.events));
-    const buckets: BucketRect[] = lane.buckets
-      .filter((b) => b.events > 0)
-      .map((b) => {
-        const x = xOf(b.from);
-        const lockH = b.maxDepth * LANE_LOCK_H;
-        return {
-          x,
-          y: y + LANE_PAD + LANE_SYSCALL_H + depth * LANE_LOCK_H - lockH,
-          w: Math.max(1, xOf(b.to) - x),
-          h: Math.max(2, lockH),
-          intensity: b.events / maxEvents,
-          leak: b.leak,
-          label: `events ${b.from}–${b.to - 1}: ${b.events} of this task, up to ${b.maxDepth} locks held${b.leak ? ', a lock leaked across a syscall' : ''}`,
-          seek: { index: b.from },
-        };
-      });
+    let maxEvents = 1;
+    const marks: MarkRect[] = [];
+    if (b) {
+      const ev = b.events;
+      for (let k = laneIndex * b.count; k < (laneIndex + 1) * b.count; k++) if (ev[k] > maxEvents) maxEvents = ev[k];
+      // one mark a bucket: the inversion's wins over the cycle's that share its bucket
+      const marked = new Set<number>();
+      const mark = (e: HighlightEvent, highlight: MarkRect['highlight']): void => {
+        if (e.pid !== lane.pid || e.eventIndex < w.from || e.eventIndex >= w.to) return;
+        const k = Math.floor((e.eventIndex - b.start) / b.size);
+        if (marked.has(k)) return;
+        marked.add(k);
+        const [from, to] = bucketRange(w, b, k);
+        const x0 = xAt(from);
+        const x1 = xAt(to);
+        if (x1 < 0 || x0 > width) return;
+        // at least a few pixels wide, centred on its bucket
+        const wpx = Math.max(4, x1 - x0);
+        const what = highlight === 'inversion' ? 'the inversion shows up here' : 'made an edge of the cycle';
+        marks.push({
+          x: (x0 + x1) / 2 - wpx / 2,
+          y: y + LANE_PAD,
+          w: wpx,
+          h: LANE_SYSCALL_H - 3,
+          highlight,
+          syscall: e.syscall,
+          label: `${e.syscall ?? 'userspace'} at line ${e.line} (event ${e.eventIndex}, in events ${from}–${to - 1}): ${what}`,
+          seek: { index: e.eventIndex },
+        });
+      };
+      if (hl.primary) mark(hl.primary, 'inversion');
+      for (const c of hl.cycle) mark(c, 'cycle');
+    }
     lanes.push({
       taskId: lane.taskId,
       title: `${lane.comm}/${lane.pid}`,
@@ -461,21 +517,85 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
       pinned: s.ui.tasks.pinned.includes(lane.taskId),
       syscalls,
       locks: lockRects,
-      buckets,
+      bucketLane: laneIndex,
+      maxEvents,
+      marks,
+      depth,
     });
     y += h;
+  });
+  let layer: BucketLayer | null = null;
+  if (b) {
+    const x = new Float64Array(b.count + 1);
+    for (let k = 0; k <= b.count; k++) x[k] = xAt(Math.max(w.from, Math.min(w.to, b.start + k * b.size)));
+    layer = { data: b, x };
   }
   return {
     width,
     height: y + 4,
     mode: w.mode,
-    from: w.from,
-    to: w.to,
-    cursorX: cursor >= w.from && cursor < w.to ? xOf(cursor) + unit / 2 : null,
+    from: v.from,
+    to: v.to,
+    window: { from: w.from, to: w.to },
+    buckets: layer,
+    cursorX: cursor >= v.from && cursor < v.to ? xAt(cursor) + unit / 2 : null,
     lanes,
-    ticks: ticks(w.from, w.to, width),
+    ticks: ticks(v.from, v.to, width),
     hiddenLanes: w.hiddenLanes,
   };
+}
+
+/** What one bucket of an aggregated timeline holds (tooltips, tests, accessible text). */
+export interface BucketInfo {
+  from: number;
+  to: number;
+  events: number;
+  inSyscall: number;
+  maxDepth: number;
+  leak: boolean;
+  /** 0..1: events relative to the lane's busiest bucket. */
+  intensity: number;
+  label: string;
+  seek: SeekTarget;
+}
+
+/** Bucket `k` of `lane` (a LaneView of `tv`), or null outside the window. */
+export function bucketInfo(tv: TimelineView, lane: LaneView, k: number): BucketInfo | null {
+  const b = tv.buckets?.data;
+  if (!b || k < 0 || k >= b.count) return null;
+  const [from, to] = bucketRange(tv.window, b, k);
+  if (from >= to) return null;
+  const at = lane.bucketLane * b.count + k;
+  const events = b.events[at];
+  const inSyscall = b.inSyscall[at];
+  const maxDepth = b.maxDepth[at];
+  const leak = b.leak[at] !== 0;
+  const share = events ? Math.round((100 * inSyscall) / events) : 0;
+  return {
+    from,
+    to,
+    events,
+    inSyscall,
+    maxDepth,
+    leak,
+    intensity: events / lane.maxEvents,
+    label: `events ${from}–${to - 1}: ${events} of ${lane.title}${events ? `, ${share}% in syscalls, up to ${maxDepth} locks held` : ''}${leak ? ', a lock leaked across a syscall' : ''}`,
+    seek: { index: from },
+  };
+}
+
+/** The bucket under pixel x, or -1. */
+export function bucketAtX(tv: TimelineView, x: number): number {
+  const l = tv.buckets;
+  if (!l || l.data.count === 0 || x < l.x[0] || x >= l.x[l.data.count]) return -1;
+  let lo = 0;
+  let hi = l.data.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (l.x[mid] <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Axis ticks at round event indices, about one per 80 px. */

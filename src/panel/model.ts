@@ -1,11 +1,13 @@
 // Host side of the lock panel: turns an Analysis (its event store, findings, lock graph and replay
 // checkpoints) and a position into the panel protocol's payloads. Timeline windows are computed
 // from the store for the requested range only, replaying from the nearest checkpoint, and are
-// aggregated into buckets when the range is too large to draw event by event.
+// aggregated into buckets when the range is too large to draw event by event (summed from the
+// block pyramid of ./summary.ts, so every zoom level of a 10M-event trace costs milliseconds).
 // Pure: runs in the extension host and in tests. May import src/core and src/protocol only.
 
 import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
+import { ActivitySummary, BucketSink, DIRECT_MAX_EVENTS } from './summary';
 import {
   GraphEdge,
   GraphNode,
@@ -17,7 +19,7 @@ import {
   TIMELINE_MAX_BUCKETS,
   TIMELINE_MAX_LANES,
   TaskFilter,
-  TimelineBucket,
+  TimelineBuckets,
   TimelineLane,
   TimelineWindow,
   TraceSummary,
@@ -46,8 +48,8 @@ export function taskMatches(filter: TaskFilter, taskId: number, pid: number, com
 
 export class PanelModel {
   readonly replay: Replay;
-  /** Recently computed aggregated timeline windows, oldest first. */
-  private readonly windows = new Map<string, TimelineWindow>();
+  /** Per-block activity for aggregated windows, computed lazily. */
+  readonly activity: ActivitySummary;
 
   constructor(
     readonly analysis: Analysis,
@@ -55,6 +57,7 @@ export class PanelModel {
     readonly path: string,
   ) {
     this.replay = new Replay(analysis);
+    this.activity = new ActivitySummary(analysis);
   }
 
   get store(): EventStore {
@@ -152,13 +155,7 @@ export class PanelModel {
     const from = clamp(Math.floor(req.from), 0, Math.max(0, n - 1));
     const to = clamp(Math.ceil(req.to), Math.min(n, from + 1), n);
     const detail = to - from <= TIMELINE_DETAIL_MAX_EVENTS;
-    // aggregated windows (the whole-trace overview above all) cost a pass over their events: the
-    // webview asks for the same ones again on every redraw and scroll back, so keep a few
-    const width = clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS);
-    const key = detail ? '' : `${from}:${to}:${width}:${req.tasks.pinned.join(',')}:${req.tasks.text}`;
-    const cached = key ? this.windows.get(key) : undefined;
-    if (cached) return { ...cached, requestId: req.requestId };
-    const st = this.stateBefore(from);
+    const st = this.activity.takeState(from);
     const { lanes, hidden } = this.pickLanes(st, from, to, req.tasks);
     const win: TimelineWindow = {
       requestId: req.requestId,
@@ -168,26 +165,23 @@ export class PanelModel {
       totalEvents: n,
       lanes,
       hiddenLanes: hidden,
+      buckets: null,
     };
-    if (lanes.length === 0 || n === 0) return win;
-    if (detail) this.fillDetail(st, win);
-    else {
-      this.fillBuckets(st, win, width);
-      this.windows.set(key, win);
-      if (this.windows.size > 8) this.windows.delete(this.windows.keys().next().value as string);
-    }
+    if (n === 0) return win;
+    if (detail) {
+      if (lanes.length) this.fillDetail(st, win);
+    } else win.buckets = this.fillBuckets(st, win, clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS));
     return win;
   }
 
-  /** A private lock state (the replay's own is left alone) positioned before event `index`. */
-  private stateBefore(index: number): LockState {
-    const a = this.analysis;
-    const st = new LockState(a.store);
-    if (a.checkpoints.length === 0) return st;
-    const cp = Math.min(Math.floor(index / a.checkpointInterval), a.checkpoints.length - 1);
-    st.restore(a.checkpoints[cp]);
-    while (st.position < index) st.step();
-    return st;
+  /**
+   * Bucket size for a window of `span` events drawn in `width` pixels: the smallest power of two
+   * giving at most one bucket per pixel; windows replayed in full aside, at least the finest block.
+   */
+  static bucketSize(span: number, width: number): number {
+    let size = 2 ** Math.max(0, Math.ceil(Math.log2(span / width)));
+    if (span > DIRECT_MAX_EVENTS) size = Math.max(size, 256);
+    return size;
   }
 
   private pickLanes(st: LockState, from: number, to: number, filter: TaskFilter): { lanes: TimelineLane[]; hidden: number } {
@@ -197,7 +191,7 @@ export class PanelModel {
       const t = st.tasks[k];
       if (t && !t.exited && (t.held.length > 0 || t.sys >= 0)) active[k] = 1;
     }
-    for (let i = from; i < to; i++) active[s.task[i]] = 1;
+    this.activity.markActive(from, to, active);
     const pinned = filter.pinned.filter((id) => id >= 0 && id < s.tasks.length);
     const order: number[] = [...pinned];
     let total = 0;
@@ -214,7 +208,6 @@ export class PanelModel {
       comm: s.tasks[k].comm,
       syscalls: [],
       locks: [],
-      buckets: [],
       maxDepth: 0,
     }));
     const shownActive = chosen.filter((k) => active[k]).length;
@@ -322,45 +315,28 @@ export class PanelModel {
     }
   }
 
-  private fillBuckets(st: LockState, win: TimelineWindow, count: number): void {
-    const s = this.store;
-    const span = win.to - win.from;
-    const size = Math.ceil(span / count);
-    const nb = Math.ceil(span / size);
-    const laneOf = new Map<number, { lane: TimelineLane; inSys: Uint32Array }>();
-    for (const lane of win.lanes) {
-      for (let b = 0; b < nb; b++) {
-        const f = win.from + b * size;
-        lane.buckets.push({ from: f, to: Math.min(win.to, f + size), events: 0, maxDepth: 0, inSyscall: 0, leak: false });
-      }
-      laneOf.set(lane.taskId, { lane, inSys: new Uint32Array(nb) });
-      const t = st.tasks[lane.taskId];
-      if (t && t.held.length) lane.buckets[0].maxDepth = t.held.length;
-    }
-    let bucket: number;
-    const hooks: StateHooks = {
-      sysExit: (t, taskId) => {
-        const l = laneOf.get(taskId);
-        if (l && t.held.some((h) => !(h.flags & HeldFlag.Pending))) l.lane.buckets[bucket].leak = true;
-      },
+  private fillBuckets(st: LockState, win: TimelineWindow, width: number): TimelineBuckets {
+    const size = PanelModel.bucketSize(win.to - win.from, width);
+    const start = Math.floor(win.from / size) * size;
+    const count = Math.ceil((win.to - start) / size);
+    const cells = win.lanes.length * count;
+    const laneOf = new Int32Array(this.store.tasks.length).fill(-1);
+    win.lanes.forEach((l, k) => (laneOf[l.taskId] = k));
+    const sink: BucketSink = {
+      laneOf,
+      count,
+      events: new Uint32Array(cells),
+      inSys: new Uint32Array(cells),
+      depth: new Uint8Array(cells),
+      leak: new Uint8Array(cells),
     };
-    for (let i = win.from; i < win.to; i++) {
-      bucket = Math.floor((i - win.from) / size);
-      st.step(hooks);
-      const l = laneOf.get(s.task[i]);
-      if (!l) continue;
-      const t = st.task(s.task[i]);
-      const b: TimelineBucket = l.lane.buckets[bucket];
-      b.events++;
-      if (t.held.length > b.maxDepth) b.maxDepth = t.held.length;
-      if (t.sys >= 0 || s.kind[i] === EventKind.SysExit) l.inSys[bucket]++;
-    }
-    for (const { lane, inSys } of laneOf.values()) {
-      lane.buckets.forEach((b, k) => {
-        b.inSyscall = b.events ? inSys[k] / b.events : 0;
-        if (b.maxDepth > lane.maxDepth) lane.maxDepth = b.maxDepth;
-      });
-    }
+    // lane height: the stacks held when the window opens count too
+    win.lanes.forEach((l) => (l.maxDepth = Math.min(255, st.tasks[l.taskId]?.held.length ?? 0)));
+    if (cells) this.activity.fill(st, win.from, win.to, start, size, sink);
+    win.lanes.forEach((l, k) => {
+      for (let b = k * count; b < (k + 1) * count; b++) if (sink.depth[b] > l.maxDepth) l.maxDepth = sink.depth[b];
+    });
+    return { size, start, count, events: sink.events, inSyscall: sink.inSys, maxDepth: sink.depth, leak: sink.leak };
   }
 }
 

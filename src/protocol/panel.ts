@@ -3,7 +3,8 @@
 // media/src/*). The webview speaks first (`ready`); the host answers with `init` and then pushes
 // `state`, `graph` and `timeline` messages. The timeline is windowed: the webview asks for an
 // event range and a pixel budget, the host computes only that window (aggregated when it is large),
-// so a 10-million-event trace never crosses the boundary whole.
+// so a 10-million-event trace never crosses the boundary whole. Plain JSON except the buckets of
+// aggregated windows, which are typed arrays (structured clone copies them as flat buffers).
 //
 // Line numbers named `line` are 1-based trace lines throughout (never editor positions).
 // May import only src/core types and ./replayState.
@@ -12,14 +13,14 @@ import type { EdgeOrigin, Finding } from '../core';
 import type { ReplayStateBody } from './replayState';
 
 /** Bumped on any incompatible change; both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 1;
+export const PANEL_PROTOCOL_VERSION = 2;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
 
 /** At most this many events are drawn one by one; larger windows are aggregated into buckets. */
 export const TIMELINE_DETAIL_MAX_EVENTS = 4000;
-/** Upper bound of buckets in an aggregated window (about one per pixel). */
+/** Upper bound of the pixel budget of a window (buckets are at most one per pixel). */
 export const TIMELINE_MAX_BUCKETS = 2000;
 /** At most this many lanes (tasks) per window; pinned tasks first. */
 export const TIMELINE_MAX_LANES = 64;
@@ -85,19 +86,31 @@ export interface LockBar {
   acrossSyscall: boolean;
 }
 
-/** Aggregated activity of one task in one bucket of a large window. */
-export interface TimelineBucket {
-  /** Event index range [from, to). */
-  from: number;
-  to: number;
-  /** Events of this task in the bucket. */
-  events: number;
-  /** Deepest held-lock stack seen in the bucket. */
-  maxDepth: number;
-  /** Part of the bucket's events of this task that happened inside a syscall (0..1). */
-  inSyscall: number;
-  /** Some lock was held while a syscall returned (a leak across a syscall boundary) in the bucket. */
-  leak: boolean;
+/**
+ * Aggregated activity of every lane of a large window, columnar: lane `l`'s bucket `k` is at
+ * `l * count + k` of each array. Buckets lie on the grid of multiples of `size` (a power of two),
+ * clipped to the window: bucket k covers [start + k·size, start + (k+1)·size) ∩ [from, to), so
+ * panning does not move the buckets that stay on screen. Each array is its own buffer.
+ */
+export interface TimelineBuckets {
+  /** Events per bucket (a power of two). */
+  size: number;
+  /** The grid line at or before the window start: floor(from / size) · size. */
+  start: number;
+  count: number;
+  /** Events of the lane's task in the bucket. */
+  events: Uint32Array;
+  /** Of those, the ones that happened inside a syscall (its exit included). */
+  inSyscall: Uint32Array;
+  /** Deepest held-lock stack after one of those events (capped at 255). */
+  maxDepth: Uint8Array;
+  /** 1 when one of the task's syscalls returned to userspace with a lock held (a leak) in the bucket. */
+  leak: Uint8Array;
+}
+
+/** Event range [from, to) of bucket `k` of a window's buckets. */
+export function bucketRange(w: { from: number; to: number }, b: Pick<TimelineBuckets, 'size' | 'start'>, k: number): [number, number] {
+  return [Math.max(w.from, b.start + k * b.size), Math.min(w.to, b.start + (k + 1) * b.size)];
 }
 
 export interface TimelineLane {
@@ -107,8 +120,6 @@ export interface TimelineLane {
   /** Detail windows only. */
   syscalls: SyscallBar[];
   locks: LockBar[];
-  /** Aggregated windows only. */
-  buckets: TimelineBucket[];
   /** Deepest nesting in the window (lane height). */
   maxDepth: number;
 }
@@ -123,6 +134,8 @@ export interface TimelineWindow {
   mode: 'detail' | 'aggregate';
   totalEvents: number;
   lanes: TimelineLane[];
+  /** Aggregated windows only (null in detail windows). */
+  buckets: TimelineBuckets | null;
   /** Tasks with activity in the window that were left out (lane limit or filter). */
   hiddenLanes: number;
 }

@@ -6,6 +6,7 @@
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
 //   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
+//   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
 //   (child modes used by the harness itself: --child floor|check|phases|hover FILE)
 // Node-only.
 
@@ -18,6 +19,7 @@ import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
+import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 
 const root = path.resolve(__dirname, '../..');
@@ -237,6 +239,7 @@ interface Row {
   findings: number;
   replay?: ReplayResult;
   hover?: HoverResult;
+  panel?: PanelBenchResult;
 }
 
 function arg(name: string): string | undefined {
@@ -247,6 +250,13 @@ function arg(name: string): string | undefined {
 async function benchMain(): Promise<void> {
   if (process.argv.includes('--only-recorder')) {
     console.log(JSON.stringify(recorderOverhead()));
+    return;
+  }
+  if (process.argv.includes('--only-panel')) {
+    const file = arg('--trace') ?? path.join(outDir, 'ftrace-10000000-200.txt');
+    const r = await panelBench(file, { browser: !process.argv.includes('--no-browser') });
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'panel.json'), `${JSON.stringify(r, null, 2)}\n`);
     return;
   }
   const quick = process.argv.includes('--quick');
@@ -301,6 +311,7 @@ async function benchMain(): Promise<void> {
       row.hover = (runChild('hover', file) as ChildResult & { hover: HoverResult }).hover;
       console.log(`          ${hoverSummary(row.hover)}`);
     }
+    if (j.format === 'ftrace' && j.classes === 200 && j.events >= 10_000_000) row.panel = await panelBench(file);
     rows.push(row);
     console.log(
       `${j.format.padEnd(9)} ${String(events).padStart(9)} ev ${String(j.classes).padStart(5)} cls ${mb.toFixed(0).padStart(5)} MB | floor ${floor.wallMs.toFixed(0)} ms, wc ${wcMs.toFixed(0)} ms | check ${check.wallMs.toFixed(0)} ms (${row.ratioToFloor.toFixed(1)}× floor, ${(row.eventsPerSec / 1e6).toFixed(2)} M ev/s, ${row.mbPerSec.toFixed(0)} MB/s, RSS ${row.checkRssMb.toFixed(0)} MB = ${row.bytesPerEvent.toFixed(0)} B/ev) | parse ${row.parseMs.toFixed(0)} ms, analyze ${row.analyzeMs.toFixed(0)} ms | ${row.findings} finding(s)`,

@@ -13,7 +13,7 @@ import { BrowserContext, Page, chromium } from 'playwright-core';
 import { PanelController } from '../../../src/panel/controller';
 import { panelHtml } from '../../../src/panel/html';
 import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
-import { ROOT, sampleModel } from './fixture';
+import { ROOT, generatedModel, sampleModel } from './fixture';
 
 const CHROMIUM = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -297,5 +297,161 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
 
   it('runs under the strict CSP without violations or page errors', () => {
     assert.deepEqual(cspErrors, []);
+  });
+});
+
+describe('lock panel in Chromium: aggregated windows of a generated trace', { timeout: 180_000 }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const model = generatedModel();
+  const n = model.store.length;
+  const inv = model.analysis.findings.find((f) => f.kind === 'inversion')!;
+  const posted: WebviewMessage[] = [];
+  const errors: string[] = [];
+  let controller: PanelController;
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+    const htmlFile = path.join(ARTIFACTS, 'panel-aggregate.html');
+    fs.writeFileSync(
+      htmlFile,
+      panelHtml({ cspSource: 'file:', nonce: 'dGVzdC1ub25jZS02Nzg5MA==', scriptUri: `file://${BUNDLE}`, styleUri: `file://${BUNDLE.replace(/\.js$/, '.css')}` }),
+    );
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1180, height: 900 },
+      deviceScaleFactor: 1,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    let deliveries = Promise.resolve();
+    controller = new PanelController(model, {
+      // in order, like VS Code's channel; typed arrays arrive as typed arrays (structured clone)
+      post: (msg) => {
+        deliveries = deliveries.then(() => page.evaluate((m) => window.postMessage(m, '*'), msg)).catch(() => undefined);
+      },
+      reveal: () => undefined,
+    });
+    await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
+      assert.ok(isWebviewMessage(msg));
+      posted.push(msg);
+      await controller.handle(msg);
+    });
+    // the page logs, in its own order, every timeline request it posts and every answer it receives
+    await page.addInitScript(`
+      window.__ltState = undefined;
+      window.__log = [];
+      window.acquireVsCodeApi = () => ({
+        postMessage: (m) => {
+          if (m.type === 'requestTimeline') window.__log.push('req ' + m.requestId);
+          window.__locktraceHostReceive(JSON.parse(JSON.stringify(m)));
+        },
+        getState: () => window.__ltState,
+        setState: (s) => { window.__ltState = s; },
+      });
+      window.addEventListener('message', (ev) => {
+        if (ev.data && ev.data.type === 'timeline') window.__log.push('ans ' + ev.data.window.requestId + (ev.data.window.buckets && ev.data.window.buckets.events instanceof Uint32Array ? ' typed' : ''));
+      }, true);
+    `);
+    await page.addInitScript(applyThemeScript('dark'));
+    await page.goto(`file://${htmlFile}`);
+    controller.moveTo(inv.eventIndex);
+    await page.waitForFunction((l) => document.getElementById('lt-position')?.textContent?.startsWith(`line ${l} `), inv.line);
+  });
+
+  after(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Waits until the window drawn is the view asked for. */
+  async function settled(): Promise<{ from: number; to: number }> {
+    await page.waitForFunction(() => {
+      const t = document.getElementById('lt-timeline');
+      const v = (window as unknown as { __ltState?: { view: { from: number; to: number } } }).__ltState?.view;
+      return !!t && !!v && !t.dataset.pending && t.dataset.from === String(v.from) && t.dataset.to === String(v.to);
+    });
+    return page.evaluate(() => (window as unknown as { __ltState: { view: { from: number; to: number } } }).__ltState.view);
+  }
+
+  it('draws the whole trace on a canvas, with the inversion marked in its task and clickable', async () => {
+    await page.locator('button[title="Whole trace"]').click();
+    assert.deepEqual(await settled(), { from: 0, to: n });
+    assert.equal(await page.locator('#lt-timeline canvas.lt-tl-canvas').count(), 1);
+    assert.match((await page.locator('.lt-timeline .lt-section-head .lt-muted').textContent()) ?? '', /aggregated, \d+ events a bar/);
+    const invTask = model.store.task[inv.eventIndex];
+    const mark = page.locator(`.lt-lane[data-task="${invTask}"] .lt-sys.lt-hl-inversion`);
+    assert.equal(await mark.count(), 1);
+    assert.equal(await mark.getAttribute('data-event'), String(inv.eventIndex));
+    assert.equal(await mark.getAttribute('data-syscall'), inv.syscall ?? '');
+    assert.equal(await page.locator('.lt-sys.lt-hl-inversion').count(), 1);
+    assert.ok((await page.locator('.lt-sys.lt-hl-cycle').count()) >= 1, 'the other edge of the cycle is marked');
+    // the lanes are painted: the inverting task's lane (scrolled into view: the canvas covers what
+    // is on screen) has opaque lock-colour pixels
+    await page.locator(`.lt-lane-label[data-task="${invTask}"]`).scrollIntoViewIfNeeded();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const paintedPixels = await page.evaluate((task) => {
+      const label = (document.querySelector(`.lt-lane-label[data-task="${task}"]`) as HTMLElement).getBoundingClientRect();
+      const canvas = document.querySelector('canvas.lt-tl-canvas') as HTMLCanvasElement;
+      const top = Math.round(label.top - canvas.getBoundingClientRect().top);
+      const data = canvas.getContext('2d')!.getImageData(0, top, canvas.width, Math.round(label.height)).data;
+      let n = 0;
+      for (let k = 3; k < data.length; k += 4) if (data[k] > 200) n++;
+      return n;
+    }, invTask);
+    assert.ok(paintedPixels > 1000, `painted pixels: ${paintedPixels}`);
+    const log = (await page.evaluate('window.__log')) as string[];
+    assert.ok(log.some((l) => l.endsWith(' typed')), 'buckets arrive as typed arrays');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-dark-aggregate.png'), fullPage: false });
+    const before = posted.length;
+    await mark.click();
+    await page.waitForFunction(() => true);
+    for (let k = 0; k < 100 && !posted.slice(before).some((m) => m.type === 'seek'); k++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      posted.slice(before).find((m) => m.type === 'seek'),
+      { type: 'seek', target: { index: inv.eventIndex } },
+    );
+  });
+
+  it('zooms and pans with the wheel, one request at a time, ending on the latest view', async () => {
+    await page.evaluate('window.__log.length = 0');
+    await page.evaluate(async () => {
+      const host = document.getElementById('lt-timeline')!;
+      const box = host.getBoundingClientRect();
+      for (let k = 0; k < 30; k++) {
+        const zoom = k < 20;
+        host.dispatchEvent(
+          new WheelEvent('wheel', { deltaY: zoom ? -60 : 0, deltaX: zoom ? 0 : 80, ctrlKey: zoom, clientX: box.left + box.width * 0.4, clientY: box.top + 30, bubbles: true, cancelable: true }),
+        );
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+    });
+    const view = await settled();
+    assert.ok(view.to - view.from < n / 4, `zoomed in: ${JSON.stringify(view)}`);
+    const log = (await page.evaluate('window.__log')) as string[];
+    const reqs = log.filter((l) => l.startsWith('req'));
+    assert.ok(reqs.length >= 2, `requests: ${log.join(', ')}`);
+    // never two requests without the answer to the first in between
+    let open: string | null = null;
+    for (const l of log) {
+      const [kind, id] = l.split(' ');
+      if (kind === 'req') {
+        assert.equal(open, null, `request ${id} sent while ${open} was on its way: ${log.join(', ')}`);
+        open = id;
+      } else if (id === open) open = null;
+    }
+    const last = posted.filter((m) => m.type === 'requestTimeline').pop();
+    assert.ok(last && last.type === 'requestTimeline' && last.from === view.from && last.to === view.to);
+  });
+
+  it('runs without CSP violations or page errors', () => {
+    assert.deepEqual(errors, []);
   });
 });

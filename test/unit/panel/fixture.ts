@@ -1,8 +1,10 @@
-// Shared by the panel tests: the shared sample, parsed and analyzed by the real core.
+// Shared by the panel tests: the shared sample and a generated trace, parsed and analyzed by the real core.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { analyze, parseTrace } from '../../../src/core';
 import { PanelModel } from '../../../src/panel/model';
+import { generateTrace } from '../../bench/generate';
 
 /** Repository root (tests run from out/test/unit/panel). */
 export const ROOT = path.resolve(__dirname, '../../../..');
@@ -11,4 +13,20 @@ export const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace'
 export function sampleModel(): PanelModel {
   const store = parseTrace(fs.readFileSync(SAMPLE), { file: SAMPLE });
   return new PanelModel(analyze(store), SAMPLE);
+}
+
+/** A 300k-event trace from the benchmark's generator (64 tasks, nested locks, one hidden inversion), parsed once per process. */
+let generated: PanelModel | undefined;
+export function generatedModel(): PanelModel {
+  if (generated) return generated;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-gen-'));
+  const file = path.join(dir, 'gen.trace');
+  try {
+    generateTrace(file, { events: 300_000, format: 'ftrace', seed: 7 });
+    const store = parseTrace(fs.readFileSync(file), { file });
+    generated = new PanelModel(analyze(store), file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return generated;
 }

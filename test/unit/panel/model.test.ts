@@ -4,8 +4,12 @@ import { describe, it } from 'node:test';
 import { analyze, parseTrace } from '../../../src/core';
 import { PanelController } from '../../../src/panel/controller';
 import { PanelModel } from '../../../src/panel/model';
-import { HostMessage, PANEL_PROTOCOL_VERSION, TIMELINE_DETAIL_MAX_EVENTS, emptyTaskFilter } from '../../../src/protocol/panel';
-import { sampleModel } from './fixture';
+import { HostMessage, PANEL_PROTOCOL_VERSION, TIMELINE_DETAIL_MAX_EVENTS, TimelineWindow, bucketRange, emptyTaskFilter } from '../../../src/protocol/panel';
+import { DIRECT_MAX_EVENTS } from '../../../src/panel/summary';
+import { LockState } from '../../../src/core/analysis/state';
+import { EventKind } from '../../../src/core';
+import { prng } from '../../bench/generate';
+import { generatedModel, sampleModel } from './fixture';
 
 const ALL = emptyTaskFilter();
 
@@ -130,28 +134,34 @@ describe('PanelModel on a large synthetic trace', () => {
     const w = m.timeline({ requestId: 1, from: 0, to: m.store.length, width: 500, tasks: ALL });
     assert.equal(w.mode, 'aggregate');
     assert.equal(w.lanes.length, 4);
-    for (const l of w.lanes) {
+    const b = w.buckets!;
+    assert.ok(b.count <= 500 + 1, 'at most about one bucket per pixel');
+    assert.equal(b.size & (b.size - 1), 0, 'a power of two');
+    assert.equal(b.events.length, 4 * b.count);
+    w.lanes.forEach((l, lane) => {
       assert.equal(l.syscalls.length, 0);
-      assert.ok(l.buckets.length <= 500);
       assert.equal(l.maxDepth, 2);
-      assert.ok(l.buckets.some((b) => b.leak));
+      const row = (a: ArrayLike<number>) => Array.from(a).slice(lane * b.count, (lane + 1) * b.count);
+      assert.ok(row(b.leak).some((x) => x === 1));
       assert.equal(
-        l.buckets.reduce((n, b) => n + b.events, 0),
+        row(b.events).reduce((n, x) => n + x, 0),
         m.store.length / 4,
       );
-    }
+    });
   });
 
-  it('serves a repeated aggregated window from its cache, with the new request id', () => {
+  it('answers every request afresh, in typed arrays of its own', () => {
     const req = { requestId: 1, from: 0, to: m.store.length, width: 400, tasks: ALL };
     const a = m.timeline(req);
     const b = m.timeline({ ...req, requestId: 2 });
     assert.equal(b.requestId, 2);
     assert.deepEqual({ ...b, requestId: 1 }, a);
-    assert.equal(b.lanes, a.lanes, 'the cached lanes are reused, not recomputed');
-    // another width or filter is another window
-    assert.notEqual(m.timeline({ ...req, width: 401 }).lanes, a.lanes);
-    assert.notEqual(m.timeline({ ...req, tasks: { pinned: [], text: 'w' } }).lanes, a.lanes);
+    assert.notEqual(b.buckets!.events, a.buckets!.events, 'posted arrays are never shared');
+    assert.equal(a.buckets!.events.byteLength, a.buckets!.events.buffer.byteLength, 'each array owns its buffer');
+    assert.deepEqual(
+      m.timeline({ ...req, tasks: { pinned: [], text: '3001' } }).lanes.map((l) => l.pid),
+      [3001],
+    );
   });
 
   it('draws a small window from the middle in detail', () => {
@@ -161,6 +171,111 @@ describe('PanelModel on a large synthetic trace', () => {
     const bars = w.lanes.flatMap((l) => l.locks);
     assert.ok(bars.length > 0 && bars.every((b) => b.className === '&a->lock' || b.className === '&b->lock'));
     assert.ok(bars.some((b) => b.acrossSyscall));
+  });
+});
+
+/**
+ * The four numbers of every bucket, counted the plain way: a fresh lock state replayed from event 0,
+ * then event by event over the window. What the block pyramid must reproduce exactly.
+ */
+function referenceBuckets(model: PanelModel, w: TimelineWindow): { events: number[]; inSyscall: number[]; maxDepth: number[]; leak: number[] } {
+  const s = model.store;
+  const b = w.buckets!;
+  const n = w.lanes.length * b.count;
+  const out = { events: new Array<number>(n).fill(0), inSyscall: new Array<number>(n).fill(0), maxDepth: new Array<number>(n).fill(0), leak: new Array<number>(n).fill(0) };
+  const laneOf = new Map(w.lanes.map((l, k) => [l.taskId, k]));
+  const st = new LockState(s);
+  while (st.position < w.from) st.step();
+  let leak = false;
+  const hooks = { sysExit: (t: { held: { flags: number }[] }) => (leak = t.held.some((h) => !(h.flags & 4 /* Pending */))) };
+  for (let i = w.from; i < w.to; i++) {
+    leak = false;
+    st.step(hooks);
+    const lane = laneOf.get(s.task[i]);
+    if (lane === undefined) continue;
+    const k = Math.floor((i - b.start) / b.size);
+    const [a, z] = bucketRange(w, b, k);
+    assert.ok(a <= i && i < z);
+    const at = lane * b.count + k;
+    const t = st.task(s.task[i]);
+    out.events[at]++;
+    if (t.sys >= 0 || s.kind[i] === EventKind.SysExit) out.inSyscall[at]++;
+    out.maxDepth[at] = Math.max(out.maxDepth[at], t.held.length);
+    if (leak) out.leak[at] = 1;
+  }
+  return out;
+}
+
+describe('aggregated windows of a generated trace (64 tasks, nested locks, a hidden inversion)', () => {
+  const g = generatedModel();
+  const n = g.store.length;
+
+  it('every bucket of random windows equals a plain replay, through blocks and through direct replay', () => {
+    const rnd = prng(11);
+    let viaBlocks = 0;
+    let direct = 0;
+    for (let k = 0; k < 40; k++) {
+      const span = Math.floor(TIMELINE_DETAIL_MAX_EVENTS + 1 + rnd() * rnd() * (n - TIMELINE_DETAIL_MAX_EVENTS - 1));
+      const from = Math.floor(rnd() * (n - span));
+      const width = 50 + Math.floor(rnd() * 1500);
+      const w = g.timeline({ requestId: k, from, to: from + span, width, tasks: ALL });
+      assert.equal(w.mode, 'aggregate');
+      const b = w.buckets!;
+      assert.ok(b.count <= width + 1);
+      assert.ok(b.start <= from && b.start + b.count * b.size >= from + span);
+      if (span > DIRECT_MAX_EVENTS) viaBlocks++;
+      else direct++;
+      const ref = referenceBuckets(g, w);
+      assert.deepEqual(Array.from(b.events), ref.events, `events, window ${from}+${span} / ${width}px`);
+      assert.deepEqual(Array.from(b.inSyscall), ref.inSyscall, `inSyscall, window ${from}+${span}`);
+      assert.deepEqual(Array.from(b.maxDepth), ref.maxDepth, `maxDepth, window ${from}+${span}`);
+      assert.deepEqual(Array.from(b.leak), ref.leak, `leak, window ${from}+${span}`);
+    }
+    assert.ok(viaBlocks >= 5 && direct >= 5, `both paths exercised (${viaBlocks} via blocks, ${direct} direct)`);
+  });
+
+  it('lanes are the tasks active in the window, and the whole trace counts every event once', () => {
+    const w = g.timeline({ requestId: 1, from: 0, to: n, width: 800, tasks: ALL });
+    const b = w.buckets!;
+    assert.equal(w.lanes.length, Math.min(64, g.store.tasks.length));
+    let total = 0;
+    for (let k = 0; k < b.events.length; k++) total += b.events[k];
+    assert.equal(total, n);
+    // a window in the middle: exactly the tasks with an event in it or something held/open at its start
+    const from = Math.floor(n / 3);
+    const to = from + 100_000;
+    const part = g.timeline({ requestId: 2, from, to, width: 800, tasks: ALL });
+    const active = new Set<number>();
+    for (let i = from; i < to; i++) active.add(g.store.task[i]);
+    const st = new LockState(g.store);
+    while (st.position < from) st.step();
+    st.tasks.forEach((t, id) => t && !t.exited && (t.held.length || t.sys >= 0) && active.add(id));
+    assert.deepEqual(part.lanes.map((l) => l.taskId).sort((x, y) => x - y), [...active].sort((x, y) => x - y));
+  });
+
+  it('computes blocks lazily: a zoomed-in window does not pay for the whole trace', () => {
+    const fresh = new PanelModel(g.analysis, 'gen');
+    fresh.timeline({ requestId: 1, from: 1000, to: 1000 + DIRECT_MAX_EVENTS * 2, width: 300, tasks: ALL });
+    assert.ok(fresh.activity.builtEvents > 0 && fresh.activity.builtEvents <= 4 * 65536, `built ${fresh.activity.builtEvents}`);
+    fresh.timeline({ requestId: 2, from: 0, to: n, width: 300, tasks: ALL });
+    const built = fresh.activity.builtEvents;
+    assert.equal(built, n, 'the overview builds every block once');
+    fresh.timeline({ requestId: 3, from: 5, to: n - 5, width: 777, tasks: ALL });
+    assert.equal(fresh.activity.builtEvents, built, 'and later windows build nothing');
+  });
+
+  it('the bucket holding the inversion is busy in a syscall of the inverting task', () => {
+    const inv = g.analysis.findings.find((f) => f.kind === 'inversion')!;
+    assert.ok(inv, 'the generated trace hides an inversion');
+    const w = g.timeline({ requestId: 1, from: 0, to: n, width: 600, tasks: ALL });
+    const b = w.buckets!;
+    const lane = w.lanes.findIndex((l) => l.pid === inv.pid);
+    const k = Math.floor((inv.eventIndex - b.start) / b.size);
+    const [a, z] = bucketRange(w, b, k);
+    assert.ok(a <= inv.eventIndex && inv.eventIndex < z);
+    assert.ok(b.events[lane * b.count + k] > 0);
+    assert.ok(b.inSyscall[lane * b.count + k] > 0);
+    assert.ok(b.maxDepth[lane * b.count + k] >= 2, 'two locks held when the reversed one is taken');
   });
 });
 

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   PanelViewState,
+  bucketAtX,
+  bucketInfo,
   centred,
   circleSlots,
   findingItems,
@@ -22,8 +24,8 @@ import {
   uncovered,
   zoom,
 } from '../../../media/src/viewModel';
-import { HostMessage, emptyTaskFilter, hostMessage } from '../../../src/protocol/panel';
-import { sampleModel } from './fixture';
+import { HostMessage, bucketRange, emptyTaskFilter, hostMessage } from '../../../src/protocol/panel';
+import { generatedModel, sampleModel } from './fixture';
 
 const m = sampleModel();
 const at35 = m.resolve({ line: 35 });
@@ -125,6 +127,82 @@ describe('view model: findings and highlights', () => {
     assert.deepEqual(mm.leaks, []);
     assert.equal(tv.cursorX, (at35 + 0.5) * (560 / 28));
     assert.ok(tv.lanes.find((l) => l.current)!.title.startsWith('dio-reader'));
+  });
+});
+
+describe('view model: aggregated timeline of a generated trace', () => {
+  const g = generatedModel();
+  const n = g.store.length;
+  const inv = g.analysis.findings.find((f) => f.kind === 'inversion')!;
+
+  /** The webview's state at the inversion with the whole trace in view (what ⤢ shows). */
+  function overview(): PanelViewState {
+    let s = [
+      hostMessage('init', { source: 'standalone', trace: g.summary() }),
+      hostMessage('state', { state: g.stateAt(inv.eventIndex) }),
+      hostMessage('graph', { graph: g.graph(inv.eventIndex) }),
+    ].reduce(reduce, initialState());
+    s = { ...s, ui: { ...s.ui, view: { from: 0, to: n } } };
+    return reduce(s, hostMessage('timeline', { window: g.timeline({ requestId: 1, from: 0, to: n, width: 700, tasks: s.ui.tasks }) }));
+  }
+
+  it('marks the bucket holding the inversion in the inverting task, and the cycle buckets', () => {
+    const s = overview();
+    const tv = timelineView(s, 700)!;
+    assert.equal(tv.mode, 'aggregate');
+    const marks = tv.lanes.flatMap((l) => l.marks.map((m) => ({ lane: l, m })));
+    const primary = marks.filter(({ m }) => m.highlight === 'inversion');
+    assert.equal(primary.length, 1);
+    const { lane, m: mark } = primary[0];
+    assert.equal(lane.title, `${inv.comm}/${inv.pid}`);
+    assert.equal(mark.seek.index, inv.eventIndex);
+    assert.equal(mark.syscall, inv.syscall);
+    // the mark lies over the bucket that holds the inversion event, and that bucket has events
+    const k = bucketAtX(tv, mark.x + mark.w / 2);
+    const info = bucketInfo(tv, lane, k)!;
+    assert.ok(info.from <= inv.eventIndex && inv.eventIndex < info.to, `${info.from} ≤ ${inv.eventIndex} < ${info.to}`);
+    assert.ok(info.events > 0 && info.inSyscall > 0);
+    // every cycle event of the finding lies in a marked bucket of its task's lane (one mark a bucket)
+    for (const e of inv.cycle ?? []) {
+      for (const i of [e.eventIndex, e.fromEventIndex]) {
+        const l = tv.lanes.find((x) => x.title === `${e.comm}/${e.pid}`)!;
+        assert.ok(
+          l.marks.some((m) => {
+            const r = bucketInfo(tv, l, bucketAtX(tv, m.x + m.w / 2))!;
+            return r.from <= i && i < r.to;
+          }),
+          `cycle event ${i} marked`,
+        );
+      }
+    }
+  });
+
+  it('gives each bucket the window counts, and finds buckets by x', () => {
+    const s = overview();
+    const tv = timelineView(s, 700)!;
+    const b = s.timeline!.buckets!;
+    const lane = tv.lanes[3];
+    for (const k of [0, 1, Math.floor(b.count / 2), b.count - 1]) {
+      const info = bucketInfo(tv, lane, k)!;
+      assert.deepEqual([info.from, info.to], bucketRange(s.timeline!, b, k));
+      assert.equal(info.events, b.events[lane.bucketLane * b.count + k]);
+      assert.ok(info.intensity >= 0 && info.intensity <= 1);
+      assert.equal(bucketAtX(tv, (tv.buckets!.x[k] + tv.buckets!.x[k + 1]) / 2), k);
+    }
+    assert.equal(bucketAtX(tv, -1), -1);
+  });
+
+  it('shows the window drawn at the new place while a pan is on its way', () => {
+    const s = overview();
+    const half = Math.floor(n / 2);
+    const panned: PanelViewState = { ...s, ui: { ...s.ui, view: { from: half, to: half + n } } };
+    const a = timelineView(s, 700)!;
+    const p = timelineView(panned, 700)!;
+    assert.deepEqual([p.from, p.to], [half, half + n]);
+    assert.deepEqual(p.window, { from: 0, to: n }, 'still the old data');
+    // the bucket at the middle of the trace moved from the middle to the left edge
+    const k = bucketAtX(a, 350);
+    assert.ok(Math.abs(p.buckets!.x[k] - (a.buckets!.x[k] - 350)) < 1e-6);
   });
 });
 
