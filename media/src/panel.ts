@@ -450,6 +450,12 @@ function renderTimeline(): void {
   timelineInfo.textContent = `events ${w.from + 1}–${w.to} of ${state.trace?.totalEvents ?? w.to}${tv.mode === 'aggregate' ? ` · aggregated, ${tv.buckets?.data.size} events a bar` : ''}${tv.hiddenLanes ? ` · ${tv.hiddenLanes} tasks hidden` : ''}${pending}`;
   timelineHost.dataset.from = String(w.from);
   timelineHost.dataset.to = String(w.to);
+  if (changed('labels', [state.timeline?.lanes, state.replay?.taskId, state.ui.tasks])) renderLabels(tv);
+  if (tv.buckets) renderAggregate(tv);
+  else timelineHost.replaceChildren(drawTimeline(tv));
+}
+
+function renderLabels(tv: TimelineView): void {
   timelineLabels.replaceChildren(
     el('div', { class: 'lt-axis-label' }),
     ...tv.lanes.map((l) =>
@@ -460,8 +466,6 @@ function renderTimeline(): void {
   const labels = timelineLabels.children;
   (labels[0] as HTMLElement).style.height = `${tv.lanes[0]?.y ?? 18}px`;
   tv.lanes.forEach((l, k) => ((labels[k + 1] as HTMLElement).style.height = `${l.h}px`));
-  if (tv.buckets) renderAggregate(tv);
-  else timelineHost.replaceChildren(drawTimeline(tv));
 }
 
 // --- aggregated windows: buckets on a canvas, axis, cursor and highlights in an SVG overlay ---
@@ -481,8 +485,16 @@ aggStack.addEventListener('mousemove', (ev) => {
   aggStack.title = info ? info.label : '';
 });
 
+type Colours = Record<'sys' | 'lock' | 'leak' | 'border' | 'current', [number, number, number, number]>;
+/** Resolved once per theme (the body class changes with it). */
+let colours: Colours | null = null;
+
 /** The theme colours the canvas paints with (CSS variables of panel.css, resolved to RGBA bytes). */
-function themeColours(): Record<'sys' | 'lock' | 'leak' | 'border' | 'current', [number, number, number, number]> {
+function themeColours(): Colours {
+  return (colours ??= resolveColours());
+}
+
+function resolveColours(): Colours {
   const css = getComputedStyle(document.body);
   const probe = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
   const rgba = (name: string, fallback: string): [number, number, number, number] => {
@@ -505,8 +517,9 @@ function themeColours(): Record<'sys' | 'lock' | 'leak' | 'border' | 'current', 
 
 const css = (c: readonly number[]): string => `rgba(${c[0]},${c[1]},${c[2]},${c[3] / 255})`;
 /** Extra pixels painted above and below the visible part, so small scrolls need no repaint. */
-const PAINT_MARGIN = 300;
+const PAINT_MARGIN = 120;
 const SHADES = 64;
+let paintBuffer: ImageData | null = null;
 let painted: { top: number; bottom: number } | null = null;
 
 function renderAggregate(tv: TimelineView): void {
@@ -557,8 +570,11 @@ function paintAggregate(): void {
   const ctx = aggCanvas.getContext('2d');
   if (!ctx) return;
   const c = themeColours();
-  const img = ctx.createImageData(W, H);
+  // one ImageData reused while the size stays (a fresh one per frame is megabytes of garbage)
+  if (!paintBuffer || paintBuffer.width !== W || paintBuffer.height !== H) paintBuffer = ctx.createImageData(W, H);
+  const img = paintBuffer;
   const px = new Uint32Array(img.data.buffer);
+  px.fill(0);
   // the bucket under each pixel column (-1: outside the window's data)
   const unit = W / Math.max(1, tv.to - tv.from);
   const col = new Int32Array(W).fill(-1);
@@ -651,6 +667,7 @@ function drawOverlay(tv: TimelineView): SVGSVGElement {
 
 // a theme change repaints the canvas (its colours are not CSS)
 new MutationObserver(() => {
+  colours = null;
   lastInputs.delete('timeline');
   scheduleRender();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
