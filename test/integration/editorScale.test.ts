@@ -6,12 +6,12 @@
 //
 // The trace: LOCKTRACE_EDITOR_HOST_TRACE (an existing file), else one generated with
 // LOCKTRACE_EDITOR_HOST_EVENTS events (default 50,000, above the worker threshold) into a temp
-// folder. Results go to
-// LOCKTRACE_EDITOR_HOST_OUT, default $LOCKTRACE_TEST_ARTIFACTS/editor-host.json.
+// folder. Results go to LOCKTRACE_EDITOR_HOST_OUT, default $LOCKTRACE_TEST_ARTIFACTS/editor-host.json;
+// LOCKTRACE_EDITOR_HOST_PROFILE=FILE.cpuprofile also writes a CPU profile of the extension host.
 // Files above 50 MB are never given to extensions as documents (VS Code's sync limit): for those
 // the test opens the editor with `vscode.open`, expects the problems (analysed from the file) and
 // records that hovers are unavailable.
-// May import: vscode, node built-ins, ./wait, the bench's trace generator.
+// May import: vscode, node built-ins, the bench's trace generator.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as inspector from 'inspector';
@@ -113,7 +113,8 @@ function firstDiagnostics(uri: vscode.Uri, timeoutMs: number): Promise<{ at: num
     });
     const timer = setTimeout(() => {
       sub.dispose();
-      reject(new Error(`no locktrace diagnostics on ${uri.fsPath} within ${timeoutMs} ms`));
+      const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => (t.input instanceof vscode.TabInputText ? `text:${t.input.uri.fsPath}` : `${t.label}:${typeof t.input}`)));
+      reject(new Error(`no locktrace diagnostics on ${uri.fsPath} within ${timeoutMs} ms (tabs: ${tabs.join(', ')})`));
     }, timeoutMs);
     done();
   });
@@ -158,7 +159,7 @@ suite('editor at scale', function () {
     const t0 = performance.now();
     const tick = ticker(t0);
     const trips = roundTrips(t0);
-    const diag = firstDiagnostics(uri, 600_000);
+    const diag = firstDiagnostics(uri, Number(process.env.LOCKTRACE_EDITOR_HOST_TIMEOUT_MS || 600_000));
     let openMs = NaN;
     let doc: vscode.TextDocument | undefined;
     const { at, diagnostics } = await profiled(process.env.LOCKTRACE_EDITOR_HOST_PROFILE, async () => {
