@@ -6,6 +6,7 @@
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
 //   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
+//   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
 //   (child modes used by the harness itself: --child floor|check|phases|hover FILE)
 // Node-only.
@@ -21,6 +22,7 @@ import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
 import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
+import { editorHostOnly, editorHostRuns } from './editorHost';
 
 const root = path.resolve(__dirname, '../..');
 const outDir = path.join(root, 'bench-out');
@@ -248,6 +250,10 @@ function arg(name: string): string | undefined {
 }
 
 async function benchMain(): Promise<void> {
+  if (process.argv.includes('--only-editor-host')) {
+    editorHostOnly(arg, outDir);
+    return;
+  }
   if (process.argv.includes('--only-recorder')) {
     console.log(JSON.stringify(recorderOverhead()));
     return;
@@ -331,6 +337,9 @@ async function benchMain(): Promise<void> {
       `recorder overhead (lockloop ${recorder.iterations} × 2 threads): plain ${recorder.plainMs.toFixed(0)} ms, recorded ${recorder.recordedMs.toFixed(0)} ms incl. probe set-up and clean-up (${(recorder.recordedMs / recorder.plainMs).toFixed(0)}× slower), ${recorder.events} events at ${recorder.eventsPerSec.toFixed(0)} events/s`,
     );
 
+  // the editor in the real VS Code extension host (test/bench/editorHost.ts)
+  const editorHost = editorHostRuns(outDir);
+
   // where the time goes: a CPU profile of parse + analysis on the first ftrace trace
   const first = jobs.find((j) => j.format === 'ftrace');
   const profileTop = first ? profile(path.join(outDir, `${first.format}-${first.events}-${first.classes}.txt`)) : [];
@@ -338,7 +347,7 @@ async function benchMain(): Promise<void> {
     console.log('profile (parse + analysis, self time):');
     for (const p of profileTop) console.log(`  ${p.selfPct.toFixed(1).padStart(5)}%  ${p.fn}`);
   }
-  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder };
+  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder, editorHost };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
     const docs = path.join(root, 'docs/performance');
