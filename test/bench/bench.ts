@@ -8,7 +8,7 @@
 //   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
 //   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
-//   (child modes used by the harness itself: --child floor|check|phases|hover FILE)
+//   (child modes used by the harness itself: --child floor|scan|check|phases|hover FILE)
 // Node-only.
 
 import { execFileSync, spawnSync } from 'child_process';
@@ -20,6 +20,7 @@ import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
+import { jsByteScan, nodeLineCount } from './floors';
 import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 import { editorHostOnly, editorHostRuns } from './editorHost';
@@ -44,21 +45,9 @@ async function child(mode: string, file: string): Promise<void> {
   const t0 = performance.now();
   const r: ChildResult = { wallMs: 0, maxRssKb: 0 };
   if (mode === 'floor') {
-    // the I/O floor: read in 1 MiB chunks and count newlines, nothing else
-    const fd = fs.openSync(file, 'r');
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let lines = 0;
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      let k = buf.indexOf(10);
-      while (k !== -1 && k < n) {
-        lines++;
-        k = buf.indexOf(10, k + 1);
-      }
-    }
-    fs.closeSync(fd);
-    r.lines = lines;
+    r.lines = nodeLineCount(file);
+  } else if (mode === 'scan') {
+    r.lines = jsByteScan(file).lines;
   } else if (mode === 'check') {
     // exactly what `locktrace check --json` does, output discarded
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
@@ -229,6 +218,8 @@ interface Row {
   classes: number;
   mb: number;
   floorMs: number;
+  /** A JavaScript loop that looks at every byte once: the least any JS parser pays (floors.ts). */
+  jsScanMs: number;
   wcMs: number;
   checkMs: number;
   checkRssMb: number;
@@ -236,6 +227,7 @@ interface Row {
   parseMs: number;
   analyzeMs: number;
   ratioToFloor: number;
+  ratioToJsScan: number;
   eventsPerSec: number;
   mbPerSec: number;
   findings: number;
@@ -289,6 +281,7 @@ async function benchMain(): Promise<void> {
     if (generateOnly) continue;
     const mb = fs.statSync(file).size / 1e6;
     const floor = best(runs, () => runChild('floor', file));
+    const jsScan = best(runs, () => runChild('scan', file));
     const wcMs = Math.min(...Array.from({ length: runs }, () => timeCmd('wc', ['-l', file])));
     const check = best(runs, () => runChild('check', file));
     const phases = best(runs, () => runChild('phases', file));
@@ -299,6 +292,7 @@ async function benchMain(): Promise<void> {
       classes: j.classes,
       mb,
       floorMs: floor.wallMs,
+      jsScanMs: jsScan.wallMs,
       wcMs,
       checkMs: check.wallMs,
       checkRssMb: check.maxRssKb / 1024,
@@ -306,6 +300,7 @@ async function benchMain(): Promise<void> {
       parseMs: phases.parseMs ?? 0,
       analyzeMs: phases.analyzeMs ?? 0,
       ratioToFloor: check.wallMs / floor.wallMs,
+      ratioToJsScan: check.wallMs / jsScan.wallMs,
       eventsPerSec: events / (check.wallMs / 1000),
       mbPerSec: mb / (check.wallMs / 1000),
       findings: phases.findings ?? 0,
@@ -320,7 +315,7 @@ async function benchMain(): Promise<void> {
     if (j.format === 'ftrace' && j.classes === 200 && j.events >= 10_000_000) row.panel = await panelBench(file);
     rows.push(row);
     console.log(
-      `${j.format.padEnd(9)} ${String(events).padStart(9)} ev ${String(j.classes).padStart(5)} cls ${mb.toFixed(0).padStart(5)} MB | floor ${floor.wallMs.toFixed(0)} ms, wc ${wcMs.toFixed(0)} ms | check ${check.wallMs.toFixed(0)} ms (${row.ratioToFloor.toFixed(1)}× floor, ${(row.eventsPerSec / 1e6).toFixed(2)} M ev/s, ${row.mbPerSec.toFixed(0)} MB/s, RSS ${row.checkRssMb.toFixed(0)} MB = ${row.bytesPerEvent.toFixed(0)} B/ev) | parse ${row.parseMs.toFixed(0)} ms, analyze ${row.analyzeMs.toFixed(0)} ms | ${row.findings} finding(s)`,
+      `${j.format.padEnd(9)} ${String(events).padStart(9)} ev ${String(j.classes).padStart(5)} cls ${mb.toFixed(0).padStart(5)} MB | floor ${floor.wallMs.toFixed(0)} ms, JS byte scan ${jsScan.wallMs.toFixed(0)} ms, wc ${wcMs.toFixed(0)} ms | check ${check.wallMs.toFixed(0)} ms (${row.ratioToFloor.toFixed(1)}× floor, ${row.ratioToJsScan.toFixed(1)}× JS scan, ${(row.eventsPerSec / 1e6).toFixed(2)} M ev/s, ${row.mbPerSec.toFixed(0)} MB/s, RSS ${row.checkRssMb.toFixed(0)} MB = ${row.bytesPerEvent.toFixed(0)} B/ev) | parse ${row.parseMs.toFixed(0)} ms, analyze ${row.analyzeMs.toFixed(0)} ms | ${row.findings} finding(s)`,
     );
     if (row.replay) {
       const r = row.replay;
@@ -372,11 +367,11 @@ function updateReadmeTable(machine: string, rows: Row[]): void {
     start,
     `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${rows.length ? 3 : 0} runs.`,
     '',
-    '| format | events | lock classes | MB | `check --json` | × Node floor | events/s | peak RSS (B/event) | parse / analyze |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| format | events | lock classes | MB | `check --json` | × Node floor | × JS byte scan | events/s | peak RSS (B/event) | parse / analyze |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.format} | ${(r.events / 1e6).toFixed(0)}M | ${r.classes} | ${r.mb.toFixed(0)} | ${(r.checkMs / 1000).toFixed(2)} s | ${r.ratioToFloor.toFixed(1)} | ${(r.eventsPerSec / 1e6).toFixed(2)}M | ${r.bytesPerEvent.toFixed(0)} | ${(r.parseMs / 1000).toFixed(2)} s / ${(r.analyzeMs / 1000).toFixed(2)} s |`,
+        `| ${r.format} | ${(r.events / 1e6).toFixed(0)}M | ${r.classes} | ${r.mb.toFixed(0)} | ${(r.checkMs / 1000).toFixed(2)} s | ${r.ratioToFloor.toFixed(1)} | ${r.ratioToJsScan.toFixed(1)} | ${(r.eventsPerSec / 1e6).toFixed(2)}M | ${r.bytesPerEvent.toFixed(0)} | ${(r.parseMs / 1000).toFixed(2)} s / ${(r.analyzeMs / 1000).toFixed(2)} s |`,
     ),
     '',
     ...rows
