@@ -1,7 +1,7 @@
 // The lock panel's webview front end (browser iife bundle, out/media/panel.js): receives the
 // host's messages, keeps the state with getState/setState, and renders the view models of
-// ./viewModel.ts as DOM and SVG (aggregated timeline windows: a canvas under an SVG overlay with
-// the axis, the cursor and the highlighted events). Every interactive element is a real button or
+// ./viewModel.ts as DOM, SVG and canvas (the timeline: bars or aggregated buckets on a canvas under
+// an SVG overlay with the axis, the cursor and the highlighted events; clicks on bars hit-test). Every interactive element is a real button or
 // a focusable SVG element with a keyboard handler; clicks post `seek` / `selectFinding` messages
 // to the host. Rendering happens once per animation frame, section by section when its inputs
 // changed. Timeline windows are requested one at a time: while one is on its way, pans and zooms
@@ -25,16 +25,18 @@ import {
   LANE_PAD,
   LANE_SYSCALL_H,
   LaneView,
+  MarkRect,
   PanelViewState,
+  Rect,
   TaskColumn,
   TimelineView,
   ViewRange,
-  bucketAtX,
-  bucketInfo,
   findingItems,
   graphView,
+  hitTest,
   indexAtX,
   initialState,
+  laneBars,
   pan,
   persisted,
   reduce,
@@ -142,6 +144,8 @@ const stacks = el('section', { id: 'lt-stacks', class: 'lt-stacks', 'aria-label'
 const timelineLabels = el('div', { class: 'lt-lane-labels' });
 const timelineHost = el('div', { class: 'lt-timeline-svg', id: 'lt-timeline' });
 const timelineInfo = el('span', { class: 'lt-muted' });
+/** The bar selected with the keyboard in the timeline, announced. */
+const kbdInfo = el('span', { class: 'lt-kbd-info', 'aria-live': 'polite' });
 const findingsList = el('ol', { id: 'lt-findings', class: 'lt-findings', 'aria-label': 'Findings' });
 const graphHost = el('div', { id: 'lt-graph', class: 'lt-graph' });
 
@@ -178,6 +182,7 @@ root.append(
       el('h2', {}, 'Timeline'),
       timelineInfo,
       el('span', { class: 'lt-spacer' }),
+      kbdInfo,
       toolButton('Earlier (←)', '◀', () => changeView((v, t) => pan(v, -0.5, t))),
       toolButton('Zoom in (+)', '+', () => changeView((v, t) => zoom(v, 0.5, t))),
       toolButton('Zoom out (−)', '−', () => changeView((v, t) => zoom(v, 2, t))),
@@ -202,9 +207,15 @@ filterInput.addEventListener('input', () => {
 });
 
 timelineHost.tabIndex = 0;
-timelineHost.setAttribute('aria-label', 'Timeline: arrows pan, + and − zoom, Home centres the cursor');
+timelineHost.setAttribute('aria-label', 'Timeline: ← → pan, + and − zoom, Home centres the cursor; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves to the bar');
 timelineHost.addEventListener('keydown', (ev) => {
   const k = ev.key;
+  // keys on a focused mark are the mark's (Enter/Space activate it)
+  if (ev.target !== timelineHost && (k === 'Enter' || k === ' ')) return;
+  if (kbdKey(k)) {
+    ev.preventDefault();
+    return;
+  }
   if (k === 'ArrowLeft') changeView((v, t) => pan(v, -0.25, t));
   else if (k === 'ArrowRight') changeView((v, t) => pan(v, 0.25, t));
   else if (k === '+' || k === '=') changeView((v, t) => zoom(v, 0.5, t));
@@ -258,8 +269,11 @@ function update(): void {
   scheduleRender();
 }
 
+/** The timeline's width, read once and then kept by the ResizeObserver (no layout read a frame). */
+let hostWidth = -1;
 function timelineWidth(): number {
-  return Math.max(200, Math.floor(timelineHost.clientWidth || 600));
+  if (hostWidth < 0) hostWidth = timelineHost.clientWidth;
+  return Math.max(200, Math.floor(hostWidth || 600));
 }
 
 function wanted(): Wanted | null {
@@ -308,7 +322,8 @@ function onHostMessage(msg: HostMessage): void {
 }
 
 let resizeTimer: number | undefined;
-new ResizeObserver(() => {
+new ResizeObserver((entries) => {
+  for (const e of entries) hostWidth = e.contentRect.width;
   window.clearTimeout(resizeTimer);
   // aggregated windows depend on the width (update asks again); detail windows are only redrawn
   resizeTimer = window.setTimeout(update, 100);
@@ -340,13 +355,14 @@ function changed(section: string, inputs: unknown[]): boolean {
 }
 
 function render(): void {
+  readLayout();
   const s = state;
   const sel = selectedFinding(s);
   if (changed('header', [s.trace, s.replay, s.error, s.source])) renderHeader();
   if (changed('stacks', [s.replay, s.ui.tasks, sel])) renderStacks();
   if (changed('timeline', [s.timeline, s.ui.view, s.replay, sel, s.ui.tasks, timelineWidth(), s.trace])) renderTimeline();
   if (changed('findings', [s.trace, s.replay, sel])) renderFindings();
-  if (changed('graph', [s.graph, sel, graphHost.clientWidth])) renderGraph();
+  if (changed('graph', [s.graph, sel, frameLayout.graphW])) renderGraph();
 }
 
 function renderHeader(): void {
@@ -436,13 +452,43 @@ function renderColumn(c: TaskColumn): HTMLElement {
   );
 }
 
+// --- timeline: one canvas (bars or buckets, lane backgrounds, tick lines) under one SVG overlay
+// (tick labels, cursor, the few highlighted events as focusable marks, the keyboard selection).
+// Both are built once and updated in place. The canvas covers only the visible part of the
+// timeline (plus a margin). While a pan or zoom is on its way, the image painted for the data on
+// screen is moved and stretched with a CSS transform instead of repainted. Clicks and tooltips on bars hit-test the view
+// model (hitTest), so a detail window of thousands of bars is no DOM at all.
+
+const tlStack = el('div', { class: 'lt-tl-stack' });
+const tlCanvas = el('canvas', { class: 'lt-tl-canvas', role: 'img' });
+const tlOverlay = svg('svg', { class: 'lt-tl lt-tl-overlay', role: 'group', 'aria-label': 'Syscall and lock-hold timeline' });
+const tlTicks = svg('g', { class: 'lt-ticks', 'aria-hidden': 'true' });
+const tlLanes = svg('g', { class: 'lt-marks' });
+const tlKbd = svg('rect', { class: 'lt-kbd-bar', id: 'lt-kbd-bar', rx: 2 });
+const tlCursor = svg('line', { class: 'lt-cursor', id: 'lt-cursor', y1: 0 });
+tlOverlay.append(tlTicks, tlLanes);
+tlStack.append(tlCanvas, tlOverlay);
+/** The view last rendered (hit-testing, tooltips, keyboard). */
+let tlView: TimelineView | null = null;
+/** Layout read once at the start of a frame: the stack's top relative to the viewport. */
+let frameLayout = { stackTop: 0, viewportH: 800, graphW: 0 };
+/** Keyboard selection of a bar: its task, its seek index and its kind. */
+let kbdSel: { taskId: number; index: number; y: number } | null = null;
+
+function readLayout(): void {
+  // one layout read a frame, before any DOM write of the frame
+  frameLayout = { stackTop: tlStack.isConnected ? tlStack.getBoundingClientRect().top : 0, viewportH: window.innerHeight, graphW: graphHost.clientWidth };
+}
+
 function renderTimeline(): void {
   const width = timelineWidth() - 2;
   const tv = timelineView(state, width);
+  tlView = tv;
   if (!tv) {
     timelineHost.replaceChildren();
     timelineLabels.replaceChildren();
     timelineInfo.textContent = state.trace ? 'loading…' : '';
+    lastPaint = null;
     return;
   }
   const w = tv.window;
@@ -450,9 +496,30 @@ function renderTimeline(): void {
   timelineInfo.textContent = `events ${w.from + 1}–${w.to} of ${state.trace?.totalEvents ?? w.to}${tv.mode === 'aggregate' ? ` · aggregated, ${tv.buckets?.data.size} events a bar` : ''}${tv.hiddenLanes ? ` · ${tv.hiddenLanes} tasks hidden` : ''}${pending}`;
   timelineHost.dataset.from = String(w.from);
   timelineHost.dataset.to = String(w.to);
+  timelineHost.dataset.mode = tv.mode;
   if (changed('labels', [state.timeline?.lanes, state.replay?.taskId, state.ui.tasks])) renderLabels(tv);
-  if (tv.buckets) renderAggregate(tv);
-  else timelineHost.replaceChildren(drawTimeline(tv));
+  if (timelineHost.firstChild !== tlStack || timelineHost.childNodes.length !== 1) timelineHost.replaceChildren(tlStack);
+  const h = `${tv.height}px`;
+  if (tlStack.style.height !== h) tlStack.style.height = h;
+  if (tlOverlay.getAttribute('width') !== String(tv.width) || tlOverlay.getAttribute('height') !== String(tv.height)) {
+    setAttrs(tlOverlay, { width: tv.width, height: tv.height });
+    tlCursor.setAttribute('y2', String(tv.height));
+  }
+  tlCanvas.setAttribute(
+    'aria-label',
+    tv.buckets
+      ? `Aggregated activity of ${tv.lanes.length} tasks over events ${w.from}–${w.to - 1}, ${tv.buckets.data.size} events a bar: shade = events, bar height = deepest held-lock stack, yellow = a lock leaked across a syscall`
+      : `Syscalls and lock holds of ${tv.lanes.length} tasks over events ${w.from}–${w.to - 1}; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves there`,
+  );
+  paintTimeline(tv);
+  renderTicks(tv);
+  renderMarks(tv);
+  renderKbd(tv);
+  if (tv.cursorX !== null) {
+    const x = String(tv.cursorX);
+    if (tlCursor.getAttribute('x1') !== x) setAttrs(tlCursor, { x1: x, x2: x });
+    if (tlCursor.parentNode !== tlOverlay) tlOverlay.append(tlCursor);
+  } else tlCursor.remove();
 }
 
 function renderLabels(tv: TimelineView): void {
@@ -462,32 +529,91 @@ function renderLabels(tv: TimelineView): void {
       el('div', { class: `lt-lane-label${l.current ? ' lt-current' : ''}`, 'data-task': l.taskId }, `${l.pinned ? '★ ' : ''}${l.title}`),
     ),
   );
-  // lane label heights follow the SVG lanes (CSSOM, allowed by the CSP unlike style attributes)
+  // lane label heights follow the lanes (CSSOM, allowed by the CSP unlike style attributes)
   const labels = timelineLabels.children;
   (labels[0] as HTMLElement).style.height = `${tv.lanes[0]?.y ?? 18}px`;
   tv.lanes.forEach((l, k) => ((labels[k + 1] as HTMLElement).style.height = `${l.h}px`));
 }
 
-// --- aggregated windows: buckets on a canvas, axis, cursor and highlights in an SVG overlay ---
+/** Tick labels (SVG text, reused); the dashed tick lines are on the canvas. */
+const tickTexts: SVGTextElement[] = [];
+function renderTicks(tv: TimelineView): void {
+  tv.ticks.forEach((t, k) => {
+    let e = tickTexts[k];
+    if (!e) tickTexts.push((e = svg('text', { y: 11, class: 'lt-tick-label' })));
+    const x = String(t.x + 2);
+    if (e.getAttribute('x') !== x) e.setAttribute('x', x);
+    if (e.textContent !== t.label) e.textContent = t.label;
+    if (e.parentNode !== tlTicks) tlTicks.append(e);
+  });
+  for (let k = tv.ticks.length; k < tickTexts.length; k++) tickTexts[k].remove();
+}
 
-const aggStack = el('div', { class: 'lt-tl-stack' });
-const aggCanvas = el('canvas', { class: 'lt-tl-canvas', role: 'img' });
-aggStack.append(aggCanvas);
-let aggView: TimelineView | null = null;
+/** The focusable highlighted events: aggregated windows' marks, detail windows' highlighted syscalls. */
+interface OverlayMark extends MarkRect {
+  name: string | null;
+}
 
-aggStack.addEventListener('mousemove', (ev) => {
-  const tv = aggView;
-  if (!tv) return;
-  const box = aggStack.getBoundingClientRect();
-  const y = ev.clientY - box.top;
-  const lane = tv.lanes.find((l) => y >= l.y && y < l.y + l.h);
-  const info = lane ? bucketInfo(tv, lane, bucketAtX(tv, ev.clientX - box.left)) : null;
-  aggStack.title = info ? info.label : '';
-});
+function overlayMarks(lane: LaneView): OverlayMark[] {
+  const out: OverlayMark[] = lane.marks.map((m) => ({ ...m, name: null }));
+  for (const b of lane.syscalls) {
+    if (!b.highlight || !('index' in b.seek)) continue;
+    out.push({ x: b.x, y: b.y, w: b.w, h: b.h, highlight: b.highlight, syscall: b.name, label: b.label, seek: b.seek, name: b.name });
+  }
+  return out;
+}
 
-type Colours = Record<'sys' | 'lock' | 'leak' | 'border' | 'current', [number, number, number, number]>;
+/** Lane groups holding the marks, rebuilt only when the set of marks changes; else moved. */
+let markKey = '';
+let markRects: SVGRectElement[] = [];
+let markTexts: (SVGTextElement | null)[] = [];
+function renderMarks(tv: TimelineView): void {
+  const lanes = tv.lanes.map((l) => ({ lane: l, marks: overlayMarks(l) })).filter((x) => x.marks.length > 0);
+  const key = lanes.map((x) => `${x.lane.taskId}${x.lane.current ? '*' : ''}:${x.marks.map((m) => `${m.highlight}@${m.seek.index}/${m.label}`).join(',')}`).join(';');
+  const all = lanes.flatMap((x) => x.marks);
+  if (key !== markKey) {
+    markKey = key;
+    markRects = [];
+    markTexts = [];
+    tlLanes.replaceChildren(
+      ...lanes.map(({ lane, marks }) => {
+        const g = svg('g', { class: `lt-lane${lane.current ? ' lt-current' : ''}`, 'data-task': lane.taskId });
+        for (const m of marks) {
+          const r = activatable(
+            svg('g', { class: `lt-sys lt-mark lt-hl-${m.highlight}`, 'data-syscall': m.syscall ?? '', 'data-event': m.seek.index }),
+            m.label,
+            () => seek(m.seek),
+          );
+          const rect = svg('rect', { rx: 2 });
+          r.append(rect);
+          markRects.push(rect);
+          const text = m.name !== null ? svg('text', { class: 'lt-bar-text' }) : null;
+          if (text) r.append(text);
+          markTexts.push(text);
+          g.append(r);
+        }
+        return g;
+      }),
+    );
+  }
+  all.forEach((m, k) => {
+    setAttrs(markRects[k], { x: m.x, y: m.y, width: m.w, height: m.h });
+    const t = markTexts[k];
+    if (t) {
+      setAttrs(t, { x: m.x + 3, y: m.y + m.h - 4 });
+      const label = m.w > 24 && m.name ? clipText(m.name, m.w - 6) : '';
+      if (t.textContent !== label) t.textContent = label;
+    }
+  });
+}
+
+// --- canvas painting
+
+type Rgba = [number, number, number, number];
+type Colours = Record<'sys' | 'lock' | 'leak' | 'border' | 'current' | 'hl' | 'fg' | 'muted', Rgba>;
 /** Resolved once per theme (the body class changes with it). */
 let colours: Colours | null = null;
+let hatch: CanvasPattern | string | null = null;
 
 /** The theme colours the canvas paints with (CSS variables of panel.css, resolved to RGBA bytes). */
 function themeColours(): Colours {
@@ -497,7 +623,7 @@ function themeColours(): Colours {
 function resolveColours(): Colours {
   const css = getComputedStyle(document.body);
   const probe = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
-  const rgba = (name: string, fallback: string): [number, number, number, number] => {
+  const rgba = (name: string, fallback: string): Rgba => {
     if (!probe) return [128, 128, 128, 255];
     probe.clearRect(0, 0, 1, 1);
     probe.fillStyle = fallback;
@@ -506,33 +632,140 @@ function resolveColours(): Colours {
     const d = probe.getImageData(0, 0, 1, 1).data;
     return [d[0], d[1], d[2], d[3]];
   };
+  hatch = null;
   return {
     sys: rgba('--lt-sys', '#3794ff'),
     lock: rgba('--lt-lock', '#89d185'),
     leak: rgba('--lt-leak', '#cca700'),
     border: rgba('--lt-border', '#80808059'),
     current: rgba('--lt-current-bg', '#37373d'),
+    hl: rgba('--lt-hl', '#f14c4c'),
+    fg: rgba('--lt-fg', '#cccccc'),
+    muted: rgba('--lt-muted', '#9d9d9d'),
   };
 }
 
-const css = (c: readonly number[]): string => `rgba(${c[0]},${c[1]},${c[2]},${c[3] / 255})`;
+const css = (c: readonly number[], alpha = c[3] / 255): string => `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+
+/** The leaked-span hatching: the leak colour at 25 % with diagonal lines, 6 px apart. */
+function hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | string {
+  const c = themeColours();
+  if (hatch) return hatch;
+  const tile = document.createElement('canvas');
+  tile.width = 6;
+  tile.height = 6;
+  const t = tile.getContext('2d');
+  if (!t) return css(c.leak, 0.4);
+  t.fillStyle = css(c.leak, 0.25);
+  t.fillRect(0, 0, 6, 6);
+  t.strokeStyle = css(c.leak, 1);
+  t.lineWidth = 2;
+  t.beginPath();
+  for (const o of [-6, 0, 6]) {
+    t.moveTo(o, 6);
+    t.lineTo(o + 6, 0);
+  }
+  t.stroke();
+  return (hatch = ctx.createPattern(tile, 'repeat') ?? css(c.leak, 0.4));
+}
+
 /** Extra pixels painted above and below the visible part, so small scrolls need no repaint. */
 const PAINT_MARGIN = 120;
 const SHADES = 64;
 let paintBuffer: ImageData | null = null;
-let painted: { top: number; bottom: number } | null = null;
+/** What the canvas shows: the image is reused (transformed) while everything but the view is the same. */
+interface PaintKey {
+  tv: TimelineView;
+  window: unknown;
+  /** The selected finding (detail windows draw its locks and syscalls differently). */
+  finding: unknown;
+  colours: Colours;
+  top: number;
+  bottom: number;
+  W: number;
+  span: number;
+  /** Event index at x = 0 of the image. */
+  from: number;
+  lanesKey: string;
+}
+let lastPaint: PaintKey | null = null;
 
-function renderAggregate(tv: TimelineView): void {
-  aggView = tv;
-  aggStack.style.height = `${tv.height}px`;
-  aggCanvas.setAttribute(
-    'aria-label',
-    `Aggregated activity of ${tv.lanes.length} tasks over events ${tv.window.from}–${tv.window.to - 1}, ${tv.buckets?.data.size} events a bar: shade = events, bar height = deepest held-lock stack, yellow = a lock leaked across a syscall`,
-  );
-  paintAggregate();
-  aggStack.querySelector('svg')?.remove();
-  aggStack.append(drawOverlay(tv));
-  if (timelineHost.firstChild !== aggStack || timelineHost.childNodes.length !== 1) timelineHost.replaceChildren(aggStack);
+function lanesKey(tv: TimelineView): string {
+  return tv.lanes.map((l) => `${l.taskId}${l.current ? '*' : ''}`).join(',') + `|${tv.height}`;
+}
+
+/** Paints the canvas for `tv`, or moves the image already painted when only the view changed. */
+function paintTimeline(tv: TimelineView): void {
+  const W = Math.max(1, Math.floor(tv.width));
+  const viewTop = -frameLayout.stackTop;
+  const top = Math.max(0, Math.floor(viewTop - PAINT_MARGIN));
+  const bottom = Math.max(top + 1, Math.min(Math.ceil(tv.height), Math.ceil(viewTop + frameLayout.viewportH + PAINT_MARGIN)));
+  const H = bottom - top;
+  if (tlCanvas.width !== W || tlCanvas.height !== H) {
+    tlCanvas.width = W;
+    tlCanvas.height = H;
+    tlCanvas.style.width = `${W}px`;
+    tlCanvas.style.height = `${H}px`;
+    lastPaint = null;
+  }
+  const topPx = `${top}px`;
+  if (tlCanvas.style.top !== topPx) tlCanvas.style.top = topPx;
+  const ctx = tlCanvas.getContext('2d');
+  if (!ctx) return;
+  const c = themeColours();
+  const span = tv.to - tv.from;
+  const unit = W / Math.max(1, span);
+  const key: PaintKey = { tv, window: state.timeline, finding: selectedFinding(state), colours: c, top, bottom, W, span, from: tv.from, lanesKey: lanesKey(tv) };
+  const last = lastPaint;
+  if (last && last.window === key.window && last.finding === key.finding && last.colours === c && last.top === top && last.bottom === bottom && last.W === W && last.lanesKey === key.lanesKey) {
+    // the same data at another place or scale (a pan or zoom on its way): the image painted for
+    // it is moved and stretched by the compositor (a CSS transform), no pixel is painted; the
+    // answer is painted exactly. (Drawing the canvas into itself costs 20–30 ms in Chromium's
+    // software canvas, more than a whole repaint.)
+    const scale = last.span / Math.max(1, span);
+    const dx = (last.from - tv.from) * unit;
+    const t = dx === 0 && scale === 1 ? '' : `translateX(${dx.toFixed(2)}px) scaleX(${scale.toFixed(6)})`;
+    if (tlCanvas.style.transform !== t) tlCanvas.style.transform = t;
+    return;
+  }
+  lastPaint = key;
+  if (tlCanvas.style.transform) tlCanvas.style.transform = '';
+  paintColumns(ctx, tv, c, top, H, 0, W);
+}
+
+/** Paints columns [x0, x1) of rows [top, top + H) of the timeline. */
+function paintColumns(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, top: number, H: number, x0: number, x1: number): void {
+  if (x1 <= x0) return;
+  if (tv.buckets) {
+    // pixels first, the grid over them
+    paintBuckets(ctx, tv, c, top, H, x0, x1);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x0, 0, x1 - x0, H);
+    ctx.clip();
+    ctx.translate(0, -top);
+    paintGrid(ctx, tv, c, top, H, x0, x1);
+    ctx.restore();
+  } else paintBars(ctx, tv, c, top, H, x0, x1);
+}
+
+/** Lane borders and dashed tick lines (in timeline coordinates: the caller translated by -top). */
+function paintGrid(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, top: number, H: number, x0: number, x1: number): void {
+  ctx.lineWidth = 0.5;
+  ctx.strokeStyle = css(c.border);
+  ctx.beginPath();
+  for (const lane of tv.lanes) if (lane.y + lane.h > top && lane.y < top + H) ctx.rect(0, lane.y, tv.width, lane.h);
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.setLineDash([2, 3]);
+  ctx.beginPath();
+  for (const t of tv.ticks) {
+    if (t.x < x0 - 1 || t.x > x1 + 1) continue;
+    ctx.moveTo(Math.round(t.x) + 0.5, Math.max(14, top));
+    ctx.lineTo(Math.round(t.x) + 0.5, Math.min(tv.height, top + H));
+  }
+  ctx.stroke();
+  ctx.setLineDash([]);
 }
 
 /** `src` (RGBA bytes, alpha 0..1 given separately) over `dst` (RGBA bytes), packed little-endian. */
@@ -544,125 +777,273 @@ function over(src: readonly number[], alpha: number, dst: readonly number[] | nu
   return ((Math.round(a * 255) << 24) | (ch(2) << 16) | (ch(1) << 8) | ch(0)) >>> 0;
 }
 
+/** Scratch arrays reused across frames (no per-frame allocation). */
+let scratchW = 0;
+let colOf = new Int32Array(0);
+let rowPx = new Uint32Array(0);
+let densityPx = new Uint32Array(0);
+const shadePx = new Uint32Array(SHADES + 1);
+
 /**
- * Paints the lanes on screen (and a margin) into the canvas, which covers only that part of the
- * timeline, pixel by pixel: per lane one row of colours per held-lock level, copied down the rows
- * of that level, then one putImageData. The cost is the canvas area, whatever the bucket count.
+ * Aggregated windows, pixel by pixel: per lane one row of colours per held-lock level, copied down
+ * the rows of that level, then one putImageData of the strip. The cost is the strip's area.
  */
-function paintAggregate(): void {
-  const tv = aggView;
-  if (!tv || !tv.buckets) return;
-  const d = tv.buckets.data;
-  const W = Math.max(1, Math.floor(tv.width));
-  const box = aggStack.getBoundingClientRect();
-  const viewTop = box.height ? -box.top : 0;
-  const top = Math.max(0, Math.floor(viewTop - PAINT_MARGIN));
-  const bottom = Math.max(top + 1, Math.min(Math.ceil(tv.height), Math.ceil(viewTop + window.innerHeight + PAINT_MARGIN)));
-  painted = { top, bottom };
-  const H = bottom - top;
-  if (aggCanvas.width !== W || aggCanvas.height !== H) {
-    aggCanvas.width = W;
-    aggCanvas.height = H;
-    aggCanvas.style.width = `${W}px`;
-    aggCanvas.style.height = `${H}px`;
-  }
-  aggCanvas.style.top = `${top}px`;
-  const ctx = aggCanvas.getContext('2d');
-  if (!ctx) return;
-  const c = themeColours();
-  // one ImageData reused while the size stays (a fresh one per frame is megabytes of garbage)
+function paintBuckets(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, top: number, H: number, x0: number, x1: number): void {
+  const d = tv.buckets!.data;
+  const W = x1 - x0;
+  const bottom = top + H;
   if (!paintBuffer || paintBuffer.width !== W || paintBuffer.height !== H) paintBuffer = ctx.createImageData(W, H);
   const img = paintBuffer;
   const px = new Uint32Array(img.data.buffer);
   px.fill(0);
-  // the bucket under each pixel column (-1: outside the window's data)
-  const unit = W / Math.max(1, tv.to - tv.from);
-  const col = new Int32Array(W).fill(-1);
-  for (let x = 0; x < W; x++) {
-    const i = tv.from + (x + 0.5) / unit;
-    if (i < tv.window.from || i >= tv.window.to) continue;
-    col[x] = Math.min(d.count - 1, Math.floor((i - d.start) / d.size));
+  if (scratchW < W) {
+    scratchW = W;
+    colOf = new Int32Array(W);
+    rowPx = new Uint32Array(W);
+    densityPx = new Uint32Array(W);
   }
-  const row = new Uint32Array(W);
+  const col = colOf;
+  const row = rowPx;
+  const density = densityPx;
+  // the bucket under each pixel column (-1: outside the window's data)
+  const unit = tv.width / Math.max(1, tv.to - tv.from);
+  for (let x = 0; x < W; x++) {
+    const i = tv.from + (x0 + x + 0.5) / unit;
+    col[x] = i < tv.window.from || i >= tv.window.to ? -1 : Math.min(d.count - 1, Math.floor((i - d.start) / d.size));
+  }
   const fill = (y0: number, y1: number): void => {
-    for (let y = Math.max(y0, top); y < Math.min(y1, bottom); y++) px.set(row, (y - top) * W);
+    const a = Math.max(y0, top);
+    const b = Math.min(y1, bottom);
+    if (a >= b) return;
+    const first = (a - top) * W;
+    px.set(row.subarray(0, W), first);
+    // double the filled rows: log2(rows) copies instead of one per row
+    let done = W;
+    const total = (b - a) * W;
+    while (done < total) {
+      const n = Math.min(done, total - done);
+      px.copyWithin(first + done, first, first + n);
+      done += n;
+    }
   };
+  const lock = over(c.lock, 1, null);
+  const leak = over(c.leak, 1, null);
   for (const lane of tv.lanes) {
     if (lane.y + lane.h <= top || lane.y >= bottom) continue;
     const base = lane.bucketLane * d.count;
     const bg = lane.current ? c.current : null;
     const bgPx = bg ? over(bg, bg[3] / 255, null) : 0;
     // density shades, quantised: 64 colours a lane instead of a blend per pixel
-    const shade = new Uint32Array(SHADES + 1);
-    for (let q = 0; q <= SHADES; q++) shade[q] = over(c.sys, 0.15 + (0.6 * q) / SHADES, bg);
+    for (let q = 0; q <= SHADES; q++) shadePx[q] = over(c.sys, 0.15 + (0.6 * q) / SHADES, bg);
     const q = SHADES / lane.maxEvents;
-    row.fill(bgPx);
+    row.fill(bgPx, 0, W);
     fill(lane.y, lane.y + 6);
     fill(lane.y + lane.h - 6, lane.y + lane.h);
     // density only (the syscall row, and lock levels above a bucket's deepest stack)
-    const density = new Uint32Array(W);
     for (let x = 0; x < W; x++) {
       const k = col[x];
       const ev = k < 0 ? 0 : d.events[base + k];
-      density[x] = ev ? shade[Math.round(ev * q)] : bgPx;
+      density[x] = ev ? shadePx[Math.round(ev * q)] : bgPx;
     }
-    row.set(density);
+    row.set(density.subarray(0, W));
     fill(lane.y + 6, lane.y + LANE_PAD + LANE_SYSCALL_H);
     const lockTop = lane.y + LANE_PAD + LANE_SYSCALL_H;
-    const lock = over(c.lock, 1, null);
-    const leak = over(c.leak, 1, null);
     for (let level = lane.depth - 1; level >= 0; level--) {
+      const y0 = lockTop + (lane.depth - 1 - level) * LANE_LOCK_H;
+      if (y0 + LANE_LOCK_H <= top || y0 >= bottom) continue;
       for (let x = 0; x < W; x++) {
         const k = col[x];
         row[x] = k >= 0 && d.events[base + k] && d.maxDepth[base + k] > level ? (d.leak[base + k] ? leak : lock) : density[x];
       }
-      const y0 = lockTop + (lane.depth - 1 - level) * LANE_LOCK_H;
       fill(y0, y0 + LANE_LOCK_H);
     }
   }
-  ctx.putImageData(img, 0, 0);
-  ctx.lineWidth = 0.5;
-  ctx.strokeStyle = css(c.border);
-  for (const lane of tv.lanes) if (lane.y + lane.h > top && lane.y < bottom) ctx.strokeRect(0, lane.y - top, W, lane.h);
+  ctx.putImageData(img, x0, 0);
+}
+
+/**
+ * Detail windows: every bar as a canvas rectangle, batched by style (one path per fill or stroke
+ * style), bar names where they fit. Highlighted syscalls are left to the SVG overlay (focusable).
+ */
+function paintBars(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, top: number, H: number, x0: number, x1: number): void {
+  const bottom = top + H;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x0, 0, x1 - x0, H);
+  ctx.clip();
+  ctx.clearRect(x0, 0, x1 - x0, H);
+  ctx.translate(0, -top);
+  const visible = (b: Rect): boolean => b.x + b.w >= x0 - 1 && b.x <= x1 + 1 && b.y + b.h > top && b.y < bottom;
+  const lanes = tv.lanes.filter((l) => l.y + l.h > top && l.y < bottom);
+  for (const lane of lanes) {
+    if (!lane.current) continue;
+    ctx.fillStyle = css(c.current);
+    ctx.fillRect(0, lane.y, tv.width, lane.h);
+  }
+  // the grid under the bars, as in the SVG it replaces
+  paintGrid(ctx, tv, c, top, H, x0, x1);
+  const sys = new Path2D();
+  const sysOpen = new Path2D();
+  const locks = new Path2D();
+  const lockHl = new Path2D();
+  const leaks = new Path2D();
+  const texts: { x: number; y: number; w: number; t: string }[] = [];
+  for (const lane of lanes) {
+    for (const b of lane.syscalls) {
+      if (b.highlight || !visible(b)) continue;
+      (b.open ? sysOpen : sys).rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+      if (b.w > 24) texts.push({ x: b.x + 3, y: b.y + b.h - 4, w: b.w - 6, t: b.name });
+    }
+    for (const b of lane.locks) {
+      if (!visible(b)) continue;
+      (b.inFinding ? lockHl : locks).rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+      for (const k of b.leaks) leaks.rect(k.x + 0.5, b.y + 0.5, k.w - 1, b.h - 1);
+      if (b.w > 24) texts.push({ x: b.x + 3, y: b.y + b.h - 2, w: b.w - 6, t: b.className });
+    }
+  }
+  ctx.lineWidth = 1;
+  ctx.fillStyle = css(c.sys, 0.3);
+  ctx.fill(sys);
+  ctx.fill(sysOpen);
+  ctx.strokeStyle = css(c.sys, 1);
+  ctx.stroke(sys);
+  ctx.setLineDash([4, 2]);
+  ctx.stroke(sysOpen);
+  ctx.setLineDash([]);
+  ctx.fillStyle = css(c.lock, 0.45);
+  ctx.fill(locks);
+  ctx.fill(lockHl);
+  ctx.strokeStyle = css(c.lock, 1);
+  ctx.stroke(locks);
+  ctx.fillStyle = hatchPattern(ctx);
+  ctx.fill(leaks);
+  ctx.strokeStyle = css(c.leak, 1);
+  ctx.stroke(leaks);
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = css(c.hl, 1);
+  ctx.stroke(lockHl);
+  if (texts.length) {
+    ctx.fillStyle = css(c.fg, 1);
+    ctx.font = `10px ${getComputedStyle(document.body).getPropertyValue('--lt-mono').trim() || 'monospace'}`;
+    for (const t of texts) {
+      const s = clipText(t.t, t.w);
+      if (s) ctx.fillText(s, t.x, t.y);
+    }
+  }
+  ctx.restore();
 }
 
 // the canvas covers what is on screen: scrolling past the painted part repaints it
 window.addEventListener(
   'scroll',
   () => {
-    if (!aggView || !painted || !aggStack.isConnected) return;
-    const viewTop = -aggStack.getBoundingClientRect().top;
-    if (viewTop < painted.top || viewTop + window.innerHeight > painted.bottom) requestAnimationFrame(paintAggregate);
+    if (!tlView || !lastPaint || !tlStack.isConnected) return;
+    const viewTop = -tlStack.getBoundingClientRect().top;
+    if (viewTop < lastPaint.top || viewTop + window.innerHeight > lastPaint.bottom) {
+      lastInputs.delete('timeline');
+      scheduleRender();
+    }
   },
   { passive: true },
 );
 
-/** Axis, lanes' highlighted events and cursor over the canvas; clicks seek like the detail SVG. */
-function drawOverlay(tv: TimelineView): SVGSVGElement {
-  const s = svg('svg', { width: tv.width, height: tv.height, class: 'lt-tl lt-tl-overlay', role: 'group', 'aria-label': 'Syscall timeline, aggregated' });
-  for (const t of tv.ticks) {
-    s.append(svg('line', { x1: t.x, x2: t.x, y1: 14, y2: tv.height, class: 'lt-tick' }), svg('text', { x: t.x + 2, y: 11, class: 'lt-tick-label' }, t.label));
-  }
-  s.addEventListener('click', (ev) => {
-    const box = s.getBoundingClientRect();
-    seek({ index: indexAtX(tv, ev.clientX - box.left) });
+// --- pointer: hit-testing the view model (clicks seek, the tooltip names what is under the pointer)
+
+function pointAt(ev: MouseEvent): { x: number; y: number } {
+  const box = tlOverlay.getBoundingClientRect();
+  return { x: ev.clientX - box.left, y: ev.clientY - box.top };
+}
+
+tlOverlay.addEventListener('click', (ev) => {
+  const tv = tlView;
+  if (!tv) return;
+  const { x, y } = pointAt(ev);
+  const hit = hitTest(tv, x, y);
+  seek(hit && hit.kind !== 'bucket' ? hit.seek : { index: indexAtX(tv, x) });
+});
+
+let hoverAt: { x: number; y: number } | null = null;
+let hoverQueued = false;
+tlOverlay.addEventListener('mousemove', (ev) => {
+  hoverAt = pointAt(ev);
+  if (hoverQueued) return;
+  hoverQueued = true;
+  requestAnimationFrame(() => {
+    hoverQueued = false;
+    const tv = tlView;
+    const hit = tv && hoverAt ? hitTest(tv, hoverAt.x, hoverAt.y) : null;
+    const title = hit ? hit.label : '';
+    if (tlStack.title !== title) tlStack.title = title;
+    tlStack.classList.toggle('lt-over-bar', !!hit && hit.kind !== 'bucket');
   });
-  for (const lane of tv.lanes) {
-    if (lane.marks.length === 0) continue;
-    const g = svg('g', { class: `lt-lane${lane.current ? ' lt-current' : ''}`, 'data-task': lane.taskId });
-    for (const m of lane.marks) {
-      const r = activatable(
-        svg('g', { class: `lt-sys lt-mark lt-hl-${m.highlight}`, 'data-syscall': m.syscall ?? '', 'data-event': m.seek.index }),
-        m.label,
-        () => seek(m.seek),
-      );
-      r.append(svg('rect', { x: m.x, y: m.y, width: m.w, height: m.h, rx: 2 }));
-      g.append(r);
+});
+
+// --- keyboard: [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter/Space seek
+
+function kbdLane(tv: TimelineView): number {
+  const byTask = kbdSel ? tv.lanes.findIndex((l) => l.taskId === kbdSel!.taskId) : -1;
+  if (byTask >= 0) return byTask;
+  const cur = tv.lanes.findIndex((l) => l.current);
+  return cur >= 0 ? cur : 0;
+}
+
+function kbdBars(tv: TimelineView, lane: number): (Rect & { label: string; seek: SeekTarget })[] {
+  const l = tv.lanes[lane];
+  return l ? laneBars(l) : [];
+}
+
+/** Moves the keyboard selection; true when the key was handled. */
+function kbdKey(k: string): boolean {
+  const tv = tlView;
+  if (!tv || tv.lanes.length === 0) return false;
+  if (k === 'Escape' && kbdSel) {
+    kbdSel = null;
+  } else if (k === '[' || k === ']') {
+    const lane = kbdLane(tv);
+    const bars = kbdBars(tv, lane);
+    if (bars.length === 0) return true;
+    const idx = (b: { seek: SeekTarget }): number => ('index' in b.seek ? b.seek.index : 0);
+    let at = kbdSel ? bars.findIndex((b) => idx(b) === kbdSel!.index && b.y === kbdSel!.y) : -1;
+    if (at < 0) {
+      const cursor = state.replay?.index ?? tv.from;
+      at = k === ']' ? bars.findIndex((b) => idx(b) >= cursor) - 1 : bars.findIndex((b) => idx(b) > cursor);
+      if (at < -1) at = k === ']' ? bars.length - 1 : bars.length;
+      if (k === '[' && at === -1) at = bars.length;
     }
-    s.append(g);
+    const next = Math.max(0, Math.min(bars.length - 1, at + (k === ']' ? 1 : -1)));
+    const b = bars[next];
+    kbdSel = { taskId: tv.lanes[lane].taskId, index: idx(b), y: b.y };
+  } else if ((k === 'ArrowUp' || k === 'ArrowDown') && kbdSel) {
+    const lane = Math.max(0, Math.min(tv.lanes.length - 1, kbdLane(tv) + (k === 'ArrowDown' ? 1 : -1)));
+    const bars = kbdBars(tv, lane);
+    const idx = (b: { seek: SeekTarget }): number => ('index' in b.seek ? b.seek.index : 0);
+    const near = bars.reduce<(typeof bars)[number] | null>((best, b) => (!best || Math.abs(idx(b) - kbdSel!.index) < Math.abs(idx(best) - kbdSel!.index) ? b : best), null);
+    kbdSel = near ? { taskId: tv.lanes[lane].taskId, index: idx(near), y: near.y } : { taskId: tv.lanes[lane].taskId, index: kbdSel.index, y: -1 };
+  } else if ((k === 'Enter' || k === ' ') && kbdSel) {
+    const bar = selectedBar(tv);
+    if (bar) seek(bar.seek);
+  } else return false;
+  renderKbd(tv);
+  return true;
+}
+
+function selectedBar(tv: TimelineView): (Rect & { label: string; seek: SeekTarget }) | null {
+  if (!kbdSel) return null;
+  const lane = tv.lanes.findIndex((l) => l.taskId === kbdSel!.taskId);
+  if (lane < 0) return null;
+  return kbdBars(tv, lane).find((b) => 'index' in b.seek && b.seek.index === kbdSel!.index && b.y === kbdSel!.y) ?? null;
+}
+
+function renderKbd(tv: TimelineView): void {
+  const bar = selectedBar(tv);
+  if (!bar) {
+    tlKbd.remove();
+    if (kbdInfo.textContent) kbdInfo.textContent = '';
+    return;
   }
-  if (tv.cursorX !== null) s.append(svg('line', { x1: tv.cursorX, x2: tv.cursorX, y1: 0, y2: tv.height, class: 'lt-cursor', id: 'lt-cursor' }));
-  return s;
+  setAttrs(tlKbd, { x: bar.x - 1, y: bar.y - 1, width: bar.w + 2, height: bar.h + 2 });
+  if (tlKbd.parentNode !== tlOverlay) tlOverlay.append(tlKbd);
+  if (kbdInfo.textContent !== bar.label) kbdInfo.textContent = bar.label;
 }
 
 // a theme change repaints the canvas (its colours are not CSS)
@@ -671,59 +1052,6 @@ new MutationObserver(() => {
   lastInputs.delete('timeline');
   scheduleRender();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-
-function drawTimeline(tv: TimelineView): SVGSVGElement {
-  const s = svg('svg', { width: tv.width, height: tv.height, class: 'lt-tl', role: 'group', 'aria-label': 'Syscall and lock-hold timeline' });
-  s.append(
-    svg(
-      'defs',
-      {},
-      svg(
-        'pattern',
-        { id: 'lt-hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
-        svg('rect', { width: 6, height: 6, class: 'lt-hatch-bg' }),
-        svg('line', { x1: 0, y1: 0, x2: 0, y2: 6, class: 'lt-hatch-line' }),
-      ),
-    ),
-  );
-  for (const t of tv.ticks) {
-    s.append(svg('line', { x1: t.x, x2: t.x, y1: 14, y2: tv.height, class: 'lt-tick' }), svg('text', { x: t.x + 2, y: 11, class: 'lt-tick-label' }, t.label));
-  }
-  s.addEventListener('click', (ev) => {
-    const box = s.getBoundingClientRect();
-    seek({ index: indexAtX(tv, ev.clientX - box.left) });
-  });
-  for (const lane of tv.lanes) s.append(drawLane(lane, tv));
-  if (tv.cursorX !== null) s.append(svg('line', { x1: tv.cursorX, x2: tv.cursorX, y1: 0, y2: tv.height, class: 'lt-cursor', id: 'lt-cursor' }));
-  return s;
-}
-
-function drawLane(lane: LaneView, tv: TimelineView): SVGGElement {
-  const g = svg('g', { class: `lt-lane${lane.current ? ' lt-current' : ''}`, 'data-task': lane.taskId });
-  g.append(svg('rect', { x: 0, y: lane.y, width: tv.width, height: lane.h, class: 'lt-lane-bg' }));
-  for (const b of lane.syscalls) {
-    const r = activatable(
-      svg('g', { class: `lt-sys${b.highlight ? ` lt-hl-${b.highlight}` : ''}${b.open ? ' lt-open' : ''}`, 'data-syscall': b.name }),
-      b.label,
-      () => seek(b.seek),
-    );
-    r.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 2 }));
-    if (b.w > 24) r.append(svg('text', { x: b.x + 3, y: b.y + b.h - 4, class: 'lt-bar-text' }, clipText(b.name, b.w - 6)));
-    g.append(r);
-  }
-  for (const b of lane.locks) {
-    const r = activatable(
-      svg('g', { class: `lt-lockbar${b.acrossSyscall ? ' lt-across' : ''}${b.inFinding ? ' lt-in-finding' : ''}`, 'data-class': b.className }),
-      b.label,
-      () => seek(b.seek),
-    );
-    r.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 2, class: 'lt-lock-rect' }));
-    for (const k of b.leaks) r.append(svg('rect', { x: k.x, y: b.y, width: k.w, height: b.h, class: 'lt-leak', fill: 'url(#lt-hatch)' }));
-    if (b.w > 24) r.append(svg('text', { x: b.x + 3, y: b.y + b.h - 2, class: 'lt-bar-text' }, clipText(b.className, b.w - 6)));
-    g.append(r);
-  }
-  return g;
-}
 
 /** Clips a label to about `px` pixels (monospace-ish estimate: 6.5 px a character). */
 function clipText(t: string, px: number): string {
@@ -758,7 +1086,7 @@ function renderFindings(): void {
 }
 
 function renderGraph(): void {
-  const w = Math.max(260, graphHost.clientWidth || 360);
+  const w = Math.max(260, frameLayout.graphW || 360);
   const gv = graphView(state, w, 240);
   graphHost.replaceChildren(gv ? drawGraph(gv) : el('p', { class: 'lt-muted' }, ''));
 }

@@ -598,6 +598,76 @@ export function bucketAtX(tv: TimelineView, x: number): number {
   return lo;
 }
 
+/** What lies under a point of the timeline: a bar of a detail window, a mark, or a bucket. */
+export interface TimelineHit {
+  kind: 'syscall' | 'lock' | 'mark' | 'bucket';
+  /** Index of the lane in `tv.lanes`. */
+  lane: number;
+  /** The bar's or bucket's rectangle (for a focus ring). */
+  rect: Rect;
+  label: string;
+  seek: SeekTarget;
+}
+
+/** The lane under y (lanes are sorted by y), or -1. */
+export function laneAtY(tv: TimelineView, y: number): number {
+  let lo = 0;
+  let hi = tv.lanes.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const l = tv.lanes[mid];
+    if (y < l.y) hi = mid - 1;
+    else if (y >= l.y + l.h) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/**
+ * Hit-testing of the canvas: what is under (x, y) in timeline coordinates. Marks (highlighted
+ * events, drawn on top) win, then lock bars, then syscall bars; bars narrower than 5 px are hit
+ * within 2 px. In aggregated windows, the bucket under x in that lane.
+ */
+export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | null {
+  const k = laneAtY(tv, y);
+  if (k < 0) return null;
+  const lane = tv.lanes[k];
+  const inside = (r: Rect): boolean => {
+    const slack = r.w < 5 ? 2 : 0;
+    return y >= r.y && y < r.y + r.h && x >= r.x - slack && x < r.x + r.w + slack;
+  };
+  const rect = (r: Rect): Rect => ({ x: r.x, y: r.y, w: r.w, h: r.h });
+  for (const m of lane.marks) if (inside(m)) return { kind: 'mark', lane: k, rect: rect(m), label: m.label, seek: m.seek };
+  // the last drawn (innermost, later) bar is on top
+  for (let i = lane.locks.length - 1; i >= 0; i--) {
+    const b = lane.locks[i];
+    if (inside(b)) return { kind: 'lock', lane: k, rect: rect(b), label: b.label, seek: b.seek };
+  }
+  for (let i = lane.syscalls.length - 1; i >= 0; i--) {
+    const b = lane.syscalls[i];
+    if (inside(b)) return { kind: 'syscall', lane: k, rect: rect(b), label: b.label, seek: b.seek };
+  }
+  if (tv.buckets) {
+    const bk = bucketAtX(tv, x);
+    const info = bucketInfo(tv, lane, bk);
+    if (info) {
+      const x0 = tv.buckets.x[bk];
+      return { kind: 'bucket', lane: k, rect: { x: x0, y: lane.y, w: tv.buckets.x[bk + 1] - x0, h: lane.h }, label: info.label, seek: info.seek };
+    }
+  }
+  return null;
+}
+
+/**
+ * The bars of a lane in keyboard order (by start, syscalls before the locks taken in them):
+ * the timeline's keyboard navigation steps through these.
+ */
+export function laneBars(lane: LaneView): (SyscallRect | LockRect | MarkRect)[] {
+  const bars: (SyscallRect | LockRect | MarkRect)[] = [...lane.syscalls, ...lane.locks, ...lane.marks];
+  const at = (b: SyscallRect | LockRect | MarkRect): number => ('index' in b.seek ? b.seek.index : 0);
+  return bars.sort((a, b) => at(a) - at(b) || a.y - b.y);
+}
+
 /** Axis ticks at round event indices, about one per 80 px. */
 export function ticks(from: number, to: number, width: number): { x: number; label: string }[] {
   const span = Math.max(1, to - from);

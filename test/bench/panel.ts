@@ -6,7 +6,8 @@
 //     and the structured-clone size of each answer (what postMessage copies);
 //   - webview: the built bundle (out/media/panel.js) in headless Debian Chromium, talking to the
 //     real PanelController over that model; for every timeline message the time from its arrival
-//     to the end of the next painted frame, over a zoom-in sequence from the whole trace to a
+//     to the end of the next painted frame (and that frame's own work, from its first
+//     animation-frame callback to the end of its paint: the rest is the wait for the frame), over a zoom-in sequence from the whole trace to a
 //     detail window and pans at several zoom levels; then a burst of pans (arrow keys and, when the
 //     webview handles them, wheel events), one every animation frame for two seconds, counting
 //     dropped and long frames.
@@ -41,6 +42,8 @@ export interface HostLevel extends PanelStats {
 export interface FrameLevel extends PanelStats {
   span: number;
   mode: string;
+  /** The frame's own work: from its first animation-frame callback to the end of its paint (no wait for the frame). */
+  work: PanelStats;
 }
 
 export interface PanelBenchResult {
@@ -178,6 +181,8 @@ interface Mark {
   to: number;
   mode: string;
   t0: number;
+  /** The next animation frame's first callback (the wait for the frame ends here). */
+  raf: number;
   painted: number;
 }
 
@@ -194,8 +199,9 @@ const INSTRUMENT = `(() => {
   window.addEventListener('message', (ev) => {
     const m = ev.data;
     if (!m || m.type !== 'timeline') return;
-    const rec = { requestId: m.window.requestId, from: m.window.from, to: m.window.to, mode: m.window.mode, t0: performance.now(), painted: 0 };
+    const rec = { requestId: m.window.requestId, from: m.window.from, to: m.window.to, mode: m.window.mode, t0: performance.now(), raf: 0, painted: 0 };
     requestAnimationFrame(() => {
+      rec.raf = performance.now();
       const ch = new MessageChannel();
       ch.port1.onmessage = () => { rec.painted = performance.now(); window.__marks.push(rec); };
       ch.port2.postMessage(0);
@@ -266,6 +272,21 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
       throw new Error('the timeline did not settle');
     };
     await settle();
+    // LOCKTRACE_PANEL_PROFILE=1: a CPU profile of the webview over the whole browser part
+    // (bench-out/panel-webview.cpuprofile) and its top self-time functions in the log
+    const cdp = process.env.LOCKTRACE_PANEL_PROFILE ? await page.context().newCDPSession(page) : null;
+    // LOCKTRACE_PANEL_PROFILE=trace: a DevTools timeline trace instead, summed by event name on
+    // the page's main thread (style, layout, paint, script…: what the CPU profile calls (program))
+    const tracing = process.env.LOCKTRACE_PANEL_PROFILE === 'trace';
+    const traceEvents: TraceEvent[] = [];
+    if (cdp && tracing) {
+      cdp.on('Tracing.dataCollected', (e) => void traceEvents.push(...(e.value as unknown as TraceEvent[])));
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+    } else if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     const key = async (k: string): Promise<void> => {
       await page.focus('#lt-timeline');
       await page.keyboard.press(k);
@@ -286,21 +307,24 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
       if (k % 2 === 0) for (let p = 0; p < 3; p++) await key('ArrowRight');
     }
     all.push(...(await marksFrom(since)));
-    const byLevel = new Map<string, { span: number; mode: string; ms: number[] }>();
+    const byLevel = new Map<string, { span: number; mode: string; ms: number[]; work: number[] }>();
     for (const m of all) {
       if (!m.painted) continue;
       const span = m.to - m.from;
       const lvl = span >= 1e6 ? 1e6 * Math.round(span / 1e6) : 10 ** Math.floor(Math.log10(span));
       const k = `${m.mode}:${lvl}`;
-      const e = byLevel.get(k) ?? { span: lvl, mode: m.mode, ms: [] };
+      const e = byLevel.get(k) ?? { span: lvl, mode: m.mode, ms: [], work: [] };
       e.ms.push(m.painted - m.t0);
+      e.work.push(m.painted - m.raf);
       byLevel.set(k, e);
     }
     const levels: FrameLevel[] = [...byLevel.values()]
       .sort((a, b) => b.span - a.span)
-      .map((e) => ({ span: e.span, mode: e.mode, ...stats(e.ms) }));
+      .map((e) => ({ span: e.span, mode: e.mode, ...stats(e.ms), work: stats(e.work) }));
     for (const l of levels)
-      log(`panel webview: ~${fmtSpan(l.span).padStart(4)} ${l.mode.padEnd(9)} message → painted frame: median ${l.medianMs.toFixed(1)} ms, worst ${l.worstMs.toFixed(1)} ms (${l.n})`);
+      log(
+        `panel webview: ~${fmtSpan(l.span).padStart(4)} ${l.mode.padEnd(9)} message → painted frame: median ${l.medianMs.toFixed(1)} ms, worst ${l.worstMs.toFixed(1)} ms (${l.n}); the frame's own work: median ${l.work.medianMs.toFixed(1)} ms, worst ${l.work.worstMs.toFixed(1)} ms`,
+      );
     const allStats = stats(all.filter((m) => m.painted).map((m) => m.painted - m.t0));
     log(`panel webview: all ${allStats.n} windows: median ${allStats.medianMs.toFixed(1)} ms, worst ${allStats.worstMs.toFixed(1)} ms`);
 
@@ -375,10 +399,73 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
         );
       }
     }
+    if (cdp && tracing) {
+      const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+      await cdp.send('Tracing.end');
+      await done;
+      for (const line of traceSummary(traceEvents, 15)) log(`panel webview trace: ${line}`);
+    } else if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      fs.writeFileSync(path.join(root, 'bench-out', 'panel-webview.cpuprofile'), JSON.stringify(profile));
+      for (const line of topSelfTime(profile, 15)) log(`panel webview profile: ${line}`);
+    }
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     return { chromium: version, levels, all: allStats, bursts };
   } finally {
     await context.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** The functions with the most self time in a CDP CPU profile, as log lines. */
+export function topSelfTime(profile: CpuProfile, n: number): string[] {
+  const self = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let k = 0; k < samples.length; k++) self.set(samples[k], (self.get(samples[k]) ?? 0) + (deltas[k] ?? 0));
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = self.get(node.id) ?? 0;
+    total += us;
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}` : ''}`.trim();
+    byFn.set(name, (byFn.get(name) ?? 0) + us);
+  }
+  return [...byFn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, us]) => `${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / Math.max(1, total)).toFixed(1).padStart(5)} %  ${name}`);
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  args?: { name?: string };
+}
+
+/** Total time per event name on the renderer's main thread (complete events; nested ones count in both). */
+export function traceSummary(events: TraceEvent[], n: number): string[] {
+  const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const byName = new Map<string, { us: number; count: number }>();
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur || (main && (e.pid !== main.pid || e.tid !== main.tid))) continue;
+    const x = byName.get(e.name) ?? { us: 0, count: 0 };
+    x.us += e.dur;
+    x.count++;
+    byName.set(e.name, x);
+  }
+  return [...byName.entries()]
+    .sort((a, b) => b[1].us - a[1].us)
+    .slice(0, n)
+    .map(([name, x]) => `${(x.us / 1000).toFixed(0).padStart(6)} ms ${String(x.count).padStart(6)}×  ${name}`);
 }

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { BrowserContext, Page, chromium } from 'playwright-core';
 import { PanelController } from '../../../src/panel/controller';
 import { panelHtml } from '../../../src/panel/html';
+import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../../media/src/viewModel';
 import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
 import { ROOT, generatedModel, sampleModel } from './fixture';
 
@@ -168,6 +169,32 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     await page.waitForSelector('#lt-cursor', { state: 'attached' });
   }
 
+  /** Where the view model puts event `index` of task `task` (row -1: its syscall row, else a lock depth). */
+  async function eventPoint(task: number, index: number, row: number): Promise<{ x: number; y: number }> {
+    const g = await page.evaluate((t) => {
+      const host = document.getElementById('lt-timeline')!;
+      const overlay = host.querySelector('svg.lt-tl-overlay')!;
+      const box = overlay.getBoundingClientRect();
+      const label = document.querySelector(`.lt-lane-label[data-task="${t}"]`)!.getBoundingClientRect();
+      return { left: box.left, top: box.top, width: Number(overlay.getAttribute('width')), laneY: label.top - box.top, from: Number(host.dataset.from), to: Number(host.dataset.to) };
+    }, task);
+    const x = ((index - g.from) / (g.to - g.from)) * g.width + 4;
+    const y = g.laneY + LANE_PAD + (row < 0 ? 7 : LANE_SYSCALL_H + row * LANE_LOCK_H + 5);
+    return { x: g.left + x, y: g.top + y };
+  }
+
+  async function clickEvent(task: number, index: number, row: number): Promise<void> {
+    const p = await eventPoint(task, index, row);
+    await page.mouse.click(p.x, p.y);
+  }
+
+  async function hoverEvent(task: number, index: number, row: number): Promise<string> {
+    const p = await eventPoint(task, index, row);
+    await page.mouse.move(p.x, p.y);
+    await page.waitForFunction(() => !!document.querySelector('.lt-tl-stack')?.getAttribute('title'));
+    return (await page.locator('.lt-tl-stack').getAttribute('title')) ?? '';
+  }
+
   it('starts with the ready handshake and a timeline request', () => {
     assert.equal(posted[0]?.type, 'ready');
     const req = posted.find((m) => m.type === 'requestTimeline');
@@ -204,7 +231,19 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
       els.map((e) => `${e.closest('.lt-lane')?.getAttribute('data-task')}:${e.getAttribute('data-syscall')}`).sort(),
     );
     assert.deepEqual(cycle, ['0:io_submit', '0:io_uring_enter', '1:io_uring_enter']);
-    assert.ok((await page.locator('.lt-lockbar.lt-across .lt-leak').count()) >= 3, 'leaked spans are drawn');
+    // the bars are on the canvas: the leaked spans' hatching shows as leak-coloured pixels there
+    const leakPixels = await page.evaluate(() => {
+      const canvas = document.querySelector('canvas.lt-tl-canvas') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      // --vscode-charts-yellow of the dark stub theme, #cca700
+      for (let k = 0; k < data.length; k += 4) if (Math.abs(data[k] - 204) < 8 && Math.abs(data[k + 1] - 167) < 8 && data[k + 2] < 16 && data[k + 3] > 200) n++;
+      return n;
+    });
+    assert.ok(leakPixels > 200, `leaked spans are drawn: ${leakPixels} leak-coloured pixels`);
+    // detail windows are one canvas and a few SVG marks, not one element a bar
+    assert.equal(await page.locator('#lt-timeline canvas.lt-tl-canvas').count(), 1);
+    assert.ok((await page.locator('#lt-timeline svg *').count()) < 60, 'few overlay elements');
   });
 
   it('draws the cycle in the lock-order graph with syscall labels', async () => {
@@ -244,14 +283,43 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 29 }) } });
     await moveTo(at35);
 
-    // a syscall bar of the other task
-    m = await nextPost(() => page.locator('.lt-lane[data-task="0"] .lt-sys[data-syscall="io_uring_enter"]').click());
-    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 18 }) } });
+    // a syscall bar of the other task (on the canvas: a click where the view model puts it)
+    const uringEnter = model.resolve({ line: 18 });
+    const tooltip = await hoverEvent(0, uringEnter, -1);
+    assert.match(tooltip, /^io_uring_enter \(NR \d+\), lines 18–/, 'the tooltip names the bar under the pointer');
+    m = await nextPost(() => clickEvent(0, uringEnter, -1));
+    assert.deepEqual(m, { type: 'seek', target: { index: uringEnter } });
     await moveTo(at35);
 
-    // a lock bar in the timeline
-    m = await nextPost(() => page.locator('.lt-lane[data-task="0"] .lt-lockbar[data-class="sb_writers"]').click());
+    // a lock bar in the timeline: sb_writers of task 0, at its depth in the window
+    const w = await page.evaluate(() => ({ from: Number(document.getElementById('lt-timeline')!.dataset.from), to: Number(document.getElementById('lt-timeline')!.dataset.to) }));
+    const win = model.timeline({ requestId: 0, from: w.from, to: w.to, width: 600, tasks: { pinned: [], text: '' } });
+    const sb = win.lanes.find((l) => l.taskId === 0)!.locks.find((b) => b.className === 'sb_writers')!;
+    assert.equal(sb.start, model.resolve({ line: 16 }));
+    m = await nextPost(() => clickEvent(0, sb.start, sb.depth));
     assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 16 }) } });
+    await moveTo(at35);
+
+    // elsewhere (here the axis) a click seeks to the event under the pointer
+    m = await nextPost(async () => {
+      const p = await eventPoint(0, model.resolve({ line: 29 }), -1);
+      const top = await page.evaluate(() => document.querySelector('svg.lt-tl-overlay')!.getBoundingClientRect().top);
+      await page.mouse.click(p.x, top + 5);
+    });
+    assert.deepEqual(m, { type: 'seek', target: { index: model.resolve({ line: 29 }) } });
+    await moveTo(at35);
+
+    // keyboard on the canvas bars: ] selects the first bar at or after the cursor in the current task's lane, Enter seeks there
+    m = await nextPost(async () => {
+      await page.locator('#lt-timeline').focus();
+      await page.keyboard.press(']');
+      await page.waitForFunction(() => !!document.querySelector('.lt-kbd-info')?.textContent);
+      await page.keyboard.press('Enter');
+    });
+    assert.equal(m.type, 'seek');
+    assert.ok(m.type === 'seek' && 'index' in m.target && m.target.index >= at35, `a bar at or after the cursor: ${JSON.stringify(m)}`);
+    assert.equal(await page.locator('#lt-kbd-bar').count(), 1, 'the selected bar is outlined');
+    await page.keyboard.press('Escape');
     await moveTo(at35);
 
     // a graph edge

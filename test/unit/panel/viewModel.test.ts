@@ -12,8 +12,11 @@ import {
   followCursor,
   graphView,
   highlightsOf,
+  hitTest,
   indexAtX,
   initialState,
+  laneAtY,
+  laneBars,
   leakSpan,
   persisted,
   reduce,
@@ -130,6 +133,41 @@ describe('view model: findings and highlights', () => {
   });
 });
 
+describe('view model: hit-testing the canvas', () => {
+  it('finds every syscall and lock bar of a detail window at its centre, and nothing between lanes', () => {
+    const tv = timelineView(stateAt(at35), 600)!;
+    let bars = 0;
+    tv.lanes.forEach((lane, k) => {
+      assert.equal(laneAtY(tv, lane.y), k);
+      assert.equal(laneAtY(tv, lane.y + lane.h - 0.5), k);
+      for (const b of lane.syscalls) {
+        const hit = hitTest(tv, b.x + Math.min(b.w / 2, 3), b.y + b.h / 2)!;
+        assert.equal(hit.kind, 'syscall', b.label);
+        assert.deepEqual(hit.seek, b.seek);
+        assert.equal(hit.label, b.label);
+        bars++;
+      }
+      for (const b of lane.locks) {
+        const hit = hitTest(tv, b.x + Math.min(b.w / 2, 3), b.y + b.h / 2)!;
+        assert.equal(hit.kind, 'lock', b.label);
+        assert.deepEqual(hit.seek, b.seek);
+        bars++;
+      }
+    });
+    assert.ok(bars >= 12, `bars: ${bars}`);
+    assert.equal(hitTest(tv, 10, 5), null, 'the axis is no lane');
+    assert.equal(laneAtY(tv, tv.height + 10), -1);
+  });
+
+  it('steps through a lane in event order', () => {
+    const tv = timelineView(stateAt(at35), 600)!;
+    const reader = tv.lanes.find((l) => l.title === 'dio-reader/2102')!;
+    const order = laneBars(reader).map((b) => ('index' in b.seek ? b.seek.index : -1));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.equal(order.length, reader.syscalls.length + reader.locks.length);
+  });
+});
+
 describe('view model: aggregated timeline of a generated trace', () => {
   const g = generatedModel();
   const n = g.store.length;
@@ -190,6 +228,12 @@ describe('view model: aggregated timeline of a generated trace', () => {
       assert.equal(bucketAtX(tv, (tv.buckets!.x[k] + tv.buckets!.x[k + 1]) / 2), k);
     }
     assert.equal(bucketAtX(tv, -1), -1);
+    // hit-testing a lane away from the marks gives its bucket
+    const k = Math.floor(b.count / 3);
+    const x = (tv.buckets!.x[k] + tv.buckets!.x[k + 1]) / 2;
+    const hit = hitTest(tv, x, lane.y + lane.h - 2)!;
+    assert.equal(hit.kind, 'bucket');
+    assert.equal(hit.label, bucketInfo(tv, lane, k)!.label);
   });
 
   it('shows the window drawn at the new place while a pan is on its way', () => {
