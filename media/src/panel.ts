@@ -1,11 +1,12 @@
 // The lock panel's webview front end (browser iife bundle, out/media/panel.js): receives the
 // host's messages, keeps the state with getState/setState, and renders the view models of
 // ./viewModel.ts as DOM, SVG and canvas (the timeline: bars or aggregated buckets on a canvas under
-// an SVG overlay with the axis, the cursor and the highlighted events; clicks on bars hit-test). Every interactive element is a real button or
-// a focusable SVG element with a keyboard handler; clicks post `seek` / `selectFinding` messages
-// to the host. Rendering happens once per animation frame, section by section when its inputs
-// changed. Timeline windows are requested one at a time: while one is on its way, pans and zooms
-// move the window already drawn and only the latest view is asked for next.
+// an SVG overlay with the axis, the cursor and the highlighted events; clicks on bars hit-test).
+// Every interactive element is a real button, a focusable SVG element with a keyboard handler, or
+// (canvas bars) reachable with the timeline's [ ] keys; clicks post `seek` / `selectFinding`
+// messages to the host. Rendering happens once per animation frame, section by section when its
+// inputs changed. Timeline windows are requested one at a time: while one is on its way, pans and
+// zooms move the window already drawn and only the latest view is asked for next.
 // Text from the trace only ever goes through textContent/attributes, never innerHTML.
 // May import ./viewModel, src/protocol (and src/core types).
 
@@ -456,8 +457,8 @@ function renderColumn(c: TaskColumn): HTMLElement {
 // (tick labels, cursor, the few highlighted events as focusable marks, the keyboard selection).
 // Both are built once and updated in place. The canvas covers only the visible part of the
 // timeline (plus a margin). While a pan or zoom is on its way, the image painted for the data on
-// screen is moved and stretched with a CSS transform instead of repainted. Clicks and tooltips on bars hit-test the view
-// model (hitTest), so a detail window of thousands of bars is no DOM at all.
+// screen is moved and stretched with a CSS transform instead of repainted. Clicks and tooltips on
+// bars hit-test the view model (hitTest), so a detail window of thousands of bars is no DOM at all.
 
 const tlStack = el('div', { class: 'lt-tl-stack' });
 const tlCanvas = el('canvas', { class: 'lt-tl-canvas', role: 'img' });
