@@ -275,8 +275,9 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
     // LOCKTRACE_PANEL_PROFILE=1: a CPU profile of the webview over the whole browser part
     // (bench-out/panel-webview.cpuprofile) and its top self-time functions in the log
     const cdp = process.env.LOCKTRACE_PANEL_PROFILE ? await page.context().newCDPSession(page) : null;
-    // LOCKTRACE_PANEL_PROFILE=trace: a DevTools timeline trace instead, summed by event name on
-    // the page's main thread (style, layout, paint, script…: what the CPU profile calls (program))
+    // LOCKTRACE_PANEL_PROFILE=trace: a DevTools timeline trace instead (bench-out/panel-webview-trace.json,
+    // opens in DevTools' Performance panel), summed by event name on the page's main thread
+    // (style, layout, paint, script…: what the CPU profile calls (program))
     const tracing = process.env.LOCKTRACE_PANEL_PROFILE === 'trace';
     const traceEvents: TraceEvent[] = [];
     if (cdp && tracing) {
@@ -403,6 +404,7 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
       const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
       await cdp.send('Tracing.end');
       await done;
+      fs.writeFileSync(path.join(root, 'bench-out', 'panel-webview-trace.json'), JSON.stringify({ traceEvents }));
       for (const line of traceSummary(traceEvents, 15)) log(`panel webview trace: ${line}`);
     } else if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
