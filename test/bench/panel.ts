@@ -20,7 +20,7 @@ import * as v8 from 'v8';
 import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { PanelController } from '../../src/panel/controller';
-import { panelHtml } from '../../src/panel/html';
+import { CHROMIUM, launchChromium, writePanelPage } from '../unit/panel/chromium';
 import { PanelModel, TimelineRequest } from '../../src/panel/model';
 import { HostMessage, TimelineWindow, emptyTaskFilter, isWebviewMessage } from '../../src/protocol/panel';
 
@@ -210,28 +210,16 @@ const INSTRUMENT = `(() => {
 })();`;
 
 async function browserFrames(model: PanelModel, log: (s: string) => void): Promise<PanelBenchResult['frames']> {
-  const chromiumPath = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
-  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
   const bundle = path.join(root, 'out', 'media', 'panel.js');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} missing: run node esbuild.js`);
-  // loaded here so the rest of the benchmark runs without playwright-core
-  const { chromium } = await import('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-panelbench-'));
   const htmlFile = path.join(dir, 'panel.html');
-  fs.writeFileSync(
-    htmlFile,
-    panelHtml({ cspSource: 'file:', nonce: 'YmVuY2gtbm9uY2UtMTIzNDU=', scriptUri: `file://${bundle}`, styleUri: `file://${bundle.replace(/\.js$/, '.css')}` }),
-  );
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1000 },
-    deviceScaleFactor: 1,
-  });
+  writePanelPage(htmlFile, bundle, 'YmVuY2gtbm9uY2UtMTIzNDU=');
+  // playwright-core is loaded only here, so the rest of the benchmark runs without it
+  const { context, page } = await launchChromium(path.join(dir, 'profile'), { width: 1280, height: 1000 });
   try {
     const version = context.browser()?.version() ?? 'chromium';
-    const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     let deliveries = Promise.resolve();

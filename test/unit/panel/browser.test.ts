@@ -9,14 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BrowserContext, Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { PanelController } from '../../../src/panel/controller';
-import { panelHtml } from '../../../src/panel/html';
 import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../../media/src/viewModel';
 import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
+import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
 import { ROOT, generatedModel, sampleModel } from './fixture';
 
-const CHROMIUM = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
 
@@ -109,24 +108,9 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const htmlFile = path.join(ARTIFACTS, 'panel.html');
-    fs.writeFileSync(
-      htmlFile,
-      panelHtml({
-        cspSource: 'file:',
-        nonce: 'dGVzdC1ub25jZS0xMjM0NQ==',
-        scriptUri: `file://${BUNDLE}`,
-        styleUri: `file://${BUNDLE.replace(/\.js$/, '.css')}`,
-      }),
-    );
+    writePanelPage(htmlFile, BUNDLE, 'dGVzdC1ub25jZS0xMjM0NQ==');
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1180, height: 900 },
-      deviceScaleFactor: 1,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(userDataDir, { width: 1180, height: 900 }));
     page.on('console', (m) => {
       if (/Content.Security.Policy/i.test(m.text())) cspErrors.push(m.text());
     });
@@ -382,19 +366,9 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
   before(async () => {
     assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
     const htmlFile = path.join(ARTIFACTS, 'panel-aggregate.html');
-    fs.writeFileSync(
-      htmlFile,
-      panelHtml({ cspSource: 'file:', nonce: 'dGVzdC1ub25jZS02Nzg5MA==', scriptUri: `file://${BUNDLE}`, styleUri: `file://${BUNDLE.replace(/\.js$/, '.css')}` }),
-    );
+    writePanelPage(htmlFile, BUNDLE, 'dGVzdC1ub25jZS02Nzg5MA==');
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1180, height: 900 },
-      deviceScaleFactor: 1,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(userDataDir, { width: 1180, height: 900 }));
     page.on('console', (m) => {
       if (/Content.Security.Policy/i.test(m.text())) errors.push(m.text());
     });
