@@ -702,9 +702,15 @@ function paintTimeline(tv: TimelineView): void {
   const top = Math.max(0, Math.floor(viewTop - PAINT_MARGIN));
   const bottom = Math.max(top + 1, Math.min(Math.ceil(tv.height), Math.ceil(viewTop + frameLayout.viewportH + PAINT_MARGIN)));
   const H = bottom - top;
-  if (tlCanvas.width !== W || tlCanvas.height !== H) {
-    tlCanvas.width = W;
-    tlCanvas.height = H;
+  // Detail windows are vector drawings: on HiDPI screens their backing store has device pixels so
+  // bars and names stay sharp. Aggregated windows are one bucket per CSS pixel, painted with
+  // putImageData (which ignores transforms), so they keep CSS-pixel resolution.
+  const dpr = tv.buckets ? 1 : backingScale();
+  const BW = Math.round(W * dpr);
+  const BH = Math.round(H * dpr);
+  if (tlCanvas.width !== BW || tlCanvas.height !== BH) {
+    tlCanvas.width = BW;
+    tlCanvas.height = BH;
     tlCanvas.style.width = `${W}px`;
     tlCanvas.style.height = `${H}px`;
     lastPaint = null;
@@ -731,7 +737,15 @@ function paintTimeline(tv: TimelineView): void {
   }
   lastPaint = key;
   if (tlCanvas.style.transform) tlCanvas.style.transform = '';
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   paintColumns(ctx, tv, c, top, H, 0, W);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+}
+
+/** Device pixels per CSS pixel for vector drawing (1 to 3). */
+function backingScale(): number {
+  const r = window.devicePixelRatio || 1;
+  return Math.min(3, Math.max(1, r));
 }
 
 /** Paints columns [x0, x1) of rows [top, top + H) of the timeline. */

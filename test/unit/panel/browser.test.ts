@@ -14,6 +14,7 @@ import { PanelController } from '../../../src/panel/controller';
 import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../../media/src/viewModel';
 import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
 import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
+import type { PanelModel } from '../../../src/panel/model';
 import { ROOT, generatedModel, sampleModel } from './fixture';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -89,6 +90,67 @@ function applyThemeScript(theme: keyof typeof THEMES): string {
   })();`;
 }
 
+/** The sample's panel in a fresh Chromium at `scale` device pixels per CSS pixel, talking to a real controller. */
+async function openSamplePanel(
+  model: PanelModel,
+  scale: number,
+  name: string,
+  sink: { posted: WebviewMessage[]; revealed: number[]; errors: string[] },
+): Promise<{ context: BrowserContext; page: Page; controller: PanelController; userDataDir: string }> {
+  assert.ok(
+    fs.existsSync(CHROMIUM),
+    `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOCKTRACE_CHROMIUM). The browser tests do not skip.`,
+  );
+  assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const htmlFile = path.join(ARTIFACTS, `${name}.html`);
+  writePanelPage(htmlFile, BUNDLE, 'dGVzdC1ub25jZS0xMjM0NQ==');
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
+  const { context, page } = await launchChromium(userDataDir, { width: 1180, height: 900 }, scale);
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) sink.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => sink.errors.push(`page error: ${e.message}`));
+  const deliver = async (msg: HostMessage): Promise<void> => {
+    await page.evaluate((m) => window.postMessage(m, '*'), msg);
+  };
+  const controller = new PanelController(model, {
+    post: (msg) => void deliver(msg).catch(() => undefined),
+    reveal: (line) => sink.revealed.push(line),
+  });
+  await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
+    assert.ok(isWebviewMessage(msg), `webview posted a non-protocol message: ${JSON.stringify(msg)}`);
+    sink.posted.push(msg);
+    await controller.handle(msg);
+  });
+  await page.addInitScript(`
+    window.__ltState = undefined;
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__locktraceHostReceive(JSON.parse(JSON.stringify(m))),
+      getState: () => window.__ltState,
+      setState: (s) => { window.__ltState = s; },
+    });
+  `);
+  await page.addInitScript(applyThemeScript('dark'));
+  await page.goto(`file://${htmlFile}`);
+  await page.waitForFunction(() => document.getElementById('lt-title')?.textContent === 'syscall-order-inversion.trace');
+  return { context, page, controller, userDataDir };
+}
+
+/** Where the view model puts event `index` of task `task` (row -1: its syscall row, else a lock depth), in page coordinates. */
+async function eventPointOn(page: Page, task: number, index: number, row: number): Promise<{ x: number; y: number }> {
+  const g = await page.evaluate((t) => {
+    const host = document.getElementById('lt-timeline')!;
+    const overlay = host.querySelector('svg.lt-tl-overlay')!;
+    const box = overlay.getBoundingClientRect();
+    const label = document.querySelector(`.lt-lane-label[data-task="${t}"]`)!.getBoundingClientRect();
+    return { left: box.left, top: box.top, width: Number(overlay.getAttribute('width')), laneY: label.top - box.top, from: Number(host.dataset.from), to: Number(host.dataset.to) };
+  }, task);
+  const x = ((index - g.from) / (g.to - g.from)) * g.width + 4;
+  const y = g.laneY + LANE_PAD + (row < 0 ? 7 : LANE_SYSCALL_H + row * LANE_LOCK_H + 5);
+  return { x: g.left + x, y: g.top + y };
+}
+
 describe('lock panel in Chromium', { timeout: 120_000 }, () => {
   let context: BrowserContext;
   let page: Page;
@@ -101,43 +163,7 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
   let controller: PanelController;
 
   before(async () => {
-    assert.ok(
-      fs.existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOCKTRACE_CHROMIUM). The browser tests do not skip.`,
-    );
-    assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const htmlFile = path.join(ARTIFACTS, 'panel.html');
-    writePanelPage(htmlFile, BUNDLE, 'dGVzdC1ub25jZS0xMjM0NQ==');
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
-    ({ context, page } = await launchChromium(userDataDir, { width: 1180, height: 900 }));
-    page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`));
-    const deliver = async (msg: HostMessage): Promise<void> => {
-      await page.evaluate((m) => window.postMessage(m, '*'), msg);
-    };
-    controller = new PanelController(model, {
-      post: (msg) => void deliver(msg).catch(() => undefined),
-      reveal: (line) => revealed.push(line),
-    });
-    await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
-      assert.ok(isWebviewMessage(msg), `webview posted a non-protocol message: ${JSON.stringify(msg)}`);
-      posted.push(msg);
-      await controller.handle(msg);
-    });
-    await page.addInitScript(`
-      window.__ltState = undefined;
-      window.acquireVsCodeApi = () => ({
-        postMessage: (m) => window.__locktraceHostReceive(JSON.parse(JSON.stringify(m))),
-        getState: () => window.__ltState,
-        setState: (s) => { window.__ltState = s; },
-      });
-    `);
-    await page.addInitScript(applyThemeScript('dark'));
-    await page.goto(`file://${htmlFile}`);
-    await page.waitForFunction(() => document.getElementById('lt-title')?.textContent === 'syscall-order-inversion.trace');
+    ({ context, page, controller, userDataDir } = await openSamplePanel(model, 1, 'panel', { posted, revealed, errors: cspErrors }));
   });
 
   after(async () => {
@@ -153,18 +179,8 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     await page.waitForSelector('#lt-cursor', { state: 'attached' });
   }
 
-  /** Where the view model puts event `index` of task `task` (row -1: its syscall row, else a lock depth). */
-  async function eventPoint(task: number, index: number, row: number): Promise<{ x: number; y: number }> {
-    const g = await page.evaluate((t) => {
-      const host = document.getElementById('lt-timeline')!;
-      const overlay = host.querySelector('svg.lt-tl-overlay')!;
-      const box = overlay.getBoundingClientRect();
-      const label = document.querySelector(`.lt-lane-label[data-task="${t}"]`)!.getBoundingClientRect();
-      return { left: box.left, top: box.top, width: Number(overlay.getAttribute('width')), laneY: label.top - box.top, from: Number(host.dataset.from), to: Number(host.dataset.to) };
-    }, task);
-    const x = ((index - g.from) / (g.to - g.from)) * g.width + 4;
-    const y = g.laneY + LANE_PAD + (row < 0 ? 7 : LANE_SYSCALL_H + row * LANE_LOCK_H + 5);
-    return { x: g.left + x, y: g.top + y };
+  function eventPoint(task: number, index: number, row: number): Promise<{ x: number; y: number }> {
+    return eventPointOn(page, task, index, row);
   }
 
   async function clickEvent(task: number, index: number, row: number): Promise<void> {
@@ -349,6 +365,64 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
 
   it('runs under the strict CSP without violations or page errors', () => {
     assert.deepEqual(cspErrors, []);
+  });
+});
+
+describe('lock panel in Chromium at 2 device pixels per CSS pixel', { timeout: 120_000 }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const model = sampleModel();
+  const posted: WebviewMessage[] = [];
+  const errors: string[] = [];
+  let controller: PanelController;
+
+  before(async () => {
+    ({ context, page, controller, userDataDir } = await openSamplePanel(model, 2, 'panel-hidpi', { posted, revealed: [], errors }));
+    controller.moveTo(model.resolve({ line: 35 }));
+    await page.waitForFunction(() => document.getElementById('lt-position')?.textContent?.startsWith('line 35 '));
+    await page.waitForSelector('#lt-cursor', { state: 'attached' });
+  });
+
+  after(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('paints detail windows with device pixels, and clicks still find the bar under the pointer', async () => {
+    // let the panel finish its frame
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const size = await page.evaluate(() => {
+      const canvas = document.querySelector('#lt-timeline canvas') as HTMLCanvasElement;
+      const box = canvas.getBoundingClientRect();
+      return { backing: canvas.width, css: box.width, ratio: window.devicePixelRatio };
+    });
+    assert.equal(size.ratio, 2);
+    assert.equal(size.backing, Math.round(size.css) * 2, 'the backing store has two pixels per CSS pixel');
+    // the drawing fills the backing store: scaled to device pixels, not drawn into its top-left quarter
+    const ink = await page.evaluate(() => {
+      const c = document.querySelector('#lt-timeline canvas') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let maxX = -1;
+      let maxY = -1;
+      for (let i = 3; i < d.length; i += 4) {
+        if (!d[i]) continue;
+        const px = (i - 3) / 4;
+        maxX = Math.max(maxX, px % c.width);
+        maxY = Math.max(maxY, Math.floor(px / c.width));
+      }
+      return { maxX, maxY, w: c.width, h: c.height };
+    });
+    assert.ok(ink.maxX > ink.w * 0.75 && ink.maxY > ink.h * 0.75, `painted over the whole backing store: ${JSON.stringify(ink)}`);
+    // the io_uring_enter bar of the other task, where the view model puts it
+    const enter = model.resolve({ line: 18 });
+    const p = await eventPointOn(page, 0, enter, -1);
+    // and a click there seeks to it
+    const n = posted.length;
+    await page.mouse.click(p.x, p.y);
+    for (let k = 0; k < 100 && posted.length === n; k++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(posted[n], { type: 'seek', target: { index: enter } });
+    assert.deepEqual(errors, []);
   });
 });
 

@@ -22,15 +22,22 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts Chromium with a profile in `userDataDir` (a fresh directory) and returns its first page. */
-export async function launchChromium(userDataDir: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+/**
+ * Starts Chromium with a profile in `userDataDir` (a fresh directory) and returns its first page;
+ * `scale` is the device pixels per CSS pixel (2 for a HiDPI screen).
+ */
+export async function launchChromium(
+  userDataDir: string,
+  viewport: { width: number; height: number },
+  scale = 1,
+): Promise<{ context: BrowserContext; page: Page }> {
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
-    deviceScaleFactor: 1,
+    deviceScaleFactor: scale,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
