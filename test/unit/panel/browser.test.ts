@@ -21,7 +21,7 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
 
 /** A few of the variables VS Code defines in webviews, per theme. */
-const THEMES: Record<'dark' | 'light', { bodyClass: string; vars: Record<string, string> }> = {
+const THEMES: Record<'dark' | 'light' | 'hc', { bodyClass: string; vars: Record<string, string> }> = {
   dark: {
     bodyClass: 'vscode-dark',
     vars: {
@@ -74,14 +74,43 @@ const THEMES: Record<'dark' | 'light', { bodyClass: string; vars: Record<string,
       '--vscode-editor-font-family': 'monospace',
     },
   },
+  // VS Code's dark high-contrast theme: black, white, and contrast borders instead of shades
+  hc: {
+    bodyClass: 'vscode-high-contrast',
+    vars: {
+      '--vscode-editor-background': '#000000',
+      '--vscode-foreground': '#ffffff',
+      '--vscode-descriptionForeground': '#ffffff',
+      '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-contrastActiveBorder': '#f38518',
+      '--vscode-focusBorder': '#f38518',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-orange': '#f38518',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-list-activeSelectionForeground': '#ffffff',
+      '--vscode-input-background': '#000000',
+      '--vscode-input-foreground': '#ffffff',
+      '--vscode-editorCursor-foreground': '#ffffff',
+      '--vscode-font-family': 'system-ui, sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': 'monospace',
+    },
+  },
 };
 
 function applyThemeScript(theme: keyof typeof THEMES): string {
   const t = THEMES[theme];
   // CSSOM only (no <style> element): the page's CSP would rightly refuse inline styles.
+  // a variable the theme does not define is unset, as in VS Code (high contrast leaves many out)
+  const all = [...new Set(Object.values(THEMES).flatMap((x) => Object.keys(x.vars)))];
   return `(() => {
     const t = ${JSON.stringify(t)};
+    const all = ${JSON.stringify(all)};
     const apply = () => {
+      for (const k of all) if (!(k in t.vars)) document.documentElement.style.removeProperty(k);
       for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
       document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
       document.body.classList.add(t.bodyClass);
@@ -256,12 +285,22 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     assert.equal(await page.locator('.lt-finding.lt-selected .lt-finding-title').textContent(), 'inversion: &inode->i_dio_map ⇄ sb_writers');
   });
 
-  it('saves dark and light screenshots', async () => {
+  it('saves dark, light and high-contrast screenshots', async () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'panel-dark-line35.png'), fullPage: true });
     await page.evaluate(applyThemeScript('light'));
     await page.screenshot({ path: path.join(ARTIFACTS, 'panel-light-line35.png'), fullPage: true });
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(bg, 'rgb(255, 255, 255)');
+    await page.evaluate(applyThemeScript('hc'));
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-hc-line35.png'), fullPage: true });
+    const hc = await page.evaluate(() => ({
+      bg: getComputedStyle(document.body).backgroundColor,
+      // high contrast draws task columns and held locks with the contrast border, not a shade
+      column: getComputedStyle(document.querySelector('.lt-col')!).borderTopColor,
+      held: getComputedStyle(document.querySelector('.lt-held')!).borderTopColor,
+    }));
+    assert.deepEqual(hc, { bg: 'rgb(0, 0, 0)', column: 'rgb(111, 195, 223)', held: 'rgb(111, 195, 223)' });
     await page.evaluate(applyThemeScript('dark'));
     assert.ok(fs.statSync(path.join(ARTIFACTS, 'panel-dark-line35.png')).size > 10_000);
   });
