@@ -67,7 +67,7 @@ export class LineSplitter {
       start = nl + 1;
     }
     if (this.byteHandler) {
-      this.pushToHandler(chunk, start, this.byteHandler);
+      this.pushLines(chunk, start, this.byteHandler);
       return;
     }
     // fast path: decode all complete lines of the chunk at once; when they are ASCII, string
@@ -80,7 +80,7 @@ export class LineSplitter {
         start = last + 1;
       }
     }
-    this.pushBytes(chunk, start);
+    this.pushLines(chunk, start, null);
   }
 
   private pushAscii(text: string): void {
@@ -98,8 +98,11 @@ export class LineSplitter {
     }
   }
 
-  /** Offers each complete line to `handler`; the lines it declines go to the sink as strings. */
-  private pushToHandler(chunk: Uint8Array, start: number, handler: ByteLineHandler): void {
+  /**
+   * Each complete line from `start` on: offered to `handler` first when there is one, and sent to
+   * the sink as a string unless the handler took it. A final partial line is carried over.
+   */
+  private pushLines(chunk: Uint8Array, start: number, handler: ByteLineHandler | null): void {
     const n = chunk.length;
     while (start < n) {
       const nl = chunk.indexOf(10, start);
@@ -111,34 +114,11 @@ export class LineSplitter {
       if (end > start && chunk[end - 1] === 13) end--;
       const lineNo = ++this.lineNo;
       const truncated = end - start > MAX_LINE_BYTES;
-      if (truncated || !handler(chunk, start, end, lineNo, this.offset)) {
+      if (truncated || !handler?.(chunk, start, end, lineNo, this.offset)) {
         if (truncated) end = start + MAX_LINE_BYTES;
         this.sink(decode(chunk, start, end), lineNo, this.offset, truncated);
       }
       this.offset += nl - start + 1;
-      start = nl + 1;
-    }
-  }
-
-  private pushBytes(chunk: Uint8Array, start: number): void {
-    const n = chunk.length;
-    while (start < n) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) {
-        this.append(chunk, start, n);
-        return;
-      }
-      if (this.carryLen > 0 || this.carryTruncated) {
-        this.append(chunk, start, nl);
-        this.emitCarry(nl - start + 1);
-      } else {
-        let end = nl;
-        if (end > start && chunk[end - 1] === 13) end--;
-        const truncated = end - start > MAX_LINE_BYTES;
-        if (truncated) end = start + MAX_LINE_BYTES;
-        this.sink(decode(chunk, start, end), ++this.lineNo, this.offset, truncated);
-        this.offset += nl - start + 1;
-      }
       start = nl + 1;
     }
   }
