@@ -344,23 +344,22 @@ export class FastFtraceLines {
   /** The part of a perf line after the comm, from the blank at `k`; false when it does not match. */
   private perfRest(buf: Uint8Array, k: number, end: number): boolean {
     while (k < end && isSpace(buf[k])) k++;
-    let d0 = k;
-    let pid = 0;
-    while (k < end && isDigit(buf[k])) pid = pid * 10 + buf[k++] - 48;
-    if (k === d0 || k - d0 > MAX_DIGITS) return false;
+    // PID, or PID/TID (the TID is the task)
+    let pid = this.uint(buf, k, end);
+    if (pid === null) return false;
+    k = this.intEnd;
     if (k < end && buf[k] === 47 /* / */) {
-      d0 = ++k;
-      pid = 0;
-      while (k < end && isDigit(buf[k])) pid = pid * 10 + buf[k++] - 48;
-      if (k === d0 || k - d0 > MAX_DIGITS) return false;
+      pid = this.uint(buf, k + 1, end);
+      if (pid === null) return false;
+      k = this.intEnd;
     }
     let w = k;
     while (k < end && isSpace(buf[k])) k++;
     if (k === w || k >= end || buf[k] !== LBRACKET) return false;
-    d0 = ++k;
-    let cpu = 0;
-    while (k < end && isDigit(buf[k])) cpu = cpu * 10 + buf[k++] - 48;
-    if (k === d0 || k - d0 > MAX_DIGITS || k >= end || buf[k] !== RBRACKET) return false;
+    const cpu = this.uint(buf, k + 1, end);
+    if (cpu === null) return false;
+    k = this.intEnd;
+    if (k >= end || buf[k] !== RBRACKET) return false;
     w = ++k;
     while (k < end && isSpace(buf[k])) k++;
     if (k === w) return false;
@@ -461,8 +460,7 @@ export class FastFtraceLines {
         const b1 = flags === 0 ? be : sp;
         const lock = this.lock(buf, b, b1, a2, be, sp, q);
         if (lock < 0) return false;
-        this.fill(comm, pid, cpu, ts, 'lock_acquire');
-        bld.noteTimestamp(ts, lineNo);
+        this.begin(comm, pid, cpu, ts, 'lock_acquire', lineNo);
         bld.addLock(ev, lineNo, offset, EventKind.Acquire, flags, lock, 0);
         return true;
       }
@@ -474,8 +472,7 @@ export class FastFtraceLines {
         if (sp === b || sp >= be - 1) return false;
         const lock = this.lock(buf, b, be, be, be, sp, sp + 1);
         if (lock < 0) return false;
-        this.fill(comm, pid, cpu, ts, what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended');
-        bld.noteTimestamp(ts, lineNo);
+        this.begin(comm, pid, cpu, ts, what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended', lineNo);
         if (what === Ev.LockRelease) bld.addLock(ev, lineNo, offset, EventKind.Release, 0, lock, 0);
         else bld.addLock(ev, lineNo, offset, EventKind.Contended, what === Ev.LockAcquired ? EventFlag.StatAcquired : 0, lock, 0);
         return true;
@@ -504,8 +501,7 @@ export class FastFtraceLines {
             args = text(buf, q, close);
           }
         }
-        this.fill(comm, pid, cpu, ts, 'sys_enter');
-        bld.noteTimestamp(ts, lineNo);
+        this.begin(comm, pid, cpu, ts, 'sys_enter', lineNo);
         bld.sysEnter(ev, lineNo, offset, name, args, true, n);
         return true;
       }
@@ -519,8 +515,7 @@ export class FastFtraceLines {
         const ret = this.int(buf, q + 3, be);
         // `0x…` return values (and odd tails) are the string path's
         if (ret === null || (this.intEnd < be && (buf[this.intEnd] | 0x20) === 120 /* x */)) return false;
-        this.fill(comm, pid, cpu, ts, 'sys_exit');
-        bld.noteTimestamp(ts, lineNo);
+        this.begin(comm, pid, cpu, ts, 'sys_exit', lineNo);
         bld.sysExit(ev, lineNo, offset, bld.syscallName(n), ret, n);
         return true;
       }
@@ -532,17 +527,21 @@ export class FastFtraceLines {
   /** End of the last number read by `int`. */
   private intEnd = 0;
 
-  /** `-?digits` at `a` (at most MAX_DIGITS digits), or null. */
-  private int(buf: Uint8Array, a: number, end: number): number | null {
+  /** `digits` at `a` (1 to MAX_DIGITS of them), or null; where they end goes to `intEnd`. */
+  private uint(buf: Uint8Array, a: number, end: number): number | null {
     let q = a;
-    const neg = q < end && buf[q] === DASH;
-    if (neg) q++;
-    const d0 = q;
     let v = 0;
     while (q < end && isDigit(buf[q])) v = v * 10 + buf[q++] - 48;
-    if (q === d0 || q - d0 > MAX_DIGITS) return null;
+    if (q === a || q - a > MAX_DIGITS) return null;
     this.intEnd = q;
-    return neg ? -v : v;
+    return v;
+  }
+
+  /** `-?digits` at `a`, or null; where they end goes to `intEnd`. */
+  private int(buf: Uint8Array, a: number, end: number): number | null {
+    const neg = a < end && buf[a] === DASH;
+    const v = this.uint(buf, neg ? a + 1 : a, end);
+    return v === null ? null : neg ? -v : v;
   }
 
   /**
@@ -560,7 +559,8 @@ export class FastFtraceLines {
     return id;
   }
 
-  private fill(comm: string, pid: number, cpu: number, ts: number, name: string): void {
+  /** Fills the event handed to the builder, once the line is known to be taken. */
+  private begin(comm: string, pid: number, cpu: number, ts: number, name: string, lineNo: number): void {
     const ev = this.ev;
     ev.comm = comm;
     ev.pid = pid;
@@ -568,7 +568,9 @@ export class FastFtraceLines {
     ev.ts = ts;
     ev.name = name;
     ev.shape = 'event';
+    this.builder.noteTimestamp(ts, lineNo);
   }
+
 }
 
 const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
