@@ -21,6 +21,7 @@ import { readTraceFile } from '../../src/cli/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
 import { jsByteScan, nodeLineCount } from './floors';
+import { Stats, stats } from './stats';
 import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 import { editorHostOnly, editorHostRuns } from './editorHost';
@@ -163,16 +164,6 @@ interface ReplayResult {
   reverseContinue: Stats;
 }
 
-interface Stats {
-  medianMs: number;
-  worstMs: number;
-  n: number;
-}
-
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  return { medianMs: s[Math.floor(s.length / 2)], worstMs: s[s.length - 1], n: s.length };
-}
 
 async function replayOverDap(file: string, events: number, samples: number): Promise<ReplayResult> {
   const dc = new DebugClient(process.execPath, path.join(root, 'out/debugAdapter.js'), 'locktrace');

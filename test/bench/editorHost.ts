@@ -12,15 +12,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Stats } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const LOCK = '/tmp/locktrace-vscode.lock';
 
-interface Stats {
-  n: number;
-  medianMs: number;
-  worstMs: number;
-}
 
 export interface EditorHostResult {
   file: string;

@@ -21,29 +21,25 @@ import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { PanelController } from '../../src/panel/controller';
 import { CHROMIUM, launchChromium, writePanelPage } from '../unit/panel/chromium';
+import { Stats, stats } from './stats';
 import { PanelModel, TimelineRequest } from '../../src/panel/model';
 import { HostMessage, TimelineWindow, emptyTaskFilter, isWebviewMessage } from '../../src/protocol/panel';
 
 const root = path.resolve(__dirname, '../..');
 
-export interface PanelStats {
-  n: number;
-  medianMs: number;
-  worstMs: number;
-}
 
-export interface HostLevel extends PanelStats {
+export interface HostLevel extends Stats {
   span: number;
   mode: TimelineWindow['mode'];
   /** Median structured-clone size of the answers, bytes. */
   bytes: number;
 }
 
-export interface FrameLevel extends PanelStats {
+export interface FrameLevel extends Stats {
   span: number;
   mode: string;
   /** The frame's own work: from its first animation-frame callback to the end of its paint (no wait for the frame). */
-  work: PanelStats;
+  work: Stats;
 }
 
 export interface PanelBenchResult {
@@ -63,7 +59,7 @@ export interface PanelBenchResult {
     chromium: string;
     /** message arrival → end of the next painted frame, per zoom level (zoom-in then pans). */
     levels: FrameLevel[];
-    all: PanelStats;
+    all: Stats;
     bursts: BurstResult[];
   };
   skipped?: string;
@@ -83,10 +79,6 @@ export interface BurstResult {
   windows: number;
 }
 
-export function stats(xs: number[]): PanelStats {
-  const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, medianMs: s[Math.floor(s.length / 2)] ?? NaN, worstMs: s[s.length - 1] ?? NaN };
-}
 
 function time<T>(f: () => T): { ms: number; value: T } {
   const t = performance.now();

@@ -19,20 +19,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { generateTrace, prng } from '../bench/generate';
+import { stats } from '../bench/stats';
 
 const SYNC_LIMIT = 50 * 1024 * 1024;
 const HOVERS = 30;
 
-interface Stats {
-  n: number;
-  medianMs: number;
-  worstMs: number;
-}
-
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, medianMs: s[Math.floor(s.length / 2)] ?? NaN, worstMs: s[s.length - 1] ?? NaN };
-}
 
 /** The delays of a 10 ms interval timer in this (the extension host's) event loop; the long ones with when they ended. */
 function ticker(t0: number) {
