@@ -8,23 +8,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { Analysis, EventFlag, EventKind, analyze, parseTrace } from '../../../src/core';
 import { Held, HeldFlag, LockState } from '../../../src/core/analysis/state';
-import { TraceIndex } from '../../../src/editor/traceIndex';
+import { SyscallSpan, TraceIndex } from '../../../src/editor/traceIndex';
 import { generateTrace } from '../../bench/generate';
 import { fixture } from '../helpers';
 
-interface OracleSpan {
-  id: number;
-  taskId: number;
-  name: string;
-  nr: number;
-  entryEvent: number;
-  entryLine: number;
-  exitEvent: number;
-  exitLine: number;
-  ret: number | null;
-  taken: { lockId: number; className: string; event: number; line: number; releasedLine: number | null }[];
-  leaked: { lockId: number; className: string; line: number; takenHere: boolean; domain: string }[];
-}
+/** The oracle builds the same span shape the index hands out. */
+type OracleSpan = SyscallSpan;
 
 /** The index as it was computed before it became columnar: one object per span. */
 function oracle(a: Analysis) {
