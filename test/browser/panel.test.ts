@@ -10,12 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { PanelController } from '../../../src/panel/controller';
-import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../../media/src/viewModel';
-import { HostMessage, WebviewMessage, isWebviewMessage } from '../../../src/protocol/panel';
+import { PanelController } from '../../src/panel/controller';
+import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../media/src/viewModel';
+import { HostMessage, WebviewMessage, isWebviewMessage } from '../../src/protocol/panel';
 import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
-import type { PanelModel } from '../../../src/panel/model';
-import { ROOT, generatedModel, sampleModel } from './fixture';
+import type { PanelModel } from '../../src/panel/model';
+import { ROOT, generatedModel, sampleModel } from '../unit/panel/fixture';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');

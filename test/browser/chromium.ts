@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { panelHtml } from '../../../src/panel/html';
+import { panelHtml } from '../../src/panel/html';
 
 export const CHROMIUM = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
 
