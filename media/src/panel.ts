@@ -208,7 +208,10 @@ filterInput.addEventListener('input', () => {
 });
 
 timelineHost.tabIndex = 0;
-timelineHost.setAttribute('aria-label', 'Timeline: ← → pan, + and − zoom, Home centres the cursor; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves to the bar');
+timelineHost.setAttribute(
+  'aria-label',
+  'Timeline: ← → pan, + and − zoom, Home centres the cursor; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves to the bar',
+);
 timelineHost.addEventListener('keydown', (ev) => {
   const k = ev.key;
   // keys on a focused mark are the mark's (Enter/Space activate it)
@@ -248,7 +251,7 @@ timelineHost.addEventListener(
       setUi({ view: { from, to: from + span } });
     } else {
       const dx = ev.shiftKey && ev.deltaX === 0 ? ev.deltaY : ev.deltaX;
-      if (dx === 0 || Math.abs(ev.deltaY) > Math.abs(ev.deltaX) * 2 && !ev.shiftKey) return;
+      if (dx === 0 || (Math.abs(ev.deltaY) > Math.abs(ev.deltaX) * 2 && !ev.shiftKey)) return;
       setUi({ view: pan(v, (dx * scale) / Math.max(1, box.width), total) });
     }
     ev.preventDefault();
@@ -285,7 +288,9 @@ function wanted(): Wanted | null {
 
 /** Whether a window answering `a` is what `b` wants (the width matters to aggregated windows only). */
 function answers(a: Wanted | null, b: Wanted): boolean {
-  return !!a && a.from === b.from && a.to === b.to && a.tasks === b.tasks && (a.width === b.width || b.to - b.from <= TIMELINE_DETAIL_MAX_EVENTS);
+  return (
+    !!a && a.from === b.from && a.to === b.to && a.tasks === b.tasks && (a.width === b.width || b.to - b.from <= TIMELINE_DETAIL_MAX_EVENTS)
+  );
 }
 
 /** Asks for the window of the current view unless it is drawn or on its way; one request at a time. */
@@ -413,7 +418,11 @@ function renderColumn(c: TaskColumn): HTMLElement {
   );
   const sys = c.syscall
     ? (() => {
-        const b = el('button', { type: 'button', class: 'lt-syscall-now', title: `in ${c.syscall} since line ${c.syscallLine}` }, `in ${c.syscall}`);
+        const b = el(
+          'button',
+          { type: 'button', class: 'lt-syscall-now', title: `in ${c.syscall} since line ${c.syscallLine}` },
+          `in ${c.syscall}`,
+        );
         b.addEventListener('click', () => seek({ line: c.syscallLine ?? 1 }));
         return b;
       })()
@@ -432,7 +441,9 @@ function renderColumn(c: TaskColumn): HTMLElement {
       el('span', { class: 'lt-held-class' }, h.className),
       ...h.badges.map((x) => el('span', { class: `lt-badge lt-badge-${x}` }, x)),
       el('span', { class: 'lt-held-where' }, `L${h.line} · ${h.syscall ?? 'userspace'}`),
-      ...(h.acrossSyscall ? [el('span', { class: 'lt-badge lt-badge-across', title: 'held across a syscall boundary' }, '⇥ across syscall')] : []),
+      ...(h.acrossSyscall
+        ? [el('span', { class: 'lt-badge lt-badge-across', title: 'held across a syscall boundary' }, '⇥ across syscall')]
+        : []),
     );
     b.addEventListener('click', () => seek({ index: h.eventIndex }));
     list.append(el('li', {}, b));
@@ -478,7 +489,11 @@ let kbdSel: { taskId: number; index: number; y: number } | null = null;
 
 function readLayout(): void {
   // one layout read a frame, before any DOM write of the frame
-  frameLayout = { stackTop: tlStack.isConnected ? tlStack.getBoundingClientRect().top : 0, viewportH: window.innerHeight, graphW: graphHost.clientWidth };
+  frameLayout = {
+    stackTop: tlStack.isConnected ? tlStack.getBoundingClientRect().top : 0,
+    viewportH: window.innerHeight,
+    graphW: graphHost.clientWidth,
+  };
 }
 
 function renderTimeline(): void {
@@ -570,7 +585,9 @@ let markRects: SVGRectElement[] = [];
 let markTexts: (SVGTextElement | null)[] = [];
 function renderMarks(tv: TimelineView): void {
   const lanes = tv.lanes.map((l) => ({ lane: l, marks: overlayMarks(l) })).filter((x) => x.marks.length > 0);
-  const key = lanes.map((x) => `${x.lane.taskId}${x.lane.current ? '*' : ''}:${x.marks.map((m) => `${m.highlight}@${m.seek.index}/${m.label}`).join(',')}`).join(';');
+  const key = lanes
+    .map((x) => `${x.lane.taskId}${x.lane.current ? '*' : ''}:${x.marks.map((m) => `${m.highlight}@${m.seek.index}/${m.label}`).join(',')}`)
+    .join(';');
   const all = lanes.flatMap((x) => x.marks);
   if (key !== markKey) {
     markKey = key;
@@ -722,9 +739,29 @@ function paintTimeline(tv: TimelineView): void {
   const c = themeColours();
   const span = tv.to - tv.from;
   const unit = W / Math.max(1, span);
-  const key: PaintKey = { tv, window: state.timeline, finding: selectedFinding(state), colours: c, top, bottom, W, span, from: tv.from, lanesKey: lanesKey(tv) };
+  const key: PaintKey = {
+    tv,
+    window: state.timeline,
+    finding: selectedFinding(state),
+    colours: c,
+    top,
+    bottom,
+    W,
+    span,
+    from: tv.from,
+    lanesKey: lanesKey(tv),
+  };
   const last = lastPaint;
-  if (last && last.window === key.window && last.finding === key.finding && last.colours === c && last.top === top && last.bottom === bottom && last.W === W && last.lanesKey === key.lanesKey) {
+  if (
+    last &&
+    last.window === key.window &&
+    last.finding === key.finding &&
+    last.colours === c &&
+    last.top === top &&
+    last.bottom === bottom &&
+    last.W === W &&
+    last.lanesKey === key.lanesKey
+  ) {
     // the same data at another place or scale (a pan or zoom on its way): the image painted for
     // it is moved and stretched by the compositor (a CSS transform), no pixel is painted; the
     // answer is painted exactly. (Drawing the canvas into itself costs 20–30 ms in Chromium's
@@ -1032,8 +1069,13 @@ function kbdKey(k: string): boolean {
     const lane = Math.max(0, Math.min(tv.lanes.length - 1, kbdLane(tv) + (k === 'ArrowDown' ? 1 : -1)));
     const bars = kbdBars(tv, lane);
     const idx = (b: { seek: SeekTarget }): number => ('index' in b.seek ? b.seek.index : 0);
-    const near = bars.reduce<(typeof bars)[number] | null>((best, b) => (!best || Math.abs(idx(b) - kbdSel!.index) < Math.abs(idx(best) - kbdSel!.index) ? b : best), null);
-    kbdSel = near ? { taskId: tv.lanes[lane].taskId, index: idx(near), y: near.y } : { taskId: tv.lanes[lane].taskId, index: kbdSel.index, y: -1 };
+    const near = bars.reduce<(typeof bars)[number] | null>(
+      (best, b) => (!best || Math.abs(idx(b) - kbdSel!.index) < Math.abs(idx(best) - kbdSel!.index) ? b : best),
+      null,
+    );
+    kbdSel = near
+      ? { taskId: tv.lanes[lane].taskId, index: idx(near), y: near.y }
+      : { taskId: tv.lanes[lane].taskId, index: kbdSel.index, y: -1 };
   } else if ((k === 'Enter' || k === ' ') && kbdSel) {
     const bar = selectedBar(tv);
     if (bar) seek(bar.seek);
@@ -1119,13 +1161,25 @@ function drawGraph(gv: GraphView): Node {
     svg(
       'defs',
       {},
-      svg('marker', { id: 'lt-arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'lt-arrow' })),
-      svg('marker', { id: 'lt-arrow-hl', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'lt-arrow lt-arrow-hl' })),
+      svg(
+        'marker',
+        { id: 'lt-arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'lt-arrow' }),
+      ),
+      svg(
+        'marker',
+        { id: 'lt-arrow-hl', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'lt-arrow lt-arrow-hl' }),
+      ),
     ),
   );
   for (const e of gv.edges) {
     const g = activatable(
-      svg('g', { class: `lt-edge${e.inCycle ? ' lt-in-cycle' : ''}${e.crossSyscall ? ' lt-cross' : ''}`, 'data-from': e.from, 'data-to': e.to }),
+      svg('g', {
+        class: `lt-edge${e.inCycle ? ' lt-in-cycle' : ''}${e.crossSyscall ? ' lt-cross' : ''}`,
+        'data-from': e.from,
+        'data-to': e.to,
+      }),
       e.title,
       () => seek(e.seek),
     );

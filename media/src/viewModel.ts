@@ -274,22 +274,20 @@ export function taskColumns(s: PanelViewState): TaskColumn[] {
   const pinned = s.ui.tasks.pinned;
   const cols = r.tasks
     .filter((t) => taskVisible(s.ui.tasks, t))
-    .map(
-      (t: TaskStateBody): TaskColumn => ({
-        taskId: t.taskId,
-        pid: t.pid,
-        comm: t.comm,
-        current: t.taskId === r.taskId,
-        pinned: pinned.includes(t.taskId),
-        exited: t.exited,
-        syscall: t.syscall?.name ?? null,
-        syscallLine: t.syscall?.line ?? null,
-        held: t.held
-          .slice()
-          .reverse()
-          .map((h) => heldItem(h, locks)),
-      }),
-    );
+    .map((t: TaskStateBody): TaskColumn => ({
+      taskId: t.taskId,
+      pid: t.pid,
+      comm: t.comm,
+      current: t.taskId === r.taskId,
+      pinned: pinned.includes(t.taskId),
+      exited: t.exited,
+      syscall: t.syscall?.name ?? null,
+      syscallLine: t.syscall?.line ?? null,
+      held: t.held
+        .slice()
+        .reverse()
+        .map((h) => heldItem(h, locks)),
+    }));
   const rank = (c: TaskColumn): number => (c.pinned ? pinned.indexOf(c.taskId) : pinned.length + c.taskId);
   return cols.sort((a, b) => rank(a) - rank(b));
 }
@@ -652,7 +650,13 @@ export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | n
     const info = bucketInfo(tv, lane, bk);
     if (info) {
       const x0 = tv.buckets.x[bk];
-      return { kind: 'bucket', lane: k, rect: { x: x0, y: lane.y, w: tv.buckets.x[bk + 1] - x0, h: lane.h }, label: info.label, seek: info.seek };
+      return {
+        kind: 'bucket',
+        lane: k,
+        rect: { x: x0, y: lane.y, w: tv.buckets.x[bk + 1] - x0, h: lane.h },
+        label: info.label,
+        seek: info.seek,
+      };
     }
   }
   return null;

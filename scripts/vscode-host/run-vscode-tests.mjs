@@ -57,19 +57,31 @@ const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const out = (text, isErr = false, quiet = false) => {
   transcript.write(text + '\n');
-  if (!quiet) { (isErr ? console.error : console.log)(text); }
+  if (!quiet) {
+    (isErr ? console.error : console.log)(text);
+  }
 };
 const dlog = (...a) => out(`[driver +${since()}] ${format(...a)}`);
 
-function die(msg) { console.error(`[driver] ERROR: ${msg}`); process.exit(2); }
+function die(msg) {
+  console.error(`[driver] ERROR: ${msg}`);
+  process.exit(2);
+}
 const extDev = opt['extension-development-path'] && resolve(opt['extension-development-path']);
 const extTests = opt['extension-tests-path'] && resolve(opt['extension-tests-path']);
-if (!extDev || !extTests) { die('--extension-development-path and --extension-tests-path are required'); }
-if (!opt['code-server-entry'] || !existsSync(opt['code-server-entry'])) { die(`code-server entry not found: ${opt['code-server-entry']}`); }
-if (!existsSync(opt.chromium)) { die(`chromium not found: ${opt.chromium}`); }
+if (!extDev || !extTests) {
+  die('--extension-development-path and --extension-tests-path are required');
+}
+if (!opt['code-server-entry'] || !existsSync(opt['code-server-entry'])) {
+  die(`code-server entry not found: ${opt['code-server-entry']}`);
+}
+if (!existsSync(opt.chromium)) {
+  die(`chromium not found: ${opt.chromium}`);
+}
 
 // Known workbench noise that has nothing to do with the tests (hidden unless --verbose, kept in the transcript).
-const NOISE = /\[AgentHost|\[ChatModelSelection\]|\[AccountPolicyGate\]|ENOTFOUND open-vsx\.org|Creating a socket|connection token|\[reconnection-grace-time\]|Updating additional builtin extensions cache|\[Service Worker\]|^Canceled: Canceled/;
+const NOISE =
+  /\[AgentHost|\[ChatModelSelection\]|\[AccountPolicyGate\]|ENOTFOUND open-vsx\.org|Creating a socket|connection token|\[reconnection-grace-time\]|Updating additional builtin extensions cache|\[Service Worker\]|^Canceled: Canceled/;
 
 const WATCHDOG = `
 const cs = require('child_process').spawn(process.execPath, process.argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -82,83 +94,171 @@ const tmp = mkdtempSync(join(tmpdir(), 'locktrace-vscode-tests-'));
 const userDataDir = join(tmp, 'user-data');
 const extensionsDir = join(tmp, 'extensions');
 const requestDir = join(tmp, 'driver-responses'); // LOCKTRACE_DRIVER_DIR for the extension host
-for (const d of [join(userDataDir, 'User'), extensionsDir, requestDir]) { mkdirSync(d, { recursive: true }); }
-writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'workbench.enableExperiments': false,
-  'workbench.startupEditor': 'none',
-  'security.workspace.trust.enabled': false,
-  'chat.disableAIFeatures': true,
-}, null, 2));
+for (const d of [join(userDataDir, 'User'), extensionsDir, requestDir]) {
+  mkdirSync(d, { recursive: true });
+}
+writeFileSync(
+  join(userDataDir, 'User', 'settings.json'),
+  JSON.stringify(
+    {
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'workbench.enableExperiments': false,
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'chat.disableAIFeatures': true,
+    },
+    null,
+    2,
+  ),
+);
 const configFile = join(tmp, 'code-server.yaml'); // keeps code-server from writing ~/.config/code-server/config.yaml
 writeFileSync(configFile, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
 
 // ---------------------------------------------------------------- cleanup
-let codeServer; let browser; let memTimer; let cleaning = false;
+let codeServer;
+let browser;
+let memTimer;
+let cleaning = false;
 let extHostExit; // { code, signal } of the remote extension host, parsed from code-server's log
 let requiredOutputSeen = false;
 async function cleanup() {
-  if (cleaning) { return; }
+  if (cleaning) {
+    return;
+  }
   cleaning = true;
   clearInterval(memTimer);
-  if (browser) { try { await Promise.race([browser.close(), new Promise(r => setTimeout(r, 5000))]); } catch { /* ignore */ } }
+  if (browser) {
+    try {
+      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 5000))]);
+    } catch {
+      /* ignore */
+    }
+  }
   if (codeServer && codeServer.exitCode === null && codeServer.signalCode === null) {
     // code-server forks a server process plus fileWatcher/ptyHost/extension host children; some survive
     // a SIGTERM to the parent, so kill the whole process group we created (detached: true).
-    try { process.kill(-codeServer.pid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(-codeServer.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     const end = Date.now() + 4000;
-    while (Date.now() < end && groupAlive(codeServer.pid)) { await new Promise(r => setTimeout(r, 100)); }
-    if (groupAlive(codeServer.pid)) { try { process.kill(-codeServer.pid, 'SIGKILL'); } catch { /* gone */ } }
+    while (Date.now() < end && groupAlive(codeServer.pid)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (groupAlive(codeServer.pid)) {
+      try {
+        process.kill(-codeServer.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
-  if (!opt['keep-temp']) { try { rmSync(tmp, { recursive: true, force: true }); } catch { /* ignore */ } }
+  if (!opt['keep-temp']) {
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
+  }
 }
-function groupAlive(pgid) { try { process.kill(-pgid, 0); return true; } catch { return false; } }
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 let exiting = false;
 async function finish(code, why) {
-  if (exiting) { return; }
+  if (exiting) {
+    return;
+  }
   exiting = true;
-  if (why) { dlog(why); }
+  if (why) {
+    dlog(why);
+  }
   reportMemory();
   await cleanup();
   dlog(`exit code ${code}`);
-  await new Promise(r => transcript.end(r));
+  await new Promise((r) => transcript.end(r));
   process.exit(code);
 }
 process.on('SIGINT', () => finish(130, 'SIGINT'));
 process.on('SIGTERM', () => finish(143, 'SIGTERM'));
-process.on('uncaughtException', e => { console.error(e); finish(2, 'uncaught exception'); });
-process.on('unhandledRejection', e => { console.error(e); finish(2, 'unhandled rejection'); });
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  finish(2, 'uncaught exception');
+});
+process.on('unhandledRejection', (e) => {
+  console.error(e);
+  finish(2, 'unhandled rejection');
+});
 
 // ---------------------------------------------------------------- memory sampling
 // Sum of PSS (/proc/PID/smaps_rollup) over every descendant of this driver, split into the code-server
 // tree and the rest (= chromium). PSS does not double-count shared pages.
 const peak = { total: 0, codeServer: 0, chromium: 0, procs: 0 };
 function pssKb(pid) {
-  try { const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')); return m ? Number(m[1]) : 0; } catch { return 0; }
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 function sampleMemory() {
   let ps;
-  try { ps = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }); } catch { return; }
-  const kids = new Map();
-  for (const [pid, ppid] of ps.trim().split('\n').map(l => l.trim().split(/\s+/).map(Number))) {
-    if (!kids.has(ppid)) { kids.set(ppid, []); } kids.get(ppid).push(pid);
+  try {
+    ps = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
+  } catch {
+    return;
   }
-  const tree = root => { const acc = []; const st = [...(kids.get(root) || [])]; while (st.length) { const p = st.pop(); acc.push(p); st.push(...(kids.get(p) || [])); } return acc; };
+  const kids = new Map();
+  for (const [pid, ppid] of ps
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))) {
+    if (!kids.has(ppid)) {
+      kids.set(ppid, []);
+    }
+    kids.get(ppid).push(pid);
+  }
+  const tree = (root) => {
+    const acc = [];
+    const st = [...(kids.get(root) || [])];
+    while (st.length) {
+      const p = st.pop();
+      acc.push(p);
+      st.push(...(kids.get(p) || []));
+    }
+    return acc;
+  };
   const all = tree(process.pid);
   const csPids = codeServer ? new Set([codeServer.pid, ...tree(codeServer.pid)]) : new Set();
-  let total = 0; let cs = 0;
-  for (const pid of all) { const k = pssKb(pid); total += k; if (csPids.has(pid)) { cs += k; } }
+  let total = 0;
+  let cs = 0;
+  for (const pid of all) {
+    const k = pssKb(pid);
+    total += k;
+    if (csPids.has(pid)) {
+      cs += k;
+    }
+  }
   peak.total = Math.max(peak.total, total);
   peak.codeServer = Math.max(peak.codeServer, cs);
   peak.chromium = Math.max(peak.chromium, total - cs);
   peak.procs = Math.max(peak.procs, all.length);
 }
 function reportMemory() {
-  const mb = kb => `${Math.round(kb / 1024)} MiB`;
-  dlog(`peak PSS (sampled every 500 ms): code-server tree ${mb(peak.codeServer)}, chromium tree ${mb(peak.chromium)}, all children ${mb(peak.total)} (max ${peak.procs} processes); driver RSS ${mb(process.memoryUsage().rss / 1024)}`);
+  const mb = (kb) => `${Math.round(kb / 1024)} MiB`;
+  dlog(
+    `peak PSS (sampled every 500 ms): code-server tree ${mb(peak.codeServer)}, chromium tree ${mb(peak.chromium)}, all children ${mb(peak.total)} (max ${peak.procs} processes); driver RSS ${mb(process.memoryUsage().rss / 1024)}`,
+  );
 }
 
 // ---------------------------------------------------------------- driver requests
@@ -166,8 +266,16 @@ function reportMemory() {
 let requestQueue = Promise.resolve();
 function onDriverRequest(page, json) {
   let req;
-  try { req = JSON.parse(json); } catch (e) { dlog(`ignoring malformed driver request: ${json} (${e.message})`); return; }
-  if (typeof req?.id !== 'string' || !/^[\w.-]{1,80}$/.test(req.id)) { dlog(`ignoring driver request without a valid id: ${json}`); return; }
+  try {
+    req = JSON.parse(json);
+  } catch (e) {
+    dlog(`ignoring malformed driver request: ${json} (${e.message})`);
+    return;
+  }
+  if (typeof req?.id !== 'string' || !/^[\w.-]{1,80}$/.test(req.id)) {
+    dlog(`ignoring driver request without a valid id: ${json}`);
+    return;
+  }
   requestQueue = requestQueue.then(async () => {
     let response;
     try {
@@ -189,12 +297,18 @@ async function findWebviewElement(page, selector, timeoutMs) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     for (const f of page.frames()) {
-      if (f === page.mainFrame()) { continue; }
+      if (f === page.mainFrame()) {
+        continue;
+      }
       const el = await f.$(selector).catch(() => null);
-      if (el) { return el; }
+      if (el) {
+        return el;
+      }
     }
-    if (Date.now() > end) { throw new Error(`no webview frame contains ${JSON.stringify(selector)} within ${timeoutMs} ms`); }
-    await new Promise(r => setTimeout(r, 250));
+    if (Date.now() > end) {
+      throw new Error(`no webview frame contains ${JSON.stringify(selector)} within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -203,7 +317,12 @@ const plain = (text) => (text == null ? text : text.replace(/\u00a0/g, ' '));
 
 async function handleDriverRequest(page, req) {
   const timeoutMs = Number.isFinite(req.timeoutMs) ? req.timeoutMs : 15000;
-  const needSelector = () => { if (typeof req.selector !== 'string' || !req.selector) { throw new Error(`${req.op} needs a "selector"`); } return req.selector; };
+  const needSelector = () => {
+    if (typeof req.selector !== 'string' || !req.selector) {
+      throw new Error(`${req.op} needs a "selector"`);
+    }
+    return req.selector;
+  };
   switch (req.op) {
     case 'ping':
       return { pong: true };
@@ -228,7 +347,9 @@ async function handleDriverRequest(page, req) {
       return { text: plain(await el.textContent()) };
     }
     case 'press':
-      if (typeof req.key !== 'string') { throw new Error('press needs a "key" (Playwright key name, e.g. "Escape")'); }
+      if (typeof req.key !== 'string') {
+        throw new Error('press needs a "key" (Playwright key name, e.g. "Escape")');
+      }
       await page.keyboard.press(req.key);
       return {};
     default:
@@ -239,37 +360,72 @@ async function handleDriverRequest(page, req) {
 // ---------------------------------------------------------------- main
 async function main() {
   memTimer = setInterval(sampleMemory, 500);
-  const extraEnv = Object.fromEntries(opt.env.map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const extraEnv = Object.fromEntries(opt.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   extraEnv.LOCKTRACE_DRIVER_DIR = requestDir;
 
   // 1. code-server on a free loopback port (port 0: the real port is read from its log)
-  const args = [opt['code-server-entry'],
-    '--config', configFile, '--bind-addr', '127.0.0.1:0', '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened',
-    '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+  const args = [
+    opt['code-server-entry'],
+    '--config',
+    configFile,
+    '--bind-addr',
+    '127.0.0.1:0',
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--ignore-last-opened',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     // without this the built workbench ignores the ?payload= (extensionDevelopmentPath/extensionTestsPath)
-    '--vscode-option', 'enable-smoke-test-driver'];
-  if (opt.verbose) { args.push('--log', 'debug'); }
+    '--vscode-option',
+    'enable-smoke-test-driver',
+  ];
+  if (opt.verbose) {
+    args.push('--log', 'debug');
+  }
   dlog(`starting code-server: ${opt.node} ${args.join(' ')}`);
   // XDG_* and TMPDIR point into the temp dir so code-server leaves nothing behind in ~/.config,
   // ~/.local/share, ~/.cache or /tmp (config.yaml, heartbeat, device id, vscode-*.sock sockets).
   const isolated = {};
-  for (const [k, d] of [['XDG_CONFIG_HOME', 'xdg-config'], ['XDG_DATA_HOME', 'xdg-data'], ['XDG_CACHE_HOME', 'xdg-cache'], ['TMPDIR', 't']]) {
-    isolated[k] = join(tmp, d); mkdirSync(isolated[k], { recursive: true });
+  for (const [k, d] of [
+    ['XDG_CONFIG_HOME', 'xdg-config'],
+    ['XDG_DATA_HOME', 'xdg-data'],
+    ['XDG_CACHE_HOME', 'xdg-cache'],
+    ['TMPDIR', 't'],
+  ]) {
+    isolated[k] = join(tmp, d);
+    mkdirSync(isolated[k], { recursive: true });
   }
   // code-server runs under a tiny watchdog that leads a new process group: when this driver dies
   // (even by SIGKILL) the watchdog's stdin pipe closes and it SIGKILLs the whole group.
-  codeServer = spawn(opt.node, ['-e', WATCHDOG, ...args], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...isolated, ...extraEnv } });
-  codeServer.on('exit', (code, sig) => { if (!cleaning) { finish(2, `code-server exited unexpectedly (code ${code}, signal ${sig})`); } });
+  codeServer = spawn(opt.node, ['-e', WATCHDOG, ...args], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...isolated, ...extraEnv },
+  });
+  codeServer.on('exit', (code, sig) => {
+    if (!cleaning) {
+      finish(2, `code-server exited unexpectedly (code ${code}, signal ${sig})`);
+    }
+  });
   const port = await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error('code-server did not report a listening port within 60s')), 60000);
     const onData = (buf) => {
       for (const line of buf.toString().split('\n').filter(Boolean)) {
         out(`[code-server] ${line}`, false, !opt.verbose && NOISE.test(line));
         const x = /Extension Host Process exited with code: (\S+), signal: (\S+?)\.?$/.exec(line);
-        if (x) { extHostExit = { code: x[1], signal: x[2] }; }
+        if (x) {
+          extHostExit = { code: x[1], signal: x[2] };
+        }
         const m = /HTTP server listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-        if (m) { clearTimeout(timer); res(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          res(Number(m[1]));
+        }
       }
     };
     codeServer.stdout.on('data', onData);
@@ -279,7 +435,7 @@ async function main() {
   dlog(`code-server listening on ${authority}`);
 
   // 2. workbench URL: folder + payload with vscode-remote:// URIs (tests run in the remote Node extension host)
-  const remote = p => `vscode-remote://${authority}${p}`;
+  const remote = (p) => `vscode-remote://${authority}${p}`;
   const payload = [
     ['extensionDevelopmentPath', remote(extDev)],
     ['extensionTestsPath', remote(extTests)],
@@ -287,43 +443,69 @@ async function main() {
     ['skipReleaseNotes', 'true'],
   ];
   let url = `http://${authority}/?`;
-  if (opt.folder) { url += `folder=${encodeURIComponent(resolve(opt.folder))}&`; } else { url += 'ew=true&'; }
+  if (opt.folder) {
+    url += `folder=${encodeURIComponent(resolve(opt.folder))}&`;
+  } else {
+    url += 'ew=true&';
+  }
   url += `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
   // 3. Chromium (Debian package) through playwright-core; launch() uses a fresh temporary profile
-  const chromeHome = join(tmp, 'chromium-home'); mkdirSync(chromeHome, { recursive: true });
+  const chromeHome = join(tmp, 'chromium-home');
+  mkdirSync(chromeHome, { recursive: true });
   browser = await chromium.launch({
     executablePath: opt.chromium,
     headless: true,
     env: { ...process.env, HOME: chromeHome, XDG_CONFIG_HOME: chromeHome, XDG_CACHE_HOME: chromeHome },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--disable-breakpad'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+      '--disable-breakpad',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', e => out(`[browser] page error: ${e}`, true));
+  page.on('pageerror', (e) => out(`[browser] page error: ${e}`, true));
   page.on('crash', () => finish(2, 'browser page crashed'));
-  page.on('console', msg => out(`[browser console.${msg.type()}] ${msg.text()}`, false, !opt.verbose));
+  page.on('console', (msg) => out(`[browser console.${msg.type()}] ${msg.text()}`, false, !opt.verbose));
 
   const requireRe = opt['require-output'] ? new RegExp(opt['require-output']) : undefined;
   const exposed = [];
-  const exitCode = new Promise(res => {
-    exposed.push(page.exposeFunction('codeAutomationLog', (type, logArgs) => {
-      // mocha's output arrives printf-style: ["  %d passing (%s)", 4, "1s"]
-      const text = format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
-      if (requireRe && requireRe.test(text)) { requiredOutputSeen = true; }
-      const m = /LOCKTRACE_DRIVER (\{.*\})\s*$/.exec(text);
-      out(text, type === 'error', !opt.verbose && (NOISE.test(text) || !!m));
-      if (m) { onDriverRequest(page, m[1]); }
-    }));
-    exposed.push(page.exposeFunction('codeAutomationExit', async (code, logs) => {
-      dlog(`extension host exited with code ${code}`);
-      if (Array.isArray(logs)) {
-        const logsDir = join(artifacts, 'logs');
-        for (const l of logs) { const f = join(logsDir, l.relativePath); mkdirSync(dirname(f), { recursive: true }); writeFileSync(f, l.contents); }
-        dlog(`wrote ${logs.length} workbench log file(s) to ${logsDir}`);
-      }
-      res(code);
-    }));
+  const exitCode = new Promise((res) => {
+    exposed.push(
+      page.exposeFunction('codeAutomationLog', (type, logArgs) => {
+        // mocha's output arrives printf-style: ["  %d passing (%s)", 4, "1s"]
+        const text = format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
+        if (requireRe && requireRe.test(text)) {
+          requiredOutputSeen = true;
+        }
+        const m = /LOCKTRACE_DRIVER (\{.*\})\s*$/.exec(text);
+        out(text, type === 'error', !opt.verbose && (NOISE.test(text) || !!m));
+        if (m) {
+          onDriverRequest(page, m[1]);
+        }
+      }),
+    );
+    exposed.push(
+      page.exposeFunction('codeAutomationExit', async (code, logs) => {
+        dlog(`extension host exited with code ${code}`);
+        if (Array.isArray(logs)) {
+          const logsDir = join(artifacts, 'logs');
+          for (const l of logs) {
+            const f = join(logsDir, l.relativePath);
+            mkdirSync(dirname(f), { recursive: true });
+            writeFileSync(f, l.contents);
+          }
+          dlog(`wrote ${logs.length} workbench log file(s) to ${logsDir}`);
+        }
+        res(code);
+      }),
+    );
   });
   await Promise.all(exposed);
 
@@ -333,22 +515,41 @@ async function main() {
   dlog('workbench rendered');
 
   const timeoutMs = Number(opt.timeout) * 1000;
-  const code = await Promise.race([exitCode, new Promise(r => setTimeout(() => r('timeout'), timeoutMs))]);
+  const code = await Promise.race([exitCode, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
   if (opt.screenshot) {
-    try { mkdirSync(dirname(resolve(opt.screenshot)), { recursive: true }); await page.screenshot({ path: opt.screenshot }); dlog(`screenshot: ${opt.screenshot}`); } catch (e) { out(`[driver] screenshot failed: ${e}`, true); }
+    try {
+      mkdirSync(dirname(resolve(opt.screenshot)), { recursive: true });
+      await page.screenshot({ path: opt.screenshot });
+      dlog(`screenshot: ${opt.screenshot}`);
+    } catch (e) {
+      out(`[driver] screenshot failed: ${e}`, true);
+    }
   }
-  if (code === 'timeout') { await finish(124, `TIMEOUT: no codeAutomationExit within ${opt.timeout}s`); }
+  if (code === 'timeout') {
+    await finish(124, `TIMEOUT: no codeAutomationExit within ${opt.timeout}s`);
+  }
   // Guard against false passes: if the extension host process dies (crash, OOM, SIGKILL) the web
   // workbench still calls codeAutomationExit(0). Cross-check with code-server's log and the output.
-  for (let i = 0; i < 30 && !extHostExit; i++) { await new Promise(r => setTimeout(r, 100)); }
+  for (let i = 0; i < 30 && !extHostExit; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (code === 0 && extHostExit && !(extHostExit.code === '0' && extHostExit.signal === 'null')) {
-    await finish(3, `FAIL: workbench reported 0 but the extension host process exited with code ${extHostExit.code}, signal ${extHostExit.signal}`);
+    await finish(
+      3,
+      `FAIL: workbench reported 0 but the extension host process exited with code ${extHostExit.code}, signal ${extHostExit.signal}`,
+    );
   }
   if (code === 0 && requireRe && !requiredOutputSeen) {
-    await finish(3, `FAIL: workbench reported 0 but the test output never matched /${opt['require-output']}/ (tests did not run to completion?)`);
+    await finish(
+      3,
+      `FAIL: workbench reported 0 but the test output never matched /${opt['require-output']}/ (tests did not run to completion?)`,
+    );
   }
   await requestQueue;
   await finish(typeof code === 'number' ? code : 1);
 }
 
-main().catch(e => { console.error(e); finish(2, 'driver error'); });
+main().catch((e) => {
+  console.error(e);
+  finish(2, 'driver error');
+});

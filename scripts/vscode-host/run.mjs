@@ -75,8 +75,17 @@ async function runElectron(executable) {
       extensionDevelopmentPath: extensionPath,
       extensionTestsPath: testsPath,
       extensionTestsEnv: testEnv,
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-        '--user-data-dir', join(tmp, 'user-data'), '--extensions-dir', join(tmp, 'extensions')],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        '--user-data-dir',
+        join(tmp, 'user-data'),
+        '--extensions-dir',
+        join(tmp, 'extensions'),
+      ],
     });
   } catch (e) {
     console.error(e);
@@ -103,16 +112,26 @@ async function runCodeServer() {
     if (!ready()) fail(`setup.sh finished but the host in ${prefix} is still incomplete`);
   }
   log(`route: code-server in ${prefix}, chromium ${chromium}`);
-  const args = [join(here, 'run-vscode-tests.mjs'),
-    '--extension-development-path', extensionPath,
-    '--extension-tests-path', testsPath,
-    '--folder', workspace,
-    '--code-server-entry', entry,
-    '--node', node24,
-    '--chromium', chromium,
-    '--artifacts-dir', artifacts,
-    '--timeout', opt.timeout,
-    ...Object.entries(testEnv).flatMap(([k, v]) => ['--env', `${k}=${v}`])];
+  const args = [
+    join(here, 'run-vscode-tests.mjs'),
+    '--extension-development-path',
+    extensionPath,
+    '--extension-tests-path',
+    testsPath,
+    '--folder',
+    workspace,
+    '--code-server-entry',
+    entry,
+    '--node',
+    node24,
+    '--chromium',
+    chromium,
+    '--artifacts-dir',
+    artifacts,
+    '--timeout',
+    opt.timeout,
+    ...Object.entries(testEnv).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+  ];
   if (screenshot) args.push('--screenshot', screenshot);
   if (opt.verbose) args.push('--verbose');
   if (opt['keep-temp']) args.push('--keep-temp');
@@ -120,7 +139,14 @@ async function runCodeServer() {
   // Forward Ctrl-C/TERM so the driver can clean up its process group; then mirror its exit status.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   const code = await new Promise((res) => child.on('exit', (c, s) => res(c ?? (s ? 128 + 15 : 1))));
-  const meaning = { 0: 'passed', 1: 'FAILED (test failures)', 2: 'FAILED (driver/setup error)', 3: 'FAILED (extension host died or suite incomplete)', 124: 'FAILED (timeout)' }[code] ?? 'FAILED';
+  const meaning =
+    {
+      0: 'passed',
+      1: 'FAILED (test failures)',
+      2: 'FAILED (driver/setup error)',
+      3: 'FAILED (extension host died or suite incomplete)',
+      124: 'FAILED (timeout)',
+    }[code] ?? 'FAILED';
   log(`${meaning}, exit ${code}, ${((Date.now() - started) / 1000).toFixed(1)} s; artifacts in ${artifacts}`);
   process.exit(code);
 }

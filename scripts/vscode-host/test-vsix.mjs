@@ -40,7 +40,13 @@ if (!existsSync(vsix)) fail(`${vsix} was not written`);
 // 2. install into the real host (its own temp extensions dir; HOME/XDG redirected so nothing leaks)
 const tmp = mkdtempSync(join(tmpdir(), 'locktrace-vsix-'));
 const extDir = join(tmp, 'extensions');
-const env = { ...process.env, HOME: tmp, XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data'), XDG_CACHE_HOME: join(tmp, 'cache') };
+const env = {
+  ...process.env,
+  HOME: tmp,
+  XDG_CONFIG_HOME: join(tmp, 'config'),
+  XDG_DATA_HOME: join(tmp, 'data'),
+  XDG_CACHE_HOME: join(tmp, 'cache'),
+};
 let code = 1;
 try {
   run(node24, [entry, '--extensions-dir', extDir, '--user-data-dir', join(tmp, 'user-data'), '--install-extension', vsix], { env });
@@ -62,7 +68,10 @@ try {
   log(`manifest files present: ${needed.join(', ')}`);
 
   // 4. the integration suite against the installed copy
-  const r = spawnSync(process.execPath, [join(here, 'run.mjs'), '--extension-path', dir, ...process.argv.slice(2)], { stdio: 'inherit', cwd: repo });
+  const r = spawnSync(process.execPath, [join(here, 'run.mjs'), '--extension-path', dir, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    cwd: repo,
+  });
   code = r.status ?? 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });

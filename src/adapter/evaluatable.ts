@@ -17,7 +17,8 @@ export interface EvaluatableRange {
  * (also lock_release / lock_contended / lock_acquired, with or without perf's `lock:` prefix).
  * The class is the rest of the line: names contain `&`, `->`, `/`, `#`, brackets and spaces.
  */
-const LOCK_EVENT = /\block_(?:acquire|release|contended|acquired):\s+(0x[0-9a-fA-F]+|[0-9a-fA-F]{6,})\s+(?:(?:read|try)\s+)*(\S(?:.*\S)?)\s*$/d;
+const LOCK_EVENT =
+  /\block_(?:acquire|release|contended|acquired):\s+(0x[0-9a-fA-F]+|[0-9a-fA-F]{6,})\s+(?:(?:read|try)\s+)*(\S(?:.*\S)?)\s*$/d;
 
 /** A JSON string token (JSON Lines traces). */
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;

@@ -96,7 +96,11 @@ export function parseExpr(src: string): Node {
   const peek = (): Token => toks[k];
   const isOp = (t: string): boolean => toks[k].kind === 'op' && toks[k].text === t;
   const expect = (t: string): Token => {
-    if (!isOp(t)) throw new ExprError(`expected ${JSON.stringify(t)} at column ${peek().pos + 1}${peek().kind === 'end' ? ' (end of expression)' : ''}`, peek().pos);
+    if (!isOp(t))
+      throw new ExprError(
+        `expected ${JSON.stringify(t)} at column ${peek().pos + 1}${peek().kind === 'end' ? ' (end of expression)' : ''}`,
+        peek().pos,
+      );
     return toks[k++];
   };
 
@@ -140,7 +144,10 @@ export function parseExpr(src: string): Node {
       expect(')');
       return e;
     }
-    throw new ExprError(t.kind === 'end' ? 'unexpected end of expression' : `unexpected ${JSON.stringify(t.text)} at column ${t.pos + 1}`, t.pos);
+    throw new ExprError(
+      t.kind === 'end' ? 'unexpected end of expression' : `unexpected ${JSON.stringify(t.text)} at column ${t.pos + 1}`,
+      t.pos,
+    );
   };
 
   const postfix = (): Node => {

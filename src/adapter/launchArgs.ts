@@ -65,11 +65,14 @@ export const LAUNCH_ATTRIBUTES: Record<keyof LaunchArguments, AttributeSchema> =
 export const REQUIRED_LAUNCH_ATTRIBUTES: (keyof LaunchArguments)[] = ['program'];
 
 /** Checks raw launch arguments; returns them typed with `program` made absolute, or an error message. */
-export function validateLaunchArguments(input: Record<string, unknown> | undefined | null, cwd = process.cwd()): { args: LaunchArguments } | { error: string } {
+export function validateLaunchArguments(
+  input: Record<string, unknown> | undefined | null,
+  cwd = process.cwd(),
+): { args: LaunchArguments } | { error: string } {
   const raw: Record<string, unknown> = input && typeof input === 'object' ? input : {};
   const program = raw.program;
   if (typeof program !== 'string' || program.trim() === '') {
-    return { error: "locktrace: the launch configuration needs \"program\": the trace file to replay (for example \"${file}\")" };
+    return { error: 'locktrace: the launch configuration needs "program": the trace file to replay (for example "${file}")' };
   }
   const abs = path.resolve(cwd, program);
   let st: fs.Stats;

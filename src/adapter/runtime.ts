@@ -246,18 +246,25 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       const store = await readTraceFile(args.program, {
         format: args.format,
         onProgress: (bytes, size) =>
-          this.emit('progress', { phase: 'update', message: `Reading: ${(bytes / 1048576).toFixed(0)} MiB`, percent: size ? (80 * bytes) / size : undefined }),
+          this.emit('progress', {
+            phase: 'update',
+            message: `Reading: ${(bytes / 1048576).toFixed(0)} MiB`,
+            percent: size ? (80 * bytes) / size : undefined,
+          }),
       });
       if (store.length === 0) throw new Error(`${args.program}: no events in this trace`);
       this.emit('progress', { phase: 'update', message: `Analyzing ${store.length} events`, percent: 80 });
       const analysis = await analyzeAsync(store, {
         readLocks: args.readLocks,
-        onProgress: (events) => this.emit('progress', { phase: 'update', message: `Analyzing: ${events} events`, percent: 80 + (20 * events) / store.length }),
+        onProgress: (events) =>
+          this.emit('progress', { phase: 'update', message: `Analyzing: ${events} events`, percent: 80 + (20 * events) / store.length }),
       });
       let filter: Set<number> | null = null;
       if (args.task !== undefined && args.task !== '') {
         const want = String(args.task);
-        filter = new Set(store.tasks.filter((t) => String(t.pid) === want || t.comm === want || `${t.comm}-${t.pid}` === want).map((t) => t.id));
+        filter = new Set(
+          store.tasks.filter((t) => String(t.pid) === want || t.comm === want || `${t.comm}-${t.pid}` === want).map((t) => t.id),
+        );
         if (filter.size === 0) {
           const known = store.tasks.map((t) => `${t.comm}-${t.pid}`).join(', ');
           throw new Error(`"task": no task ${JSON.stringify(want)} in this trace (tasks: ${known})`);
@@ -276,7 +283,8 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       this.index = 0;
       this.lastStop = null;
       this.resolveBreakpoints();
-      for (const w of store.warnings.slice(0, 20)) this.emit('output', { text: `line ${w.line}: ${w.message}\n`, line: w.line, category: 'stderr' });
+      for (const w of store.warnings.slice(0, 20))
+        this.emit('output', { text: `line ${w.line}: ${w.message}\n`, line: w.line, category: 'stderr' });
       if (store.warningCount > 20) this.emit('output', { text: `… ${store.warningCount - 20} more warnings\n`, category: 'stderr' });
     } finally {
       this.emit('progress', { phase: 'end', message: 'Trace loaded' });
@@ -320,9 +328,11 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const s = this.store;
     const text = name.trim();
     if (/^(lock|class):/.test(text)) return this.lookupTarget(text, 'data') ? { dataId: text, description: text } : null;
-    if (s.classes.lookup(text) !== undefined) return { dataId: dataIdFor('class', text), description: `lock class ${text} (acquired or released)` };
+    if (s.classes.lookup(text) !== undefined)
+      return { dataId: dataIdFor('class', text), description: `lock class ${text} (acquired or released)` };
     const lockId = this.lockIdOf(text);
-    if (lockId !== undefined) return { dataId: dataIdFor('lock', s.locks[lockId].key), description: `lock ${s.locks[lockId].key} (acquired or released)` };
+    if (lockId !== undefined)
+      return { dataId: dataIdFor('lock', s.locks[lockId].key), description: `lock ${s.locks[lockId].key} (acquired or released)` };
     return null;
   }
 
@@ -575,7 +585,8 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       for (const b of this.fnBps) {
         const t = b.target;
         if (!t || !b.verified) continue;
-        const match = kind === EventKind.Acquire ? t.kind === 'class' && s.locks[s.ref[i]].classId === t.id : t.kind === 'syscall' && s.ref[i] === t.id;
+        const match =
+          kind === EventKind.Acquire ? t.kind === 'class' && s.locks[s.ref[i]].classId === t.id : t.kind === 'syscall' && s.ref[i] === t.id;
         if (match && this.hit(b, i)) {
           hits.push(b.id);
           if (hits.length === 1) reason = 'function breakpoint';
@@ -605,7 +616,12 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
         ok = truthy(evaluateNode(b.condition, this.env(i, this.store.task[i], i)));
       } catch (e) {
         // a condition that cannot be evaluated stops, so the user sees why
-        this.emit('output', { text: `line ${this.store.line[i]}: breakpoint condition ${JSON.stringify(b.spec.condition)}: ${(e as Error).message}\n`, index: i, line: this.store.line[i], category: 'stderr' });
+        this.emit('output', {
+          text: `line ${this.store.line[i]}: breakpoint condition ${JSON.stringify(b.spec.condition)}: ${(e as Error).message}\n`,
+          index: i,
+          line: this.store.line[i],
+          category: 'stderr',
+        });
         ok = true;
       }
       if (!ok) return false;
@@ -648,7 +664,13 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       const h = t.held[k];
       const how = [h.read ? 'read' : '', h.try ? 'try' : ''].filter(Boolean).join(' ');
       const since = `${h.pending ? 'waiting since' : 'held since'} ${h.syscall ?? 'userspace'}, line ${h.line}`;
-      out.push({ kind: 'lock', name: `${h.className} (${how ? `${how}, ` : ''}${since})`, line: h.line, eventIndex: h.eventIndex, held: h });
+      out.push({
+        kind: 'lock',
+        name: `${h.className} (${how ? `${how}, ` : ''}${since})`,
+        line: h.line,
+        eventIndex: h.eventIndex,
+        held: h,
+      });
     }
     if (t.syscall) {
       out.push({
@@ -712,7 +734,14 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const lockClass = isLockEvent(s.kind[ev] as EventKind) ? s.className(s.ref[ev]) : (t?.held[t.held.length - 1]?.className ?? null);
     return [
       { name: 'Event', children: () => this.eventVars(ev) },
-      { name: 'Held locks', children: () => (t?.held ?? []).slice().reverse().map((h, k) => this.heldVar(h, `held[${(t?.held.length ?? 0) - 1 - k}]`)) },
+      {
+        name: 'Held locks',
+        children: () =>
+          (t?.held ?? [])
+            .slice()
+            .reverse()
+            .map((h, k) => this.heldVar(h, `held[${(t?.held.length ?? 0) - 1 - k}]`)),
+      },
       { name: 'Syscall', children: () => this.syscallVars(t) },
       { name: 'Lock graph', children: () => this.graphVars(lockClass) },
       { name: 'Findings so far', children: () => this.replay.view(this.index).findingsSoFar.map((f) => this.findingVar(f)) },
@@ -733,7 +762,10 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const kind = s.kind[i] as EventKind;
     if (isLockEvent(kind)) {
       const lock = s.lockOf(i);
-      out.push({ ...leaf('lock', lock.key), dataId: dataIdFor('lock', lock.key) }, { ...leaf('class', s.className(lock.id)), dataId: dataIdFor('class', s.className(lock.id)) });
+      out.push(
+        { ...leaf('lock', lock.key), dataId: dataIdFor('lock', lock.key) },
+        { ...leaf('class', s.className(lock.id)), dataId: dataIdFor('class', s.className(lock.id)) },
+      );
       if (s.flags[i] & EventFlag.Read) out.push(leaf('read', true));
       if (s.flags[i] & EventFlag.Try) out.push(leaf('try', true));
     }
@@ -778,7 +810,11 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
   }
 
   private edgeVar(e: EdgeOrigin): VarNode {
-    return { name: `${e.from} -> ${e.to}`, value: `line ${e.line}, ${e.comm}-${e.pid} in ${e.syscall ?? 'userspace'}`, children: () => Object.entries(edgeValue(e)).map(([k, x]) => valueVar(k, x)) };
+    return {
+      name: `${e.from} -> ${e.to}`,
+      value: `line ${e.line}, ${e.comm}-${e.pid} in ${e.syscall ?? 'userspace'}`,
+      children: () => Object.entries(edgeValue(e)).map(([k, x]) => valueVar(k, x)),
+    };
   }
 
   private findingVar(f: Finding): VarNode {
@@ -849,7 +885,12 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
         {
           name: 'holders',
           value: `${holders.length}`,
-          children: () => holders.map((h) => ({ name: `${h.task.comm}-${h.task.pid}`, value: `since line ${h.held.line}`, children: () => Object.entries(heldValue(h.held)).map(([k, x]) => valueVar(k, x)) })),
+          children: () =>
+            holders.map((h) => ({
+              name: `${h.task.comm}-${h.task.pid}`,
+              value: `since line ${h.held.line}`,
+              children: () => Object.entries(heldValue(h.held)).map(([k, x]) => valueVar(k, x)),
+            })),
         },
         { name: 'edges', value: `${edges.length}`, children: () => edges.map((e) => this.edgeVar(e)) },
       ],
@@ -896,7 +937,14 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       },
       findings: () => v().findingsSoFar.map(findingValue),
       tasks: () =>
-        v().tasks.map((t) => ({ task: `${t.comm}-${t.pid}`, pid: t.pid, comm: t.comm, held: t.held.map(heldValue), syscall: t.syscall?.name ?? null, exited: t.exited })),
+        v().tasks.map((t) => ({
+          task: `${t.comm}-${t.pid}`,
+          pid: t.pid,
+          comm: t.comm,
+          held: t.held.map(heldValue),
+          syscall: t.syscall?.name ?? null,
+          exited: t.exited,
+        })),
     };
     return {
       get: (name) => (Object.prototype.hasOwnProperty.call(names, name) ? names[name]() : undefined),
@@ -910,7 +958,9 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
             return holds(arg(0));
           case 'holders': {
             const x = arg(0);
-            return v().tasks.filter((t) => t.held.some((h) => h.className === x || h.lock === x)).map((t) => `${t.comm}-${t.pid}`);
+            return v()
+              .tasks.filter((t) => t.held.some((h) => h.className === x || h.lock === x))
+              .map((t) => `${t.comm}-${t.pid}`);
           }
           case 'edges':
             return replay.edgesOf(String(arg(0)), at).map(edgeValue);
@@ -939,13 +989,17 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     while (start > 0 && /[A-Za-z0-9_$&>\-:.]/.test(text[start - 1])) start--;
     // `&inode->i_dio_map` spans `->`; but stop before a `.` member access or `&&` operator.
     const word = text.slice(start, column);
-    const cut = Math.max(word.lastIndexOf('.') >= 0 && !word.includes('->') ? word.lastIndexOf('.') + 1 : 0, word.lastIndexOf('&&') >= 0 ? word.lastIndexOf('&&') + 2 : 0);
+    const cut = Math.max(
+      word.lastIndexOf('.') >= 0 && !word.includes('->') ? word.lastIndexOf('.') + 1 : 0,
+      word.lastIndexOf('&&') >= 0 ? word.lastIndexOf('&&') + 2 : 0,
+    );
     start += cut;
     const prefix = text.slice(start, column);
     const s = this.store;
     const items: CompletionItem[] = [];
     for (const [n, d] of Object.entries(EVAL_NAMES)) items.push({ label: n, type: 'variable', detail: d });
-    for (const [n, d] of Object.entries(EVAL_FUNCTIONS)) items.push({ label: n.replace(/\(.*$/, ''), type: 'function', detail: `${n}: ${d}` });
+    for (const [n, d] of Object.entries(EVAL_FUNCTIONS))
+      items.push({ label: n.replace(/\(.*$/, ''), type: 'function', detail: `${n}: ${d}` });
     for (const c of s.classes.values) items.push({ label: c, type: 'value', detail: 'lock class' });
     const sys = new Set<number>();
     for (let i = 0; i < s.length && sys.size < 500; i++) if (s.kind[i] === EventKind.SysEnter) sys.add(s.ref[i]);
@@ -965,7 +1019,15 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
       line: view.line,
       taskId: view.taskId,
       totalEvents: s.length,
-      tasks: view.tasks.map((t) => ({ taskId: t.taskId, pid: t.pid, comm: t.comm, held: t.held, syscall: t.syscall, exited: t.exited, lastEvent: t.lastEvent })),
+      tasks: view.tasks.map((t) => ({
+        taskId: t.taskId,
+        pid: t.pid,
+        comm: t.comm,
+        held: t.held,
+        syscall: t.syscall,
+        exited: t.exited,
+        lastEvent: t.lastEvent,
+      })),
       findingsSoFar: view.findingsSoFar,
       totalFindings: this.analysis.findings.length,
     };
@@ -1039,6 +1101,7 @@ export function valueVar(name: string, v: Value, evaluateName?: string): VarNode
     value: formatValue(v),
     type: 'record',
     evaluateName,
-    children: () => Object.entries(v).map(([k, x]) => valueVar(k, x, evaluateName && /^[A-Za-z_$][\w$]*$/.test(k) ? `${evaluateName}.${k}` : undefined)),
+    children: () =>
+      Object.entries(v).map(([k, x]) => valueVar(k, x, evaluateName && /^[A-Za-z_$][\w$]*$/.test(k) ? `${evaluateName}.${k}` : undefined)),
   };
 }

@@ -101,8 +101,7 @@ export class LocktraceSession extends LoggingDebugSession {
         const ev = new ProgressUpdateEvent(id, e.message) as DebugProtocol.ProgressUpdateEvent;
         if (e.percent !== undefined) ev.body.percentage = Math.round(e.percent);
         this.sendEvent(ev);
-      }
-      else this.sendEvent(new ProgressEndEvent(id, e.message));
+      } else this.sendEvent(new ProgressEndEvent(id, e.message));
     });
     this.runtime.on('end', () => this.sendEvent(new TerminatedEvent()));
   }
@@ -132,7 +131,8 @@ export class LocktraceSession extends LoggingDebugSession {
 
   /** Runs a request handler that needs a loaded trace, turning exceptions into error responses. */
   private guarded(response: DebugProtocol.Response, fn: () => void): void {
-    if (!this.runtime.loaded) return this.fail(response, ErrorId.NotLoaded, 'locktrace: no trace is loaded (the launch request failed or has not happened)');
+    if (!this.runtime.loaded)
+      return this.fail(response, ErrorId.NotLoaded, 'locktrace: no trace is loaded (the launch request failed or has not happened)');
     try {
       fn();
     } catch (e) {
@@ -244,7 +244,11 @@ export class LocktraceSession extends LoggingDebugSession {
     this.sendEvent(new TerminatedEvent());
   }
 
-  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments, request?: DebugProtocol.Request): void {
+  protected override disconnectRequest(
+    response: DebugProtocol.DisconnectResponse,
+    args: DebugProtocol.DisconnectArguments,
+    request?: DebugProtocol.Request,
+  ): void {
     this.runtime.stopRunning();
     super.disconnectRequest(response, args, request);
   }
@@ -262,7 +266,10 @@ export class LocktraceSession extends LoggingDebugSession {
     return bp;
   }
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
     this.guarded(response, () => {
       const reqs: DebugProtocol.SourceBreakpoint[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
       if (!this.isTraceSource(args.source)) {
@@ -270,14 +277,22 @@ export class LocktraceSession extends LoggingDebugSession {
         return this.sendResponse(response);
       }
       const results = this.runtime.setLineBreakpoints(
-        reqs.map((b) => ({ line: this.fromClientLine(b.line), condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage })),
+        reqs.map((b) => ({
+          line: this.fromClientLine(b.line),
+          condition: b.condition,
+          hitCondition: b.hitCondition,
+          logMessage: b.logMessage,
+        })),
       );
       response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
       this.sendResponse(response);
     });
   }
 
-  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+  protected override breakpointLocationsRequest(
+    response: DebugProtocol.BreakpointLocationsResponse,
+    args: DebugProtocol.BreakpointLocationsArguments,
+  ): void {
     this.guarded(response, () => {
       const s = this.runtime.store;
       const first = this.fromClientLine(args.line);
@@ -293,22 +308,33 @@ export class LocktraceSession extends LoggingDebugSession {
     });
   }
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
     this.guarded(response, () => {
-      const results = this.runtime.setFunctionBreakpoints(args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })));
+      const results = this.runtime.setFunctionBreakpoints(
+        args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })),
+      );
       response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
       this.sendResponse(response);
     });
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): void {
     const kinds = [...args.filters, ...(args.filterOptions ?? []).map((o) => o.filterId)];
     this.runtime.setExceptionFilters(kinds);
     response.body = { breakpoints: kinds.map(() => ({ verified: true })) };
     this.sendResponse(response);
   }
 
-  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+  protected override dataBreakpointInfoRequest(
+    response: DebugProtocol.DataBreakpointInfoResponse,
+    args: DebugProtocol.DataBreakpointInfoArguments,
+  ): void {
     this.guarded(response, () => {
       let info: { dataId: string; description: string } | null = null;
       if (args.variablesReference !== undefined && args.variablesReference > 0) {
@@ -322,9 +348,14 @@ export class LocktraceSession extends LoggingDebugSession {
     });
   }
 
-  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+  protected override setDataBreakpointsRequest(
+    response: DebugProtocol.SetDataBreakpointsResponse,
+    args: DebugProtocol.SetDataBreakpointsArguments,
+  ): void {
     this.guarded(response, () => {
-      const results = this.runtime.setDataBreakpoints(args.breakpoints.map((b) => ({ name: b.dataId, condition: b.condition, hitCondition: b.hitCondition })));
+      const results = this.runtime.setDataBreakpoints(
+        args.breakpoints.map((b) => ({ name: b.dataId, condition: b.condition, hitCondition: b.hitCondition })),
+      );
       response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
       this.sendResponse(response);
     });
@@ -342,7 +373,9 @@ export class LocktraceSession extends LoggingDebugSession {
         details: {
           message: info.details,
           typeName: info.id,
-          stackTrace: info.details.startsWith(info.description) ? info.details.slice(info.description.length).replace(/^\n+/, '') : info.details,
+          stackTrace: info.details.startsWith(info.description)
+            ? info.details.slice(info.description.length).replace(/^\n+/, '')
+            : info.details,
         },
       };
       this.sendResponse(response);
@@ -370,7 +403,13 @@ export class LocktraceSession extends LoggingDebugSession {
       const frames = all.slice(start, start + count).map((f) => {
         const id = this.nextFrameId++;
         this.frames.set(id, { taskId, frame: f });
-        const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1)) as DebugProtocol.StackFrame;
+        const sf = new StackFrame(
+          id,
+          f.name,
+          src,
+          this.toClientLine(f.line),
+          this.convertDebuggerColumnToClient(1),
+        ) as DebugProtocol.StackFrame;
         if (f.kind !== 'event') sf.presentationHint = 'normal';
         return sf;
       });
@@ -409,7 +448,8 @@ export class LocktraceSession extends LoggingDebugSession {
     this.guarded(response, () => {
       const children = this.varHandles.get(args.variablesReference);
       let nodes = children ? children() : [];
-      if (args.start !== undefined || args.count !== undefined) nodes = nodes.slice(args.start ?? 0, (args.start ?? 0) + (args.count ?? nodes.length));
+      if (args.start !== undefined || args.count !== undefined)
+        nodes = nodes.slice(args.start ?? 0, (args.start ?? 0) + (args.count ?? nodes.length));
       response.body = { variables: nodes.map((n) => this.toDapVariable(args.variablesReference, n)) };
       this.sendResponse(response);
     });
@@ -509,7 +549,7 @@ export class LocktraceSession extends LoggingDebugSession {
     this.guarded(response, () => {
       // `column` is in UTF-16 code units, 1-based unless the client said otherwise.
       const col = this.convertClientColumnToDebugger(args.column) - 1;
-      const line = args.line && args.line > 1 ? args.text.split('\n')[args.line - 1] ?? '' : args.text.split('\n')[0];
+      const line = args.line && args.line > 1 ? (args.text.split('\n')[args.line - 1] ?? '') : args.text.split('\n')[0];
       const { start, items } = this.runtime.completions(line, col);
       response.body = {
         targets: items.map((it) => ({ label: it.label, type: it.type, detail: it.detail, start: start, length: col - start })),
@@ -534,7 +574,8 @@ export class LocktraceSession extends LoggingDebugSession {
         if (typeof a.index === 'number') i = a.index;
         else if (typeof a.line === 'number') i = this.runtime.gotoTarget(a.line);
         else return this.fail(response, ErrorId.Request, `${SEEK_REQUEST}: give "index" or "line"`);
-        if (i < 0 || i >= this.runtime.store.length) return this.fail(response, ErrorId.Request, `${SEEK_REQUEST}: no event at ${JSON.stringify(a)}`);
+        if (i < 0 || i >= this.runtime.store.length)
+          return this.fail(response, ErrorId.Request, `${SEEK_REQUEST}: no event at ${JSON.stringify(a)}`);
         // the stopped event (and the state event) go out first so the UI and the panel agree
         this.runtime.goto(i);
         response.body = this.runtime.state();

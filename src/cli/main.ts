@@ -41,7 +41,17 @@ interface CheckArgs {
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
-  const a: CheckArgs = { files: [], format: 'auto', output: 'text', failOn: [...FINDING_KINDS], readLocks: 'non-recursive', sort: false, arch: 'x86_64', progress: true, suppressions: undefined };
+  const a: CheckArgs = {
+    files: [],
+    format: 'auto',
+    output: 'text',
+    failOn: [...FINDING_KINDS],
+    readLocks: 'non-recursive',
+    sort: false,
+    arch: 'x86_64',
+    progress: true,
+    suppressions: undefined,
+  };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
@@ -53,7 +63,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     switch (arg) {
       case '--format': {
         const v = value();
-        if (!['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl'].includes(v)) throw new UsageError(`--format: expected auto, ftrace, trace-cmd, perf or jsonl, got ${JSON.stringify(v)}`);
+        if (!['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl'].includes(v))
+          throw new UsageError(`--format: expected auto, ftrace, trace-cmd, perf or jsonl, got ${JSON.stringify(v)}`);
         a.format = v as FormatOption;
         break;
       }
@@ -70,7 +81,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         let took = 0;
         while (k + 1 < argv.length && !argv[k + 1].startsWith('-')) {
           for (const kind of argv[++k].split(',').filter(Boolean)) {
-            if (!(FINDING_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fail-on: unknown finding kind ${JSON.stringify(kind)} (expected ${FINDING_KINDS.join(', ')})`);
+            if (!(FINDING_KINDS as readonly string[]).includes(kind))
+              throw new UsageError(`--fail-on: unknown finding kind ${JSON.stringify(kind)} (expected ${FINDING_KINDS.join(', ')})`);
             a.failOn.push(kind as FindingKind);
           }
           took++;
@@ -82,7 +94,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       }
       case '--read-locks': {
         const v = value();
-        if (v !== 'non-recursive' && v !== 'recursive') throw new UsageError(`--read-locks: expected non-recursive or recursive, got ${JSON.stringify(v)}`);
+        if (v !== 'non-recursive' && v !== 'recursive')
+          throw new UsageError(`--read-locks: expected non-recursive or recursive, got ${JSON.stringify(v)}`);
         a.readLocks = v;
         break;
       }
@@ -124,7 +137,9 @@ async function check(argv: string[], io: Io): Promise<number> {
       format: args.format,
       sort: args.sort,
       arch: args.arch,
-      onProgress: showProgress ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`) : undefined,
+      onProgress: showProgress
+        ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`)
+        : undefined,
     });
     const analysis = analyze(store, {
       readLocks: args.readLocks,
@@ -139,17 +154,26 @@ async function check(argv: string[], io: Io): Promise<number> {
       // only when a rule matched, so reports without suppressions keep their documented shape
       if (suppressed.length && sup) {
         Object.assign(report, {
-          suppressed: suppressed.map((x) => ({ kind: x.finding.kind, line: x.finding.line, locks: x.finding.locks, reason: x.rule.reason ?? null, file: sup.file })),
+          suppressed: suppressed.map((x) => ({
+            kind: x.finding.kind,
+            line: x.finding.line,
+            locks: x.finding.locks,
+            reason: x.rule.reason ?? null,
+            file: sup.file,
+          })),
         });
       }
       reports.push(report);
     } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept));
     else {
       for (const w of store.warnings) io.stderr.write(`${file}:${w.line}: warning: ${w.message}\n`);
-      if (store.warningCount > store.warnings.length) io.stderr.write(`${file}: ${store.warningCount - store.warnings.length} more warnings not shown\n`);
+      if (store.warningCount > store.warnings.length)
+        io.stderr.write(`${file}: ${store.warningCount - store.warnings.length} more warnings not shown\n`);
       texts.push(formatText(analysis, file, kept));
       const supText = suppressed.length && sup ? `, ${suppressed.length} suppressed by ${sup.file}` : '';
-      texts.push(`${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`);
+      texts.push(
+        `${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`,
+      );
     }
   }
   if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
@@ -182,7 +206,10 @@ function loadSuppressions(
   if (!file) return undefined;
   const parsed = parseSuppressions(fs.readFileSync(file, 'utf8'));
   for (const e of parsed.errors) io.stderr.write(`${file}: warning: ${e}\n`);
-  const relativePath = path.relative(path.dirname(path.resolve(file)), path.resolve(trace)).split(path.sep).join('/');
+  const relativePath = path
+    .relative(path.dirname(path.resolve(file)), path.resolve(trace))
+    .split(path.sep)
+    .join('/');
   return { file, rules: parsed.rules, relativePath };
 }
 
@@ -219,7 +246,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && err.path) {
-      io.stderr.write(`locktrace: ${err.path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a trace file' : err.message}\n`);
+      io.stderr.write(
+        `locktrace: ${err.path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a trace file' : err.message}\n`,
+      );
       return 2;
     }
     throw e;

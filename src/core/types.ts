@@ -44,13 +44,7 @@ export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'jsonl';
 export type FormatOption = TraceFormat | 'auto';
 
 export type FindingKind = 'inversion' | 'recursive' | 'held-across-syscall' | 'bad-unlock' | 'held-at-exit';
-export const FINDING_KINDS: readonly FindingKind[] = [
-  'inversion',
-  'held-across-syscall',
-  'recursive',
-  'bad-unlock',
-  'held-at-exit',
-];
+export const FINDING_KINDS: readonly FindingKind[] = ['inversion', 'held-across-syscall', 'recursive', 'bad-unlock', 'held-at-exit'];
 
 /** How read acquisitions take part in ordering (the tracepoint cannot tell recursive readers apart). */
 export type ReadLockRule = 'non-recursive' | 'recursive';
@@ -72,7 +66,9 @@ export class TraceError extends Error {
     /** A specific reason that replaces "expected …" in the message. */
     detail?: string,
   ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${detail ?? `expected ${expected}`}${got !== undefined ? `, got ${JSON.stringify(clip(got, 80))}` : ''}`);
+    super(
+      `${file}${line > 0 ? `:${line}` : ''}: ${detail ?? `expected ${expected}`}${got !== undefined ? `, got ${JSON.stringify(clip(got, 80))}` : ''}`,
+    );
     this.name = 'TraceError';
   }
 }

@@ -14,9 +14,26 @@ export interface HoverLinks {
 }
 
 const ERRNO: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
-  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 35: 'EDEADLK', 38: 'ENOSYS',
-  110: 'ETIMEDOUT', 512: 'ERESTARTSYS', 513: 'ERESTARTNOINTR', 514: 'ERESTARTNOHAND', 516: 'ERESTART_RESTARTBLOCK',
+  1: 'EPERM',
+  2: 'ENOENT',
+  4: 'EINTR',
+  5: 'EIO',
+  9: 'EBADF',
+  11: 'EAGAIN',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  14: 'EFAULT',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  35: 'EDEADLK',
+  38: 'ENOSYS',
+  110: 'ETIMEDOUT',
+  512: 'ERESTARTSYS',
+  513: 'ERESTARTNOINTR',
+  514: 'ERESTARTNOHAND',
+  516: 'ERESTART_RESTARTBLOCK',
 };
 
 /** A return value as a reader wants it: `0`, `3`, `-11 (EAGAIN)`. */
@@ -69,12 +86,15 @@ export function lockHover(
   const out: string[] = [];
   const domains = new Set<string>();
   const keys: string[] = [];
-  for (const l of s.locks) if (s.classes.get(l.classId) === className) {
-    domains.add(l.domain);
-    if (keys.length < 4) keys.push(l.key);
-  }
+  for (const l of s.locks)
+    if (s.classes.get(l.classId) === className) {
+      domains.add(l.domain);
+      if (keys.length < 4) keys.push(l.key);
+    }
   const instance = lockId !== undefined ? s.locks[lockId]?.key : undefined;
-  out.push(`**${code(className)}** — lock class (${[...domains].join(', ') || 'kernel'})${instance ? ` · lock ${code(instance)}` : keys.length ? ` · ${keys.map(code).join(', ')}` : ''}`);
+  out.push(
+    `**${code(className)}** — lock class (${[...domains].join(', ') || 'kernel'})${instance ? ` · lock ${code(instance)}` : keys.length ? ` · ${keys.map(code).join(', ')}` : ''}`,
+  );
 
   // holders
   const holders = at >= 0 ? replay.holdersOfClass(className, at) : [];
@@ -107,7 +127,10 @@ export function lockHover(
   const mine = findings.filter((f) => f.locks.includes(className));
   if (mine.length) {
     out.push('', '**Findings:**');
-    for (const f of mine.slice(0, 10)) out.push(`- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''}) · [debug to here](${links.debug(f.line)})`);
+    for (const f of mine.slice(0, 10))
+      out.push(
+        `- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''}) · [debug to here](${links.debug(f.line)})`,
+      );
   }
   out.push('', `[Debug to line ${line}](${links.debug(line)})`);
   return out.join('\n');
@@ -119,19 +142,26 @@ export function syscallHover(index: TraceIndex, span: SyscallSpan, links: HoverL
   const out: string[] = [];
   out.push(`**${code(span.name)}**${span.nr >= 0 ? ` (syscall ${span.nr})` : ''} — ${task.comm}/${task.pid}`);
   const entry = span.entryLine >= 0 ? `entered at ${lineLink(links, span.entryLine)}` : 'entered before the trace began';
-  const exit = span.exitLine >= 0 ? `returned ${code(formatReturn(span.ret ?? 0))} at ${lineLink(links, span.exitLine)}` : 'no exit in the trace';
+  const exit =
+    span.exitLine >= 0 ? `returned ${code(formatReturn(span.ret ?? 0))} at ${lineLink(links, span.exitLine)}` : 'no exit in the trace';
   out.push('', `${entry}, ${exit}`);
   out.push('', `**Locks taken:**${span.taken.length ? '' : ' none'}`);
   for (const t of span.taken.slice(0, 20)) {
-    out.push(`- ${code(t.className)} at ${lineLink(links, t.line)}${t.releasedLine !== null ? `, released at ${lineLink(links, t.releasedLine)}` : ''}`);
+    out.push(
+      `- ${code(t.className)} at ${lineLink(links, t.line)}${t.releasedLine !== null ? `, released at ${lineLink(links, t.releasedLine)}` : ''}`,
+    );
   }
   if (span.taken.length > 20) out.push(`- … and ${span.taken.length - 20} more`);
   const leaked = span.leaked.filter((l) => l.takenHere);
   const before = span.leaked.filter((l) => !l.takenHere);
   if (span.exitLine >= 0) {
     out.push('', `**Leaked to userspace:**${leaked.length ? '' : ' none'}`);
-    for (const l of leaked) out.push(`- ${code(l.className)} (taken at ${lineLink(links, l.line)}) still held when ${code(span.name)} returned${l.domain === 'kernel' ? '' : ` (${l.domain} lock: meant to outlive the syscall)`}`);
-    if (before.length) out.push('', `Still held from earlier: ${before.map((l) => `${code(l.className)} (${lineLink(links, l.line)})`).join(', ')}`);
+    for (const l of leaked)
+      out.push(
+        `- ${code(l.className)} (taken at ${lineLink(links, l.line)}) still held when ${code(span.name)} returned${l.domain === 'kernel' ? '' : ` (${l.domain} lock: meant to outlive the syscall)`}`,
+      );
+    if (before.length)
+      out.push('', `Still held from earlier: ${before.map((l) => `${code(l.className)} (${lineLink(links, l.line)})`).join(', ')}`);
   }
   return out.join('\n');
 }

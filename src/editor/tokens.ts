@@ -111,7 +111,8 @@ export function tokenAt(index: TraceIndex, line: number, text: string, character
   if (s.classes.size <= 5000) {
     for (const cls of s.classes.values) {
       if (!cls.includes(' ')) continue;
-      for (const [a, b] of occurrences(text, cls)) if (inside(a, b)) return { kind: 'lock', className: cls, lockId: undefined, start: a, end: b };
+      for (const [a, b] of occurrences(text, cls))
+        if (inside(a, b)) return { kind: 'lock', className: cls, lockId: undefined, start: a, end: b };
     }
   }
   return undefined;

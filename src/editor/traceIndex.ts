@@ -390,7 +390,13 @@ export class TraceIndex {
       for (let k = this.leakStart.get(id), end = k + this.leakCount.get(id); k < end; k++) {
         const lockId = this.leakLock.get(k);
         const acq = this.leakAcq.get(k);
-        leaked.push({ lockId, className: s.className(lockId), line: s.line[acq], takenHere: entryEvent >= 0 && acq >= entryEvent, domain: s.locks[lockId].domain });
+        leaked.push({
+          lockId,
+          className: s.className(lockId),
+          line: s.line[acq],
+          takenHere: entryEvent >= 0 && acq >= entryEvent,
+          domain: s.locks[lockId].domain,
+        });
       }
     }
     return {
@@ -554,9 +560,23 @@ export class TraceIndex {
   get byteSize(): number {
     let n = this.byLine?.byteLength ?? 0;
     for (const c of [
-      this.spanTask, this.spanName, this.spanNr, this.spanEntry, this.spanExit, this.spanRet, this.takenFirst, this.takenEvent,
-      this.takenRelease, this.takenNext, this.leakStart, this.leakCount, this.leakLock, this.leakAcq, ...this.taskSpans,
-    ]) n += c.byteLength;
+      this.spanTask,
+      this.spanName,
+      this.spanNr,
+      this.spanEntry,
+      this.spanExit,
+      this.spanRet,
+      this.takenFirst,
+      this.takenEvent,
+      this.takenRelease,
+      this.takenNext,
+      this.leakStart,
+      this.leakCount,
+      this.leakLock,
+      this.leakAcq,
+      ...this.taskSpans,
+    ])
+      n += c.byteLength;
     for (const c of this.contentions) n += c?.byteLength ?? 0;
     return n;
   }
@@ -567,7 +587,6 @@ function topAcquire(held: Held[], lock: number): number {
   for (let j = held.length - 1; j >= 0; j--) if (held[j].lock === lock) return held[j].acq;
   return -1;
 }
-
 
 /** First k with key[order[k]] >= v (order sorted by key). */
 function lowerBoundBy(order: Int32Array, v: number, key: ArrayLike<number>): number {
@@ -580,5 +599,3 @@ function lowerBoundBy(order: Int32Array, v: number, key: ArrayLike<number>): num
   }
   return lo;
 }
-
-

@@ -61,7 +61,9 @@ export class PanelController {
       case 'ready':
         if (msg.version !== PANEL_PROTOCOL_VERSION) {
           this.port.post(
-            hostMessage('error', { message: `panel protocol mismatch: webview v${msg.version}, host v${PANEL_PROTOCOL_VERSION}; reload the window` }),
+            hostMessage('error', {
+              message: `panel protocol mismatch: webview v${msg.version}, host v${PANEL_PROTOCOL_VERSION}; reload the window`,
+            }),
           );
           return;
         }

@@ -217,7 +217,11 @@ export class Converter {
     const name = this.o.nrNames.get(s.nr) ?? `sys_${s.nr}`;
     if (r.name === 'sys_enter') {
       const args = s.args ?? [];
-      emit('sys_enter', { nr: s.nr, name, args: args.map((a) => (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : `0x${a.toString(16)}`)) });
+      emit('sys_enter', {
+        nr: s.nr,
+        name,
+        args: args.map((a) => (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : `0x${a.toString(16)}`)),
+      });
       const state: { nr: number; args: bigint[]; fileLock?: FileLockState & { release: boolean } } = { nr: s.nr, args };
       this.inSyscall.set(r.pid, state);
       const fd = Number(BigInt.asIntN(32, args[0] ?? 0n));
@@ -231,7 +235,14 @@ export class Converter {
           state.fileLock = { ...fl, release: true };
         } else {
           state.fileLock = { ...fl, release: false };
-          emit('acquire', { lock: fl.lock, class: fl.cls, read: (op & LOCK_SH) !== 0, try: (op & LOCK_NB) !== 0, lockKind: 'flock', ...(site ? { site } : {}) });
+          emit('acquire', {
+            lock: fl.lock,
+            class: fl.cls,
+            read: (op & LOCK_SH) !== 0,
+            try: (op & LOCK_NB) !== 0,
+            lockKind: 'flock',
+            ...(site ? { site } : {}),
+          });
         }
       } else if (s.nr === NR.fcntl) {
         const cmd = Number(args[1] ?? 0n);
@@ -244,7 +255,14 @@ export class Converter {
           if (ltype === F_UNLCK) state.fileLock = { ...fl, release: true };
           else {
             state.fileLock = { ...fl, release: false };
-            emit('acquire', { lock: fl.lock, class: fl.cls, read: ltype === F_RDLCK, try: cmd === F_SETLK || cmd === F_OFD_SETLK, lockKind: kind, ...(site ? { site } : {}) });
+            emit('acquire', {
+              lock: fl.lock,
+              class: fl.cls,
+              read: ltype === F_RDLCK,
+              try: cmd === F_SETLK || cmd === F_OFD_SETLK,
+              lockKind: kind,
+              ...(site ? { site } : {}),
+            });
           }
         }
         this.fcntlArg.delete(r.pid);

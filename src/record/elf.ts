@@ -52,7 +52,10 @@ interface Section {
 }
 
 export class ElfError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'ElfError';
   }
@@ -71,7 +74,10 @@ export class ElfFile {
   readonly hasSymtab: boolean;
   private readonly sections: Section[] = [];
 
-  constructor(readonly path: string, private readonly buf: Buffer) {
+  constructor(
+    readonly path: string,
+    private readonly buf: Buffer,
+  ) {
     if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(path, 'not an ELF file');
     if (buf[4] !== 2) throw new ElfError(path, 'not a 64-bit ELF file (only ELF64 is supported)');
     if (buf[5] !== 1) throw new ElfError(path, 'not a little-endian ELF file');
@@ -187,7 +193,8 @@ export class ElfFile {
     }
     for (const { tag, val } of names) {
       const str = (): string => this.cstr(Number(strtab.offset + val));
-      if (tag === 1n) this.needed.push(str()); // DT_NEEDED
+      if (tag === 1n)
+        this.needed.push(str()); // DT_NEEDED
       else if (tag === 15n || tag === 29n) this.runpath.push(...str().split(':').filter(Boolean)); // RPATH, RUNPATH
     }
   }

@@ -98,7 +98,17 @@ export function planProbes(lib: ElfFile, exe: ElfFile | undefined): { probes: Pl
   if (exe && exe !== lib) {
     const off = exe.fileOffset(exe.entry);
     if (off !== undefined) {
-      probes.push({ event: 'entry', ret: false, kind: 'p', file: exe.path, symValue: exe.entry, fn: '_start', offset: off, args: '', aux: 'entry' });
+      probes.push({
+        event: 'entry',
+        ret: false,
+        kind: 'p',
+        file: exe.path,
+        symValue: exe.entry,
+        fn: '_start',
+        offset: off,
+        args: '',
+        aux: 'entry',
+      });
     }
   }
   return { probes, missing };

@@ -162,7 +162,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
 
   const session = new TraceSession(root);
   if (!session.hasUprobes()) {
-    throw new RecordSetupError(`${root}/uprobe_events is missing: the kernel was built without CONFIG_UPROBE_EVENTS, so userspace locks cannot be traced.`);
+    throw new RecordSetupError(
+      `${root}/uprobe_events is missing: the kernel was built without CONFIG_UPROBE_EVENTS, so userspace locks cannot be traced.`,
+    );
   }
   let child: ChildProcess | undefined;
   let outFd: number | undefined;

@@ -18,7 +18,8 @@ const CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /** The tracefs mount point, mounting it at /sys/kernel/tracing when needed (root only). */
 export function findTracefs(): string {
-  for (const dir of CANDIDATES) if (fs.existsSync(path.join(dir, 'uprobe_events')) || fs.existsSync(path.join(dir, 'trace_pipe'))) return dir;
+  for (const dir of CANDIDATES)
+    if (fs.existsSync(path.join(dir, 'uprobe_events')) || fs.existsSync(path.join(dir, 'trace_pipe'))) return dir;
   try {
     const mounts = fs.readFileSync('/proc/mounts', 'utf8');
     for (const line of mounts.split('\n')) {

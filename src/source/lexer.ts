@@ -51,7 +51,32 @@ export class LineMap {
 }
 
 // Longest first, so that `->` wins over `-`.
-const PUNCT = ['<<=', '>>=', '...', '->', '::', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##'];
+const PUNCT = [
+  '<<=',
+  '>>=',
+  '...',
+  '->',
+  '::',
+  '++',
+  '--',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '##',
+];
 
 const isIdentStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
@@ -192,7 +217,10 @@ function inLineComment(text: string, from: number, at: number): boolean {
 }
 
 function stripComments(s: string): string {
-  return s.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, '').replace(/\\\r?\n/g, ' ');
+  return s
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/\\\r?\n/g, ' ');
 }
 
 /** Offset after a quoted literal starting at `i` (stops at an unescaped newline). */

@@ -50,7 +50,11 @@ const UNLOCK_SUFFIXES = ['', '_irq', '_irqrestore', '_bh'];
 /** Calls by name. */
 export const LOCK_FUNCTIONS: ReadonlyMap<string, LockFunction> = new Map<string, LockFunction>([
   // mutex
-  ...family('mutex_lock', ['', '_nested', '_nest_lock', '_interruptible', '_interruptible_nested', '_killable', '_killable_nested', '_io', '_io_nested'], K('acquire')),
+  ...family(
+    'mutex_lock',
+    ['', '_nested', '_nest_lock', '_interruptible', '_interruptible_nested', '_killable', '_killable_nested', '_io', '_io_nested'],
+    K('acquire'),
+  ),
   ['mutex_trylock', K('acquire', { try: true })],
   ['mutex_trylock_nested', K('acquire', { try: true })],
   ['mutex_unlock', K('release')],
@@ -124,9 +128,16 @@ export const LOCK_FUNCTIONS: ReadonlyMap<string, LockFunction> = new Map<string,
   ['__acquire', K('acquire', { arg: -1 })],
   ['__release', K('release', { arg: -1 })],
   // static definitions
-  ...['DEFINE_MUTEX', 'DEFINE_SPINLOCK', 'DEFINE_RAW_SPINLOCK', 'DEFINE_RWLOCK', 'DECLARE_RWSEM', 'DEFINE_RWSEM', 'DEFINE_PERCPU_RWSEM', 'DEFINE_STATIC_PERCPU_RWSEM'].map(
-    (m): [string, LockFunction] => [m, K('define')],
-  ),
+  ...[
+    'DEFINE_MUTEX',
+    'DEFINE_SPINLOCK',
+    'DEFINE_RAW_SPINLOCK',
+    'DEFINE_RWLOCK',
+    'DECLARE_RWSEM',
+    'DEFINE_RWSEM',
+    'DEFINE_PERCPU_RWSEM',
+    'DEFINE_STATIC_PERCPU_RWSEM',
+  ].map((m): [string, LockFunction] => [m, K('define')]),
   // pthread
   ['pthread_mutex_lock', P('acquire')],
   ['pthread_mutex_timedlock', P('acquire')],
@@ -171,4 +182,17 @@ export const LOCK_TYPES: ReadonlySet<string> = new Set([
 export const LOCK_STRUCTS: ReadonlySet<string> = new Set(['mutex', 'rw_semaphore', 'percpu_rw_semaphore']);
 
 /** Identifiers after which `NAME(` is a declaration, not a call. */
-export const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['return', 'else', 'do', 'case', 'goto', 'sizeof', 'co_return', 'co_await', 'throw', 'typeof', '__typeof__', 'decltype']);
+export const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set([
+  'return',
+  'else',
+  'do',
+  'case',
+  'goto',
+  'sizeof',
+  'co_return',
+  'co_await',
+  'throw',
+  'typeof',
+  '__typeof__',
+  'decltype',
+]);

@@ -205,7 +205,9 @@ export class ClassIndex {
       return { classes, how: 'site', ambiguous: false, detail: `recorded at ${basename(file)}:${line1} (${n} event${n === 1 ? '' : 's'})` };
     }
     if (site.className && site.kind !== 'set-class') {
-      return this.classes.has(site.className) ? { classes: [site.className], how: 'fixed', ambiguous: false, detail: `\`${site.callee}\` is the class` } : NO_MATCH;
+      return this.classes.has(site.className)
+        ? { classes: [site.className], how: 'fixed', ambiguous: false, detail: `\`${site.callee}\` is the class` }
+        : NO_MATCH;
     }
     const expr = site.expr;
     if (!expr) return NO_MATCH;
@@ -224,7 +226,8 @@ export class ClassIndex {
       const exact = cands.filter((c) => c.name === name || c.name === `&${name}`);
       if (exact.length === 1) return { classes: [exact[0].name], how: 'symbol', ambiguous: false, detail: `global \`${name}\`` };
       if (cands.length === 1) return { classes: [cands[0].name], how: 'symbol', ambiguous: false, detail: `in global \`${name}\`` };
-      if (cands.length > 1) return { classes: cands.map((c) => c.name), how: 'symbol', ambiguous: true, detail: `several locks inside global \`${name}\`` };
+      if (cands.length > 1)
+        return { classes: cands.map((c) => c.name), how: 'symbol', ambiguous: true, detail: `several locks inside global \`${name}\`` };
       return NO_MATCH;
     }
     const last = segs[segs.length - 1];
@@ -248,7 +251,13 @@ export class ClassIndex {
     }
     const pick = (list: ClassEntry[], how: MatchHow, why: string): SiteMatch | undefined => {
       if (list.length === 1) return { classes: [list[0].name], how, ambiguous: false, detail: why };
-      if (list.length > 1) return { classes: list.map((c) => c.name).sort(), how, ambiguous: true, detail: `ambiguous: ${list.length} classes have \`${memberPath(segs)}\`${srcStruct ? ` (struct ${srcStruct})` : ''}` };
+      if (list.length > 1)
+        return {
+          classes: list.map((c) => c.name).sort(),
+          how,
+          ambiguous: true,
+          detail: `ambiguous: ${list.length} classes have \`${memberPath(segs)}\`${srcStruct ? ` (struct ${srcStruct})` : ''}`,
+        };
       return undefined;
     };
     const strong =
@@ -259,16 +268,35 @@ export class ClassIndex {
     const weak = [...tiers.member, ...aliases.filter((a) => !tiers.member.includes(a))];
     if (weak.length === 1) {
       const isAlias = aliases.includes(weak[0]);
-      return { classes: [weak[0].name], how: isAlias ? 'alias' : 'member', ambiguous: false, detail: isAlias ? `\`${memberPath(segs)}\` has the class \`${weak[0].name}\`` : `by member \`${memberPath(segs)}\` only${srcStruct ? ` (struct ${srcStruct}; the class's struct is unknown)` : ''}` };
+      return {
+        classes: [weak[0].name],
+        how: isAlias ? 'alias' : 'member',
+        ambiguous: false,
+        detail: isAlias
+          ? `\`${memberPath(segs)}\` has the class \`${weak[0].name}\``
+          : `by member \`${memberPath(segs)}\` only${srcStruct ? ` (struct ${srcStruct}; the class's struct is unknown)` : ''}`,
+      };
     }
     if (weak.length > 1) {
-      return { classes: weak.map((c) => c.name).sort(), how: 'member', ambiguous: true, detail: `ambiguous: ${weak.length} classes have \`${memberPath(segs)}\`${srcStruct ? ` and none is known to be struct ${srcStruct}` : ' (different structs; the file does not say which)'}` };
+      return {
+        classes: weak.map((c) => c.name).sort(),
+        how: 'member',
+        ambiguous: true,
+        detail: `ambiguous: ${weak.length} classes have \`${memberPath(segs)}\`${srcStruct ? ` and none is known to be struct ${srcStruct}` : ' (different structs; the file does not say which)'}`,
+      };
     }
     // a lock inside a global (`&tables.rows[1]` ↔ `tables+40`)
     if (!scan.isLocal(segs[0].name, offset)) {
       const inside = (this.bySymbol.get(segs[0].name) ?? []).filter((c) => c.symbol);
-      if (inside.length === 1) return { classes: [inside[0].name], how: 'symbol', ambiguous: false, detail: `inside global \`${segs[0].name}\`` };
-      if (inside.length > 1) return { classes: inside.map((c) => c.name).sort(), how: 'symbol', ambiguous: true, detail: `ambiguous: ${inside.length} locks inside global \`${segs[0].name}\`` };
+      if (inside.length === 1)
+        return { classes: [inside[0].name], how: 'symbol', ambiguous: false, detail: `inside global \`${segs[0].name}\`` };
+      if (inside.length > 1)
+        return {
+          classes: inside.map((c) => c.name).sort(),
+          how: 'symbol',
+          ambiguous: true,
+          detail: `ambiguous: ${inside.length} locks inside global \`${segs[0].name}\``,
+        };
     }
     return NO_MATCH;
   }
@@ -313,7 +341,8 @@ export class ClassIndex {
       }
     }
     if (hits.length === 1) return { classes: hits, how: 'first-use', ambiguous: false, detail: how };
-    if (hits.length > 1) return { classes: hits.sort(), how: 'first-use', ambiguous: true, detail: `ambiguous: ${hits.length} locks first used here` };
+    if (hits.length > 1)
+      return { classes: hits.sort(), how: 'first-use', ambiguous: true, detail: `ambiguous: ${hits.length} locks first used here` };
     return undefined;
   }
 }

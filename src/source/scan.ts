@@ -92,7 +92,9 @@ export class SourceScan {
   structOf(name: string, offset: number): string | undefined {
     const fn = this.functionAt(offset);
     if (fn) {
-      const local = this.declarations.filter((d) => d.name === name && d.offset >= fn.start && d.offset < (fn.bodyEnd >= 0 ? fn.bodyEnd : fn.paramsEnd));
+      const local = this.declarations.filter(
+        (d) => d.name === name && d.offset >= fn.start && d.offset < (fn.bodyEnd >= 0 ? fn.bodyEnd : fn.paramsEnd),
+      );
       if (local.length) return agree(local);
     }
     const all = this.declarations.filter((d) => d.name === name);
@@ -102,7 +104,9 @@ export class SourceScan {
   /** Whether `name` is a parameter or local of the function around `offset` (then it is not a global). */
   isLocal(name: string, offset: number): boolean {
     const fn = this.functionAt(offset);
-    return !!fn && this.locals.some((l) => l.name === name && l.offset >= fn.start && l.offset < (fn.bodyEnd >= 0 ? fn.bodyEnd : fn.paramsEnd));
+    return (
+      !!fn && this.locals.some((l) => l.name === name && l.offset >= fn.start && l.offset < (fn.bodyEnd >= 0 ? fn.bodyEnd : fn.paramsEnd))
+    );
   }
 
   /** Sites whose range contains `offset` (innermost first). */
@@ -176,7 +180,14 @@ export function scanSource(text: string): SourceScan {
     }
     if (STATEMENT_KEYWORDS.has(t.text)) {
       // not a type
-    } else if (next?.kind === 'ident' && (toks[i + 2]?.text === ';' || toks[i + 2]?.text === '=' || toks[i + 2]?.text === ',' || toks[i + 2]?.text === '[' || toks[i + 2]?.text === ')')) {
+    } else if (
+      next?.kind === 'ident' &&
+      (toks[i + 2]?.text === ';' ||
+        toks[i + 2]?.text === '=' ||
+        toks[i + 2]?.text === ',' ||
+        toks[i + 2]?.text === '[' ||
+        toks[i + 2]?.text === ')')
+    ) {
       // `TYPE name` (a local, a parameter, a global)
       locals.push({ name: next.text, offset: next.start });
       if (LOCK_TYPES.has(t.text) && depth === 0 && parenDepth === 0 && !memberOrQualified) {
@@ -189,7 +200,11 @@ export function scanSource(text: string): SourceScan {
     if (next?.text !== '(' || memberOrQualified) continue;
 
     // guard(TYPE)(&x) and scoped_guard(TYPE, &x) / scoped_cond_guard(TYPE, fail, &x)
-    if ((t.text === 'guard' || t.text === 'scoped_guard' || t.text === 'scoped_cond_guard') && depth > 0 && !isDeclarationContext(toks, i)) {
+    if (
+      (t.text === 'guard' || t.text === 'scoped_guard' || t.text === 'scoped_cond_guard') &&
+      depth > 0 &&
+      !isDeclarationContext(toks, i)
+    ) {
       const close1 = closeOf.get(i + 1);
       if (close1 === undefined) continue;
       const args1 = splitArgs(toks, i + 2, close1);
@@ -234,7 +249,10 @@ export function scanSource(text: string): SourceScan {
       if (t.text === 'lockdep_set_class_and_name' && args[2]?.length === 1 && args[2][0].kind === 'string') {
         site.className = JSON.parse(args[2][0].text) as string;
       } else if (args[1]?.length) {
-        site.className = args[1].map((x) => x.text).join('').replace(/\s+/g, '');
+        site.className = args[1]
+          .map((x) => x.text)
+          .join('')
+          .replace(/\s+/g, '');
       } else continue;
     }
     sites.push(site);
@@ -270,7 +288,14 @@ function isDeclarationContext(toks: Token[], i: number): boolean {
   if (prev.text === '*' || prev.text === '&') {
     const pp = toks[i - 2];
     // `struct mutex *mutex_lock(` vs `x = a & f(` (rare): a type keyword or `{;}` before the type
-    return !!pp && pp.kind === 'ident' && !STATEMENT_KEYWORDS.has(pp.text) && (toks[i - 3] === undefined || ['{', '}', ';', 'struct', 'static', 'const', 'extern', 'inline'].includes(toks[i - 3].text) || toks[i - 3].kind === 'ident');
+    return (
+      !!pp &&
+      pp.kind === 'ident' &&
+      !STATEMENT_KEYWORDS.has(pp.text) &&
+      (toks[i - 3] === undefined ||
+        ['{', '}', ';', 'struct', 'static', 'const', 'extern', 'inline'].includes(toks[i - 3].text) ||
+        toks[i - 3].kind === 'ident')
+    );
   }
   return false;
 }
@@ -362,17 +387,40 @@ function functionAt(toks: Token[], i: number, closeOf: Map<number, number>, line
     const m = /^(?:COMPAT_)?SYSCALL_DEFINE\d$/.test(toks[i].text) ? toks[i + 2] : undefined;
     const end = closeOf.get(close + 1);
     const name = m?.kind === 'ident' ? `sys_${m.text}` : toks[i].text;
-    return { name, start: toks[i].start, pos: lines.pos(toks[i].start), bodyStart: toks[close + 1].start, bodyEnd: end !== undefined ? toks[end].end : Infinity, paramsEnd: toks[close].end };
+    return {
+      name,
+      start: toks[i].start,
+      pos: lines.pos(toks[i].start),
+      bodyStart: toks[close + 1].start,
+      bodyEnd: end !== undefined ? toks[end].end : Infinity,
+      paramsEnd: toks[close].end,
+    };
   }
   let j = close + 1;
   while (j < toks.length) {
     const t = toks[j];
     if (t.text === '{') {
       const end = closeOf.get(j);
-      return { name: toks[i].text, start: toks[i].start, pos: lines.pos(toks[i].start), bodyStart: t.start, bodyEnd: end !== undefined ? toks[end].end : Infinity, paramsEnd: toks[close].end };
+      return {
+        name: toks[i].text,
+        start: toks[i].start,
+        pos: lines.pos(toks[i].start),
+        bodyStart: t.start,
+        bodyEnd: end !== undefined ? toks[end].end : Infinity,
+        paramsEnd: toks[close].end,
+      };
     }
     if (t.text === ';' || t.text === ',' || t.text === '=') {
-      return t.text === ';' ? { name: toks[i].text, start: toks[i].start, pos: lines.pos(toks[i].start), bodyStart: -1, bodyEnd: -1, paramsEnd: toks[close].end } : undefined;
+      return t.text === ';'
+        ? {
+            name: toks[i].text,
+            start: toks[i].start,
+            pos: lines.pos(toks[i].start),
+            bodyStart: -1,
+            bodyEnd: -1,
+            paramsEnd: toks[close].end,
+          }
+        : undefined;
     }
     if (t.kind === 'ident' && toks[j + 1]?.text === '(') {
       // annotations, __attribute__((…)), noexcept(…)
@@ -381,7 +429,16 @@ function functionAt(toks: Token[], i: number, closeOf: Map<number, number>, line
       j = c + 1;
       continue;
     }
-    if (t.kind === 'ident' || t.text === '->' || t.text === ':' || t.text === '::' || t.text === '&' || t.text === '*' || t.text === '<' || t.text === '>') {
+    if (
+      t.kind === 'ident' ||
+      t.text === '->' ||
+      t.text === ':' ||
+      t.text === '::' ||
+      t.text === '&' ||
+      t.text === '*' ||
+      t.text === '<' ||
+      t.text === '>'
+    ) {
       j++; // const, override, trailing return types, C++ initializer lists (roughly)
       continue;
     }
@@ -444,10 +501,16 @@ export function parseLockExpr(arg: readonly Token[]): LockExpr | null {
     } else if (t.text === '[') {
       const close = findClose(toks, k);
       if (close < 0) return null;
-      segments[segments.length - 1].index = toks.slice(k + 1, close).map((x) => x.text).join('');
+      segments[segments.length - 1].index = toks
+        .slice(k + 1, close)
+        .map((x) => x.text)
+        .join('');
       k = close + 1;
     } else if (t.text === '+' && k + 1 < toks.length) {
-      segments[segments.length - 1].index = toks.slice(k + 1).map((x) => x.text).join('');
+      segments[segments.length - 1].index = toks
+        .slice(k + 1)
+        .map((x) => x.text)
+        .join('');
       k = toks.length;
     } else return null;
   }

@@ -85,7 +85,10 @@ function launchConfigFor(program: string): vscode.DebugConfiguration {
 
 /** F5 without launch.json: debug the active trace file. */
 class TraceConfigurationProvider implements vscode.DebugConfigurationProvider {
-  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
+  resolveDebugConfiguration(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.ProviderResult<vscode.DebugConfiguration> {
     if (!config.type && !config.request && !config.name) {
       const doc = vscode.window.activeTextEditor?.document;
       if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') return launchConfigFor(doc.uri.fsPath);

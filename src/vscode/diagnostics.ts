@@ -101,7 +101,8 @@ function registerUnsyncedTraces(ctx: LocktraceContext, traces: TraceService): vo
   const check = async () => {
     const open = new Map<string, vscode.Uri>();
     for (const g of vscode.window.tabGroups.all) {
-      for (const tab of g.tabs) if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file') open.set(tab.input.uri.toString(), tab.input.uri);
+      for (const tab of g.tabs)
+        if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file') open.set(tab.input.uri.toString(), tab.input.uri);
     }
     for (const [k, uri] of open) {
       if (tracked.has(k) || hasDocument(k) || !(await isUnsyncedTrace(ctx, uri)) || hasDocument(k)) continue;
@@ -152,7 +153,12 @@ async function isUnsyncedTrace(ctx: LocktraceContext, uri: vscode.Uri): Promise<
   return fmt !== null && (fmt !== 'jsonl' || lines.some((l) => /"format"\s*:\s*"locktrace"/.test(l)));
 }
 
-function toDiagnostics(ctx: LocktraceContext, doc: vscode.TextDocument | undefined, r: TraceResult, readme: vscode.Uri): vscode.Diagnostic[] {
+function toDiagnostics(
+  ctx: LocktraceContext,
+  doc: vscode.TextDocument | undefined,
+  r: TraceResult,
+  readme: vscode.Uri,
+): vscode.Diagnostic[] {
   const out: vscode.Diagnostic[] = [];
   const cfg = ctx.settings(r.uri);
   if (r.error) {
@@ -211,7 +217,12 @@ function relatedOf(doc: vscode.TextDocument | undefined, r: TraceResult, f: Find
       const span = r.index.spanOf(e.fromEventIndex);
       if (!span || span.exitLine < 0 || span.exitEvent > e.eventIndex || seen.has(span.exitLine)) continue;
       seen.add(span.exitLine);
-      out.push(new vscode.DiagnosticRelatedInformation(loc(span.exitLine), `${span.name} returned to userspace here still holding ${e.from} (taken at line ${e.fromLine})`));
+      out.push(
+        new vscode.DiagnosticRelatedInformation(
+          loc(span.exitLine),
+          `${span.name} returned to userspace here still holding ${e.from} (taken at line ${e.fromLine})`,
+        ),
+      );
     }
   }
   return out;

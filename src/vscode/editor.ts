@@ -39,7 +39,8 @@ function linksFor(uri: vscode.Uri): HoverLinks {
 
 function asUri(u: vscode.Uri | string | undefined): vscode.Uri | undefined {
   if (u instanceof vscode.Uri) return u;
-  if (typeof u === 'string' && u) return /^[a-z][\w+.-]*:/i.test(u) && !/^[A-Za-z]:[\\/]/.test(u) ? vscode.Uri.parse(u) : vscode.Uri.file(u);
+  if (typeof u === 'string' && u)
+    return /^[a-z][\w+.-]*:/i.test(u) && !/^[A-Za-z]:[\\/]/.test(u) ? vscode.Uri.parse(u) : vscode.Uri.file(u);
   return undefined;
 }
 
@@ -116,8 +117,19 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
           const perTask = Math.max(20, Math.floor(SYSCALL_SYMBOLS / Math.max(1, index.tasks.filter((t) => t.spanCount).length)));
           for (const task of index.tasks) {
             if (task.lastLine === 0) continue;
-            const range = new vscode.Range(editorLine(task.firstLine), 0, editorLine(task.lastLine), doc.lineAt(Math.min(editorLine(task.lastLine), doc.lineCount - 1)).text.length);
-            const sym = new vscode.DocumentSymbol(`${task.comm}/${task.pid}`, `${task.spanCount} syscall(s)`, vscode.SymbolKind.Class, range, traceLineRange(doc, task.firstLine));
+            const range = new vscode.Range(
+              editorLine(task.firstLine),
+              0,
+              editorLine(task.lastLine),
+              doc.lineAt(Math.min(editorLine(task.lastLine), doc.lineCount - 1)).text.length,
+            );
+            const sym = new vscode.DocumentSymbol(
+              `${task.comm}/${task.pid}`,
+              `${task.spanCount} syscall(s)`,
+              vscode.SymbolKind.Class,
+              range,
+              traceLineRange(doc, task.firstLine),
+            );
             // big traces: the first syscalls of each task, read from the index's columns
             for (let k = 0; k < task.spanCount && k < perTask; k++) {
               const id = index.taskSpanId(task.taskId, k);
@@ -129,7 +141,9 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
               const ret = index.returnValue(id);
               const detail = `${ret !== null ? `= ${ret}` : 'no exit'}${index.leaksKernelLock(id) ? ' · leaks a lock' : ''}`;
               const srange = traceLineRange(doc, first).union(traceLineRange(doc, last));
-              sym.children.push(new vscode.DocumentSymbol(index.syscallName(id), detail, vscode.SymbolKind.Function, srange, traceLineRange(doc, first)));
+              sym.children.push(
+                new vscode.DocumentSymbol(index.syscallName(id), detail, vscode.SymbolKind.Function, srange, traceLineRange(doc, first)),
+              );
             }
             out.push(sym);
           }
@@ -171,8 +185,18 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
         for (const f of r.findings) {
           const range = traceLineRange(doc, f.line);
           lenses.push(
-            new vscode.CodeLens(range, { title: `$(debug-alt) Debug to here`, tooltip: `Replay ${doc.uri.path.split('/').pop()} and stop at line ${f.line} (${findingTitle(f)})`, command: EditorCommands.debugToLine, arguments: [doc.uri.toString(), f.line] }),
-            new vscode.CodeLens(range, { title: '$(layers) Show in lock panel', tooltip: 'Open the lock panel on this trace', command: EditorCommands.showInPanel, arguments: [doc.uri.toString(), f.line] }),
+            new vscode.CodeLens(range, {
+              title: `$(debug-alt) Debug to here`,
+              tooltip: `Replay ${doc.uri.path.split('/').pop()} and stop at line ${f.line} (${findingTitle(f)})`,
+              command: EditorCommands.debugToLine,
+              arguments: [doc.uri.toString(), f.line],
+            }),
+            new vscode.CodeLens(range, {
+              title: '$(layers) Show in lock panel',
+              tooltip: 'Open the lock panel on this trace',
+              command: EditorCommands.showInPanel,
+              arguments: [doc.uri.toString(), f.line],
+            }),
           );
         }
         return lenses;
@@ -185,7 +209,8 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
 }
 
 function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) => ctx.track(vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown));
+  const reg = (id: string, fn: (...args: never[]) => unknown) =>
+    ctx.track(vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown));
 
   const targetOf = (arg?: vscode.Uri | string): vscode.Uri | undefined => {
     const explicit = asUri(arg);
@@ -213,7 +238,10 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
       error: r.error?.message,
     };
     if (r.error) void vscode.window.showErrorMessage(`locktrace: ${name} is not a readable trace: ${r.error.message}`);
-    else void vscode.window.showInformationMessage(`locktrace: ${name}: ${r.findings.length} finding(s)${r.suppressed.length ? `, ${r.suppressed.length} suppressed` : ''}`);
+    else
+      void vscode.window.showInformationMessage(
+        `locktrace: ${name}: ${r.findings.length} finding(s)${r.suppressed.length ? `, ${r.suppressed.length} suppressed` : ''}`,
+      );
     ctx.output.debug(`checked ${uri.fsPath || uri.toString()}: ${JSON.stringify(summary)}`);
     return summary;
   });
@@ -240,10 +268,16 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     }
     const kind = format ?? (dest.path.endsWith('.json') ? 'json' : 'sarif');
     const file = uri.scheme === 'file' ? uri.fsPath : uri.toString();
-    const body = kind === 'json' ? toJsonReport(r.analysis, file, r.findings) : toSarif(r.analysis, uri.scheme === 'file' ? uri.toString() : file, r.findings);
+    const body =
+      kind === 'json'
+        ? toJsonReport(r.analysis, file, r.findings)
+        : toSarif(r.analysis, uri.scheme === 'file' ? uri.toString() : file, r.findings);
     await vscode.workspace.fs.writeFile(dest, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`));
     ctx.output.debug(`exported ${r.findings.length} finding(s) of ${file} as ${kind} to ${dest.fsPath || dest.toString()}`);
-    if (!target) void vscode.window.showInformationMessage(`locktrace: exported ${r.findings.length} finding(s) to ${vscode.workspace.asRelativePath(dest)}`);
+    if (!target)
+      void vscode.window.showInformationMessage(
+        `locktrace: exported ${r.findings.length} finding(s) to ${vscode.workspace.asRelativePath(dest)}`,
+      );
     return dest.toString();
   });
 

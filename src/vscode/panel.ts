@@ -32,12 +32,7 @@ export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): v
   ctx.track(
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri, line?: number) => {
       const session = vscode.debug.activeDebugSession?.type === DEBUG_TYPE ? vscode.debug.activeDebugSession : undefined;
-      const uri =
-        resource instanceof vscode.Uri
-          ? resource
-          : session
-            ? programOf(session)
-            : vscode.window.activeTextEditor?.document.uri;
+      const uri = resource instanceof vscode.Uri ? resource : session ? programOf(session) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {
         void vscode.window.showErrorMessage('locktrace: open a trace file to show its lock panel.');
         return;
@@ -258,8 +253,7 @@ async function revealLine(uri: vscode.Uri, traceLine: number): Promise<void> {
   const pos = tracePosition(traceLine);
   const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
   const editor =
-    visible ??
-    (await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: true }));
+    visible ?? (await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: true }));
   editor.selection = new vscode.Selection(pos, pos);
   editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }

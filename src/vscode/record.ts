@@ -44,7 +44,12 @@ export function registerRecord(ctx: LocktraceContext, traces: TraceActivation): 
 }
 
 /** Returns the recording's URI, or undefined when cancelled or nothing was recorded. */
-async function recordAndDebug(ctx: LocktraceContext, traces: TraceActivation, given: string | undefined, options: RecordOptions): Promise<vscode.Uri | undefined> {
+async function recordAndDebug(
+  ctx: LocktraceContext,
+  traces: TraceActivation,
+  given: string | undefined,
+  options: RecordOptions,
+): Promise<vscode.Uri | undefined> {
   const settings = ctx.settings();
   let line = given ?? settings.get<string>('record.command', '');
   if (!given) {
@@ -96,7 +101,10 @@ async function recordAndDebug(ctx: LocktraceContext, traces: TraceActivation, gi
     async (progress, token) => {
       const execution = await vscode.tasks.executeTask(task);
       const started = Date.now();
-      const ticker = setInterval(() => progress.report({ message: `${Math.round((Date.now() - started) / 1000)} s, ${sizeOf(output)}` }), 1000);
+      const ticker = setInterval(
+        () => progress.report({ message: `${Math.round((Date.now() - started) / 1000)} s, ${sizeOf(output)}` }),
+        1000,
+      );
       try {
         return await new Promise<number | undefined>((resolve) => {
           const subs: vscode.Disposable[] = [];
@@ -124,14 +132,22 @@ async function recordAndDebug(ctx: LocktraceContext, traces: TraceActivation, gi
   ctx.output.info(`recording ended (exit ${exitCode ?? 'unknown'}), ${size} bytes in ${output}`);
   if (!size) {
     // exit 2: usage or setup error (not root, no tracefs, …); the task's terminal has the message
-    throw new Error(`nothing was recorded (exit code ${exitCode ?? 'unknown'}); see the "record ${argv[0]}" terminal for the recorder's message.`);
+    throw new Error(
+      `nothing was recorded (exit code ${exitCode ?? 'unknown'}); see the "record ${argv[0]}" terminal for the recorder's message.`,
+    );
   }
   const uri = vscode.Uri.file(output);
   const doc = await vscode.workspace.openTextDocument(uri);
   await vscode.window.showTextDocument(doc, { preview: false });
   traces.setActive(uri);
   if (options.debug !== false) {
-    await vscode.debug.startDebugging(folder, { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(output)}`, program: output, stopOnEntry: true });
+    await vscode.debug.startDebugging(folder, {
+      type: DEBUG_TYPE,
+      request: 'launch',
+      name: `Debug ${path.basename(output)}`,
+      program: output,
+      stopOnEntry: true,
+    });
   }
   return uri;
 }

@@ -18,10 +18,7 @@ const REVEAL_LINE_COMMAND = `${PREFIX}.revealLine`;
 const DEBUG_TO_LINE_COMMAND = `${PREFIX}.debugToLine`;
 const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
 
-const SELECTOR: vscode.DocumentSelector = [
-  { language: 'c' },
-  { language: 'cpp' },
-];
+const SELECTOR: vscode.DocumentSelector = [{ language: 'c' }, { language: 'cpp' }];
 const LANGUAGES = new Set(['c', 'cpp']);
 const MAX_LIST = 8;
 
@@ -71,7 +68,10 @@ class SourceFeature implements vscode.Disposable {
     const d = this.disposables;
     d.push(
       vscode.languages.registerHoverProvider(SELECTOR, { provideHover: (doc, pos, token) => this.hover(doc, pos, token) }),
-      vscode.languages.registerCodeLensProvider(SELECTOR, { onDidChangeCodeLenses: this.lensEmitter.event, provideCodeLenses: (doc) => this.codeLenses(doc) }),
+      vscode.languages.registerCodeLensProvider(SELECTOR, {
+        onDidChangeCodeLenses: this.lensEmitter.event,
+        provideCodeLenses: (doc) => this.codeLenses(doc),
+      }),
       vscode.commands.registerCommand(SHOW_LOCK_IN_TRACE_COMMAND, (className?: string) => this.showLockInTrace(className)),
       traces.onDidChangeActive(() => this.changed()),
       traces.onDidAnalyze((r) => {
@@ -125,7 +125,9 @@ class SourceFeature implements vscode.Disposable {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      this.refreshing = this.refreshing.then(() => this.refreshDiagnostics()).catch((e) => this.ctx.output.error(`source diagnostics: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+      this.refreshing = this.refreshing
+        .then(() => this.refreshDiagnostics())
+        .catch((e) => this.ctx.output.error(`source diagnostics: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
     }, delayMs);
   }
 
@@ -160,15 +162,35 @@ class SourceFeature implements vscode.Disposable {
             add,
           );
           if (!placed) {
-            this.placePossible(model, new Set(f.locks), (cls) => `possible site: takes ${cls}, part of a ${head} (trace line ${f.line})`, related, add);
+            this.placePossible(
+              model,
+              new Set(f.locks),
+              (cls) => `possible site: takes ${cls}, part of a ${head} (trace line ${f.line})`,
+              related,
+              add,
+            );
           }
         } else if (f.kind === 'held-across-syscall') {
           const cls = f.locks[0];
           const acq = this.acquisitionOf(model, f, cls);
-          const related = [new vscode.DiagnosticRelatedInformation(new vscode.Location(model.uri, new vscode.Position(toEditorLine(f.line), 0)), `${f.syscall ?? 'the syscall'} returned to userspace with ${cls} held`)];
-          if (acq) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(model.uri, new vscode.Position(toEditorLine(acq.line), 0)), `${cls} acquired here`));
+          const related = [
+            new vscode.DiagnosticRelatedInformation(
+              new vscode.Location(model.uri, new vscode.Position(toEditorLine(f.line), 0)),
+              `${f.syscall ?? 'the syscall'} returned to userspace with ${cls} held`,
+            ),
+          ];
+          if (acq)
+            related.push(
+              new vscode.DiagnosticRelatedInformation(
+                new vscode.Location(model.uri, new vscode.Position(toEditorLine(acq.line), 0)),
+                `${cls} acquired here`,
+              ),
+            );
           const head = `${cls} held across a syscall boundary: ${f.comm}/${f.pid} returned from ${f.syscall ?? 'a syscall'} with it held (trace line ${f.line})`;
-          const placed = acq && store.sites.has(acq.ev) ? await this.placeExact(model, [{ ev: acq.ev, message: 'acquired here' }], (m) => `${head}; ${m}`, related, add) : false;
+          const placed =
+            acq && store.sites.has(acq.ev)
+              ? await this.placeExact(model, [{ ev: acq.ev, message: 'acquired here' }], (m) => `${head}; ${m}`, related, add)
+              : false;
           if (!placed) this.placePossible(model, new Set([cls]), () => `possible site: ${head}`, related, add);
         }
       }
@@ -250,7 +272,9 @@ class SourceFeature implements vscode.Disposable {
   /** Opens (without showing) a file named by a recorded call site: absolute, open by path suffix, or under the trace's folder / workspace folders. */
   private async openSiteFile(file: string, traceUri: vscode.Uri): Promise<vscode.TextDocument | undefined> {
     const norm = file.replace(/\\/g, '/');
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && (d.uri.fsPath === file || d.uri.path.endsWith(`/${norm.replace(/^\/+/, '')}`)));
+    const open = vscode.workspace.textDocuments.find(
+      (d) => d.uri.scheme === 'file' && (d.uri.fsPath === file || d.uri.path.endsWith(`/${norm.replace(/^\/+/, '')}`)),
+    );
     if (open) return open;
     const candidates: vscode.Uri[] = [];
     if (norm.startsWith('/')) candidates.push(vscode.Uri.file(file));
@@ -283,13 +307,20 @@ class SourceFeature implements vscode.Disposable {
     md.supportHtml = false;
     const traceName = basename(model.uri.path);
     if (!m.classes.length) {
-      md.appendMarkdown(`**locktrace** · \`${site.callee}\`: no lock class of *${escapeMd(traceName)}* matches ${code(site.expr?.text ?? site.argText)}`);
+      md.appendMarkdown(
+        `**locktrace** · \`${site.callee}\`: no lock class of *${escapeMd(traceName)}* matches ${code(site.expr?.text ?? site.argText)}`,
+      );
       if (m.detail !== 'no class in the trace matches') md.appendMarkdown(` (${m.detail})`);
       return new vscode.Hover(md, siteRange(doc, site));
     }
     if (m.ambiguous) {
-      md.appendMarkdown(`**locktrace** · ${code(site.expr?.text ?? site.argText)} is **ambiguous** in *${escapeMd(traceName)}*: ${m.detail}\n\n`);
-      for (const c of m.classes) md.appendMarkdown(`- ${code(c)} — ${acquisitions(model.analysis, c)} acquisitions · ${commandLink('show in trace', SHOW_LOCK_IN_TRACE_COMMAND, [c])}\n`);
+      md.appendMarkdown(
+        `**locktrace** · ${code(site.expr?.text ?? site.argText)} is **ambiguous** in *${escapeMd(traceName)}*: ${m.detail}\n\n`,
+      );
+      for (const c of m.classes)
+        md.appendMarkdown(
+          `- ${code(c)} — ${acquisitions(model.analysis, c)} acquisitions · ${commandLink('show in trace', SHOW_LOCK_IN_TRACE_COMMAND, [c])}\n`,
+        );
       return new vscode.Hover(md, siteRange(doc, site));
     }
     for (const cls of m.classes) this.describeClass(md, model, cls, m, site);
@@ -300,7 +331,9 @@ class SourceFeature implements vscode.Disposable {
     const g = model.analysis.graph;
     const trace = model.uri.toString();
     const lineLink = (line: number) => commandLink(`line ${line}`, REVEAL_LINE_COMMAND, [trace, line]);
-    md.appendMarkdown(`**locktrace** · lock class ${code(cls)} · ${site.kind === 'acquire' ? `${site.try ? 'try' : ''}${site.read ? 'read ' : ''}acquisition` : site.kind.replace('annotate-', '')} · matched ${howText(m)}\n\n`);
+    md.appendMarkdown(
+      `**locktrace** · lock class ${code(cls)} · ${site.kind === 'acquire' ? `${site.try ? 'try' : ''}${site.read ? 'read ' : ''}acquisition` : site.kind.replace('annotate-', '')} · matched ${howText(m)}\n\n`,
+    );
     const attrs = g.hasNode(cls) ? g.getNodeAttributes(cls) : undefined;
     md.appendMarkdown(
       `Taken **${attrs?.acquisitions ?? 0}** time${attrs?.acquisitions === 1 ? '' : 's'} in *${escapeMd(basename(model.uri.path))}*${attrs?.contentions ? `, contended ${attrs.contentions}×` : ''}${attrs ? ` (first at ${lineLink(model.analysis.store.line[attrs.firstEvent])})` : ''}\n\n`,
@@ -346,7 +379,9 @@ class SourceFeature implements vscode.Disposable {
       }
       md.appendMarkdown('\n');
     }
-    md.appendMarkdown(`${commandLink('$(references) Show lock in trace', SHOW_LOCK_IN_TRACE_COMMAND, [cls])} · ${commandLink('$(layers) Lock panel', SHOW_PANEL_COMMAND, [trace])}\n\n`);
+    md.appendMarkdown(
+      `${commandLink('$(references) Show lock in trace', SHOW_LOCK_IN_TRACE_COMMAND, [cls])} · ${commandLink('$(layers) Lock panel', SHOW_PANEL_COMMAND, [trace])}\n\n`,
+    );
   }
 
   // --- CodeLens ----------------------------------------------------------------------------
@@ -360,7 +395,12 @@ class SourceFeature implements vscode.Disposable {
     const recordedLines = model.index.recordedLines(file);
     for (const fn of scan.functions) {
       const end = fn.bodyEnd >= 0 ? fn.bodyEnd : fn.paramsEnd;
-      const sites = scan.sites.filter((s) => s.start >= fn.start && s.start < end && (s.kind === 'acquire' || s.kind === 'wait' || s.kind === 'annotate-acquires' || s.kind === 'assert'));
+      const sites = scan.sites.filter(
+        (s) =>
+          s.start >= fn.start &&
+          s.start < end &&
+          (s.kind === 'acquire' || s.kind === 'wait' || s.kind === 'annotate-acquires' || s.kind === 'assert'),
+      );
       const annotated = sites.some((s) => s.kind === 'annotate-acquires' || s.callee.startsWith('__must_hold'));
       if (!sites.length || (fn.bodyStart < 0 && !annotated)) continue;
       const classes: string[] = [];
@@ -381,14 +421,22 @@ class SourceFeature implements vscode.Disposable {
           const endLine0 = fn.bodyEnd >= 0 && Number.isFinite(fn.bodyEnd) ? scan.lines.pos(fn.bodyEnd).line0 : fn.pos.line0;
           let n = 0;
           for (const [line1, byClass] of recordedLines) {
-            if (line1 - 1 >= fn.pos.line0 && line1 - 1 <= endLine0) n += (byClass.get(cls) ?? []).filter((ev) => model.analysis.store.kind[ev] === EventKind.Acquire).length;
+            if (line1 - 1 >= fn.pos.line0 && line1 - 1 <= endLine0)
+              n += (byClass.get(cls) ?? []).filter((ev) => model.analysis.store.kind[ev] === EventKind.Acquire).length;
           }
           if (n) here = ` (${n} here)`;
         }
         const parts = [`${cls}: taken ${attrs?.acquisitions ?? 0}× in trace${here}`];
         if (under.length) parts.push(`under: ${under.slice(0, 4).join(', ')}${under.length > 4 ? ', …' : ''}`);
         if (leaked.size) parts.push(`held across syscall: ${[...leaked].join(', ')}`);
-        lenses.push(new vscode.CodeLens(range, { title: parts.join('; '), command: SHOW_LOCK_IN_TRACE_COMMAND, arguments: [cls], tooltip: `Show the acquisitions of ${cls} in ${basename(model.uri.path)}` }));
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: parts.join('; '),
+            command: SHOW_LOCK_IN_TRACE_COMMAND,
+            arguments: [cls],
+            tooltip: `Show the acquisitions of ${cls} in ${basename(model.uri.path)}`,
+          }),
+        );
       }
     }
     return lenses;
@@ -414,7 +462,8 @@ class SourceFeature implements vscode.Disposable {
         const site = scan.sitesAt(ed.document.offsetAt(ed.selection.active))[0];
         const m = site ? model.index.match(site, scan, ed.document.uri.fsPath) : undefined;
         if (m?.classes.length === 1) cls = m.classes[0];
-        else if (m && m.classes.length > 1) cls = await vscode.window.showQuickPick(m.classes, { title: m.ambiguous ? `Ambiguous: ${m.detail}` : 'Lock class' });
+        else if (m && m.classes.length > 1)
+          cls = await vscode.window.showQuickPick(m.classes, { title: m.ambiguous ? `Ambiguous: ${m.detail}` : 'Lock class' });
       }
       cls ??= await vscode.window.showQuickPick(model.analysis.graph.nodes().sort(), { title: 'locktrace: show which lock class?' });
     }
@@ -424,7 +473,8 @@ class SourceFeature implements vscode.Disposable {
     const locations: vscode.Location[] = [];
     if (classId !== undefined) {
       for (let i = 0; i < store.length && locations.length < 5000; i++) {
-        if (store.kind[i] === EventKind.Acquire && store.locks[store.ref[i]].classId === classId) locations.push(new vscode.Location(model.uri, new vscode.Position(toEditorLine(store.line[i]), 0)));
+        if (store.kind[i] === EventKind.Acquire && store.locks[store.ref[i]].classId === classId)
+          locations.push(new vscode.Location(model.uri, new vscode.Position(toEditorLine(store.line[i]), 0)));
       }
     }
     if (!locations.length) {
@@ -462,9 +512,19 @@ function recordedSites(analysis: Analysis): RecordedSite[] {
 }
 
 function edgeRelated(trace: vscode.Uri, e: EdgeOrigin): vscode.DiagnosticRelatedInformation[] {
-  const out = [new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(toEditorLine(e.line), 0)), `${e.from} -> ${e.to} made here by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}`)];
+  const out = [
+    new vscode.DiagnosticRelatedInformation(
+      new vscode.Location(trace, new vscode.Position(toEditorLine(e.line), 0)),
+      `${e.from} -> ${e.to} made here by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}`,
+    ),
+  ];
   if (e.fromLine !== e.line) {
-    out.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(toEditorLine(e.fromLine), 0)), `${e.from} acquired here by ${e.comm}/${e.pid}${e.fromSyscall ? ` in ${e.fromSyscall}` : ''}`));
+    out.push(
+      new vscode.DiagnosticRelatedInformation(
+        new vscode.Location(trace, new vscode.Position(toEditorLine(e.fromLine), 0)),
+        `${e.from} acquired here by ${e.comm}/${e.pid}${e.fromSyscall ? ` in ${e.fromSyscall}` : ''}`,
+      ),
+    );
   }
   return out;
 }

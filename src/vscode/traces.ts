@@ -10,7 +10,18 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as vscode from 'vscode';
-import { Analysis, FINDING_KINDS, Finding, FindingKind, FormatOption, ReadLockRule, Replay, TraceError, analyze, parseTrace } from '../core';
+import {
+  Analysis,
+  FINDING_KINDS,
+  Finding,
+  FindingKind,
+  FormatOption,
+  ReadLockRule,
+  Replay,
+  TraceError,
+  analyze,
+  parseTrace,
+} from '../core';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { TraceIndex } from '../editor/traceIndex';
 import { PackedAnalysis, unpackAnalysis } from '../editor/transfer';
@@ -159,7 +170,12 @@ export class TraceService implements vscode.Disposable {
       }),
     );
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${SUPPRESSIONS_FILE}`);
-    subs.push(watcher, watcher.onDidChange(() => this.invalidate()), watcher.onDidCreate(() => this.invalidate()), watcher.onDidDelete(() => this.invalidate()));
+    subs.push(
+      watcher,
+      watcher.onDidChange(() => this.invalidate()),
+      watcher.onDidCreate(() => this.invalidate()),
+      watcher.onDidDelete(() => this.invalidate()),
+    );
     for (const d of subs) ctx.track(d);
     const ed = vscode.window.activeTextEditor;
     if (ed?.document.languageId === LANGUAGE_ID) this.setActive(ed.document.uri);
@@ -186,7 +202,11 @@ export class TraceService implements vscode.Disposable {
     this.activeUri = uri;
     this.activeEmitter.fire(uri);
     this.updateStatus();
-    if (uri) void this.get(uri).then(() => this.updateStatus(), () => undefined);
+    if (uri)
+      void this.get(uri).then(
+        () => this.updateStatus(),
+        () => undefined,
+      );
   }
 
   private async selectActive(arg?: vscode.Uri | string): Promise<vscode.Uri | undefined> {
@@ -225,7 +245,8 @@ export class TraceService implements vscode.Disposable {
     this.status.text = `$(${last && last.findings.length ? 'warning' : 'lock'}) ${name}: ${count}${pos}`;
     const md = new vscode.MarkdownString(`**Active lock trace:** ${vscode.workspace.asRelativePath(uri)}\n\n`);
     if (last?.error) md.appendMarkdown(`Not a trace: ${last.error.message}\n\n`);
-    else if (last) md.appendMarkdown(`${last.findings.length} finding(s)${last.suppressed.length ? `, ${last.suppressed.length} suppressed` : ''}\n\n`);
+    else if (last)
+      md.appendMarkdown(`${last.findings.length} finding(s)${last.suppressed.length ? `, ${last.suppressed.length} suppressed` : ''}\n\n`);
     md.appendMarkdown('Click to choose another trace.');
     this.status.tooltip = md;
     this.status.show();
@@ -314,7 +335,12 @@ export class TraceService implements vscode.Disposable {
     });
   }
 
-  private async analyse(uri: vscode.Uri, doc: vscode.TextDocument | undefined, format: FormatOption, readLocks: ReadLockRule): Promise<Raw> {
+  private async analyse(
+    uri: vscode.Uri,
+    doc: vscode.TextDocument | undefined,
+    format: FormatOption,
+    readLocks: ReadLockRule,
+  ): Promise<Raw> {
     const name = uri.scheme === 'file' ? uri.fsPath : uri.toString();
     const threshold = this.ctx.settings(uri).get<number>('analysis.workerThreshold', DEFAULT_WORKER_THRESHOLD);
     try {
@@ -375,7 +401,9 @@ export class TraceService implements vscode.Disposable {
                 }
                 case 'done': {
                   const analysis = unpackAnalysis(msg.analysis as PackedAnalysis);
-                  this.ctx.output.debug(`analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`);
+                  this.ctx.output.debug(
+                    `analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`,
+                  );
                   // the editor's index of a big trace is built here in slices, so the host never freezes;
                   // the worker exits meanwhile (that is not a failure any more), Cancel stops the build
                   analysed = true;
@@ -435,7 +463,9 @@ export class TraceService implements vscode.Disposable {
    * The `.locktrace.json` for a trace: next to it, then each parent folder up to its workspace
    * folder; for a trace outside the workspace, its folder, then the workspace folders.
    */
-  async suppressionsFor(uri: vscode.Uri): Promise<{ file: vscode.Uri; rules: SuppressionRule[]; errors: string[]; relativePath: string } | undefined> {
+  async suppressionsFor(
+    uri: vscode.Uri,
+  ): Promise<{ file: vscode.Uri; rules: SuppressionRule[]; errors: string[]; relativePath: string } | undefined> {
     const candidates: vscode.Uri[] = [];
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     let dir = vscode.Uri.joinPath(uri, '..');

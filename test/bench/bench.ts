@@ -81,7 +81,8 @@ function runChild(mode: string, file: string): ChildResult {
   return JSON.parse(String(res.output[3]));
 }
 
-type RecorderResult = { iterations: number; plainMs: number; recordedMs: number; events: number; eventsPerSec: number } | { skipped: string };
+type RecorderResult =
+  { iterations: number; plainMs: number; recordedMs: number; events: number; eventsPerSec: number } | { skipped: string };
 
 /**
  * Overhead of `locktrace record`: a lock-heavy C program run plainly and under the recorder
@@ -92,15 +93,22 @@ function recorderOverhead(iterations = 20000): RecorderResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-recbench-'));
   try {
     const exe = path.join(dir, 'lockloop');
-    const cc = spawnSync('gcc', ['-g', '-O2', '-pthread', '-o', exe, path.join(root, 'test/bench/programs/lockloop.c')], { stdio: 'inherit' });
+    const cc = spawnSync('gcc', ['-g', '-O2', '-pthread', '-o', exe, path.join(root, 'test/bench/programs/lockloop.c')], {
+      stdio: 'inherit',
+    });
     if (cc.status !== 0) return { skipped: 'gcc failed' };
     const plainMs = Math.min(...[0, 1, 2].map(() => timeCmd(exe, [String(iterations)])));
     const out = path.join(dir, 'lockloop.ltrace');
     const t = performance.now();
-    const rec = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), 'record', '-o', out, '--', exe, String(iterations)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const rec = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), 'record', '-o', out, '--', exe, String(iterations)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const recordedMs = performance.now() - t;
     if (rec.status !== 0) return { skipped: `record failed: ${String(rec.stderr).trim().split('\n').pop()}` };
-    const events = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{"ev"')).length;
+    const events = fs
+      .readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"ev"')).length;
     return { iterations, plainMs, recordedMs, events, eventsPerSec: events / (recordedMs / 1000) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -164,7 +172,6 @@ interface ReplayResult {
   reverseContinue: Stats;
 }
 
-
 async function replayOverDap(file: string, events: number, samples: number): Promise<ReplayResult> {
   const dc = new DebugClient(process.execPath, path.join(root, 'out/debugAdapter.js'), 'locktrace');
   dc.defaultTimeout = 600_000;
@@ -174,7 +181,11 @@ async function replayOverDap(file: string, events: number, samples: number): Pro
     // as VS Code does: configurationDone answers the `initialized` event, which the adapter sends
     // once the trace is loaded, before it answers the launch request
     await dc.initializeRequest();
-    await Promise.all([dc.waitForEvent('stopped', 600_000), dc.configurationSequence(), dc.launch({ program: file, stopOnEntry: true } as never)]);
+    await Promise.all([
+      dc.waitForEvent('stopped', 600_000),
+      dc.configurationSequence(),
+      dc.launch({ program: file, stopOnEntry: true } as never),
+    ]);
     const launchToFirstStopMs = performance.now() - t0;
     const rnd = prng(99);
     const seek: number[] = [];
@@ -342,7 +353,9 @@ async function benchMain(): Promise<void> {
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
     updateReadmeTable(result.machine, rows);
   }
-  console.log(`results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`);
+  console.log(
+    `results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`,
+  );
 }
 
 /** Rewrites the table between the bench markers in README.md. */
@@ -384,7 +397,11 @@ function plot(rows: Row[]): string {
   const data = rows.filter((r) => r.classes === 200);
   const sizes = [...new Set(data.map((r) => r.events))].sort((a, b) => a - b);
   const maxY = Math.max(...data.map((r) => r.eventsPerSec)) * 1.15;
-  const x = (ev: number) => pad + (sizes.length === 1 ? (W - 2 * pad) / 2 : ((Math.log10(ev) - Math.log10(sizes[0])) / (Math.log10(sizes[sizes.length - 1]) - Math.log10(sizes[0]))) * (W - 2 * pad));
+  const x = (ev: number) =>
+    pad +
+    (sizes.length === 1
+      ? (W - 2 * pad) / 2
+      : ((Math.log10(ev) - Math.log10(sizes[0])) / (Math.log10(sizes[sizes.length - 1]) - Math.log10(sizes[0]))) * (W - 2 * pad));
   const y = (v: number) => H - pad - (v / maxY) * (H - 2 * pad);
   const colors: Record<string, string> = { ftrace: '#d9480f', 'trace-cmd': '#1971c2', perf: '#2f9e44' };
   const parts: string[] = [
@@ -403,7 +420,9 @@ function plot(rows: Row[]): string {
   for (const f of Object.keys(colors)) {
     const pts = data.filter((r) => r.format === f).sort((a, b) => a.events - b.events);
     if (!pts.length) continue;
-    parts.push(`<polyline fill="none" stroke="${colors[f]}" stroke-width="2" points="${pts.map((p) => `${x(p.events)},${y(p.eventsPerSec)}`).join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${colors[f]}" stroke-width="2" points="${pts.map((p) => `${x(p.events)},${y(p.eventsPerSec)}`).join(' ')}"/>`,
+    );
     for (const p of pts) parts.push(`<circle cx="${x(p.events)}" cy="${y(p.eventsPerSec)}" r="4" fill="${colors[f]}"/>`);
     parts.push(`<text x="${W - pad - 90}" y="${pad + 16 * legend++}" fill="${colors[f]}">${f}</text>`);
   }

@@ -17,7 +17,6 @@ import type { Stats } from './stats';
 const root = path.resolve(__dirname, '../..');
 const LOCK = '/tmp/locktrace-vscode.lock';
 
-
 export interface EditorHostResult {
   file: string;
   bytes: number;
@@ -38,14 +37,26 @@ export type EditorHostRun = { label: string } & (EditorHostResult | { skipped: s
 /** One run of the test on a generated trace of `events` events, or on an existing `trace` file. */
 export function editorHost(label: string, what: { events?: number; trace?: string }): EditorHostRun {
   const host = process.env.LOCKTRACE_VSHOST ?? '/opt/locktrace-vshost';
-  if (!process.env.VSCODE_EXECUTABLE && !fs.existsSync(host)) return { label, skipped: `no VS Code host in ${host} (npm run test:vscode installs it)` };
+  if (!process.env.VSCODE_EXECUTABLE && !fs.existsSync(host))
+    return { label, skipped: `no VS Code host in ${host} (npm run test:vscode installs it)` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-editor-host-'));
   try {
     const out = path.join(dir, 'editor-host.json');
     const env: NodeJS.ProcessEnv = { ...process.env, LOCKTRACE_EDITOR_HOST_OUT: out };
     if (what.trace) env.LOCKTRACE_EDITOR_HOST_TRACE = path.resolve(what.trace);
     else env.LOCKTRACE_EDITOR_HOST_EVENTS = String(what.events ?? 1_000_000);
-    const args = [LOCK, process.execPath, path.join(root, 'scripts/vscode-host/run.mjs'), '--grep', 'editor at scale', '--no-screenshot', '--timeout', '1200', '--artifacts-dir', path.join(dir, 'artifacts')];
+    const args = [
+      LOCK,
+      process.execPath,
+      path.join(root, 'scripts/vscode-host/run.mjs'),
+      '--grep',
+      'editor at scale',
+      '--no-screenshot',
+      '--timeout',
+      '1200',
+      '--artifacts-dir',
+      path.join(dir, 'artifacts'),
+    ];
     const res = spawnSync('flock', args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     if (res.status !== 0 || !fs.existsSync(out)) {
       const log = `${res.stdout ?? ''}${res.stderr ?? ''}`;
@@ -79,7 +90,9 @@ export function editorHostOnly(arg: (name: string) => string | undefined, outDir
   const events = arg('--editor-host-events');
   let runs: EditorHostRun[];
   if (trace || events) {
-    runs = [editorHost(trace ? path.basename(trace) : `${events} events (generated)`, { trace, events: events ? Number(events) : undefined })];
+    runs = [
+      editorHost(trace ? path.basename(trace) : `${events} events (generated)`, { trace, events: events ? Number(events) : undefined }),
+    ];
     console.log(editorHostSummary(runs[0]));
   } else runs = editorHostRuns(outDir);
   fs.mkdirSync(outDir, { recursive: true });
@@ -95,6 +108,8 @@ export function editorHostSummary(r: EditorHostRun): string {
     `editor in VS Code, ${r.label}, ${(r.bytes / 1e6).toFixed(0)} MB${r.synced ? '' : ' (above the 50 MB sync limit: no document for extensions)'}: ` +
     `problems after ${ms(r.diagnosticsMs)} (document open ${ms(r.openMs)}); extension-host timer delay median/worst ${ms(r.stall.medianMs)}/${ms(r.stall.worstMs)} (${r.stall.over50ms} over 50 ms); ` +
     `command round trip to the workbench median/worst ${ms(r.commandRoundTrip.medianMs)}/${ms(r.commandRoundTrip.worstMs)}; ` +
-    (r.hover ? `hover median/worst ${ms(r.hover.medianMs)}/${ms(r.hover.worstMs)} (${r.hover.n} lock lines, first ${ms(r.firstHoverMs)})` : `hover: ${r.hoverNote ?? 'not measured'}`)
+    (r.hover
+      ? `hover median/worst ${ms(r.hover.medianMs)}/${ms(r.hover.worstMs)} (${r.hover.n} lock lines, first ${ms(r.firstHoverMs)})`
+      : `hover: ${r.hoverNote ?? 'not measured'}`)
   );
 }

@@ -43,9 +43,13 @@ export function generateTrace(file: string, o: GenOptions): { events: number; in
   const rnd = prng(o.seed ?? 1);
   const nTasks = o.tasks ?? 64;
   const nClasses = o.classes ?? 200;
-  const classNames = Array.from({ length: nClasses }, (_, k) => (k % 3 === 0 ? `&obj${k}->lock` : k % 3 === 1 ? `subsys${k}_mutex` : `&(&q${k}->lock)->rlock`));
+  const classNames = Array.from({ length: nClasses }, (_, k) =>
+    k % 3 === 0 ? `&obj${k}->lock` : k % 3 === 1 ? `subsys${k}_mutex` : `&(&q${k}->lock)->rlock`,
+  );
   const addr = (k: number, inst: number) =>
-    o.format === 'ftrace' ? (0x10000000 + k * 64 + inst * 0x100000).toString(16).padStart(16, '0') : `0xffff8881${(0x100000 + k * 64 + inst * 0x100000).toString(16).padStart(8, '0')}`;
+    o.format === 'ftrace'
+      ? (0x10000000 + k * 64 + inst * 0x100000).toString(16).padStart(16, '0')
+      : `0xffff8881${(0x100000 + k * 64 + inst * 0x100000).toString(16).padStart(8, '0')}`;
   const fd = fs.openSync(file, 'w');
   const chunks: string[] = [];
   let pending = 0;
@@ -112,7 +116,8 @@ export function generateTrace(file: string, o: GenOptions): { events: number; in
       if (inv && d === 1) inversionLine = line + 1;
       ev(t.comm, t.pid, t.cpu, 'lock', 'lock_acquire', `${addr(c, t.pid % 4)} ${rnd() < 0.1 ? 'read ' : ''}${classNames[c]}`);
     }
-    for (let d = picked.length - 1; d >= 0; d--) ev(t.comm, t.pid, t.cpu, 'lock', 'lock_release', `${addr(picked[d], t.pid % 4)} ${classNames[picked[d]]}`);
+    for (let d = picked.length - 1; d >= 0; d--)
+      ev(t.comm, t.pid, t.cpu, 'lock', 'lock_release', `${addr(picked[d], t.pid % 4)} ${classNames[picked[d]]}`);
     ev(t.comm, t.pid, t.cpu, 'raw_syscalls', 'sys_exit', `NR ${nr} = 0`);
   }
   flush();

@@ -27,7 +27,6 @@ import { HostMessage, TimelineWindow, emptyTaskFilter, isWebviewMessage } from '
 
 const root = path.resolve(__dirname, '../..');
 
-
 export interface HostLevel extends Stats {
   span: number;
   mode: TimelineWindow['mode'];
@@ -78,7 +77,6 @@ export interface BurstResult {
   requests: number;
   windows: number;
 }
-
 
 function time<T>(f: () => T): { ms: number; value: T } {
   const t = performance.now();
@@ -140,7 +138,9 @@ export async function panelBench(file: string, opts: { browser?: boolean; log?: 
     const st = stats(times);
     const bytes = sizes.sort((a, b) => a - b)[Math.floor(sizes.length / 2)];
     levels.push({ span, mode, bytes, ...st });
-    log(`panel host: ${fmtSpan(span).padStart(5)} windows (${mode}), ${st.n} panned: median ${st.medianMs.toFixed(1)} ms, worst ${st.worstMs.toFixed(1)} ms, ${(bytes / 1e3).toFixed(0)} kB each`);
+    log(
+      `panel host: ${fmtSpan(span).padStart(5)} windows (${mode}), ${st.n} panned: median ${st.medianMs.toFixed(1)} ms, worst ${st.worstMs.toFixed(1)} ms, ${(bytes / 1e3).toFixed(0)} kB each`,
+    );
   }
   const result: PanelBenchResult = {
     file: path.basename(file),
@@ -218,7 +218,9 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
     const controller = new PanelController(model, {
       // in order, like VS Code's message channel
       post: (msg: HostMessage) => {
-        deliveries = deliveries.then(() => page.evaluate((m) => window.postMessage(m, '*'), msg).then(() => undefined)).catch(() => undefined);
+        deliveries = deliveries
+          .then(() => page.evaluate((m) => window.postMessage(m, '*'), msg).then(() => undefined))
+          .catch(() => undefined);
       },
       reveal: () => undefined,
     });
@@ -262,7 +264,10 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
     const traceEvents: TraceEvent[] = [];
     if (cdp && tracing) {
       cdp.on('Tracing.dataCollected', (e) => void traceEvents.push(...(e.value as unknown as TraceEvent[])));
-      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+      await cdp.send('Tracing.start', {
+        categories: 'devtools.timeline,disabled-by-default-devtools.timeline',
+        transferMode: 'ReportEvents',
+      });
     } else if (cdp) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
@@ -273,7 +278,8 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
       await page.keyboard.press(k);
       await settle();
     };
-    const marksFrom = async (since: number): Promise<Mark[]> => page.evaluate((s) => (window as unknown as { __marks: Mark[] }).__marks.slice(s), since);
+    const marksFrom = async (since: number): Promise<Mark[]> =>
+      page.evaluate((s) => (window as unknown as { __marks: Mark[] }).__marks.slice(s), since);
     const count = async (): Promise<number> => page.evaluate(() => (window as unknown as { __marks: Mark[] }).__marks.length);
 
     // zoom in from the whole trace to a detail window, then pan at a few zoom levels
@@ -333,7 +339,10 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
               const tick = (t: number): void => {
                 stamps.push(t);
                 if (k < n) {
-                  if (what === 'keys') host.dispatchEvent(new KeyboardEvent('keydown', { key: k % 40 < 20 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
+                  if (what === 'keys')
+                    host.dispatchEvent(
+                      new KeyboardEvent('keydown', { key: k % 40 < 20 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }),
+                    );
                   else {
                     const zoomIn = what === 'wheel-zoom';
                     const dir = k % 40 < 20 ? 1 : -1;
@@ -417,7 +426,8 @@ export function topSelfTime(profile: CpuProfile, n: number): string[] {
     const us = self.get(node.id) ?? 0;
     total += us;
     const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}` : ''}`.trim();
+    const name =
+      `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}` : ''}`.trim();
     byFn.set(name, (byFn.get(name) ?? 0) + us);
   }
   return [...byFn.entries()]

@@ -173,7 +173,14 @@ async function eventPointOn(page: Page, task: number, index: number, row: number
     const overlay = host.querySelector('svg.lt-tl-overlay')!;
     const box = overlay.getBoundingClientRect();
     const label = document.querySelector(`.lt-lane-label[data-task="${t}"]`)!.getBoundingClientRect();
-    return { left: box.left, top: box.top, width: Number(overlay.getAttribute('width')), laneY: label.top - box.top, from: Number(host.dataset.from), to: Number(host.dataset.to) };
+    return {
+      left: box.left,
+      top: box.top,
+      width: Number(overlay.getAttribute('width')),
+      laneY: label.top - box.top,
+      from: Number(host.dataset.from),
+      to: Number(host.dataset.to),
+    };
   }, task);
   const x = ((index - g.from) / (g.to - g.from)) * g.width + 4;
   const y = g.laneY + LANE_PAD + (row < 0 ? 7 : LANE_SYSCALL_H + row * LANE_LOCK_H + 5);
@@ -256,9 +263,9 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     assert.equal(await inv.count(), 1);
     assert.equal(await inv.getAttribute('data-syscall'), 'io_submit');
     assert.equal(await page.locator('.lt-sys.lt-hl-inversion').count(), 1, 'only one syscall is where it shows up');
-    const cycle = await page.locator('.lt-sys.lt-hl-cycle').evaluateAll((els) =>
-      els.map((e) => `${e.closest('.lt-lane')?.getAttribute('data-task')}:${e.getAttribute('data-syscall')}`).sort(),
-    );
+    const cycle = await page
+      .locator('.lt-sys.lt-hl-cycle')
+      .evaluateAll((els) => els.map((e) => `${e.closest('.lt-lane')?.getAttribute('data-task')}:${e.getAttribute('data-syscall')}`).sort());
     assert.deepEqual(cycle, ['0:io_submit', '0:io_uring_enter', '1:io_uring_enter']);
     // the bars are on the canvas: the leaked spans' hatching shows as leak-coloured pixels there
     const leakPixels = await page.evaluate(() => {
@@ -266,7 +273,8 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
       const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       // --vscode-charts-yellow of the dark stub theme, #cca700
-      for (let k = 0; k < data.length; k += 4) if (Math.abs(data[k] - 204) < 8 && Math.abs(data[k + 1] - 167) < 8 && data[k + 2] < 16 && data[k + 3] > 200) n++;
+      for (let k = 0; k < data.length; k += 4)
+        if (Math.abs(data[k] - 204) < 8 && Math.abs(data[k + 1] - 167) < 8 && data[k + 2] < 16 && data[k + 3] > 200) n++;
       return n;
     });
     assert.ok(leakPixels > 200, `leaked spans are drawn: ${leakPixels} leak-coloured pixels`);
@@ -276,13 +284,20 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
   });
 
   it('draws the cycle in the lock-order graph with syscall labels', async () => {
-    const edges = await page.locator('.lt-edge.lt-in-cycle').evaluateAll((els) =>
-      els.map((e) => `${e.getAttribute('data-from')} -> ${e.getAttribute('data-to')} [${e.querySelector('.lt-edge-label')?.textContent}]`).sort(),
-    );
+    const edges = await page
+      .locator('.lt-edge.lt-in-cycle')
+      .evaluateAll((els) =>
+        els
+          .map((e) => `${e.getAttribute('data-from')} -> ${e.getAttribute('data-to')} [${e.querySelector('.lt-edge-label')?.textContent}]`)
+          .sort(),
+      );
     assert.deepEqual(edges, ['&inode->i_dio_map -> sb_writers [io_submit:35]', 'sb_writers -> &inode->i_dio_map [io_uring_enter:20]']);
     const nodes = await page.locator('.lt-node.lt-in-cycle').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')).sort());
     assert.deepEqual(nodes, ['&inode->i_dio_map', 'sb_writers']);
-    assert.equal(await page.locator('.lt-finding.lt-selected .lt-finding-title').textContent(), 'inversion: &inode->i_dio_map ⇄ sb_writers');
+    assert.equal(
+      await page.locator('.lt-finding.lt-selected .lt-finding-title').textContent(),
+      'inversion: &inode->i_dio_map ⇄ sb_writers',
+    );
   });
 
   it('saves dark, light and high-contrast screenshots', async () => {
@@ -331,7 +346,10 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     await moveTo(at35);
 
     // a lock bar in the timeline: sb_writers of task 0, at its depth in the window
-    const w = await page.evaluate(() => ({ from: Number(document.getElementById('lt-timeline')!.dataset.from), to: Number(document.getElementById('lt-timeline')!.dataset.to) }));
+    const w = await page.evaluate(() => ({
+      from: Number(document.getElementById('lt-timeline')!.dataset.from),
+      to: Number(document.getElementById('lt-timeline')!.dataset.to),
+    }));
     const win = model.timeline({ requestId: 0, from: w.from, to: w.to, width: 600, tasks: { pinned: [], text: '' } });
     const sb = win.lanes.find((l) => l.taskId === 0)!.locks.find((b) => b.className === 'sb_writers')!;
     assert.equal(sb.start, model.resolve({ line: 16 }));
@@ -563,7 +581,10 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
     }, invTask);
     assert.ok(paintedPixels > 1000, `painted pixels: ${paintedPixels}`);
     const log = (await page.evaluate('window.__log')) as string[];
-    assert.ok(log.some((l) => l.endsWith(' typed')), 'buckets arrive as typed arrays');
+    assert.ok(
+      log.some((l) => l.endsWith(' typed')),
+      'buckets arrive as typed arrays',
+    );
     await page.screenshot({ path: path.join(ARTIFACTS, 'panel-dark-aggregate.png'), fullPage: false });
     const before = posted.length;
     await mark.click();
@@ -583,7 +604,15 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
       for (let k = 0; k < 30; k++) {
         const zoom = k < 20;
         host.dispatchEvent(
-          new WheelEvent('wheel', { deltaY: zoom ? -60 : 0, deltaX: zoom ? 0 : 80, ctrlKey: zoom, clientX: box.left + box.width * 0.4, clientY: box.top + 30, bubbles: true, cancelable: true }),
+          new WheelEvent('wheel', {
+            deltaY: zoom ? -60 : 0,
+            deltaX: zoom ? 0 : 80,
+            ctrlKey: zoom,
+            clientX: box.left + box.width * 0.4,
+            clientY: box.top + 30,
+            bubbles: true,
+            cancelable: true,
+          }),
         );
         await new Promise((r) => requestAnimationFrame(r));
       }

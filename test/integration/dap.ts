@@ -48,21 +48,37 @@ export class DapLog implements vscode.Disposable {
   }
 
   fromAdapter(session: vscode.DebugSession, from = 0): Msg[] {
-    return (this.log.get(session.id) ?? []).slice(from).filter((m) => m.dir === 'fromAdapter').map((m) => m.msg);
+    return (this.log.get(session.id) ?? [])
+      .slice(from)
+      .filter((m) => m.dir === 'fromAdapter')
+      .map((m) => m.msg);
   }
 
   /** The first event `name` from the adapter after `from` (that `pred` accepts). */
-  async event<E extends DebugProtocol.Event>(session: vscode.DebugSession, name: string, from = 0, pred: (e: E) => boolean = () => true, timeoutMs = 20_000): Promise<E> {
-    return waitFor(`"${name}" event from ${session.name}`, () =>
-      this.fromAdapter(session, from).find((m): m is E => m.type === 'event' && (m as E).event === name && pred(m as E)),
+  async event<E extends DebugProtocol.Event>(
+    session: vscode.DebugSession,
+    name: string,
+    from = 0,
+    pred: (e: E) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<E> {
+    return waitFor(
+      `"${name}" event from ${session.name}`,
+      () => this.fromAdapter(session, from).find((m): m is E => m.type === 'event' && (m as E).event === name && pred(m as E)),
       timeoutMs,
     );
   }
 
   /** The first response to `command` from the adapter after `from`. */
-  async response<R extends DebugProtocol.Response>(session: vscode.DebugSession, command: string, from = 0, timeoutMs = 20_000): Promise<R> {
-    return waitFor(`"${command}" response from ${session.name}`, () =>
-      this.fromAdapter(session, from).find((m): m is R => m.type === 'response' && (m as R).command === command),
+  async response<R extends DebugProtocol.Response>(
+    session: vscode.DebugSession,
+    command: string,
+    from = 0,
+    timeoutMs = 20_000,
+  ): Promise<R> {
+    return waitFor(
+      `"${command}" response from ${session.name}`,
+      () => this.fromAdapter(session, from).find((m): m is R => m.type === 'response' && (m as R).command === command),
       timeoutMs,
     );
   }
@@ -109,11 +125,20 @@ export async function launch(extra: Partial<vscode.DebugConfiguration> = {}): Pr
  * Waits until VS Code itself shows the session stopped at `line` (its focused stack frame, as its
  * own stackTrace request answered it): the UI has caught up with the adapter.
  */
-export async function vscodeAt(log: DapLog, session: vscode.DebugSession, line: number, timeoutMs = 20_000): Promise<vscode.DebugStackFrame> {
-  return waitFor(`VS Code's focused frame at line ${line}`, () => {
-    const a = vscode.debug.activeStackItem;
-    return a instanceof vscode.DebugStackFrame && a.session.id === session.id && log.frameLine(session, a.frameId) === line && a;
-  }, timeoutMs);
+export async function vscodeAt(
+  log: DapLog,
+  session: vscode.DebugSession,
+  line: number,
+  timeoutMs = 20_000,
+): Promise<vscode.DebugStackFrame> {
+  return waitFor(
+    `VS Code's focused frame at line ${line}`,
+    () => {
+      const a = vscode.debug.activeStackItem;
+      return a instanceof vscode.DebugStackFrame && a.session.id === session.id && log.frameLine(session, a.frameId) === line && a;
+    },
+    timeoutMs,
+  );
 }
 
 /** Stops every debug session and waits until they are gone; removes all breakpoints. */

@@ -48,7 +48,10 @@ suite('debugging a trace in VS Code', function () {
     const info = (await session.customRequest('exceptionInfo', { threadId: reader })) as DebugProtocol.ExceptionInfoResponse['body'];
     assert.strictEqual(info.exceptionId, 'inversion');
     assert.match(info.details?.message ?? '', /&inode->i_dio_map -> sb_writers: line 35, dio-reader\/2102 in io_submit/);
-    assert.match(info.details?.message ?? '', /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/);
+    assert.match(
+      info.details?.message ?? '',
+      /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/,
+    );
     // VS Code focused the stopped thread's top frame
     assert.strictEqual((await vscodeAt(log, session, 35)).threadId, reader);
   });
@@ -101,8 +104,13 @@ suite('debugging a trace in VS Code', function () {
       ['Event', 'Held locks', 'Syscall', 'Lock graph', 'Findings so far'],
     );
     const held = scopes.scopes.find((s) => s.name === 'Held locks')!;
-    const vars = (await session.customRequest('variables', { variablesReference: held.variablesReference })) as DebugProtocol.VariablesResponse['body'];
-    assert.deepStrictEqual(vars.variables.map((v) => v.name), ['sb_writers', '&inode->i_dio_map']);
+    const vars = (await session.customRequest('variables', {
+      variablesReference: held.variablesReference,
+    })) as DebugProtocol.VariablesResponse['body'];
+    assert.deepStrictEqual(
+      vars.variables.map((v) => v.name),
+      ['sb_writers', '&inode->i_dio_map'],
+    );
   });
 
   test('a line breakpoint added with vscode.debug.addBreakpoints is hit', async () => {
@@ -112,7 +120,10 @@ suite('debugging a trace in VS Code', function () {
     const bp = new vscode.SourceBreakpoint(new vscode.Location(SAMPLE_URI, new vscode.Position(29, 0))); // line 30
     vscode.debug.addBreakpoints([bp]);
     const set = await log.response<DebugProtocol.SetBreakpointsResponse>(session, 'setBreakpoints', m);
-    assert.deepStrictEqual(set.body.breakpoints.map((b) => [b.verified, b.line]), [[true, 30]]);
+    assert.deepStrictEqual(
+      set.body.breakpoints.map((b) => [b.verified, b.line]),
+      [[true, 30]],
+    );
     const stop = await stepAndStop(log, session, 'continue', { threadId: 1 });
     assert.strictEqual(stop.body.reason, 'breakpoint');
     assert.strictEqual((await stackOf(session, stop.body.threadId!))[0].line, 30);
@@ -138,11 +149,19 @@ suite('debugging a trace in VS Code', function () {
     const { session, stop } = await toInversion();
     const top = (await stackOf(session, stop.body.threadId!))[0];
     for (const context of ['watch', 'hover', 'repl']) {
-      const r = (await session.customRequest('evaluate', { expression: 'sb_writers', frameId: top.id, context })) as DebugProtocol.EvaluateResponse['body'];
+      const r = (await session.customRequest('evaluate', {
+        expression: 'sb_writers',
+        frameId: top.id,
+        context,
+      })) as DebugProtocol.EvaluateResponse['body'];
       assert.match(r.result, /^sb_writers: held by dio-reader-2102 \(since line 35 in io_submit\)/, context);
       assert.ok(r.variablesReference > 0, 'expandable');
     }
-    const r = (await session.customRequest('evaluate', { expression: 'holders("&inode->i_dio_map")', frameId: top.id, context: 'repl' })) as DebugProtocol.EvaluateResponse['body'];
+    const r = (await session.customRequest('evaluate', {
+      expression: 'holders("&inode->i_dio_map")',
+      frameId: top.id,
+      context: 'repl',
+    })) as DebugProtocol.EvaluateResponse['body'];
     assert.match(r.result, /dio-reader-2102/);
   });
 
@@ -160,7 +179,9 @@ suite('debugging a trace in VS Code', function () {
       const m = log.mark(session);
       await vscode.commands.executeCommand('editor.debug.action.showDebugHover');
       const req = await waitFor(`a hover evaluate of ${expression}`, () =>
-        log.messages(session, m).find((x): x is DebugProtocol.EvaluateRequest => x.type === 'request' && (x as DebugProtocol.Request).command === 'evaluate'),
+        log
+          .messages(session, m)
+          .find((x): x is DebugProtocol.EvaluateRequest => x.type === 'request' && (x as DebugProtocol.Request).command === 'evaluate'),
       );
       assert.deepStrictEqual([req.arguments.expression, req.arguments.context], [expression, 'hover']);
       const res = await log.response<DebugProtocol.EvaluateResponse>(session, 'evaluate', m);
@@ -192,7 +213,11 @@ suite('debugging a trace in VS Code', function () {
   });
 
   test('locktrace.debugTrace launches the active trace without a launch.json', async () => {
-    assert.strictEqual(vscode.workspace.getConfiguration('launch').get<unknown[]>('configurations', []).length, 0, 'the test workspace has no launch configurations');
+    assert.strictEqual(
+      vscode.workspace.getConfiguration('launch').get<unknown[]>('configurations', []).length,
+      0,
+      'the test workspace has no launch configurations',
+    );
     await vscode.window.showTextDocument(SAMPLE_URI);
     const started = new Promise<vscode.DebugSession>((resolve) => {
       const sub = vscode.debug.onDidStartDebugSession((s) => {

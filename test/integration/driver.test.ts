@@ -44,7 +44,10 @@ suite('driver channel', () => {
       const { text } = await driverRequest('webviewText', { selector: '#title', timeoutMs: 30_000 });
       assert.strictEqual(text, 'driver says hello');
       await driverRequest('webviewClick', { selector: '#btn' });
-      const msg = await Promise.race([clicked, new Promise((_, rej) => setTimeout(() => rej(new Error('no message from the webview within 15 s')), 15_000))]);
+      const msg = await Promise.race([
+        clicked,
+        new Promise((_, rej) => setTimeout(() => rej(new Error('no message from the webview within 15 s')), 15_000)),
+      ]);
       assert.deepStrictEqual(msg, { type: 'clicked' });
     } finally {
       panel.dispose();

@@ -16,7 +16,6 @@ const REPO = path.resolve(__dirname, '../../..');
 const INVERSION = vscode.Uri.file(path.join(REPO, 'samples/syscall-order-inversion.trace'));
 const FLOCK = vscode.Uri.file(path.join(REPO, 'samples/flock-deadlock.real.trace'));
 
-
 /** 0-based position of `needle` on a 1-based trace line (+ offset into it). */
 function at(doc: vscode.TextDocument, traceLine: number, needle: string, plus = 1): vscode.Position {
   const k = doc.lineAt(traceLine - 1).text.indexOf(needle);
@@ -72,8 +71,14 @@ suite('editor features', function () {
   test('hover on a lock: holders, where acquired, the edge with its syscalls, the finding', async () => {
     // line 20: aio-writer takes &inode->i_dio_map while holding sb_writers since line 16 (io_submit)
     const h20 = await hoverText(doc, at(doc, 20, '&inode->i_dio_map', 3));
-    assert.match(h20, /aio-writer\/2101 since \[line 20\]\([^)]*\) in `io_uring_enter`, while holding `sb_writers` \(since \[line 16\]\([^)]*\) in `io_submit`\)/);
-    assert.match(h20, /`sb_writers -> &inode->i_dio_map` first made at \[line 20\]\([^)]*\) in `io_uring_enter` by aio-writer\/2101, holding `sb_writers` since \[line 16\]\([^)]*\) \(`io_submit`\) — held across a syscall boundary/);
+    assert.match(
+      h20,
+      /aio-writer\/2101 since \[line 20\]\([^)]*\) in `io_uring_enter`, while holding `sb_writers` \(since \[line 16\]\([^)]*\) in `io_submit`\)/,
+    );
+    assert.match(
+      h20,
+      /`sb_writers -> &inode->i_dio_map` first made at \[line 20\]\([^)]*\) in `io_uring_enter` by aio-writer\/2101, holding `sb_writers` since \[line 16\]\([^)]*\) \(`io_submit`\) — held across a syscall boundary/,
+    );
     assert.match(h20, /command:locktrace\.revealLine\?/);
     // sb_writers at line 35: two holders' story and the inversion it takes part in
     const h35 = await hoverText(doc, at(doc, 35, 'sb_writers'));
@@ -82,7 +87,11 @@ suite('editor features', function () {
     assert.match(h35, /`&inode->i_dio_map -> sb_writers` first made at \[line 35\]/);
     // every edge touching the class so far, in the order they were made
     const edges35 = [...h35.matchAll(/`([^`]+ -> [^`]+)` first made at \[line (\d+)\]/g)].map((m) => `${m[1]}@${m[2]}`);
-    assert.deepStrictEqual(edges35, ['sb_writers -> &ctx->uring_lock@19', 'sb_writers -> &inode->i_dio_map@20', '&inode->i_dio_map -> sb_writers@35']);
+    assert.deepStrictEqual(edges35, [
+      'sb_writers -> &ctx->uring_lock@19',
+      'sb_writers -> &inode->i_dio_map@20',
+      '&inode->i_dio_map -> sb_writers@35',
+    ]);
     const edges20 = [...h20.matchAll(/`([^`]+ -> [^`]+)` first made at \[line (\d+)\]/g)].map((m) => `${m[1]}@${m[2]}`);
     assert.deepStrictEqual(edges20.sort(), ['&ctx->uring_lock -> &inode->i_dio_map@20', 'sb_writers -> &inode->i_dio_map@20']);
     assert.match(h35, /lock order inversion \(syscall-order\) at \[line 35\]/);
@@ -107,7 +116,10 @@ suite('editor features', function () {
     assert.deepStrictEqual(lines(ds), [17, 22, 31, 35, 36]);
     const inv = ds.find((d) => d.range.start.line === 34)!;
     assert.strictEqual(inv.severity, vscode.DiagnosticSeverity.Error);
-    assert.match(inv.message, /possible circular locking dependency: dio-reader\/2102 is trying to acquire sb_writers in io_submit \(line 35\)/);
+    assert.match(
+      inv.message,
+      /possible circular locking dependency: dio-reader\/2102 is trying to acquire sb_writers in io_submit \(line 35\)/,
+    );
     assert.strictEqual(doc.getText(inv.range), 'sb_writers');
     const code = inv.code as { value: string; target: vscode.Uri };
     assert.strictEqual(code.value, 'inversion');
@@ -116,12 +128,21 @@ suite('editor features', function () {
     const related = inv.relatedInformation!.map((r) => `${r.location.range.start.line + 1}: ${r.message}`);
     assert.ok(related.includes('20: sb_writers -> &inode->i_dio_map made here by aio-writer/2101 in io_uring_enter'), related.join('\n'));
     assert.ok(related.includes('16: sb_writers acquired here by aio-writer/2101 in io_submit'), related.join('\n'));
-    assert.ok(related.some((r) => r.startsWith('17: io_submit returned to userspace here still holding sb_writers')), related.join('\n'));
-    assert.ok(related.some((r) => r.startsWith('29: ')), related.join('\n'));
+    assert.ok(
+      related.some((r) => r.startsWith('17: io_submit returned to userspace here still holding sb_writers')),
+      related.join('\n'),
+    );
+    assert.ok(
+      related.some((r) => r.startsWith('29: ')),
+      related.join('\n'),
+    );
     const held = ds.find((d) => d.range.start.line === 16)!;
     assert.strictEqual(held.severity, vscode.DiagnosticSeverity.Warning);
     assert.strictEqual((held.code as { value: string }).value, 'held-across-syscall');
-    assert.deepStrictEqual(held.relatedInformation!.map((r) => r.location.range.start.line + 1), [16]);
+    assert.deepStrictEqual(
+      held.relatedInformation!.map((r) => r.location.range.start.line + 1),
+      [16],
+    );
     // the real flock recording: the inversion where 5826 blocks on the second file
     const flock = await vscode.workspace.openTextDocument(FLOCK);
     const fd = await diagnosticsOf(flock.uri);
@@ -168,13 +189,31 @@ suite('editor features', function () {
   });
 
   test('definition: where the hold live at the line was acquired; references: every acquire/release', async () => {
-    const def = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, at(doc, 25, 'sb_writers'));
+    const def = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>(
+      'vscode.executeDefinitionProvider',
+      doc.uri,
+      at(doc, 25, 'sb_writers'),
+    );
     const target = def.map((d) => ('targetUri' in d ? d.targetRange : d.range).start.line + 1);
     assert.deepStrictEqual(target, [16]);
-    const def2 = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeDefinitionProvider', doc.uri, at(doc, 35, 'sb_writers'));
-    assert.deepStrictEqual(def2.map((d) => d.range.start.line + 1), [35]);
-    const refs = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', doc.uri, at(doc, 16, 'sb_writers'));
-    assert.deepStrictEqual(refs.map((r) => r.range.start.line + 1).sort((a, b) => a - b), [16, 25, 35, 38]);
+    const def2 = await vscode.commands.executeCommand<vscode.Location[]>(
+      'vscode.executeDefinitionProvider',
+      doc.uri,
+      at(doc, 35, 'sb_writers'),
+    );
+    assert.deepStrictEqual(
+      def2.map((d) => d.range.start.line + 1),
+      [35],
+    );
+    const refs = await vscode.commands.executeCommand<vscode.Location[]>(
+      'vscode.executeReferenceProvider',
+      doc.uri,
+      at(doc, 16, 'sb_writers'),
+    );
+    assert.deepStrictEqual(
+      refs.map((r) => r.range.start.line + 1).sort((a, b) => a - b),
+      [16, 25, 35, 38],
+    );
   });
 
   test('CodeLens on findings: Debug to here and Show in lock panel', async () => {
@@ -187,7 +226,10 @@ suite('editor features', function () {
   });
 
   test('Check Trace', async () => {
-    const summary = await vscode.commands.executeCommand<{ findings: number; suppressed: number; lines: number[] }>('locktrace.checkTrace', INVERSION);
+    const summary = await vscode.commands.executeCommand<{ findings: number; suppressed: number; lines: number[] }>(
+      'locktrace.checkTrace',
+      INVERSION,
+    );
     assert.deepStrictEqual(summary.lines, [17, 22, 31, 35, 36]);
     assert.strictEqual(summary.suppressed, 0);
   });
@@ -212,11 +254,17 @@ suite('editor features', function () {
     const sarif = JSON.parse(fs.readFileSync(sarifPath, 'utf8'));
     assert.strictEqual(sarif.version, '2.1.0');
     assert.strictEqual(sarif.runs[0].tool.driver.name, 'locktrace');
-    assert.deepStrictEqual(sarif.runs[0].results.map((r: { ruleId: string; locations: { physicalLocation: { region: { startLine: number } } }[] }) => `${r.ruleId}:${r.locations[0].physicalLocation.region.startLine}`), [
-      'held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36',
-    ]);
+    assert.deepStrictEqual(
+      sarif.runs[0].results.map(
+        (r: { ruleId: string; locations: { physicalLocation: { region: { startLine: number } } }[] }) =>
+          `${r.ruleId}:${r.locations[0].physicalLocation.region.startLine}`,
+      ),
+      ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36'],
+    );
     const inv = sarif.runs[0].results[3];
-    assert.ok(inv.relatedLocations.some((r: { physicalLocation: { region: { startLine: number } } }) => r.physicalLocation.region.startLine === 20));
+    assert.ok(
+      inv.relatedLocations.some((r: { physicalLocation: { region: { startLine: number } } }) => r.physicalLocation.region.startLine === 20),
+    );
     const jsonPath = path.join(dir, 'findings.json');
     await vscode.commands.executeCommand('locktrace.exportFindings', INVERSION.toString(), jsonPath);
     const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
@@ -226,14 +274,22 @@ suite('editor features', function () {
 
   test('a .locktrace.json next to the trace suppresses the inversion (diagnostics, lenses, check)', async () => {
     const copy = tempCopy(INVERSION);
-    fs.writeFileSync(path.join(path.dirname(copy.fsPath), '.locktrace.json'), JSON.stringify({ suppress: [{ kind: 'inversion', locks: ['sb_writers', '&inode->i_dio_map'], reason: 'known, fixed in the next kernel' }] }));
+    fs.writeFileSync(
+      path.join(path.dirname(copy.fsPath), '.locktrace.json'),
+      JSON.stringify({
+        suppress: [{ kind: 'inversion', locks: ['sb_writers', '&inode->i_dio_map'], reason: 'known, fixed in the next kernel' }],
+      }),
+    );
     const d = await vscode.workspace.openTextDocument(copy);
     await vscode.window.showTextDocument(d);
     const summary = await vscode.commands.executeCommand<{ findings: number; suppressed: number }>('locktrace.checkTrace', copy);
     assert.deepStrictEqual([summary.findings, summary.suppressed], [4, 1]);
     const ds = await diagnosticsOf(copy, 4);
     await new Promise((r) => setTimeout(r, 500));
-    assert.deepStrictEqual(lines(vscode.languages.getDiagnostics(copy)).sort((a, b) => a - b), [17, 22, 31, 36]);
+    assert.deepStrictEqual(
+      lines(vscode.languages.getDiagnostics(copy)).sort((a, b) => a - b),
+      [17, 22, 31, 36],
+    );
     assert.ok(!ds.some((x) => (x.code as { value: string }).value === 'inversion'));
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', copy);
     assert.ok(!lenses.some((l) => l.range.start.line === 34));
@@ -298,5 +354,4 @@ suite('editor features', function () {
       await waitFor('no debug session', () => vscode.debug.activeDebugSession === undefined);
     }
   });
-
 });

@@ -24,7 +24,6 @@ import { stats } from '../bench/stats';
 const SYNC_LIMIT = 50 * 1024 * 1024;
 const HOVERS = 30;
 
-
 /** The delays of a 10 ms interval timer in this (the extension host's) event loop; the long ones with when they ended. */
 function ticker(t0: number) {
   const gaps: number[] = [];
@@ -104,7 +103,9 @@ function firstDiagnostics(uri: vscode.Uri, timeoutMs: number): Promise<{ at: num
     });
     const timer = setTimeout(() => {
       sub.dispose();
-      const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => (t.input instanceof vscode.TabInputText ? `text:${t.input.uri.fsPath}` : `${t.label}:${typeof t.input}`)));
+      const tabs = vscode.window.tabGroups.all.flatMap((g) =>
+        g.tabs.map((t) => (t.input instanceof vscode.TabInputText ? `text:${t.input.uri.fsPath}` : `${t.label}:${typeof t.input}`)),
+      );
       reject(new Error(`no locktrace diagnostics on ${uri.fsPath} within ${timeoutMs} ms (tabs: ${tabs.join(', ')})`));
     }, timeoutMs);
     done();
@@ -129,7 +130,9 @@ suite('editor at scale', function () {
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace.getConfiguration('workbench').update('editorLargeFileConfirmation', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('workbench')
+      .update('editorLargeFileConfirmation', undefined, vscode.ConfigurationTarget.Global);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -173,8 +176,15 @@ suite('editor at scale', function () {
 
     // the generated trace's one hidden inversion is reported at its line
     const inversions = diagnostics.filter((d) => (d.code as { value?: string } | undefined)?.value === 'inversion');
-    assert.ok(inversions.length >= 1, `an inversion among ${diagnostics.length} diagnostics: ${diagnostics.map((d) => `${d.range.start.line + 1} ${JSON.stringify(d.code)} ${d.message.slice(0, 200)}`).join("; ")}`);
-    if (generated) assert.ok(inversions.some((d) => d.range.start.line + 1 === generated.inversionLine), `inversion at line ${generated.inversionLine}: ${inversions.map((d) => d.range.start.line + 1)}`);
+    assert.ok(
+      inversions.length >= 1,
+      `an inversion among ${diagnostics.length} diagnostics: ${diagnostics.map((d) => `${d.range.start.line + 1} ${JSON.stringify(d.code)} ${d.message.slice(0, 200)}`).join('; ')}`,
+    );
+    if (generated)
+      assert.ok(
+        inversions.some((d) => d.range.start.line + 1 === generated.inversionLine),
+        `inversion at line ${generated.inversionLine}: ${inversions.map((d) => d.range.start.line + 1)}`,
+      );
 
     // hovers on lock classes of random lock_acquire lines
     const hoverMs: number[] = [];
@@ -187,7 +197,9 @@ suite('editor at scale', function () {
         if (!text.includes('lock_acquire:')) continue;
         const cls = text.lastIndexOf(' ') + 2;
         const t = performance.now();
-        const h = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, cls)));
+        const h = hoverText(
+          await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, cls)),
+        );
         hoverMs.push(performance.now() - t);
         assert.match(h, /— lock class \(/, `hover at line ${line + 1}`);
         assert.match(h, new RegExp(`Held at line ${line + 1}:`));
@@ -196,7 +208,9 @@ suite('editor at scale', function () {
     } else {
       let got = '';
       try {
-        got = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(7, 70)));
+        got = hoverText(
+          await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(7, 70)),
+        );
       } catch (e) {
         got = '';
         hoverNote = String(e);

@@ -74,7 +74,7 @@ suite('lock panel in a debug session', function () {
     await driverRequest('screenshot', { name: 'panel-session-line35' });
   });
 
-  test('held locks in the panel match the adapter\'s call stack', async () => {
+  test("held locks in the panel match the adapter's call stack", async () => {
     // adapter: dio-reader's lock frames, innermost first, e.g. `sb_writers (held since io_submit, line 35)`
     const frames = await stackOf(session, readerThread);
     const locks = frames.slice(1, -1).map((f) => {
@@ -82,7 +82,10 @@ suite('lock panel in a debug session', function () {
       assert.ok(m, `lock frame: ${f.name}`);
       return { className: m[1], syscall: m[2], line: Number(m[3]) };
     });
-    assert.deepStrictEqual(locks.map((l) => l.className), ['sb_writers', '&inode->i_dio_map']);
+    assert.deepStrictEqual(
+      locks.map((l) => l.className),
+      ['sb_writers', '&inode->i_dio_map'],
+    );
     // panel: the same stack, innermost on top, each with its line and syscall
     for (const [k, l] of locks.entries()) {
       const text = await panelText(`${READER} .lt-stack li:nth-child(${k + 1}) .lt-held`, /L\d+/);
@@ -95,7 +98,11 @@ suite('lock panel in a debug session', function () {
     assert.match(await panelText(`${READER}[aria-current="true"] .lt-syscall-now`, /./), /in io_submit/);
     assert.match(await panelText('.lt-col[data-pid="2101"]', /./), /no locks held/);
     // the evaluate language says the same
-    const ev = (await session.customRequest('evaluate', { expression: 'holders("sb_writers")', frameId: frames[0].id, context: 'repl' })) as DebugProtocol.EvaluateResponse['body'];
+    const ev = (await session.customRequest('evaluate', {
+      expression: 'holders("sb_writers")',
+      frameId: frames[0].id,
+      context: 'repl',
+    })) as DebugProtocol.EvaluateResponse['body'];
     assert.match(ev.result, /dio-reader-2102/);
   });
 
@@ -110,7 +117,12 @@ suite('lock panel in a debug session', function () {
     const info = (await session.customRequest('exceptionInfo', { threadId: readerThread })) as DebugProtocol.ExceptionInfoResponse['body'];
     const details = info.details?.message ?? '';
     // e.g. `  sb_writers -> &inode->i_dio_map: line 20, aio-writer/2101 in io_uring_enter, …`
-    const cycle = [...details.matchAll(/^ {2}(\S+) -> (\S+): line (\d+), \S+ in (\S+),/gm)].map((m) => ({ from: m[1], to: m[2], line: m[3], syscall: m[4] }));
+    const cycle = [...details.matchAll(/^ {2}(\S+) -> (\S+): line (\d+), \S+ in (\S+),/gm)].map((m) => ({
+      from: m[1],
+      to: m[2],
+      line: m[3],
+      syscall: m[4],
+    }));
     assert.strictEqual(cycle.length, 2, details);
     for (const e of cycle) {
       const text = await panelText(`.lt-edge.lt-in-cycle[data-from="${e.from}"][data-to="${e.to}"]`, /./);

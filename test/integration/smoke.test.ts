@@ -13,7 +13,6 @@ const REPO = path.resolve(__dirname, '../../..');
 const SAMPLE = path.join(REPO, 'samples/syscall-order-inversion.trace');
 const FIRST_LINE = path.join(REPO, 'test/workspace/first-line');
 
-
 suite('smoke', () => {
   let doc: vscode.TextDocument;
 

@@ -19,7 +19,6 @@ const ABBA_TRACE = vscode.Uri.file(path.join(REPO, 'test/workspace/source-traces
 const CLEAN_TRACE = vscode.Uri.file(path.join(REPO, 'test/workspace/source-traces/uring-clean.trace'));
 const ABBA_C = path.join(REPO, 'test/record-programs/abba.c');
 
-
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers
     .flatMap((h) => h.contents)
@@ -66,43 +65,77 @@ suite('source: lock annotations in C files', function () {
     assert.match(text, /class named after `ctx->uring_lock`/);
     assert.match(text, /Taken \*\*2\*\* times/);
     // edges: held when taken (mmap_lock → uring_lock, line 13 in pread64) and taken under it (→ mmap_lock, line 7 in io_uring_enter)
-    assert.match(text, /\*\*Held when it was taken\*\*[\s\S]*`&mm->mmap_lock` — 1×, first \[line 13\]\([^)]*\) by uring-fault\/3102 in `pread64`/);
-    assert.match(text, /\*\*Taken under it\*\*[\s\S]*`&mm->mmap_lock` — 1×, first \[line 7\]\([^)]*\) by uring-submit\/3101 in `io_uring_enter`/);
+    assert.match(
+      text,
+      /\*\*Held when it was taken\*\*[\s\S]*`&mm->mmap_lock` — 1×, first \[line 13\]\([^)]*\) by uring-fault\/3102 in `pread64`/,
+    );
+    assert.match(
+      text,
+      /\*\*Taken under it\*\*[\s\S]*`&mm->mmap_lock` — 1×, first \[line 7\]\([^)]*\) by uring-submit\/3101 in `io_uring_enter`/,
+    );
     assert.match(text, /inversion \(in-kernel\)/);
     assert.match(text, /command:locktrace\.revealLine/);
     assert.match(text, /command:locktrace\.debugToLine/);
   });
 
   test('hover on an annotation and on the percpu rwsem (sb_writers by freeze level)', async () => {
-    const ann = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', C_FILE, find(doc, '__must_hold').translate(0, 3)));
+    const ann = hoverText(
+      await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', C_FILE, find(doc, '__must_hold').translate(0, 3)),
+    );
     assert.match(ann, /lock class `&ctx->uring_lock` · assert/);
-    const sb = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', C_FILE, find(doc, 'percpu_down_read').translate(0, 3)));
+    const sb = hoverText(
+      await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        C_FILE,
+        find(doc, 'percpu_down_read').translate(0, 3),
+      ),
+    );
     assert.match(sb, /lock class `sb_writers`/);
     assert.match(sb, /held across a syscall|held-across-syscall/);
   });
 
-  test('diagnostics at the cycle\'s source sites (possible sites) with related information into the trace', async () => {
+  test("diagnostics at the cycle's source sites (possible sites) with related information into the trace", async () => {
     const diags = await waitFor('source diagnostics', () => {
       const d = sourceDiagnostics(C_FILE);
       return d.length >= 4 && d;
     });
-    const lines = (re: RegExp) => diags.filter((d) => re.test(d.message)).map((d) => d.range.start.line).sort((a, b) => a - b);
+    const lines = (re: RegExp) =>
+      diags
+        .filter((d) => re.test(d.message))
+        .map((d) => d.range.start.line)
+        .sort((a, b) => a - b);
     const lockLine = find(doc, 'mutex_lock(&ctx->uring_lock)').line;
     const guardLine = find(doc, 'guard(mutex)(&ctx->uring_lock)').line;
     const downReads: number[] = [];
-    for (let i = 0; i < doc.lineCount; i++) if (doc.lineAt(i).text.includes('down_read(&mm->mmap_lock)') && !doc.lineAt(i).text.includes('percpu')) downReads.push(i);
-    assert.deepStrictEqual(lines(/lock-order inversion \(in-kernel\)/), [...downReads, lockLine, guardLine].sort((a, b) => a - b));
+    for (let i = 0; i < doc.lineCount; i++)
+      if (doc.lineAt(i).text.includes('down_read(&mm->mmap_lock)') && !doc.lineAt(i).text.includes('percpu')) downReads.push(i);
+    assert.deepStrictEqual(
+      lines(/lock-order inversion \(in-kernel\)/),
+      [...downReads, lockLine, guardLine].sort((a, b) => a - b),
+    );
     for (const d of diags.filter((x) => /inversion/.test(x.message))) {
       assert.match(d.message, /^possible site: takes (&ctx->uring_lock|&mm->mmap_lock), part of a lock-order inversion/);
       assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Warning);
       const rel = d.relatedInformation ?? [];
-      assert.ok(rel.every((r) => r.location.uri.fsPath === ABBA_TRACE.fsPath), 'related info points into the trace');
-      assert.deepStrictEqual(rel.map((r) => r.location.range.start.line + 1).sort((a, b) => a - b), [6, 7, 12, 13]);
+      assert.ok(
+        rel.every((r) => r.location.uri.fsPath === ABBA_TRACE.fsPath),
+        'related info points into the trace',
+      );
+      assert.deepStrictEqual(
+        rel.map((r) => r.location.range.start.line + 1).sort((a, b) => a - b),
+        [6, 7, 12, 13],
+      );
     }
     // the leaked sb_writers: at percpu_down_read, related to the sys_exit (line 19) and the acquisition (18)
     const leak = diags.filter((d) => /held across a syscall boundary/.test(d.message));
-    assert.deepStrictEqual(leak.map((d) => d.range.start.line), [find(doc, 'percpu_down_read').line]);
-    assert.deepStrictEqual(leak[0].relatedInformation?.map((r) => r.location.range.start.line + 1), [19, 18]);
+    assert.deepStrictEqual(
+      leak.map((d) => d.range.start.line),
+      [find(doc, 'percpu_down_read').line],
+    );
+    assert.deepStrictEqual(
+      leak[0].relatedInformation?.map((r) => r.location.range.start.line + 1),
+      [19, 18],
+    );
   });
 
   test('CodeLens above functions that take or are annotated with locks', async () => {
@@ -115,13 +148,19 @@ suite('source: lock annotations in C files', function () {
         .filter((l) => l.range.start.line === find(doc, fn).line && l.command?.command === 'locktrace.showLockInTrace')
         .map((l) => l.command!.title)
         .sort();
-    assert.deepStrictEqual(at('io_submit_sqes(struct'), ['&ctx->uring_lock: taken 2× in trace; under: &mm->mmap_lock', '&mm->mmap_lock: taken 2× in trace; under: &ctx->uring_lock']);
+    assert.deepStrictEqual(at('io_submit_sqes(struct'), [
+      '&ctx->uring_lock: taken 2× in trace; under: &mm->mmap_lock',
+      '&mm->mmap_lock: taken 2× in trace; under: &ctx->uring_lock',
+    ]);
     assert.deepStrictEqual(at('io_start_write_fixture('), ['sb_writers: taken 1× in trace; held across syscall: write']);
   });
 
   test('showLockInTrace reveals the acquisitions as references', async () => {
     const locs = await vscode.commands.executeCommand<vscode.Location[]>('locktrace.showLockInTrace', '&ctx->uring_lock');
-    assert.deepStrictEqual(locs?.map((l) => l.range.start.line + 1), [6, 13]);
+    assert.deepStrictEqual(
+      locs?.map((l) => l.range.start.line + 1),
+      [6, 13],
+    );
     assert.ok(locs?.every((l) => l.uri.fsPath === ABBA_TRACE.fsPath));
     await vscode.window.showTextDocument(doc);
   });
@@ -196,7 +235,13 @@ suite('source: a recorded program (Record and Debug)', function () {
       assert.match(text, /^pthread_mutex_(timed)?lock\(/, text);
       assert.ok(d.relatedInformation?.length && d.relatedInformation.every((r) => r.location.uri.fsPath === output));
     }
-    const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', src.uri, new vscode.Position(writer, find(src, 'ABBA_WRITER_FIRST').character - 12)));
+    const hover = hoverText(
+      await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        src.uri,
+        new vscode.Position(writer, find(src, 'ABBA_WRITER_FIRST').character - 12),
+      ),
+    );
     assert.match(hover, /lock class `db_lock`/);
     assert.match(hover, /recorded at abba\.c:\d+/);
     assert.match(hover, /\*\*Taken under it\*\*[\s\S]*`index_lock`/);
@@ -213,6 +258,7 @@ function recordingUnavailable(): string | undefined {
   } catch {
     return 'no gcc';
   }
-  if (!fs.existsSync('/sys/kernel/tracing/uprobe_events') && !fs.existsSync('/sys/kernel/debug/tracing/uprobe_events')) return 'no tracefs with uprobes';
+  if (!fs.existsSync('/sys/kernel/tracing/uprobe_events') && !fs.existsSync('/sys/kernel/debug/tracing/uprobe_events'))
+    return 'no tracefs with uprobes';
   return undefined;
 }

@@ -24,7 +24,8 @@ type Ev = Record<string, unknown> & { ev: string; lock?: string; class?: string;
 
 before(() => {
   if (!repo) setupError = 'test/record-programs not found (run from the repository root)';
-  else if (process.getuid?.() !== 0) setupError = 'the recorder tests need root (tracefs + uprobes): run them as root, e.g. in CI or `sudo npm test`';
+  else if (process.getuid?.() !== 0)
+    setupError = 'the recorder tests need root (tracefs + uprobes): run them as root, e.g. in CI or `sudo npm test`';
   else {
     try {
       tracefs = findTracefs();
@@ -57,7 +58,11 @@ function lineOf(file: string, marker: string): number {
   return i + 1;
 }
 
-async function rec(program: string, args: string[] = [], during?: () => Promise<void>): Promise<{ code: number; events: Ev[]; text: string; stderr: string; file: string }> {
+async function rec(
+  program: string,
+  args: string[] = [],
+  during?: () => Promise<void>,
+): Promise<{ code: number; events: Ev[]; text: string; stderr: string; file: string }> {
   const file = path.join(work, `${program}.ltrace`);
   let stderr = '';
   const io = { stdout: { write: (s: string) => (stderr += s) }, stderr: { write: (s: string) => (stderr += s) } };
@@ -72,7 +77,11 @@ async function rec(program: string, args: string[] = [], during?: () => Promise<
     process.chdir(cwd);
   }
   const text = fs.readFileSync(file, 'utf8');
-  const events = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as Ev);
+  const events = text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => JSON.parse(l) as Ev);
   assert.deepEqual(leftovers(tracefs), [], `tracefs leftovers after recording ${program}`);
   return { code, events, text, stderr, file };
 }
@@ -100,7 +109,9 @@ test('ELF reader finds versioned lock functions in the C library', () => {
 });
 
 test('trace_pipe lines with comm containing spaces and dashes', () => {
-  const r = parsePipeLine(' npm install co-d-4166    (   4160) [001] DBZff   455.936311: pthread_mutex_lock__ret: (0x1a1bc59 <- 0x7fe301aaa370) ret=0');
+  const r = parsePipeLine(
+    ' npm install co-d-4166    (   4160) [001] DBZff   455.936311: pthread_mutex_lock__ret: (0x1a1bc59 <- 0x7fe301aaa370) ret=0',
+  );
   assert.deepEqual(
     { comm: r?.comm, pid: r?.pid, tgid: r?.tgid, cpu: r?.cpu, name: r?.name },
     { comm: 'npm install co-d', pid: 4166, tgid: 4160, cpu: 1, name: 'pthread_mutex_lock__ret' },
@@ -119,8 +130,14 @@ test('AB-BA pthread pair: symbolized locks, source lines, inversion', async () =
   assert.equal(path.basename(w?.site?.file ?? ''), 'abba.c');
   assert.equal(idx.find((e) => e.site?.fn === 'indexer')?.site?.line, lineOf('abba.c', 'ABBA_INDEXER_FIRST'));
   assert.ok(r.events.some((e) => e.ev === 'acquired'));
-  assert.ok(r.events.some((e) => e.ev === 'sys_enter'), 'raw syscalls recorded');
-  assert.ok(r.events.some((e) => e.ev === 'fork'), 'thread creation recorded');
+  assert.ok(
+    r.events.some((e) => e.ev === 'sys_enter'),
+    'raw syscalls recorded',
+  );
+  assert.ok(
+    r.events.some((e) => e.ev === 'fork'),
+    'thread creation recorded',
+  );
   const inv = findings(r).filter((f) => f.kind === 'inversion');
   assert.equal(inv.length, 1, JSON.stringify(inv.map((f) => f.locks)));
   assert.deepEqual(inv[0].locks, ['db_lock', 'index_lock']);
@@ -145,7 +162,10 @@ test('consistent ordering: no finding', async () => {
   assert.equal(acquiresOf(r.events, 'outer_lock').length, 60);
   assert.equal(acquiresOf(r.events, 'inner_lock').length, 60);
   assert.ok(acquiresOf(r.events, 'inner_lock').every((e) => e.site?.line === lineOf('clean.c', 'CLEAN_INNER')));
-  assert.deepEqual(findings(r).map((f) => `${f.kind} ${f.locks.join(',')}`), []);
+  assert.deepEqual(
+    findings(r).map((f) => `${f.kind} ${f.locks.join(',')}`),
+    [],
+  );
 });
 
 test('trylock back-off: try acquisitions, no inversion', async () => {
@@ -182,16 +202,25 @@ test('flock AB-BA across two processes: paths, sites, inversion', async () => {
   assert.deepEqual([...new Set(a.map((e) => e.class))].sort(), [db, idx]);
   assert.equal(new Set(a.map((e) => e.tgid)).size, 2, 'two processes');
   assert.ok(a.filter((e) => e.site?.line === lineOf('flock-abba.c', 'FLOCK_FIRST')).length === 2);
-  assert.ok(r.events.some((e) => e.ev === 'acquire_failed' && e.ret === -512), 'alarm broke the deadlock (-ERESTARTSYS)');
+  assert.ok(
+    r.events.some((e) => e.ev === 'acquire_failed' && e.ret === -512),
+    'alarm broke the deadlock (-ERESTARTSYS)',
+  );
   const inv = findings(r).filter((f) => f.kind === 'inversion');
-  assert.ok(inv.some((f) => f.locks.join() === [db, idx].sort().join()), JSON.stringify(inv.map((f) => f.locks)));
+  assert.ok(
+    inv.some((f) => f.locks.join() === [db, idx].sort().join()),
+    JSON.stringify(inv.map((f) => f.locks)),
+  );
 });
 
 test('flock recording: readers honor fileLockEvents=explicit (no findings on derived file@0x… locks)', async () => {
   requireSetup();
   const r = await rec('flock-abba');
   const bogus = findings(r).filter((f) => f.locks.some((l) => l.includes('file@')));
-  assert.deepEqual(bogus.map((f) => f.locks), []);
+  assert.deepEqual(
+    bogus.map((f) => f.locks),
+    [],
+  );
 });
 
 test('mutex held across many syscalls, program SIGKILLed mid-run: trace kept, nothing left behind', async () => {

@@ -57,10 +57,22 @@ function install(viaCleanEnv) {
   const dir = mkdtempSync(join(tmpdir(), 'locktrace-nested-npm-'));
   try {
     writeFileSync(join(dir, 'probe.js'), probe);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'nested-probe', version: '1.0.0', private: true, scripts: { postinstall: 'node probe.js' } }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'nested-probe', version: '1.0.0', private: true, scripts: { postinstall: 'node probe.js' } }),
+    );
     const path = `${node24bin}:${process.env.PATH}`;
     const cmd = viaCleanEnv
-      ? ['bash', join(repo, 'scripts/vscode-host/clean-env.sh'), `PATH=${path}`, 'npm', 'install', '--no-audit', '--no-fund', '--foreground-scripts']
+      ? [
+          'bash',
+          join(repo, 'scripts/vscode-host/clean-env.sh'),
+          `PATH=${path}`,
+          'npm',
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--foreground-scripts',
+        ]
       : ['env', `PATH=${path}`, 'npm', 'install', '--no-audit', '--no-fund', '--foreground-scripts'];
     const r = spawnSync(cmd[0], cmd.slice(1), { cwd: dir, env: { ...process.env, ...leaked }, encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
@@ -70,7 +82,10 @@ function install(viaCleanEnv) {
 }
 
 test('Node 24 from the VS Code test host is installed', () => {
-  assert.ok(existsSync(join(node24bin, 'node')), `${node24bin}/node missing: run \`bash scripts/vscode-host/setup.sh\` (npm test's pretest does)`);
+  assert.ok(
+    existsSync(join(node24bin, 'node')),
+    `${node24bin}/node missing: run \`bash scripts/vscode-host/setup.sh\` (npm test's pretest does)`,
+  );
 });
 
 test('a nested npm install through clean-env.sh sees Node 24 and none of the outer npm', () => {

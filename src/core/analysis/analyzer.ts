@@ -354,7 +354,7 @@ class Analyzer implements StateHooks {
         prev.set(dst, cur);
         if (dst === b) {
           const path: EdgeAttributes[] = [];
-          for (let n = b; n !== a; ) {
+          for (let n = b; n !== a;) {
             const from = prev.get(n) as number;
             path.push(this.edges.get(from * 2097152 + n) as EdgeAttributes);
             n = from;
@@ -383,12 +383,15 @@ class Analyzer implements StateHooks {
     ];
     for (const e of cycle.slice(1)) lines.push(`    ${describeEdge(e)}`);
     if (order === 'userspace') {
-      lines.push('  all locks are userspace locks: the order is the program\'s own');
+      lines.push("  all locks are userspace locks: the order is the program's own");
     } else if (order === 'syscall-order') {
       const crossing = cycle.filter((e) => e.crossSyscall && !e.sameSyscallSeen);
       lines.push(
         `  order set by userspace: ${crossing
-          .map((e) => `${e.from} was held across a syscall boundary (taken in ${e.fromSyscall ?? 'userspace'}, line ${e.fromLine}) when ${e.to} was taken${e.syscall ? ` in ${e.syscall}` : ''}`)
+          .map(
+            (e) =>
+              `${e.from} was held across a syscall boundary (taken in ${e.fromSyscall ?? 'userspace'}, line ${e.fromLine}) when ${e.to} was taken${e.syscall ? ` in ${e.syscall}` : ''}`,
+          )
           .join('; ')}`,
       );
     } else {
@@ -397,7 +400,11 @@ class Analyzer implements StateHooks {
     const related: RelatedLine[] = [];
     for (const e of cycle) {
       related.push({ line: e.line, message: `${e.from} -> ${e.to} made here by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}` });
-      if (e.fromLine !== e.line) related.push({ line: e.fromLine, message: `${e.from} acquired here by ${e.comm}/${e.pid}${e.fromSyscall ? ` in ${e.fromSyscall}` : ''}` });
+      if (e.fromLine !== e.line)
+        related.push({
+          line: e.fromLine,
+          message: `${e.from} acquired here by ${e.comm}/${e.pid}${e.fromSyscall ? ` in ${e.fromSyscall}` : ''}`,
+        });
     }
     this.report('inversion', key, i, lines.join('\n'), classes, dedupeRelated(related), h.sysEntry, {
       order,
@@ -429,7 +436,10 @@ class Analyzer implements StateHooks {
     const holder = this.holderOf(lock, task);
     if (!knownToTask && holder < 0) {
       // taken before the recording started: not enough information to call it a bug.
-      this.notes.push({ line: s.line[i], message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began?)` });
+      this.notes.push({
+        line: s.line[i],
+        message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began?)`,
+      });
       return;
     }
     const t = this.state.tasks[task];

@@ -436,7 +436,18 @@ export class FastFtraceLines {
   }
 
   /** The event `what` with body bytes [b, be), as EventBuilder.add would interpret it. */
-  private event(buf: Uint8Array, b: number, be: number, what: Ev, comm: string, pid: number, cpu: number, ts: number, lineNo: number, offset: number): boolean {
+  private event(
+    buf: Uint8Array,
+    b: number,
+    be: number,
+    what: Ev,
+    comm: string,
+    pid: number,
+    cpu: number,
+    ts: number,
+    lineNo: number,
+    offset: number,
+  ): boolean {
     const ev = this.ev;
     const bld = this.builder;
     switch (what) {
@@ -472,7 +483,14 @@ export class FastFtraceLines {
         if (sp === b || sp >= be - 1) return false;
         const lock = this.lock(buf, b, be, be, be, sp, sp + 1);
         if (lock < 0) return false;
-        this.begin(comm, pid, cpu, ts, what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended', lineNo);
+        this.begin(
+          comm,
+          pid,
+          cpu,
+          ts,
+          what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended',
+          lineNo,
+        );
         if (what === Ev.LockRelease) bld.addLock(ev, lineNo, offset, EventKind.Release, 0, lock, 0);
         else bld.addLock(ev, lineNo, offset, EventKind.Contended, what === Ev.LockAcquired ? EventFlag.StatAcquired : 0, lock, 0);
         return true;
@@ -514,7 +532,7 @@ export class FastFtraceLines {
         if (q + 2 >= be || buf[q] !== SPACE || buf[q + 1] !== 61 /* = */ || buf[q + 2] !== SPACE) return false;
         const ret = this.int(buf, q + 3, be);
         // `0x…` return values (and odd tails) are the string path's
-        if (ret === null || (this.intEnd < be && (buf[this.intEnd] | 0x20) === 120 /* x */)) return false;
+        if (ret === null || (this.intEnd < be && (buf[this.intEnd] | 0x20) === 120) /* x */) return false;
         this.begin(comm, pid, cpu, ts, 'sys_exit', lineNo);
         bld.sysExit(ev, lineNo, offset, bld.syscallName(n), ret, n);
         return true;
@@ -570,7 +588,6 @@ export class FastFtraceLines {
     ev.shape = 'event';
     this.builder.noteTimestamp(ts, lineNo);
   }
-
 }
 
 const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);

@@ -163,15 +163,7 @@ export class EventBuilder {
     return this.table[nr] ?? `syscall_${nr}`;
   }
 
-  private push(
-    ev: RawEvent,
-    line: number,
-    offset: number,
-    kind: EventKind,
-    flags: number,
-    ref: number,
-    num: number,
-  ): number {
+  private push(ev: RawEvent, line: number, offset: number, kind: EventKind, flags: number, ref: number, num: number): number {
     const s = this.store;
     let task: number;
     let tb: TaskBuild;
@@ -264,7 +256,15 @@ export class EventBuilder {
         const key = normalizeAddress(m[1]);
         const lock = s.lockByKeyLookup(key) ?? s.lockFor(key, key, 'kernel');
         const begin = ev.name === 'contention_begin';
-        this.push(ev, line, offset, begin ? EventKind.ContentionBegin : EventKind.ContentionEnd, 0, lock, begin ? 0 : parseIntValue(m[2] ?? '0'));
+        this.push(
+          ev,
+          line,
+          offset,
+          begin ? EventKind.ContentionBegin : EventKind.ContentionEnd,
+          0,
+          lock,
+          begin ? 0 : parseIntValue(m[2] ?? '0'),
+        );
         return;
       }
       case 'sys_enter': {

@@ -122,7 +122,9 @@ export class JsonlReader {
         if (name === undefined && nr === undefined) return 'expected field "name" (string) or "nr" (integer)';
         if (name === undefined) name = b.syscallName(nr as number);
         if (ev === 'sys_enter') {
-          const args = Array.isArray(j.args) ? j.args.map((a) => (typeof a === 'number' ? a : typeof a === 'string' ? Number(a) : NaN)) : [];
+          const args = Array.isArray(j.args)
+            ? j.args.map((a) => (typeof a === 'number' ? a : typeof a === 'string' ? Number(a) : NaN))
+            : [];
           b.sysEnter(raw, lineNo, offset, name, args, false, nr);
         } else {
           if (typeof j.ret !== 'number') return 'expected field "ret" (number)';

@@ -27,7 +27,6 @@ const FTRACE_RE = /^\s*(.*?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d+)\]\s+(?:(\S
 /** `comm PID[/TID] [CPU] TIMESTAMP: subsys:event: body` with right-aligned event names. */
 const PERF_RE = /^\s*(.*?)\s+(\d+)(?:\/(\d+))?\s+\[(\d+)\]\s+(\d+(?:\.\d+)?):\s+(?:\d+\s+)?([\w-]+):([\w-]+):\s?(.*)$/;
 
-
 export type LineResult = RawEvent | 'skip' | null;
 
 /** Lines that are not events but are legitimately in traces (headers, markers). */

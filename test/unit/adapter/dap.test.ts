@@ -54,16 +54,25 @@ describe('initialize and launch', () => {
     assert.equal(info.breakMode, 'always');
     const details = info.details!.message!;
     assert.match(details, /cycle:\n {2}&inode->i_dio_map -> sb_writers: line 35, dio-reader\/2102 in io_submit/);
-    assert.match(details, /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/);
+    assert.match(
+      details,
+      /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/,
+    );
   });
 
   it('stopOnEntry stops at the first event; threads appear as they show up', async () => {
     const stop = await launchAndStop(dc, { program: SAMPLE, stopOnEntry: true });
     assert.equal(stop.body.reason, 'entry');
     assert.equal(await topLine(dc, stop.body.threadId!), 13);
-    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => t.name), ['aio-writer-2101']);
+    assert.deepEqual(
+      (await dc.threadsRequest()).body.threads.map((t) => t.name),
+      ['aio-writer-2101'],
+    );
     await stopAfter(dc, () => dc.continueRequest({ threadId: stop.body.threadId! }));
-    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => t.name), ['aio-writer-2101', 'dio-reader-2102']);
+    assert.deepEqual(
+      (await dc.threadsRequest()).body.threads.map((t) => t.name),
+      ['aio-writer-2101', 'dio-reader-2102'],
+    );
   });
 
   it('reports loading progress to clients that support it', async () => {
@@ -71,9 +80,18 @@ describe('initialize and launch', () => {
     const ends: DebugProtocol.ProgressEndEvent[] = [];
     dc.on('progressStart', (e) => starts.push(e as DebugProtocol.ProgressStartEvent));
     dc.on('progressEnd', (e) => ends.push(e as DebugProtocol.ProgressEndEvent));
-    await dc.initializeRequest({ adapterID: 'locktrace', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true });
+    await dc.initializeRequest({
+      adapterID: 'locktrace',
+      linesStartAt1: true,
+      columnsStartAt1: true,
+      pathFormat: 'path',
+      supportsProgressReporting: true,
+    });
     const stopped = dc.waitForEvent('stopped');
-    await Promise.all([dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()), dc.launchRequest({ program: SAMPLE } as DebugProtocol.LaunchRequestArguments)]);
+    await Promise.all([
+      dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
+      dc.launchRequest({ program: SAMPLE } as DebugProtocol.LaunchRequestArguments),
+    ]);
     await stopped;
     assert.equal(starts.length, 1);
     assert.equal(ends.length, 1);
@@ -83,17 +101,29 @@ describe('initialize and launch', () => {
   it('bad launch arguments get a clear error response and the adapter keeps running', async () => {
     await dc.initializeRequest();
     await assert.rejects(dc.launchRequest({} as DebugProtocol.LaunchRequestArguments), /needs "program"/);
-    await assert.rejects(dc.launchRequest({ program: path.join(FIXTURES, 'missing.trace') } as DebugProtocol.LaunchRequestArguments), /cannot open trace file .*missing\.trace: no such file/);
+    await assert.rejects(
+      dc.launchRequest({ program: path.join(FIXTURES, 'missing.trace') } as DebugProtocol.LaunchRequestArguments),
+      /cannot open trace file .*missing\.trace: no such file/,
+    );
     await assert.rejects(
       dc.launchRequest({ program: path.join(FIXTURES, 'not-a-trace.txt') } as DebugProtocol.LaunchRequestArguments),
       /cannot replay .*not-a-trace\.txt: .*not-a-trace\.txt:1: expected a lock trace/,
     );
-    await assert.rejects(dc.launchRequest({ program: SAMPLE, format: 'xml' } as DebugProtocol.LaunchRequestArguments), /"format" must be one of auto, ftrace/);
-    await assert.rejects(dc.launchRequest({ program: SAMPLE, task: 'nobody' } as DebugProtocol.LaunchRequestArguments), /no task "nobody" in this trace \(tasks: aio-writer-2101, dio-reader-2102\)/);
+    await assert.rejects(
+      dc.launchRequest({ program: SAMPLE, format: 'xml' } as DebugProtocol.LaunchRequestArguments),
+      /"format" must be one of auto, ftrace/,
+    );
+    await assert.rejects(
+      dc.launchRequest({ program: SAMPLE, task: 'nobody' } as DebugProtocol.LaunchRequestArguments),
+      /no task "nobody" in this trace \(tasks: aio-writer-2101, dio-reader-2102\)/,
+    );
     // still answering, and a good launch now works
     assert.deepEqual((await dc.threadsRequest()).body.threads, []);
     const stopped = dc.waitForEvent('stopped');
-    await Promise.all([dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()), dc.launchRequest({ program: SAMPLE } as DebugProtocol.LaunchRequestArguments)]);
+    await Promise.all([
+      dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
+      dc.launchRequest({ program: SAMPLE } as DebugProtocol.LaunchRequestArguments),
+    ]);
     assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'exception');
   });
 
@@ -106,7 +136,9 @@ describe('initialize and launch', () => {
   it('restart re-reads the trace and replays from the start', async () => {
     const first = await launchAndStop(dc, { program: SAMPLE });
     assert.equal(await topLine(dc, first.body.threadId!), 35);
-    const again = await stopAfter(dc, () => dc.customRequest('restart', { arguments: { type: 'locktrace', request: 'launch', program: SAMPLE, stopOnEntry: true } }));
+    const again = await stopAfter(dc, () =>
+      dc.customRequest('restart', { arguments: { type: 'locktrace', request: 'launch', program: SAMPLE, stopOnEntry: true } }),
+    );
     assert.equal(again.body.reason, 'entry');
     assert.equal(await topLine(dc, again.body.threadId!), 13);
   });
@@ -138,7 +170,9 @@ describe('stepping', () => {
   });
 
   it('reverseContinue runs back to the previous breakpoint, or to the beginning', async () => {
-    const stop = await launchAndStop(dc, { program: SAMPLE }, () => dc.setBreakpointsRequest({ source: { path: SAMPLE }, breakpoints: [{ line: 16 }] }));
+    const stop = await launchAndStop(dc, { program: SAMPLE }, () =>
+      dc.setBreakpointsRequest({ source: { path: SAMPLE }, breakpoints: [{ line: 16 }] }),
+    );
     assert.equal(await topLine(dc, stop.body.threadId!), 16);
     const on = await stopAfter(dc, () => dc.continueRequest({ threadId: stop.body.threadId! }));
     assert.equal(await topLine(dc, on.body.threadId!), 35);
@@ -182,7 +216,10 @@ describe('stepping', () => {
     const stop = await launchAndStop(dc, { program: SAMPLE });
     const top = (await frames(dc, stop.body.threadId!))[0];
     const ev = await scopeVars(dc, top.id, 'Event');
-    assert.equal(ev.find((v) => v.name === 'body')!.value, '       dio-reader-2102 [003] ..... 10231.000399: lock_acquire: 000000008a1c55e2 sb_writers');
+    assert.equal(
+      ev.find((v) => v.name === 'body')!.value,
+      '       dio-reader-2102 [003] ..... 10231.000399: lock_acquire: 000000008a1c55e2 sb_writers',
+    );
     assert.equal(ev.find((v) => v.name === 'time')!.value, '10231.000399');
     const sys = await scopeVars(dc, top.id, 'Syscall');
     assert.deepEqual(
@@ -195,7 +232,9 @@ describe('stepping', () => {
       ],
     );
     const graph = await scopeVars(dc, top.id, 'Lock graph');
-    assert.ok(graph.some((v) => v.name === 'sb_writers -> &inode->i_dio_map' && v.value.startsWith('line 20, aio-writer-2101 in io_uring_enter')));
+    assert.ok(
+      graph.some((v) => v.name === 'sb_writers -> &inode->i_dio_map' && v.value.startsWith('line 20, aio-writer-2101 in io_uring_enter')),
+    );
     const findings = await scopeVars(dc, top.id, 'Findings so far');
     assert.deepEqual(
       findings.map((v) => v.name),
@@ -211,7 +250,10 @@ describe('stepping', () => {
     await dc.stop();
     dc = await startClient();
     const terminated = dc.waitForEvent('terminated');
-    await Promise.all([dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()), dc.launch({ program: SAMPLE, task: 2101 })]);
+    await Promise.all([
+      dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
+      dc.launch({ program: SAMPLE, task: 2101 }),
+    ]);
     await terminated; // the inversion is dio-reader's
   });
 
@@ -221,7 +263,10 @@ describe('stepping', () => {
     const lines: string[] = ['# tracer: nop'];
     for (let k = 0; k < 60000; k++) {
       const t = (100 + k / 1e5).toFixed(6);
-      lines.push(`          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`, `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`);
+      lines.push(
+        `          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`,
+        `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`,
+      );
     }
     fs.writeFileSync(big, `${lines.join('\n')}\n`);
     try {
@@ -289,7 +334,10 @@ describe('breakpoints', () => {
     const outputs: string[] = [];
     dc.on('output', (e) => outputs.push((e as DebugProtocol.OutputEvent).body.output));
     const stop = await launchAndStop(dc, { program: SAMPLE }, () =>
-      dc.setBreakpointsRequest({ source: { path: SAMPLE }, breakpoints: [{ line: 16, logMessage: '{task} takes {class} in {syscall}, holding {depth}' }] }),
+      dc.setBreakpointsRequest({
+        source: { path: SAMPLE },
+        breakpoints: [{ line: 16, logMessage: '{task} takes {class} in {syscall}, holding {depth}' }],
+      }),
     );
     assert.equal(await topLine(dc, stop.body.threadId!), 35);
     assert.ok(outputs.includes('aio-writer-2101 takes sb_writers in io_submit, holding 1\n'), JSON.stringify(outputs));
@@ -298,7 +346,11 @@ describe('breakpoints', () => {
   it('function breakpoints on a lock class or a syscall', async () => {
     let bps: DebugProtocol.Breakpoint[] = [];
     const stop = await launchAndStop(dc, { program: SAMPLE }, async () => {
-      bps = (await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'lock:sb_writers' }, { name: 'syscall:io_uring_enter' }, { name: 'lock:nope' }] })).body.breakpoints;
+      bps = (
+        await dc.setFunctionBreakpointsRequest({
+          breakpoints: [{ name: 'lock:sb_writers' }, { name: 'syscall:io_uring_enter' }, { name: 'lock:nope' }],
+        })
+      ).body.breakpoints;
     });
     assert.deepEqual(
       bps.map((b) => b.verified),
@@ -336,7 +388,9 @@ describe('breakpoints', () => {
   });
 
   it('exception filters for every finding kind', async () => {
-    const stop = await launchAndStop(dc, { program: FINDINGS }, () => dc.setExceptionBreakpointsRequest({ filters: ['recursive', 'bad-unlock', 'held-at-exit'] }));
+    const stop = await launchAndStop(dc, { program: FINDINGS }, () =>
+      dc.setExceptionBreakpointsRequest({ filters: ['recursive', 'bad-unlock', 'held-at-exit'] }),
+    );
     const seen: [string, number][] = [];
     let s = stop;
     for (;;) {
@@ -356,7 +410,9 @@ describe('breakpoints', () => {
   });
 
   it('held-across-syscall filter stops where io_submit returns holding sb_writers', async () => {
-    const stop = await launchAndStop(dc, { program: SAMPLE }, () => dc.setExceptionBreakpointsRequest({ filters: ['held-across-syscall'] }));
+    const stop = await launchAndStop(dc, { program: SAMPLE }, () =>
+      dc.setExceptionBreakpointsRequest({ filters: ['held-across-syscall'] }),
+    );
     assert.equal(stop.body.reason, 'exception');
     assert.equal(await topLine(dc, stop.body.threadId!), 17);
     assert.match(stop.body.description!, /returns from io_submit still holding sb_writers/);
@@ -364,7 +420,11 @@ describe('breakpoints', () => {
 
   it('breakpointLocations lists event lines', async () => {
     await launchAndStop(dc, { program: SAMPLE, stopOnEntry: true });
-    const r = (await dc.customRequest('breakpointLocations', { source: { path: SAMPLE }, line: 1, endLine: 14 })) as DebugProtocol.BreakpointLocationsResponse;
+    const r = (await dc.customRequest('breakpointLocations', {
+      source: { path: SAMPLE },
+      line: 1,
+      endLine: 14,
+    })) as DebugProtocol.BreakpointLocationsResponse;
     assert.deepEqual(
       r.body.breakpoints.map((b) => b.line),
       [13, 14],
@@ -377,8 +437,14 @@ describe('evaluate and completions', () => {
     const stop = await launchAndStop(dc, { program: SAMPLE });
     const frameId = (await frames(dc, stop.body.threadId!))[0].id;
     const ev = async (expression: string, context = 'watch') => (await dc.evaluateRequest({ expression, frameId, context })).body;
-    assert.equal((await ev('sb_writers', 'hover')).result, 'sb_writers: held by dio-reader-2102 (since line 35 in io_submit); 3 ordering edges so far');
-    assert.equal((await ev('&inode->i_dio_map')).result, '&inode->i_dio_map: held by dio-reader-2102 (since line 29 in io_uring_enter); 4 ordering edges so far');
+    assert.equal(
+      (await ev('sb_writers', 'hover')).result,
+      'sb_writers: held by dio-reader-2102 (since line 35 in io_submit); 3 ordering edges so far',
+    );
+    assert.equal(
+      (await ev('&inode->i_dio_map')).result,
+      '&inode->i_dio_map: held by dio-reader-2102 (since line 29 in io_uring_enter); 4 ordering edges so far',
+    );
     assert.match((await ev('0x8a1c55e2')).result, /^0x8a1c55e2: held by dio-reader-2102/);
     assert.equal((await ev('pid')).result, '2102');
     assert.equal((await ev('syscall == "io_submit" && pid == 2102')).result, 'true');

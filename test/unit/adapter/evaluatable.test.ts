@@ -26,7 +26,8 @@ describe('evaluatableAt', () => {
   const l14 = sampleLine(14); // lock_acquire: 000000005b7d21c9 read &mm->mmap_lock
 
   it('takes the whole lock class wherever the mouse is in it', () => {
-    for (const part of ['&', 'inode', '->', 'i_dio_map']) assert.equal(hover(l29, part === '&' ? '&inode' : part), '&inode->i_dio_map', part);
+    for (const part of ['&', 'inode', '->', 'i_dio_map'])
+      assert.equal(hover(l29, part === '&' ? '&inode' : part), '&inode->i_dio_map', part);
     assert.equal(hover(l29, 'i_dio_map', 8), '&inode->i_dio_map', 'last character');
     assert.equal(hover(sampleLine(35), 'sb_writers'), 'sb_writers');
   });

@@ -78,7 +78,10 @@ describe('expression language', () => {
   });
 
   it('logpoint interpolation', () => {
-    assert.equal(interpolate('{comm}-{pid} in {syscall} holds {held.class}', env), 'dio-reader-2102 in io_submit holds ["&inode->i_dio_map", "sb_writers"]');
+    assert.equal(
+      interpolate('{comm}-{pid} in {syscall} holds {held.class}', env),
+      'dio-reader-2102 in io_submit holds ["&inode->i_dio_map", "sb_writers"]',
+    );
     assert.equal(interpolate('literal {{braces}} and {nosuch}', env), 'literal {braces} and <unknown name "nosuch">');
     assert.equal(interpolate('unclosed {pid', env), 'unclosed {pid');
   });

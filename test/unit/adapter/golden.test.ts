@@ -64,7 +64,11 @@ class Transcript {
       if (log) this.log(`← ${command}`, r.body ?? {});
       return r;
     } catch (e) {
-      this.log(`← ${command} error: ${String((e as Error).message).split(ROOT).join('${root}')}`);
+      this.log(
+        `← ${command} error: ${String((e as Error).message)
+          .split(ROOT)
+          .join('${root}')}`,
+      );
       return undefined as unknown as T;
     }
   }
@@ -75,7 +79,10 @@ class Transcript {
     const e = (queued ?? (await new Promise<DebugProtocol.Event>((r) => this.waiters.get(kind)!.push(r)))) as E;
     if (kind === 'locktraceState') {
       const s = e.body as ReplayStateBody;
-      this.log(`event locktraceState: index ${s.index}, line ${s.line}, findings ${s.findingsSoFar.length}/${s.totalFindings}, held:`, Object.fromEntries(s.tasks.map((t) => [`${t.comm}-${t.pid}`, t.held.map((h) => `${h.className}@${h.line}`)])));
+      this.log(
+        `event locktraceState: index ${s.index}, line ${s.line}, findings ${s.findingsSoFar.length}/${s.totalFindings}, held:`,
+        Object.fromEntries(s.tasks.map((t) => [`${t.comm}-${t.pid}`, t.held.map((h) => `${h.className}@${h.line}`)])),
+      );
     } else this.log(`event ${kind}`, e.body ?? {});
     return e;
   }
@@ -94,7 +101,9 @@ class Transcript {
     const expected = fs.existsSync(golden) ? fs.readFileSync(golden, 'utf8') : '';
     if (text !== expected) {
       fs.writeFileSync(actual, text);
-      assert.fail(`transcript differs from ${path.relative(ROOT, golden)}; see ${path.relative(ROOT, actual)} (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`);
+      assert.fail(
+        `transcript differs from ${path.relative(ROOT, golden)}; see ${path.relative(ROOT, actual)} (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`,
+      );
     }
     fs.rmSync(actual, { force: true });
   }
@@ -167,11 +176,16 @@ describe('golden transcripts', () => {
     await t.request('initialize', { adapterID: 'locktrace', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' }, false);
     const launched = t.request('launch', { program });
     await t.event('initialized');
-    await t.request('setExceptionBreakpoints', { filters: ['inversion', 'held-across-syscall', 'recursive', 'bad-unlock', 'held-at-exit'] });
+    await t.request('setExceptionBreakpoints', {
+      filters: ['inversion', 'held-across-syscall', 'recursive', 'bad-unlock', 'held-at-exit'],
+    });
     await t.request('setFunctionBreakpoints', { breakpoints: [{ name: 'syscall:ioctl', hitCondition: '2' }, { name: 'epoll_wait' }] });
     await t.request('dataBreakpointInfo', { name: '&ep->mtx' });
     await t.request('setDataBreakpoints', { breakpoints: [{ dataId: 'class:&ep->mtx' }] });
-    await t.request('setBreakpoints', { source: { path: program }, breakpoints: [{ line: 7, logMessage: '{task} takes {class} under {held[0].class}' }] });
+    await t.request('setBreakpoints', {
+      source: { path: program },
+      breakpoints: [{ line: 7, logMessage: '{task} takes {class} under {held[0].class}' }],
+    });
     await t.request('configurationDone');
     await launched;
     for (;;) {

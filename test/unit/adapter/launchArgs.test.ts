@@ -34,9 +34,17 @@ describe('launch arguments', () => {
     assert.match((validateLaunchArguments({}) as { error: string }).error, /needs "program"/);
     assert.match((validateLaunchArguments(undefined) as { error: string }).error, /needs "program"/);
     assert.match((validateLaunchArguments({ program: ROOT }) as { error: string }).error, /is a directory/);
-    assert.match((validateLaunchArguments({ program: sample, stopOnEntry: 'yes' }) as { error: string }).error, /"stopOnEntry" must be true or false/);
-    assert.match((validateLaunchArguments({ program: sample, readLocks: 'maybe' }) as { error: string }).error, /"readLocks" must be one of non-recursive, recursive/);
-    const ok = validateLaunchArguments({ program: 'samples/syscall-order-inversion.trace', task: 2101 }, ROOT) as { args: { program: string; task: number } };
+    assert.match(
+      (validateLaunchArguments({ program: sample, stopOnEntry: 'yes' }) as { error: string }).error,
+      /"stopOnEntry" must be true or false/,
+    );
+    assert.match(
+      (validateLaunchArguments({ program: sample, readLocks: 'maybe' }) as { error: string }).error,
+      /"readLocks" must be one of non-recursive, recursive/,
+    );
+    const ok = validateLaunchArguments({ program: 'samples/syscall-order-inversion.trace', task: 2101 }, ROOT) as {
+      args: { program: string; task: number };
+    };
     assert.equal(ok.args.program, sample);
     assert.equal(ok.args.task, 2101);
   });

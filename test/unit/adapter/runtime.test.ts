@@ -20,7 +20,10 @@ describe('ReplayRuntime', () => {
     const lines = ['# tracer: nop'];
     for (let k = 0; k < 30000; k++) {
       const t = (100 + k / 1e5).toFixed(6);
-      lines.push(`          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`, `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`);
+      lines.push(
+        `          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`,
+        `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`,
+      );
     }
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     try {
@@ -91,6 +94,9 @@ describe('ReplayRuntime', () => {
       rt.frames(rt.currentTask).map((f) => `${f.kind} ${f.line}`),
       ['event 20', 'lock 20', 'lock 19', 'lock 16', 'syscall 18'],
     );
-    assert.equal(rt.readLine(rt.index), '       aio-writer-2101 [001] ..... 10231.000204: lock_acquire: 00000000f13b2c07 &inode->i_dio_map');
+    assert.equal(
+      rt.readLine(rt.index),
+      '       aio-writer-2101 [001] ..... 10231.000204: lock_acquire: 00000000f13b2c07 &inode->i_dio_map',
+    );
   });
 });

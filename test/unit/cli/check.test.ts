@@ -55,8 +55,14 @@ for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-de
 test('text output: a splat per finding with file:line and syscalls; exit 1', () => {
   const r = run('check', 'samples/syscall-order-inversion.trace');
   assert.equal(r.code, 1);
-  assert.match(r.out, /^samples\/syscall-order-inversion\.trace:35: lock order inversion \(syscall-order\): dio-reader\/2102 in io_submit$/m);
-  assert.match(r.out, /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/);
+  assert.match(
+    r.out,
+    /^samples\/syscall-order-inversion\.trace:35: lock order inversion \(syscall-order\): dio-reader\/2102 in io_submit$/m,
+  );
+  assert.match(
+    r.out,
+    /sb_writers -> &inode->i_dio_map: line 20, aio-writer\/2101 in io_uring_enter, holding sb_writers since line 16 \(io_submit\)/,
+  );
   assert.match(r.out, /5 finding\(s\)/);
 });
 
@@ -81,7 +87,9 @@ test('--sarif writes SARIF 2.1.0 with related locations', () => {
   assert.equal(results.length, 5);
   const inv = results.find((x: { ruleId: string }) => x.ruleId === 'inversion');
   assert.equal(inv.locations[0].physicalLocation.region.startLine, 35);
-  assert.ok(inv.relatedLocations.some((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine === 20));
+  assert.ok(
+    inv.relatedLocations.some((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine === 20),
+  );
 });
 
 test('bad usage and unreadable input exit 2 with a clear message, and never modify the trace', () => {
@@ -106,7 +114,10 @@ test('bad usage and unreadable input exit 2 with a clear message, and never modi
   const before = fs.statSync(bad);
   r = run('check', bad);
   assert.equal(r.code, 2);
-  assert.equal(r.err.trim(), `locktrace: ${bad}:1: expected a lock trace: an ftrace line \`TASK-PID [CPU] FLAGS TIMESTAMP: event: body\`, a trace-cmd report, perf script output or locktrace JSONL, got "dear diary"`);
+  assert.equal(
+    r.err.trim(),
+    `locktrace: ${bad}:1: expected a lock trace: an ftrace line \`TASK-PID [CPU] FLAGS TIMESTAMP: event: body\`, a trace-cmd report, perf script output or locktrace JSONL, got "dear diary"`,
+  );
   const after = fs.statSync(bad);
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.equal(fs.readFileSync(bad, 'utf8'), 'dear diary\n');

@@ -33,7 +33,9 @@ test('a .locktrace.json next to the trace suppresses; --no-suppressions brings i
   assert.match(r.out, /4 finding\(s\), 1 suppressed by traces\/\.locktrace\.json/);
   const j = JSON.parse(run(dir, 'check', '--json', 'traces/x.trace').out);
   assert.equal(j.findings.length, 4);
-  assert.deepEqual(j.suppressed, [{ kind: 'inversion', line: 35, locks: ['&inode->i_dio_map', 'sb_writers'], reason: 'accepted', file: 'traces/.locktrace.json' }]);
+  assert.deepEqual(j.suppressed, [
+    { kind: 'inversion', line: 35, locks: ['&inode->i_dio_map', 'sb_writers'], reason: 'accepted', file: 'traces/.locktrace.json' },
+  ]);
   const sarif = JSON.parse(run(dir, 'check', '--sarif', 'traces/x.trace').out);
   assert.equal(sarif.runs[0].results.length, 4);
   assert.match(run(dir, 'check', '--no-suppressions', 'traces/x.trace').out, /5 finding\(s\)\n/);

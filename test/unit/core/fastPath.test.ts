@@ -106,7 +106,19 @@ const comm = fc.constantFrom('worker', 'kworker/u8:2', 'my-prog-1', 'a b', '<...
 const pid = fc.constantFrom('1', '2102', '0', '4194304', '99999999999999999999');
 const cpu = fc.constantFrom('[000]', '[7]', '[]', '[x]', '[001] ');
 const flags = fc.constantFrom(' .....', ' d..1.', ' ....', ' ...', ' d.é.', ' dé.', ' é..', '', ' ......');
-const ts = fc.constantFrom('5000.000003', '1.5', '.5', '5.', '7', '1.2.3', '.', '123456789012.123456', '0.1', '00.100', '9007199254740993.1');
+const ts = fc.constantFrom(
+  '5000.000003',
+  '1.5',
+  '.5',
+  '5.',
+  '7',
+  '1.2.3',
+  '.',
+  '123456789012.123456',
+  '0.1',
+  '00.100',
+  '9007199254740993.1',
+);
 const tgid = fc.constantFrom('', ' (  2102)', ' (-------)', ' (12');
 const addr = fc.constantFrom('0000000010002f40', 'ffff888012345678', '0x1', 'ffff88801234567é');
 const cls = fc.constantFrom('&obj1->lock', 'subsys_mutex', 'sb_writers', '&inode->i_rwsem', 'x y', 'é', 'a\rb');
@@ -114,9 +126,18 @@ const num = fc.constantFrom('0', '1', '-1', '-0', '202', '0x1f', '0X2', '9999999
 const body = fc.oneof(
   fc.tuple(addr, fc.constantFrom('', 'try ', 'read ', 'try read ', 'read try '), cls).map(([a, f, c]) => ['lock_acquire', `${a} ${f}${c}`]),
   fc.tuple(fc.constantFrom('lock_release', 'lock_contended', 'lock_acquired'), addr, cls).map(([n, a, c]) => [n, `${a} ${c}`]),
-  fc.tuple(num, fc.constantFrom('3, 7ffd, 1000, 0, 0, 0', '3, 2', '', '3, 2) x (1', 'a\rb')).map(([n, a]) => ['sys_enter', `NR ${n} (${a})`]),
+  fc
+    .tuple(num, fc.constantFrom('3, 7ffd, 1000, 0, 0, 0', '3, 2', '', '3, 2) x (1', 'a\rb'))
+    .map(([n, a]) => ['sys_enter', `NR ${n} (${a})`]),
   fc.tuple(num, num).map(([n, r]) => ['sys_exit', `NR ${n} = ${r}`]),
-  fc.constantFrom(['lock_acquire', ''], ['lock_acquire', 'x'], ['lock_release', 'x '], ['sys_enter', 'NR 1'], ['sys_exit', 'NR 1 ='], ['sched_process_exit', 'pid=3']),
+  fc.constantFrom(
+    ['lock_acquire', ''],
+    ['lock_acquire', 'x'],
+    ['lock_release', 'x '],
+    ['sys_enter', 'NR 1'],
+    ['sys_exit', 'NR 1 ='],
+    ['sched_process_exit', 'pid=3'],
+  ),
 );
 const eventName = (name: string) => fc.constantFrom(name, `lock:${name}`, `raw_syscalls:${name}`, `${name}x`);
 const lineArb = fc
@@ -128,7 +149,16 @@ const lineArb = fc
 const perfPid = fc.constantFrom('1040', '2101/2102', '0', '12/', '/3', '99999999999999999999', 'x');
 const perfTs = fc.constantFrom('5000.000003', '7', '5.', '.5', '1.2', '123456789012.123456');
 const perfLineArb = fc
-  .tuple(comm, perfPid, cpu, perfTs, fc.constantFrom('', '1 ', '250000  ', '12x '), body, fc.constantFrom(' ', '', '  ', '\t'), fc.constantFrom('', ' ', '\r', '\u00a0', '\u000b', '\r m'))
+  .tuple(
+    comm,
+    perfPid,
+    cpu,
+    perfTs,
+    fc.constantFrom('', '1 ', '250000  ', '12x '),
+    body,
+    fc.constantFrom(' ', '', '  ', '\t'),
+    fc.constantFrom('', ' ', '\r', '\u00a0', '\u000b', '\r m'),
+  )
   .map(
     ([c, p, cp, tm, period, [name, b], sep, tail]) =>
       `${' '.repeat(c.length % 7)}${c} ${' '.repeat(p.length % 3)}${p} ${cp} ${tm}: ${period}${name.startsWith('sys') ? 'raw_syscalls' : 'lock'}:${name}:${sep}${b}${tail}`,

@@ -33,7 +33,12 @@ const mutation = fc.oneof(
   fc.record({ op: fc.constant('swap' as const), at: fc.nat(), to: fc.nat() }),
   fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 120 }) }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat(), len: fc.nat({ max: 120 }) }),
-  fc.record({ op: fc.constant('replaceChar' as const), at: fc.nat(), pos: fc.nat(), ch: fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', 'x', '{', '"', '\t', '\u00e9', '\r') }),
+  fc.record({
+    op: fc.constant('replaceChar' as const),
+    at: fc.nat(),
+    pos: fc.nat(),
+    ch: fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', 'x', '{', '"', '\t', '\u00e9', '\r'),
+  }),
 );
 
 function apply(lines: string[], m: typeof mutation extends fc.Arbitrary<infer T> ? T : never): string[] {
@@ -91,11 +96,16 @@ function check(text: string, chunk: number): void {
 
 test('mutated real traces: parse, analyze and replay never crash', () => {
   fc.assert(
-    fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { maxLength: 8 }), fc.integer({ min: 1, max: 97 }), (seed, muts, chunk) => {
-      let lines = seeds[seed].split('\n');
-      for (const m of muts) lines = apply(lines, m);
-      check(lines.join('\n'), chunk);
-    }),
+    fc.property(
+      fc.nat({ max: seeds.length - 1 }),
+      fc.array(mutation, { maxLength: 8 }),
+      fc.integer({ min: 1, max: 97 }),
+      (seed, muts, chunk) => {
+        let lines = seeds[seed].split('\n');
+        for (const m of muts) lines = apply(lines, m);
+        check(lines.join('\n'), chunk);
+      },
+    ),
     { numRuns: 400, seed: 42 },
   );
 });

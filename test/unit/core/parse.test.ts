@@ -57,7 +57,10 @@ test('flock deadlock recording: syscall-level file locks make a syscall-order in
   // 5827's second flock was interrupted (-ERESTARTSYS): its lock was never held.
   const s = a.store;
   const failed = [...Array(s.length).keys()].filter((i) => s.kind[i] === EventKind.AcquireFailed);
-  assert.deepEqual(failed.map((i) => s.line[i]), [35]);
+  assert.deepEqual(
+    failed.map((i) => s.line[i]),
+    [35],
+  );
 });
 
 test('detection is by content, for every format, and the override wins', () => {
@@ -96,7 +99,10 @@ test('CRLF line ends, a truncated last line and lost-events markers are handled 
   const truncated = crlf.slice(0, crlf.length - 40); // cut inside the last event line
   const s = parseTrace(truncated, { file: 'x' });
   assert.ok(s.length >= 26 && s.length <= 28, `events: ${s.length}`);
-  assert.ok(s.warnings.some((w) => w.line === 21 && /lost 42 events/.test(w.message)), JSON.stringify(s.warnings));
+  assert.ok(
+    s.warnings.some((w) => w.line === 21 && /lost 42 events/.test(w.message)),
+    JSON.stringify(s.warnings),
+  );
   // the line after the marker keeps its own number
   assert.equal(s.line[s.eventAtOrAfterLine(22)], 22);
 });
@@ -116,10 +122,7 @@ test('out-of-order timestamps are kept in file order with a warning, or sorted o
 });
 
 test('syscalls:* in the trace-file shape and the trace-cmd/perf shape', () => {
-  const ftrace = [
-    '  p-5 [000] ..... 1.0: sys_flock(fd: 3, cmd: 2)',
-    '  p-5 [000] ..... 1.1: sys_flock -> 0xfffffffffffffe00',
-  ].join('\n');
+  const ftrace = ['  p-5 [000] ..... 1.0: sys_flock(fd: 3, cmd: 2)', '  p-5 [000] ..... 1.1: sys_flock -> 0xfffffffffffffe00'].join('\n');
   const s = parseTrace(ftrace, { file: 'x' });
   assert.equal(s.kind[0], EventKind.SysEnter);
   assert.equal(s.names.get(s.ref[0]), 'flock');
@@ -174,7 +177,10 @@ test('JSON Lines: header, events, sites, and field-level errors as warnings', ()
 
 test('JSON Lines: an unknown version is a clear error', () => {
   const text = '{"type":"header","format":"locktrace","version":7}\n';
-  assert.throws(() => parseTrace(text, { file: 'r' }), /^TraceError: r:1: unsupported locktrace format version 7 \(this reader knows version 1\)/);
+  assert.throws(
+    () => parseTrace(text, { file: 'r' }),
+    /^TraceError: r:1: unsupported locktrace format version 7 \(this reader knows version 1\)/,
+  );
 });
 
 test('not a trace: a TraceError naming file, line and what was expected', () => {
@@ -201,7 +207,10 @@ test('malformed lines inside a trace are warnings with line numbers', () => {
   lines[16] = '       aio-writer-2101 [001] ..... 10231.000152: lock_acquire:';
   const s = parseTrace(lines.join('\n'), { file: 'x' });
   // line 17 was io_submit's sys_exit: the missing exit is reported where the next syscall starts
-  assert.deepEqual(s.warnings.map((w) => w.line), [16, 17, 18]);
+  assert.deepEqual(
+    s.warnings.map((w) => w.line),
+    [16, 17, 18],
+  );
   assert.match(s.warnings[0].message, /expected an ftrace line/);
   assert.match(s.warnings[1].message, /expected lock_acquire/);
   assert.match(s.warnings[2].message, /io_submit entry has no matching exit/);
@@ -252,7 +261,10 @@ test('JSON Lines: acquired/release without a class refer to the lock acquired at
   ].join('\n');
   const a = analyze(parseTrace(text, { file: 'x' }));
   assert.equal(a.store.locks.length, 2);
-  assert.deepEqual(a.findings.map((f) => `${f.kind}@${f.line} ${f.order}`), ['inversion@9 userspace']);
+  assert.deepEqual(
+    a.findings.map((f) => `${f.kind}@${f.line} ${f.order}`),
+    ['inversion@9 userspace'],
+  );
 });
 
 test('recorded call sites appear in inversion reports and cycle edges', () => {

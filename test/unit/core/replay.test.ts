@@ -29,15 +29,16 @@ test('at line 35 both tasks and the inversion so far', () => {
   const v = at(35);
   const reader = v.tasks.find((t) => t.pid === 2102);
   const writer = v.tasks.find((t) => t.pid === 2101);
-  assert.deepEqual(reader?.held.map((h) => h.className), ['&inode->i_dio_map', 'sb_writers']);
+  assert.deepEqual(
+    reader?.held.map((h) => h.className),
+    ['&inode->i_dio_map', 'sb_writers'],
+  );
   assert.deepEqual(writer?.held, []);
   assert.equal(writer?.syscall, null);
-  assert.deepEqual(v.findingsSoFar.map((f) => `${f.kind}@${f.line}`), [
-    'held-across-syscall@17',
-    'held-across-syscall@22',
-    'held-across-syscall@31',
-    'inversion@35',
-  ]);
+  assert.deepEqual(
+    v.findingsSoFar.map((f) => `${f.kind}@${f.line}`),
+    ['held-across-syscall@17', 'held-across-syscall@22', 'held-across-syscall@31', 'inversion@35'],
+  );
 });
 
 test('navigation: next/previous finding, task steps, step out', () => {
@@ -59,7 +60,10 @@ test('navigation: next/previous finding, task steps, step out', () => {
 
 test('holders and edges of a class at a position', () => {
   const i = a.store.eventAtOrAfterLine(20);
-  assert.deepEqual(r.holdersOfClass('sb_writers', i).map((h) => h.task.pid), [2101]);
+  assert.deepEqual(
+    r.holdersOfClass('sb_writers', i).map((h) => h.task.pid),
+    [2101],
+  );
   assert.deepEqual(
     r.edgesOf('sb_writers', i).map((e) => `${e.from}->${e.to}@${e.line}`),
     ['sb_writers->&ctx->uring_lock@19', 'sb_writers->&inode->i_dio_map@20'],

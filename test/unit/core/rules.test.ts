@@ -43,7 +43,9 @@ for (const f of files) {
     const want = expectations(text);
     assert.ok(want === 'none' || want.length > 0, `${f} has no # expect: lines`);
     const a = analyze(parseTrace(text, { file: f }));
-    const got = a.findings.map((x) => `${x.kind} line=${x.line} locks=${x.locks.join(',')} pid=${x.pid} syscall=${x.syscall} order=${x.order}`);
+    const got = a.findings.map(
+      (x) => `${x.kind} line=${x.line} locks=${x.locks.join(',')} pid=${x.pid} syscall=${x.syscall} order=${x.order}`,
+    );
     if (want === 'none') {
       assert.deepEqual(got, [], `${f}: expected no findings`);
       return;
@@ -64,7 +66,10 @@ for (const f of files) {
 test('read-read AB-BA is not reported when readers are treated as recursive', () => {
   const text = fs.readFileSync(path.join(dir, 'read-read-abba.trace'), 'utf8');
   const a = analyze(parseTrace(text, { file: 'x' }), { readLocks: 'recursive' });
-  assert.deepEqual(a.findings.map((f) => f.kind), []);
+  assert.deepEqual(
+    a.findings.map((f) => f.kind),
+    [],
+  );
 });
 
 test('recursive read of one class is allowed only under the recursive read rule', () => {
@@ -82,7 +87,10 @@ test('recursive read of one class is allowed only under the recursive read rule'
 test('a finding kind filter leaves out the other kinds', () => {
   const text = fs.readFileSync(path.join(dir, 'abba-syscall-order.trace'), 'utf8');
   const a = analyze(parseTrace(text, { file: 'x' }), { kinds: ['inversion'] });
-  assert.deepEqual(a.findings.map((f) => f.kind), ['inversion']);
+  assert.deepEqual(
+    a.findings.map((f) => f.kind),
+    ['inversion'],
+  );
 });
 
 test('a repeated finding is reported once with an occurrence count', () => {

@@ -7,8 +7,18 @@ import { applySuppressions, globMatch, matchesSuppression, parseSuppressions } f
 import { fixture } from '../helpers';
 
 const finding = (over: Partial<Finding> = {}): Finding => ({
-  id: 0, kind: 'inversion', message: '', eventIndex: 0, line: 35, pid: 2102, comm: 'dio-reader', syscall: 'io_submit',
-  locks: ['&inode->i_dio_map', 'sb_writers'], related: [], occurrences: 1, ...over,
+  id: 0,
+  kind: 'inversion',
+  message: '',
+  eventIndex: 0,
+  line: 35,
+  pid: 2102,
+  comm: 'dio-reader',
+  syscall: 'io_submit',
+  locks: ['&inode->i_dio_map', 'sb_writers'],
+  related: [],
+  occurrences: 1,
+  ...over,
 });
 
 test('parse: rules, and errors that do not throw', () => {
@@ -53,8 +63,16 @@ test('globMatch: **, * and ?', () => {
 
 test('apply to a real analysis: the inversion is suppressed, held-across-syscall stays', () => {
   const a = analyze(parseTrace(fixture('samples/syscall-order-inversion.trace'), { file: 'x' }));
-  const { rules } = parseSuppressions(JSON.stringify({ suppress: [{ kind: 'inversion', locks: ['sb_writers', '&inode->i_dio_map'], reason: 'fixed in 6.19' }] }));
+  const { rules } = parseSuppressions(
+    JSON.stringify({ suppress: [{ kind: 'inversion', locks: ['sb_writers', '&inode->i_dio_map'], reason: 'fixed in 6.19' }] }),
+  );
   const { kept, suppressed } = applySuppressions(a.findings, rules);
-  assert.deepEqual(suppressed.map((s) => [s.finding.kind, s.finding.line, s.rule.reason]), [['inversion', 35, 'fixed in 6.19']]);
-  assert.deepEqual(kept.map((f) => `${f.kind}:${f.line}`), ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'held-across-syscall:36']);
+  assert.deepEqual(
+    suppressed.map((s) => [s.finding.kind, s.finding.line, s.rule.reason]),
+    [['inversion', 35, 'fixed in 6.19']],
+  );
+  assert.deepEqual(
+    kept.map((f) => `${f.kind}:${f.line}`),
+    ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'held-across-syscall:36'],
+  );
 });

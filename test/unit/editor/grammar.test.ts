@@ -8,8 +8,17 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../helpers';
 
-interface Rule { match?: string; begin?: string; captures?: Record<string, { name: string }>; beginCaptures?: Record<string, { name: string }>; patterns?: Rule[]; include?: string }
-const grammar = JSON.parse(fs.readFileSync(path.join(repoRoot, 'syntaxes/locktrace.tmLanguage.json'), 'utf8')) as { repository: Record<string, Rule> };
+interface Rule {
+  match?: string;
+  begin?: string;
+  captures?: Record<string, { name: string }>;
+  beginCaptures?: Record<string, { name: string }>;
+  patterns?: Rule[];
+  include?: string;
+}
+const grammar = JSON.parse(fs.readFileSync(path.join(repoRoot, 'syntaxes/locktrace.tmLanguage.json'), 'utf8')) as {
+  repository: Record<string, Rule>;
+};
 
 /** Scope name → captured text, for one rule on one text. */
 function scopes(ruleName: string, text: string): Record<string, string> {
@@ -63,11 +72,17 @@ test('syscalls in every printed shape, with return values', () => {
 });
 
 test('perf script line and JSONL', () => {
-  const h = scopes('perf-line', '      aio-writer  2101/2101 [001] 10231.000126:      lock:lock_acquire: 0xffff888100100000 read &mm->mmap_lock');
+  const h = scopes(
+    'perf-line',
+    '      aio-writer  2101/2101 [001] 10231.000126:      lock:lock_acquire: 0xffff888100100000 read &mm->mmap_lock',
+  );
   assert.equal(h['entity.name.type.task'], 'aio-writer');
   assert.equal(h['constant.numeric.integer.pid'], '2101');
   assert.equal(h['constant.numeric.integer.tid'], '2101');
-  assert.equal(scopes('lock-event', '      lock:lock_acquire: 0xffff888100100000 read &mm->mmap_lock')['variable.other.lock-class'], '&mm->mmap_lock');
+  assert.equal(
+    scopes('lock-event', '      lock:lock_acquire: 0xffff888100100000 read &mm->mmap_lock')['variable.other.lock-class'],
+    '&mm->mmap_lock',
+  );
   const json = grammar.repository.jsonl.patterns ?? [];
   const cls = json.find((p) => p.captures?.['3']?.name.startsWith('variable.other.lock-class'));
   assert.equal(new RegExp(cls?.match ?? '').exec('{"ev":"acquire","class":"db_lock"}')?.[3], '"db_lock"');

@@ -59,8 +59,17 @@ test('a syscall line resolves to its span with entry, exit and return value', ()
   assert.equal(tok.span.entryLine, 13);
   assert.equal(tok.span.exitLine, 17);
   assert.equal(tok.span.ret, 1);
-  assert.deepEqual(tok.span.taken.map((t) => [t.className, t.line, t.releasedLine]), [['&mm->mmap_lock', 14, 15], ['sb_writers', 16, 25]]); // released in a later syscall
-  assert.deepEqual(tok.span.leaked.map((l) => [l.className, l.line, l.takenHere]), [['sb_writers', 16, true]]);
+  assert.deepEqual(
+    tok.span.taken.map((t) => [t.className, t.line, t.releasedLine]),
+    [
+      ['&mm->mmap_lock', 14, 15],
+      ['sb_writers', 16, 25],
+    ],
+  ); // released in a later syscall
+  assert.deepEqual(
+    tok.span.leaked.map((l) => [l.className, l.line, l.takenHere]),
+    [['sb_writers', 16, true]],
+  );
   const md = syscallHover(inv.index, tok.span, links);
   assert.match(md, /`io_submit`\*\* \(syscall 209\) — aio-writer\/2101/);
   assert.match(md, /entered at \[line 13\]\(reveal:13\), returned `1` at \[line 17\]\(reveal:17\)/);
@@ -81,11 +90,17 @@ test('flock lines: the syscall hover carries the derived file lock; errors print
 test('lock hover: holder, acquiring syscall, edge with its origin, findings, links', () => {
   const md = lockHover(inv.index, inv.replay, inv.analysis.findings, 'sb_writers', 20, links);
   assert.match(md, /Held at line 20:\*\*\n- aio-writer\/2101 since \[line 16\]\(reveal:16\) in `io_submit`/);
-  assert.match(md, /`sb_writers -> &inode->i_dio_map` first made at \[line 20\]\(reveal:20\) in `io_uring_enter` by aio-writer\/2101, holding `sb_writers` since \[line 16\]\(reveal:16\) \(`io_submit`\) — held across a syscall boundary/);
+  assert.match(
+    md,
+    /`sb_writers -> &inode->i_dio_map` first made at \[line 20\]\(reveal:20\) in `io_uring_enter` by aio-writer\/2101, holding `sb_writers` since \[line 16\]\(reveal:16\) \(`io_submit`\) — held across a syscall boundary/,
+  );
   assert.match(md, /lock order inversion \(syscall-order\) at \[line 35\]\(reveal:35\)/);
   assert.match(md, /\[Debug to line 20\]\(debug:20\)/);
   const inner = lockHover(inv.index, inv.replay, inv.analysis.findings, '&inode->i_dio_map', 20, links);
-  assert.match(inner, /- aio-writer\/2101 since \[line 20\]\(reveal:20\) in `io_uring_enter`, while holding `sb_writers` \(since \[line 16\]\(reveal:16\) in `io_submit`\), `&ctx->uring_lock`/);
+  assert.match(
+    inner,
+    /- aio-writer\/2101 since \[line 20\]\(reveal:20\) in `io_uring_enter`, while holding `sb_writers` \(since \[line 16\]\(reveal:16\) in `io_submit`\), `&ctx->uring_lock`/,
+  );
   // before line 16 nobody holds it and no edge exists
   const early = lockHover(inv.index, inv.replay, inv.analysis.findings, 'sb_writers', 14, links);
   assert.match(early, /Held at line 14:\*\* by no task/);
@@ -109,7 +124,15 @@ test('references: every acquire and release of a class', () => {
 
 test('tasks and spans for the outline and folding', () => {
   assert.deepEqual(
-    inv.index.tasks.map((t) => [t.comm, t.firstLine, t.lastLine, inv.index.spansOfTask(t.taskId).map((s) => `${s.name}:${s.entryLine}-${s.exitLine}`).join(' ')]),
+    inv.index.tasks.map((t) => [
+      t.comm,
+      t.firstLine,
+      t.lastLine,
+      inv.index
+        .spansOfTask(t.taskId)
+        .map((s) => `${s.name}:${s.entryLine}-${s.exitLine}`)
+        .join(' '),
+    ]),
     [
       ['aio-writer', 13, 26, 'io_submit:13-17 io_uring_enter:18-22 io_getevents:23-26'],
       ['dio-reader', 27, 40, 'io_uring_enter:27-31 io_submit:32-36 io_getevents:37-40'],

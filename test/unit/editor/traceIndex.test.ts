@@ -25,7 +25,19 @@ function oracle(a: Analysis) {
   const classEvents = new Map<string, { acquires: number[]; releases: number[]; contentions: number[] }>();
   const lines = s.tasks.map(() => ({ first: Infinity, last: 0 }));
   const newSpan = (taskId: number, name: string, nr: number, entryEvent: number, entryLine: number) => {
-    const span: OracleSpan = { id: spans.length, taskId, name, nr, entryEvent, entryLine, exitEvent: -1, exitLine: -1, ret: null, taken: [], leaked: [] };
+    const span: OracleSpan = {
+      id: spans.length,
+      taskId,
+      name,
+      nr,
+      entryEvent,
+      entryLine,
+      exitEvent: -1,
+      exitLine: -1,
+      ret: null,
+      taken: [],
+      leaked: [],
+    };
     spans.push(span);
     return span;
   };
@@ -47,7 +59,13 @@ function oracle(a: Analysis) {
       span.ret = s.num[i];
       for (const h of t.held) {
         if (h.flags & HeldFlag.Pending) continue;
-        span.leaked.push({ lockId: h.lock, className: s.className(h.lock), line: s.line[h.acq], takenHere: span.entryEvent >= 0 && h.acq >= span.entryEvent, domain: s.locks[h.lock].domain });
+        span.leaked.push({
+          lockId: h.lock,
+          className: s.className(h.lock),
+          line: s.line[h.acq],
+          takenHere: span.entryEvent >= 0 && h.acq >= span.entryEvent,
+          domain: s.locks[h.lock].domain,
+        });
       }
       open.delete(taskId);
       spanOfEvent[i] = span.id;
@@ -102,7 +120,10 @@ function assertMatchesOracle(a: Analysis, index: TraceIndex): void {
     assert.equal(t.firstLine, o.lines[t.taskId].first === Infinity ? 0 : o.lines[t.taskId].first);
     assert.equal(t.lastLine, o.lines[t.taskId].last);
     for (const x of mine.slice(0, 50)) {
-      assert.equal(index.leaksKernelLock(x.id), x.leaked.some((l) => l.takenHere && l.domain === 'kernel'));
+      assert.equal(
+        index.leaksKernelLock(x.id),
+        x.leaked.some((l) => l.takenHere && l.domain === 'kernel'),
+      );
       assert.equal(index.returnValue(x.id), x.ret);
       assert.equal(index.syscallName(x.id), x.name);
       assert.equal(index.entryLine(x.id), x.entryLine);
@@ -119,9 +140,10 @@ function assertMatchesOracle(a: Analysis, index: TraceIndex): void {
     assert.equal(index.contentionCount(cls), ce.contentions.length);
     const mid = Math.floor(s.length / 2);
     assert.equal(index.contentionCount(cls, mid), ce.contentions.filter((i) => i <= mid).length);
-    const refs = [...ce.acquires.map((event) => ({ line: s.line[event], event, kind: 'acquire' })), ...ce.releases.map((event) => ({ line: s.line[event], event, kind: 'release' }))].sort(
-      (x, y) => x.line - y.line || x.event - y.event,
-    );
+    const refs = [
+      ...ce.acquires.map((event) => ({ line: s.line[event], event, kind: 'acquire' })),
+      ...ce.releases.map((event) => ({ line: s.line[event], event, kind: 'release' })),
+    ].sort((x, y) => x.line - y.line || x.event - y.event);
     assert.deepEqual(index.referenceLines(cls), refs, cls);
   }
 }

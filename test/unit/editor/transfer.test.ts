@@ -44,8 +44,13 @@ test('the built worker analyses a file and a text', async () => {
   const done = (await ask({ type: 'analyze', version: 1, file, path: file, format: 'auto', readLocks: 'non-recursive' })).pop();
   assert.ok(done && done.type === 'done');
   const a = unpackAnalysis(done.analysis);
-  assert.deepEqual(a.findings.map((f) => `${f.kind}:${f.line}`), ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36']);
-  const err = (await ask({ type: 'analyze', version: 1, file: 'x.txt', text: 'hello\nworld\n', format: 'auto', readLocks: 'non-recursive' })).pop();
+  assert.deepEqual(
+    a.findings.map((f) => `${f.kind}:${f.line}`),
+    ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36'],
+  );
+  const err = (
+    await ask({ type: 'analyze', version: 1, file: 'x.txt', text: 'hello\nworld\n', format: 'auto', readLocks: 'non-recursive' })
+  ).pop();
   assert.ok(err && err.type === 'error' && err.traceError);
   assert.equal(err.traceError.line, 1);
 });

@@ -4,7 +4,14 @@ import { describe, it } from 'node:test';
 import { analyze, parseTrace } from '../../../src/core';
 import { PanelController } from '../../../src/panel/controller';
 import { PanelModel } from '../../../src/panel/model';
-import { HostMessage, PANEL_PROTOCOL_VERSION, TIMELINE_DETAIL_MAX_EVENTS, TimelineWindow, bucketRange, emptyTaskFilter } from '../../../src/protocol/panel';
+import {
+  HostMessage,
+  PANEL_PROTOCOL_VERSION,
+  TIMELINE_DETAIL_MAX_EVENTS,
+  TimelineWindow,
+  bucketRange,
+  emptyTaskFilter,
+} from '../../../src/protocol/panel';
 import { DIRECT_MAX_EVENTS } from '../../../src/panel/summary';
 import { LockState } from '../../../src/core/analysis/state';
 import { EventKind } from '../../../src/core';
@@ -178,11 +185,19 @@ describe('PanelModel on a large synthetic trace', () => {
  * The four numbers of every bucket, counted the plain way: a fresh lock state replayed from event 0,
  * then event by event over the window. What the block pyramid must reproduce exactly.
  */
-function referenceBuckets(model: PanelModel, w: TimelineWindow): { events: number[]; inSyscall: number[]; maxDepth: number[]; leak: number[] } {
+function referenceBuckets(
+  model: PanelModel,
+  w: TimelineWindow,
+): { events: number[]; inSyscall: number[]; maxDepth: number[]; leak: number[] } {
   const s = model.store;
   const b = w.buckets!;
   const n = w.lanes.length * b.count;
-  const out = { events: new Array<number>(n).fill(0), inSyscall: new Array<number>(n).fill(0), maxDepth: new Array<number>(n).fill(0), leak: new Array<number>(n).fill(0) };
+  const out = {
+    events: new Array<number>(n).fill(0),
+    inSyscall: new Array<number>(n).fill(0),
+    maxDepth: new Array<number>(n).fill(0),
+    leak: new Array<number>(n).fill(0),
+  };
   const laneOf = new Map(w.lanes.map((l, k) => [l.taskId, k]));
   const st = new LockState(s);
   while (st.position < w.from) st.step();
@@ -250,7 +265,10 @@ describe('aggregated windows of a generated trace (64 tasks, nested locks, a hid
     const st = new LockState(g.store);
     while (st.position < from) st.step();
     st.tasks.forEach((t, id) => t && !t.exited && (t.held.length || t.sys >= 0) && active.add(id));
-    assert.deepEqual(part.lanes.map((l) => l.taskId).sort((x, y) => x - y), [...active].sort((x, y) => x - y));
+    assert.deepEqual(
+      part.lanes.map((l) => l.taskId).sort((x, y) => x - y),
+      [...active].sort((x, y) => x - y),
+    );
   });
 
   it('computes blocks lazily: a zoomed-in window does not pay for the whole trace', () => {

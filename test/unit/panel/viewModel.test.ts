@@ -100,7 +100,10 @@ describe('view model: findings and highlights', () => {
     const items = findingItems(s);
     assert.equal(items.filter((i) => i.selected).length, 1);
     assert.ok(items.find((i) => i.selected)!.atCursor);
-    assert.ok(items.some((i) => i.ahead), 'line-36 leak is not reached yet');
+    assert.ok(
+      items.some((i) => i.ahead),
+      'line-36 leak is not reached yet',
+    );
     assert.equal(selectedFinding(stateAt(0)), null);
   });
 
@@ -163,7 +166,10 @@ describe('view model: hit-testing the canvas', () => {
     const tv = timelineView(stateAt(at35), 600)!;
     const reader = tv.lanes.find((l) => l.title === 'dio-reader/2102')!;
     const order = laneBars(reader).map((b) => ('index' in b.seek ? b.seek.index : -1));
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
     assert.equal(order.length, reader.syscalls.length + reader.locks.length);
   });
 });
@@ -258,10 +264,17 @@ describe('view model: timeline helpers', () => {
   });
 
   it('subtracts intervals', () => {
-    assert.deepEqual(uncovered(0, 10, [[2, 4], [3, 6], [8, 12]]), [
-      [0, 2],
-      [6, 8],
-    ]);
+    assert.deepEqual(
+      uncovered(0, 10, [
+        [2, 4],
+        [3, 6],
+        [8, 12],
+      ]),
+      [
+        [0, 2],
+        [6, 8],
+      ],
+    );
     assert.deepEqual(uncovered(0, 10, []), [[0, 10]]);
     assert.deepEqual(uncovered(2, 5, [[0, 10]]), []);
   });
@@ -291,7 +304,13 @@ describe('view model: lock-order graph', () => {
     const gv = graphView(stateAt(at35), 400, 240)!;
     const cyc = gv.edges.filter((e) => e.inCycle).map((e) => `${e.from} -> ${e.to} ${e.label}`);
     assert.deepEqual(cyc.sort(), ['&inode->i_dio_map -> sb_writers io_submit:35', 'sb_writers -> &inode->i_dio_map io_uring_enter:20']);
-    assert.deepEqual(gv.nodes.filter((n) => n.inCycle).map((n) => n.id).sort(), ['&inode->i_dio_map', 'sb_writers']);
+    assert.deepEqual(
+      gv.nodes
+        .filter((n) => n.inCycle)
+        .map((n) => n.id)
+        .sort(),
+      ['&inode->i_dio_map', 'sb_writers'],
+    );
     for (const n of gv.nodes) {
       assert.ok(n.x >= 0 && n.x <= 400 && n.y >= 0 && n.y <= 240, `${n.id} inside`);
     }

@@ -34,7 +34,9 @@ const KERNEL_CLASSES = [
 
 describe('lexer', () => {
   test('drops comments, directives with continuations and #if 0 regions; keeps strings as tokens', () => {
-    const toks = lex('a /* x */ b // c\n#define m(x) \\\n  mutex_lock(x)\n"s(t)" \'c\'\n#if 0\nzz\n#if 1\nyy\n#endif\n#else\nkeep\n#endif\nR"d(raw ) " )d" end');
+    const toks = lex(
+      'a /* x */ b // c\n#define m(x) \\\n  mutex_lock(x)\n"s(t)" \'c\'\n#if 0\nzz\n#if 1\nyy\n#endif\n#else\nkeep\n#endif\nR"d(raw ) " )d" end',
+    );
     assert.deepEqual(
       toks.map((t) => `${t.kind}:${t.text}`),
       ['ident:a', 'ident:b', 'string:"s(t)"', "char:'c'", 'ident:keep', 'string:R"d(raw ) " )d"', 'ident:end'],
@@ -102,7 +104,14 @@ describe('scanner: kernel style', () => {
 
   test('functions, their annotations and SYSCALL_DEFINE bodies', () => {
     const names = k.scan.functions.filter((f) => f.bodyStart >= 0).map((f) => f.name);
-    assert.deepEqual(names, ['io_ring_ctx_alloc', 'io_ring_submit_lock', 'io_ring_submit_unlock', 'io_submit_sqes', 'io_uring_guards', 'sys_io_uring_fixture']);
+    assert.deepEqual(names, [
+      'io_ring_ctx_alloc',
+      'io_ring_submit_lock',
+      'io_ring_submit_unlock',
+      'io_submit_sqes',
+      'io_uring_guards',
+      'sys_io_uring_fixture',
+    ]);
     assert.equal(k.at('acquires')[0].functionName, 'io_ring_submit_lock');
     assert.equal(k.at('syscall')[0].functionName, 'sys_io_uring_fixture');
     assert.equal(k.scan.structOf('ctx', k.at('lock')[0].start), 'io_ring_ctx');
@@ -111,7 +120,10 @@ describe('scanner: kernel style', () => {
 
   test('rcu_read_lock() is its own class; guard(rcu)() has no lock', () => {
     const s = scanSource('void f(void) { rcu_read_lock(); guard(rcu)(); rcu_read_unlock(); }');
-    assert.deepEqual(s.sites.map((x) => `${x.kind}:${x.className}`), ['acquire:rcu_read_lock', 'release:rcu_read_lock']);
+    assert.deepEqual(
+      s.sites.map((x) => `${x.kind}:${x.className}`),
+      ['acquire:rcu_read_lock', 'release:rcu_read_lock'],
+    );
   });
 });
 
@@ -122,7 +134,11 @@ describe('matching kernel classes', () => {
 
   test('by the init-site expression (lockdep class names)', () => {
     for (const m of ['lock', 'unlock', 'guard', 'nested', 'acquires', 'musthold', 'assert', 'init', 'syscall']) {
-      assert.deepEqual(match(m), { classes: ['&ctx->uring_lock'], how: 'expression', ambiguous: false, detail: 'class named after `ctx->uring_lock`' }, m);
+      assert.deepEqual(
+        match(m),
+        { classes: ['&ctx->uring_lock'], how: 'expression', ambiguous: false, detail: 'class named after `ctx->uring_lock`' },
+        m,
+      );
     }
     assert.deepEqual(match('irqsave').classes, ['&ctx->completion_lock']);
     assert.deepEqual(match('mmap').classes, ['&mm->mmap_lock']);
@@ -157,9 +173,14 @@ describe('matching kernel classes', () => {
   test('i_rwsem: the known inode classes, and lockdep_set_class learned from source', () => {
     const idx = new ClassIndex(['&sb->s_type->i_mutex_key', '&ei->xattr_sem']);
     const s = scanSource('void f(struct inode *inode) { inode_lock(inode); down_write(&inode->i_rwsem); }');
-    assert.deepEqual(s.sites.map((x) => idx.match(x, s, 'f.c').classes), [['&sb->s_type->i_mutex_key'], ['&sb->s_type->i_mutex_key']]);
+    assert.deepEqual(
+      s.sites.map((x) => idx.match(x, s, 'f.c').classes),
+      [['&sb->s_type->i_mutex_key'], ['&sb->s_type->i_mutex_key']],
+    );
     const idx2 = new ClassIndex(['&my_key', '&ei->xattr_sem']);
-    const s2 = scanSource('static struct lock_class_key my_key;\nvoid g(struct foo *f) { init_rwsem(&f->sem); lockdep_set_class(&f->sem, &my_key); down_read(&f->sem); }');
+    const s2 = scanSource(
+      'static struct lock_class_key my_key;\nvoid g(struct foo *f) { init_rwsem(&f->sem); lockdep_set_class(&f->sem, &my_key); down_read(&f->sem); }',
+    );
     const r = idx2.match(s2.sites[2], s2, 'g.c');
     assert.deepEqual([r.classes, r.how], [['&my_key'], 'alias']);
   });
@@ -236,10 +257,13 @@ describe('pthread style', () => {
 
   test('recorded call sites win, by file:line with the longest common path suffix', () => {
     const line1 = u.line0('lock_db') + 1;
-    const idx = new ClassIndex(['db_lock', '0x55d0c2a4e2a0 (first used at db.c:99)'], [
-      { file: '/build/x/src/db.c', line: line1, className: 'db_lock', eventIndex: 3 },
-      { file: '/build/x/other/db.c', line: line1, className: '0x55d0c2a4e2a0 (first used at db.c:99)', eventIndex: 9 },
-    ]);
+    const idx = new ClassIndex(
+      ['db_lock', '0x55d0c2a4e2a0 (first used at db.c:99)'],
+      [
+        { file: '/build/x/src/db.c', line: line1, className: 'db_lock', eventIndex: 3 },
+        { file: '/build/x/other/db.c', line: line1, className: '0x55d0c2a4e2a0 (first used at db.c:99)', eventIndex: 9 },
+      ],
+    );
     const r = idx.match(u.at('lock_db')[0], u.scan, '/home/me/src/db.c');
     assert.deepEqual([r.classes, r.how], [['db_lock'], 'site']);
     assert.match(r.detail, /recorded at db.c:\d+ \(1 event\)/);
