@@ -33,14 +33,14 @@ export function evaluatableAt(line: string, character: number): EvaluatableRange
   const ev = LOCK_EVENT.exec(line);
   if (ev?.indices) {
     for (const k of [1, 2]) {
-      const [start, end] = ev.indices[k]!;
+      const [start, end] = ev.indices[k];
       if (inside(start, end)) return { start, end, expression: ev[k] };
     }
   }
 
   if (/^\s*\{/.test(line)) {
     for (const m of line.matchAll(JSON_STRING)) {
-      const start = m.index!;
+      const start = m.index;
       const end = start + m[0].length;
       if (!inside(start, end)) continue;
       // a key (`"class":`) is not worth evaluating; its value is
@@ -56,7 +56,7 @@ export function evaluatableAt(line: string, character: number): EvaluatableRange
   }
 
   for (const m of line.matchAll(WORD)) {
-    const start = m.index!;
+    const start = m.index;
     let text = m[0];
     // sentence punctuation after a word is not part of it
     text = text.replace(/[.]+$/, '');

@@ -97,8 +97,8 @@ export function validateLaunchArguments(
   return {
     args: {
       program: abs,
-      stopOnEntry: raw.stopOnEntry as boolean | undefined,
-      task: raw.task as string | number | undefined,
+      stopOnEntry: raw.stopOnEntry,
+      task: raw.task,
       format: raw.format as FormatOption | undefined,
       readLocks: raw.readLocks as ReadLockRule | undefined,
     },

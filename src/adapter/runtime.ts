@@ -731,7 +731,7 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
     const s = this.store;
     const t = this.taskView(taskId);
     const ev = frame.eventIndex >= 0 ? frame.eventIndex : this.index;
-    const lockClass = isLockEvent(s.kind[ev] as EventKind) ? s.className(s.ref[ev]) : (t?.held[t.held.length - 1]?.className ?? null);
+    const lockClass = isLockEvent(s.kind[ev]) ? s.className(s.ref[ev]) : (t?.held[t.held.length - 1]?.className ?? null);
     return [
       { name: 'Event', children: () => this.eventVars(ev) },
       {

@@ -77,7 +77,7 @@ export class LocktraceSession extends LoggingDebugSession {
 
     this.runtime.on('stopped', (e) => {
       this.invalidateHandles();
-      const ev = new StoppedEvent(e.reason, this.runtime.currentTask + 1) as DebugProtocol.StoppedEvent;
+      const ev: DebugProtocol.StoppedEvent = new StoppedEvent(e.reason, this.runtime.currentTask + 1);
       ev.body.allThreadsStopped = true;
       if (e.description) ev.body.description = e.description;
       if (e.finding) ev.body.text = e.finding.message;
@@ -98,7 +98,7 @@ export class LocktraceSession extends LoggingDebugSession {
       const id = `locktrace-load-${this.progressId}`;
       if (e.phase === 'start') this.sendEvent(new ProgressStartEvent(`locktrace-load-${++this.progressId}`, 'Loading trace', e.message));
       else if (e.phase === 'update') {
-        const ev = new ProgressUpdateEvent(id, e.message) as DebugProtocol.ProgressUpdateEvent;
+        const ev: DebugProtocol.ProgressUpdateEvent = new ProgressUpdateEvent(id, e.message);
         if (e.percent !== undefined) ev.body.percentage = Math.round(e.percent);
         this.sendEvent(ev);
       } else this.sendEvent(new ProgressEndEvent(id, e.message));
@@ -409,7 +409,7 @@ export class LocktraceSession extends LoggingDebugSession {
           src,
           this.toClientLine(f.line),
           this.convertDebuggerColumnToClient(1),
-        ) as DebugProtocol.StackFrame;
+        );
         if (f.kind !== 'event') sf.presentationHint = 'normal';
         return sf;
       });

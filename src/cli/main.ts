@@ -180,7 +180,7 @@ async function check(argv: string[], io: Io): Promise<number> {
   else if (args.output === 'sarif') {
     // one SARIF log; several files become several runs.
     const runs = reports.flatMap((r) => (r as { runs: object[] }).runs);
-    io.stdout.write(`${JSON.stringify({ ...(reports[0] as object), runs }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ...reports[0], runs }, null, 2)}\n`);
   } else io.stdout.write(texts.join('\n'));
   return failing > 0 ? 1 : 0;
 }

@@ -210,7 +210,7 @@ export class EventStore {
 
   /** Short label of an event kind. */
   kindName(i: number): string {
-    return kindLabel(this.kind[i] as EventKind, this.flags[i]);
+    return kindLabel(this.kind[i], this.flags[i]);
   }
 
   /** Index of the first event at or after a 1-based line (or -1). */

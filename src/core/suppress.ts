@@ -67,7 +67,7 @@ export function parseSuppressions(text: string): ParsedSuppressions {
       }
     }
     if (r.locks !== undefined) {
-      if (Array.isArray(r.locks) && r.locks.every((l) => typeof l === 'string')) rule.locks = r.locks as string[];
+      if (Array.isArray(r.locks) && r.locks.every((l) => typeof l === 'string')) rule.locks = r.locks;
       else {
         errors.push(`${where}: "locks" must be a list of lock class names`);
         ok = false;
@@ -75,7 +75,7 @@ export function parseSuppressions(text: string): ParsedSuppressions {
     }
     for (const f of ['syscall', 'trace', 'reason'] as const) {
       if (r[f] === undefined) continue;
-      if (typeof r[f] === 'string') rule[f] = r[f] as string;
+      if (typeof r[f] === 'string') rule[f] = r[f];
       else {
         errors.push(`${where}: "${f}" must be a string`);
         ok = false;

@@ -97,7 +97,7 @@ class Column<T extends Int32Array | Float64Array> {
       this.chunks.push(chunk);
     } else if (o === chunk.length) {
       const bigger = this.make(Math.min(CHUNK_SIZE, chunk.length * 2));
-      (bigger as Int32Array).set(chunk as Int32Array);
+      (bigger as Int32Array).set(chunk);
       this.chunks[c] = chunk = bigger;
     }
     chunk[o] = v;

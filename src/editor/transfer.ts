@@ -46,7 +46,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     const col = s[c].subarray(0, s.length);
     const own = col.byteOffset === 0 && col.byteLength === col.buffer.byteLength ? col : col.slice();
     columns[c] = own;
-    transfer.push(own.buffer as ArrayBuffer);
+    transfer.push(own.buffer);
   }
   for (const cp of a.checkpoints) transfer.push(cp.buffer as ArrayBuffer);
   const packed: PackedAnalysis = {

@@ -24,7 +24,7 @@ import {
 } from '../core';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { TraceIndex } from '../editor/traceIndex';
-import { PackedAnalysis, unpackAnalysis } from '../editor/transfer';
+import { unpackAnalysis } from '../editor/transfer';
 import { ANALYSIS_WORKER_VERSION, AnalyzeRequest, WorkerMessage } from '../protocol/analysisWorker';
 import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
@@ -400,7 +400,7 @@ export class TraceService implements vscode.Disposable {
                   return;
                 }
                 case 'done': {
-                  const analysis = unpackAnalysis(msg.analysis as PackedAnalysis);
+                  const analysis = unpackAnalysis(msg.analysis);
                   this.ctx.output.debug(
                     `analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`,
                   );

@@ -181,11 +181,7 @@ async function replayOverDap(file: string, events: number, samples: number): Pro
     // as VS Code does: configurationDone answers the `initialized` event, which the adapter sends
     // once the trace is loaded, before it answers the launch request
     await dc.initializeRequest();
-    await Promise.all([
-      dc.waitForEvent('stopped', 600_000),
-      dc.configurationSequence(),
-      dc.launch({ program: file, stopOnEntry: true } as never),
-    ]);
+    await Promise.all([dc.waitForEvent('stopped', 600_000), dc.configurationSequence(), dc.launch({ program: file, stopOnEntry: true })]);
     const launchToFirstStopMs = performance.now() - t0;
     const rnd = prng(99);
     const seek: number[] = [];
@@ -202,9 +198,9 @@ async function replayOverDap(file: string, events: number, samples: number): Pro
       const t = performance.now();
       await dc.customRequest('locktraceSeek', { index });
       seek.push(performance.now() - t);
-      await step(() => dc.nextRequest({ threadId: 0 } as never), next);
-      await step(() => dc.stepBackRequest({ threadId: 0 } as never), back);
-      await step(() => dc.reverseContinueRequest({ threadId: 0 } as never), rev);
+      await step(() => dc.nextRequest({ threadId: 0 }), next);
+      await step(() => dc.stepBackRequest({ threadId: 0 }), back);
+      await step(() => dc.reverseContinueRequest({ threadId: 0 }), rev);
     }
     return { launchToFirstStopMs, seek: stats(seek), next: stats(next), stepBack: stats(back), reverseContinue: stats(rev) };
   } finally {

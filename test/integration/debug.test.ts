@@ -142,7 +142,7 @@ suite('debugging a trace in VS Code', function () {
     const stop = await stepAndStop(log, session, 'continue', { threadId: entry.body.threadId });
     assert.strictEqual(stop.body.reason, 'function breakpoint');
     assert.strictEqual(stop.body.threadId, await threadOf(session, 'dio-reader-2102'));
-    assert.strictEqual((await stackOf(session, stop.body.threadId!))[0].line, 32);
+    assert.strictEqual((await stackOf(session, stop.body.threadId))[0].line, 32);
   });
 
   test('evaluate sb_writers at the inversion gives its holder (watch, hover and repl)', async () => {

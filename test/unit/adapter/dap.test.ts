@@ -48,8 +48,8 @@ describe('initialize and launch', () => {
     assert.equal(stop.body.allThreadsStopped, true);
     assert.match(stop.body.text!, /possible circular locking dependency/);
     assert.equal(stop.body.threadId, await threadId(dc, 'dio-reader-2102'));
-    assert.equal(await topLine(dc, stop.body.threadId!), 35);
-    const info = (await dc.exceptionInfoRequest({ threadId: stop.body.threadId! })).body;
+    assert.equal(await topLine(dc, stop.body.threadId), 35);
+    const info = (await dc.exceptionInfoRequest({ threadId: stop.body.threadId })).body;
     assert.equal(info.exceptionId, 'inversion');
     assert.equal(info.breakMode, 'always');
     const details = info.details!.message!;
@@ -100,7 +100,7 @@ describe('initialize and launch', () => {
 
   it('bad launch arguments get a clear error response and the adapter keeps running', async () => {
     await dc.initializeRequest();
-    await assert.rejects(dc.launchRequest({} as DebugProtocol.LaunchRequestArguments), /needs "program"/);
+    await assert.rejects(dc.launchRequest({}), /needs "program"/);
     await assert.rejects(
       dc.launchRequest({ program: path.join(FIXTURES, 'missing.trace') } as DebugProtocol.LaunchRequestArguments),
       /cannot open trace file .*missing\.trace: no such file/,
@@ -164,7 +164,7 @@ describe('stepping', () => {
     await stopAfter(dc, () => dc.gotoRequest({ threadId: t, targetId: goto.id }));
     const s = await stopAfter(dc, () => dc.stepInRequest({ threadId: t }));
     assert.equal(s.body.threadId, await threadId(dc, 'dio-reader-2102'));
-    assert.equal(await topLine(dc, s.body.threadId!), 27);
+    assert.equal(await topLine(dc, s.body.threadId), 27);
     const n = await stopAfter(dc, () => dc.nextRequest({ threadId: s.body.threadId! }));
     assert.equal(await topLine(dc, n.body.threadId!), 28);
   });
@@ -368,7 +368,7 @@ describe('breakpoints', () => {
     const stop = await launchAndStop(dc, { program: SAMPLE, stopOnEntry: true });
     const info = (await dc.dataBreakpointInfoRequest({ name: 'sb_writers' })).body;
     assert.equal(info.dataId, 'class:sb_writers');
-    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.dataId! }] });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.dataId }] });
     const s = await stopAfter(dc, () => dc.continueRequest({ threadId: stop.body.threadId! }));
     assert.equal(s.body.reason, 'data breakpoint');
     assert.equal(await topLine(dc, s.body.threadId!), 16);
