@@ -21,7 +21,9 @@ export function activate(extension: vscode.ExtensionContext): void {
   registerEditor(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
-  ctx.output.info(`locktrace ${String(extension.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version})`);
+  ctx.output.info(
+    `locktrace ${(extension.extension.packageJSON as { version: string }).version} activated (${vscode.env.appName} ${vscode.version})`,
+  );
 }
 
 export function deactivate(): void {

@@ -815,7 +815,7 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
  */
 export function circleSlots(cycle: readonly string[], others: readonly string[]): string[] {
   const n = cycle.length + others.length;
-  const slots: (string | undefined)[] = new Array(n);
+  const slots = new Array<string | undefined>(n);
   cycle.forEach((id, k) => {
     let at = Math.round((k * n) / cycle.length) % n;
     while (slots[at] !== undefined) at = (at + 1) % n;

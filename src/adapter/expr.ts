@@ -271,7 +271,8 @@ export function evaluateNode(n: Node, env: Env): Value {
             throw new ExprError(`bad regular expression ${JSON.stringify(r)}: ${(e as Error).message}`, n.right.pos);
           }
           if (Array.isArray(l)) return l.some((x) => typeof x === 'string' && re.test(x));
-          return l !== null && re.test(String(l));
+          // a record is not text: it never matches (String() would give "[object Object]")
+          return l !== null && typeof l !== 'object' && re.test(String(l));
         }
         default: {
           const a = typeof l === 'string' && typeof r === 'number' ? Number(l) : l;

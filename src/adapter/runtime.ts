@@ -962,8 +962,11 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
               .tasks.filter((t) => t.held.some((h) => h.className === x || h.lock === x))
               .map((t) => `${t.comm}-${t.pid}`);
           }
-          case 'edges':
-            return replay.edgesOf(String(arg(0)), at).map(edgeValue);
+          case 'edges': {
+            // only a class name (a string) has edges; String() made records "[object Object]"
+            const x = arg(0);
+            return typeof x === 'string' ? replay.edgesOf(x, at).map(edgeValue) : [];
+          }
           case 'len': {
             const x = arg(0);
             if (Array.isArray(x) || typeof x === 'string') return x.length;

@@ -191,7 +191,15 @@ export class LocktraceSession extends LoggingDebugSession {
     return this.runtime.loaded ? { program: this.runtime.program, analysis: this.runtime.analysisView } : undefined;
   }
 
-  protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
+  // The base class drops a handler's return value: launch and restart run async and turn an
+  // unexpected rejection into an error response instead of an unhandled rejection.
+  protected override launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): void {
+    this.launch(response, raw).catch((e: unknown) =>
+      this.fail(response, ErrorId.Launch, `locktrace: launch failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  private async launch(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
     const checked = validateLaunchArguments(raw as Record<string, unknown> | undefined);
     if ('error' in checked) {
       this.resolveLaunched();
@@ -222,7 +230,13 @@ export class LocktraceSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+  protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
+    this.restart(response, args).catch((e: unknown) =>
+      this.fail(response, ErrorId.Launch, `locktrace: restart failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  private async restart(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
     if (!this.launchArgs) return this.fail(response, ErrorId.NotLoaded, 'locktrace: nothing to restart');
     const raw = (args.arguments as Record<string, unknown> | undefined) ?? { ...this.launchArgs };
     const checked = validateLaunchArguments(raw);
@@ -403,13 +417,7 @@ export class LocktraceSession extends LoggingDebugSession {
       const frames = all.slice(start, start + count).map((f) => {
         const id = this.nextFrameId++;
         this.frames.set(id, { taskId, frame: f });
-        const sf = new StackFrame(
-          id,
-          f.name,
-          src,
-          this.toClientLine(f.line),
-          this.convertDebuggerColumnToClient(1),
-        );
+        const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1));
         if (f.kind !== 'event') sf.presentationHint = 'normal';
         return sf;
       });

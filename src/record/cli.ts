@@ -75,7 +75,7 @@ export async function runRecord(argv: string[], io: RecordIo): Promise<number> {
       io.stderr.write(`locktrace record: ${e.message}\n`);
       return 2;
     }
-    io.stderr.write(`locktrace record: ${(e as Error).stack ?? e}\n`);
+    io.stderr.write(`locktrace record: ${(e as Error).stack ?? String(e)}\n`);
     return 2;
   }
 }

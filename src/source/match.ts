@@ -119,7 +119,7 @@ export class ClassIndex {
       let f = files.find((x) => x.file === s.file);
       if (!f) files.push((f = { file: s.file, lines: new Map() }));
       let atLine = f.lines.get(s.line);
-      if (!atLine) f.lines.set(s.line, (atLine = new Map()));
+      if (!atLine) f.lines.set(s.line, (atLine = new Map<string, number[]>()));
       const evs = atLine.get(s.className);
       if (evs) evs.push(s.eventIndex);
       else atLine.set(s.className, [s.eventIndex]);

@@ -322,16 +322,12 @@ export class TraceService implements vscode.Disposable {
         sub.dispose();
         reject(new vscode.CancellationError());
       });
-      result.then(
-        (r) => {
+      // settle with result's own value or reason, after the cancellation listener is gone
+      result
+        .finally(() => {
           sub.dispose();
-          resolve(r);
-        },
-        (e) => {
-          sub.dispose();
-          reject(e);
-        },
-      );
+        })
+        .then(resolve, reject);
     });
   }
 

@@ -180,7 +180,7 @@ export class LockState {
     let k = 0;
     this.position = a[k++];
     const n = a[k++];
-    this.tasks = new Array(n);
+    this.tasks = new Array<TaskState>(n);
     for (let ti = 0; ti < n; ti++) {
       const t = newTaskState();
       t.sys = a[k++];

@@ -29,7 +29,7 @@ function decode(bytes: Uint8Array, start: number, end: number): string {
 interface NodeBufferLike extends Uint8Array {
   latin1Slice(start: number, end: number): string;
 }
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\x80-\uffff]/;
 
 /** The bytes [start, end) as a string when they are all ASCII, else null. */
 function asciiText(chunk: Uint8Array, start: number, end: number): string | null {
