@@ -78,7 +78,7 @@ function runChild(mode: string, file: string): ChildResult {
     maxBuffer: 1 << 20,
   });
   if (res.status !== 0) throw new Error(`child ${mode} ${file} failed with ${res.status}`);
-  return JSON.parse(String(res.output[3]));
+  return JSON.parse(String(res.output[3])) as ChildResult;
 }
 
 type RecorderResult =

@@ -59,7 +59,7 @@ export function editorHost(label: string, what: { events?: number; trace?: strin
     ];
     const res = spawnSync('flock', args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     if (res.status !== 0 || !fs.existsSync(out)) {
-      const log = `${res.stdout ?? ''}${res.stderr ?? ''}`;
+      const log = `${res.stdout?.toString() ?? ''}${res.stderr?.toString() ?? ''}`;
       const why = /AssertionError[^\n]*|Error: no locktrace diagnostics[^\n]*|timed out[^\n]*/i.exec(log)?.[0];
       return { label, failed: `exit ${res.status}${why ? `: ${why}` : ''}` };
     }

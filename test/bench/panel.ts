@@ -329,7 +329,7 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
         }
         const sinceReq = await page.evaluate(() => (window as unknown as { __requests: number }).__requests);
         since = await count();
-        const frames = (await page.evaluate(
+        const frames = await page.evaluate(
           ([what, n]) =>
             new Promise<number[]>((resolve) => {
               const host = document.getElementById('lt-timeline')!;
@@ -365,7 +365,7 @@ async function browserFrames(model: PanelModel, log: (s: string) => void): Promi
               requestAnimationFrame(tick);
             }),
           [what, 120] as [string, number],
-        )) as number[];
+        );
         await settle();
         const gaps = frames.slice(1).map((t, k) => t - frames[k]);
         const dropped = gaps.reduce((a, g) => a + Math.max(0, Math.round(g / 16.67) - 1), 0);

@@ -415,7 +415,7 @@ describe('lock panel in Chromium', { timeout: 120_000 }, () => {
     await page.fill('#lt-filter', '');
     await page.locator('.lt-col[data-pid="2102"] .lt-pin').click();
     await page.waitForFunction(() => document.querySelector('.lt-col')?.getAttribute('data-pid') === '2102');
-    const saved = (await page.evaluate('window.__ltState')) as { tasks: { pinned: number[] }; tracePath: string };
+    const saved = await page.evaluate<{ tasks: { pinned: number[] }; tracePath: string }>('window.__ltState');
     assert.deepEqual(saved.tasks.pinned, [1]);
     assert.equal(saved.tracePath, model.path);
   });
@@ -580,7 +580,7 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
       return n;
     }, invTask);
     assert.ok(paintedPixels > 1000, `painted pixels: ${paintedPixels}`);
-    const log = (await page.evaluate('window.__log')) as string[];
+    const log = await page.evaluate<string[]>('window.__log');
     assert.ok(
       log.some((l) => l.endsWith(' typed')),
       'buckets arrive as typed arrays',
@@ -619,7 +619,7 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
     });
     const view = await settled();
     assert.ok(view.to - view.from < n / 4, `zoomed in: ${JSON.stringify(view)}`);
-    const log = (await page.evaluate('window.__log')) as string[];
+    const log = await page.evaluate<string[]>('window.__log');
     const reqs = log.filter((l) => l.startsWith('req'));
     assert.ok(reqs.length >= 2, `requests: ${log.join(', ')}`);
     // never two requests without the answer to the first in between

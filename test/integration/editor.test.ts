@@ -251,23 +251,22 @@ suite('editor features', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-export-'));
     const sarifPath = path.join(dir, 'findings.sarif');
     await vscode.commands.executeCommand('locktrace.exportFindings', INVERSION, vscode.Uri.file(sarifPath));
-    const sarif = JSON.parse(fs.readFileSync(sarifPath, 'utf8'));
+    type Location = { physicalLocation: { region: { startLine: number } } };
+    const sarif = JSON.parse(fs.readFileSync(sarifPath, 'utf8')) as {
+      version: string;
+      runs: { tool: { driver: { name: string } }; results: { ruleId: string; locations: Location[]; relatedLocations: Location[] }[] }[];
+    };
     assert.strictEqual(sarif.version, '2.1.0');
     assert.strictEqual(sarif.runs[0].tool.driver.name, 'locktrace');
     assert.deepStrictEqual(
-      sarif.runs[0].results.map(
-        (r: { ruleId: string; locations: { physicalLocation: { region: { startLine: number } } }[] }) =>
-          `${r.ruleId}:${r.locations[0].physicalLocation.region.startLine}`,
-      ),
+      sarif.runs[0].results.map((r) => `${r.ruleId}:${r.locations[0].physicalLocation.region.startLine}`),
       ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36'],
     );
     const inv = sarif.runs[0].results[3];
-    assert.ok(
-      inv.relatedLocations.some((r: { physicalLocation: { region: { startLine: number } } }) => r.physicalLocation.region.startLine === 20),
-    );
+    assert.ok(inv.relatedLocations.some((r) => r.physicalLocation.region.startLine === 20));
     const jsonPath = path.join(dir, 'findings.json');
     await vscode.commands.executeCommand('locktrace.exportFindings', INVERSION.toString(), jsonPath);
-    const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as { version: number; findings: unknown[] };
     assert.strictEqual(json.version, 1);
     assert.strictEqual(json.findings.length, 5);
   });

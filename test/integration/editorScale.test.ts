@@ -183,7 +183,7 @@ suite('editor at scale', function () {
     if (generated)
       assert.ok(
         inversions.some((d) => d.range.start.line + 1 === generated.inversionLine),
-        `inversion at line ${generated.inversionLine}: ${inversions.map((d) => d.range.start.line + 1)}`,
+        `inversion at line ${generated.inversionLine}: ${inversions.map((d) => d.range.start.line + 1).join(',')}`,
       );
 
     // hovers on lock classes of random lock_acquire lines

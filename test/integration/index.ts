@@ -24,15 +24,12 @@ export function run(): Promise<void> {
   const files = findTests(__dirname);
   for (const f of files) mocha.addFile(f);
   return new Promise((resolve, reject) => {
-    try {
-      const runner = mocha.run((failures) => {
-        console.log(`[locktrace-tests] mocha finished: ${runner.stats?.passes ?? 0} passed, ${failures} failed, ${files.length} file(s)`);
-        if (failures > 0) reject(new Error(`${failures} test(s) failed`));
-        else if (!runner.stats?.passes) reject(new Error('no test passed (none found, or all filtered out by LOCKTRACE_TEST_GREP)'));
-        else resolve();
-      });
-    } catch (err) {
-      reject(err);
-    }
+    // a throw from mocha.run rejects the promise (the executor runs inside the Promise constructor)
+    const runner = mocha.run((failures) => {
+      console.log(`[locktrace-tests] mocha finished: ${runner.stats?.passes ?? 0} passed, ${failures} failed, ${files.length} file(s)`);
+      if (failures > 0) reject(new Error(`${failures} test(s) failed`));
+      else if (!runner.stats?.passes) reject(new Error('no test passed (none found, or all filtered out by LOCKTRACE_TEST_GREP)'));
+      else resolve();
+    });
   });
 }

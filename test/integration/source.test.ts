@@ -47,7 +47,7 @@ suite('source: lock annotations in C files', function () {
 
   suiteSetup(async () => {
     await vscode.workspace.openTextDocument(ABBA_TRACE); // activates the extension (onLanguage:locktrace)
-    const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'locktrace');
+    const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string } | undefined)?.name === 'locktrace');
     await waitFor('activation', () => ext?.isActive);
     doc = await vscode.workspace.openTextDocument(C_FILE);
     await vscode.window.showTextDocument(doc);
@@ -227,7 +227,7 @@ suite('source: a recorded program (Record and Debug)', function () {
     const writer = find(src, 'ABBA_WRITER_FIRST').line;
     const indexer = find(src, 'ABBA_INDEXER_FIRST').line;
     const lines = [...new Set(diags.map((d) => d.range.start.line))].sort((a, b) => a - b);
-    assert.ok(lines.includes(writer) && lines.includes(indexer), `diagnostics on lines ${lines.map((l) => l + 1)}`);
+    assert.ok(lines.includes(writer) && lines.includes(indexer), `diagnostics on lines ${lines.map((l) => l + 1).join(',')}`);
     // exact sites only (no "possible site"), the ranges cover the pthread call, related info into the recording
     for (const d of diags) {
       assert.doesNotMatch(d.message, /possible site/);

@@ -7,8 +7,21 @@ import { describe, it } from 'node:test';
 import { LAUNCH_ATTRIBUTES, REQUIRED_LAUNCH_ATTRIBUTES, validateLaunchArguments } from '../../../src/adapter/launchArgs';
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const debuggerEntry = pkg.contributes.debuggers.find((d: { type: string }) => d.type === 'locktrace');
+/** The parts of package.json these tests read. */
+interface PackageJson {
+  contributes: {
+    debuggers: {
+      type: string;
+      program: string;
+      configurationAttributes: { launch: { properties: object; required: string[] } };
+      initialConfigurations: object[];
+      configurationSnippets: { body: object }[];
+    }[];
+    breakpoints: { language: string }[];
+  };
+}
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+const debuggerEntry = pkg.contributes.debuggers.find((d) => d.type === 'locktrace')!;
 
 describe('launch arguments', () => {
   it('package.json configurationAttributes match the LaunchArguments schema exactly', () => {
@@ -19,14 +32,14 @@ describe('launch arguments', () => {
 
   it('initial configuration and snippets only use declared attributes', () => {
     const known = new Set(['type', 'request', 'name', ...Object.keys(LAUNCH_ATTRIBUTES)]);
-    const configs = [...debuggerEntry.initialConfigurations, ...debuggerEntry.configurationSnippets.map((s: { body: object }) => s.body)];
+    const configs = [...debuggerEntry.initialConfigurations, ...debuggerEntry.configurationSnippets.map((s) => s.body)];
     for (const c of configs) for (const k of Object.keys(c)) assert.ok(known.has(k), `undeclared attribute ${k}`);
   });
 
   it('the debugger program is the standalone adapter bundle', () => {
     assert.equal(debuggerEntry.program, './out/debugAdapter.js');
     assert.ok(fs.existsSync(path.join(ROOT, debuggerEntry.program)), 'build first: node esbuild.js');
-    assert.ok(pkg.contributes.breakpoints.some((b: { language: string }) => b.language === 'locktrace'));
+    assert.ok(pkg.contributes.breakpoints.some((b) => b.language === 'locktrace'));
   });
 
   it('validation: clear messages, program made absolute', () => {

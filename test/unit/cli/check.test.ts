@@ -9,9 +9,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import type { JsonReport } from '../../../src/core/report';
 import { repoRoot } from '../helpers';
 
 const cli = path.join(repoRoot, 'out/cli.js');
+
+/** The parts of a SARIF log these tests read. */
+interface SarifLog {
+  version: string;
+  runs: { results: { ruleId: string; locations: SarifLocation[]; relatedLocations: SarifLocation[] }[] }[];
+}
+type SarifLocation = { physicalLocation: { region: { startLine: number } } };
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8' });
@@ -37,14 +45,15 @@ for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-de
   test(`check --json ${sample}: one JSON object, schema fields, golden`, () => {
     const r = run('check', sample, '--json');
     assert.equal(r.code, 1, r.err);
-    const report = JSON.parse(r.out);
+    const report = JSON.parse(r.out) as JsonReport;
     assert.equal(report.version, 1);
     assert.equal(report.trace.path, sample);
     assert.equal(report.trace.format, 'ftrace');
     for (const f of report.findings) {
       for (const k of ['kind', 'message', 'line', 'pid', 'comm', 'syscall', 'locks']) assert.ok(k in f, `finding has ${k}`);
       if (f.kind === 'inversion') {
-        assert.ok(['syscall-order', 'in-kernel', 'userspace'].includes(f.order));
+        assert.ok(f.order && ['syscall-order', 'in-kernel', 'userspace'].includes(f.order));
+        assert.ok(f.cycle, 'inversion has a cycle');
         for (const e of f.cycle) for (const k of ['from', 'to', 'line', 'pid', 'syscall']) assert.ok(k in e, `edge has ${k}`);
       }
     }
@@ -81,15 +90,14 @@ test('a clean trace exits 0', () => {
 test('--sarif writes SARIF 2.1.0 with related locations', () => {
   const r = run('check', 'samples/syscall-order-inversion.trace', '--sarif');
   assert.equal(r.code, 1);
-  const log = JSON.parse(r.out);
+  const log = JSON.parse(r.out) as SarifLog;
   assert.equal(log.version, '2.1.0');
   const results = log.runs[0].results;
   assert.equal(results.length, 5);
-  const inv = results.find((x: { ruleId: string }) => x.ruleId === 'inversion');
+  const inv = results.find((x) => x.ruleId === 'inversion');
+  assert.ok(inv, 'an inversion result');
   assert.equal(inv.locations[0].physicalLocation.region.startLine, 35);
-  assert.ok(
-    inv.relatedLocations.some((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine === 20),
-  );
+  assert.ok(inv.relatedLocations.some((l) => l.physicalLocation.region.startLine === 20));
 });
 
 test('bad usage and unreadable input exit 2 with a clear message, and never modify the trace', () => {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import type { JsonReport } from '../../../src/core/report';
 import { repoRoot } from '../helpers';
 
 const cli = path.join(repoRoot, 'out/cli.js');
@@ -31,12 +32,12 @@ test('a .locktrace.json next to the trace suppresses; --no-suppressions brings i
   assert.equal(r.code, 1);
   assert.doesNotMatch(r.out, /lock order inversion/);
   assert.match(r.out, /4 finding\(s\), 1 suppressed by traces\/\.locktrace\.json/);
-  const j = JSON.parse(run(dir, 'check', '--json', 'traces/x.trace').out);
+  const j = JSON.parse(run(dir, 'check', '--json', 'traces/x.trace').out) as JsonReport & { suppressed: unknown[] };
   assert.equal(j.findings.length, 4);
   assert.deepEqual(j.suppressed, [
     { kind: 'inversion', line: 35, locks: ['&inode->i_dio_map', 'sb_writers'], reason: 'accepted', file: 'traces/.locktrace.json' },
   ]);
-  const sarif = JSON.parse(run(dir, 'check', '--sarif', 'traces/x.trace').out);
+  const sarif = JSON.parse(run(dir, 'check', '--sarif', 'traces/x.trace').out) as { runs: { results: unknown[] }[] };
   assert.equal(sarif.runs[0].results.length, 4);
   assert.match(run(dir, 'check', '--no-suppressions', 'traces/x.trace').out, /5 finding\(s\)\n/);
 });

@@ -10,7 +10,11 @@ function reaches(adj: Map<number, number[]>, a: number, b: number): boolean {
   while (stack.length) {
     const n = stack.pop() as number;
     if (n === b) return true;
-    for (const m of adj.get(n) ?? []) if (!seen.has(m)) (seen.add(m), stack.push(m));
+    for (const m of adj.get(n) ?? [])
+      if (!seen.has(m)) {
+        seen.add(m);
+        stack.push(m);
+      }
   }
   return false;
 }

@@ -150,8 +150,9 @@ function assertMatchesOracle(a: Analysis, index: TraceIndex): void {
 
 async function sliced(a: Analysis, slice: number): Promise<{ index: TraceIndex; pauses: number }> {
   let pauses = 0;
-  const index = await TraceIndex.build(a, slice, async () => {
+  const index = await TraceIndex.build(a, slice, () => {
     pauses++;
+    return Promise.resolve();
   });
   return { index, pauses };
 }
@@ -183,7 +184,15 @@ test('a generated trace with thousands of syscalls, contention and an inversion'
     assert.ok(index.spanCount > 3000, `${index.spanCount} spans`);
     assertMatchesOracle(a, index);
     // a zero time budget yields after every chunk of events, whatever the slice size
-    const budget = await TraceIndex.build(a, 1_000_000, async () => void pauses++, 0);
+    const budget = await TraceIndex.build(
+      a,
+      1_000_000,
+      () => {
+        pauses++;
+        return Promise.resolve();
+      },
+      0,
+    );
     assert.ok(pauses >= 3, `yielded ${pauses} times`);
     assertMatchesOracle(a, budget);
   } finally {

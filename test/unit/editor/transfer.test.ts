@@ -20,7 +20,7 @@ for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-de
     const hoverWant = lockHover(new TraceIndex(a), new Replay(a), a.findings, a.findings[0].locks[0], a.findings[0].line, links);
     // structuredClone is what postMessage does
     const { packed, transfer } = packAnalysis(a);
-    const b = unpackAnalysis(structuredClone(packed, { transfer }) as PackedAnalysis);
+    const b = unpackAnalysis(structuredClone<PackedAnalysis>(packed, { transfer }));
     assert.equal(JSON.stringify(toJsonReport(b)), want);
     assert.equal(lockHover(new TraceIndex(b), new Replay(b), b.findings, b.findings[0].locks[0], b.findings[0].line, links), hoverWant);
     assert.equal(b.store.lockByKeyLookup(b.store.locks[0].key), 0);

@@ -307,9 +307,9 @@ describe('PanelController', () => {
       post: (msg) => posted.push(msg),
       reveal: (line) => revealed.push(line),
       seekSession: session
-        ? async (args) => {
+        ? (args) => {
             seeks.push(args);
-            return m.stateAt(args.index ?? 0);
+            return Promise.resolve(m.stateAt(args.index ?? 0));
           }
         : undefined,
     });
