@@ -23,20 +23,14 @@ import {
   Event as DapEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Analysis, FINDING_KINDS } from '../core';
+import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
 import { REPLAY_STATE_EVENT, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
 import { BreakpointResult, FrameInfo, ReplayRuntime, VarNode } from './runtime';
 
 const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FINDING_KINDS.map((kind) => ({
   filter: kind,
-  label: {
-    inversion: 'Lock-order inversion',
-    'held-across-syscall': 'Lock held across syscall exit',
-    recursive: 'Recursive locking',
-    'bad-unlock': 'Unlock of a lock not held',
-    'held-at-exit': 'Lock held at task exit',
-  }[kind],
+  label: FINDING_KIND_INFO[kind].filterLabel,
   default: kind === 'inversion',
   description: `Stop where the analyzer reports a ${kind} finding`,
 }));

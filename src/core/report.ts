@@ -3,7 +3,7 @@
 // May import only src/core modules.
 
 import { Analysis } from './analysis/analyzer';
-import { Finding, TraceWarning } from './types';
+import { FINDING_KINDS, FINDING_KIND_INFO, Finding, TraceWarning } from './types';
 
 export interface JsonReport {
   version: 1;
@@ -40,13 +40,8 @@ export function toJsonReport(a: Analysis, path = a.store.file, findings: Finding
   };
 }
 
-const KIND_TITLE: Record<string, string> = {
-  inversion: 'lock order inversion',
-  recursive: 'recursive locking',
-  'held-across-syscall': 'lock held across syscall boundary',
-  'bad-unlock': 'bad unlock balance',
-  'held-at-exit': 'lock held at task exit',
-};
+/** Titles by kind (SARIF rules are made for every kind in this table). */
+const KIND_TITLE: Record<string, string> = Object.fromEntries(FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].title]));
 
 /** One block per finding, lockdep-splat style, with the file:line first. */
 export function formatText(a: Analysis, path = a.store.file, findings: Finding[] = a.findings): string {
@@ -61,13 +56,9 @@ export function formatText(a: Analysis, path = a.store.file, findings: Finding[]
   return out.join('\n');
 }
 
-const SARIF_LEVEL: Record<string, 'error' | 'warning' | 'note'> = {
-  inversion: 'error',
-  recursive: 'error',
-  'bad-unlock': 'error',
-  'held-across-syscall': 'warning',
-  'held-at-exit': 'warning',
-};
+const SARIF_LEVEL: Record<string, 'error' | 'warning' | 'note'> = Object.fromEntries(
+  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity]),
+);
 
 /** SARIF 2.1.0 log with one run, one rule per finding kind. */
 export function toSarif(a: Analysis, path = a.store.file, findings: Finding[] = a.findings): object {

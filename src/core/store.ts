@@ -59,6 +59,8 @@ export class EventStore {
   flags = new Uint8Array(INITIAL_CAPACITY);
   ref = new Int32Array(INITIAL_CAPACITY);
   num = new Float64Array(INITIAL_CAPACITY);
+  /** Execution context (Ctx bits from the latency-flags column; 0 = not known). */
+  ctx = new Uint8Array(INITIAL_CAPACITY);
 
   readonly tasks: TaskInfo[] = [];
   private readonly taskByPid = new Map<number, number>();
@@ -95,6 +97,7 @@ export class EventStore {
     this.flags = f(this.flags);
     this.ref = f(this.ref);
     this.num = f(this.num);
+    this.ctx = f(this.ctx);
   }
 
   private grow(min = 0): void {
@@ -119,6 +122,7 @@ export class EventStore {
     flags: number,
     ref: number,
     num: number,
+    ctx = 0,
   ): number {
     if (this.length === this.line.length) this.grow();
     const i = this.length++;
@@ -131,17 +135,24 @@ export class EventStore {
     this.flags[i] = flags;
     this.ref[i] = ref;
     this.num[i] = num;
+    this.ctx[i] = ctx;
     return i;
   }
 
-  /** Task index for a pid, creating it (with the event index that introduces it) if new. */
-  taskFor(pid: number, comm: string, eventIndex: number): number {
-    let id = this.taskByPid.get(pid);
+  /**
+   * Task index for a pid, creating it (with the event index that introduces it) if new. Pid 0 is
+   * the idle task of each CPU (`<idle>-0` in ftrace, `swapper/N` to the kernel): one task per CPU,
+   * named as the kernel names it, when the CPU is known.
+   */
+  taskFor(pid: number, comm: string, eventIndex: number, cpu = -1): number {
+    const key = pid === 0 && cpu >= 0 ? -1 - cpu : pid;
+    let id = this.taskByPid.get(key);
     if (id === undefined) {
       id = this.tasks.length;
-      this.tasks.push({ id, pid, comm, firstEvent: eventIndex });
-      this.taskByPid.set(pid, id);
-    } else if (comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
+      if (key < 0) comm = `swapper/${cpu}`;
+      this.tasks.push(key < 0 ? { id, pid, comm, firstEvent: eventIndex, idleCpu: cpu } : { id, pid, comm, firstEvent: eventIndex });
+      this.taskByPid.set(key, id);
+    } else if (key >= 0 && comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
       // a task keeps the first real name it was seen with; only ftrace's "comm unknown" (`<...>`) is replaced.
       if (this.tasks[id].comm.startsWith('<') || this.tasks[id].comm === '') this.tasks[id].comm = comm;
     }

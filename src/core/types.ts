@@ -43,8 +43,130 @@ export type LockDomain = 'kernel' | 'user' | 'file';
 export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'jsonl';
 export type FormatOption = TraceFormat | 'auto';
 
-export type FindingKind = 'inversion' | 'recursive' | 'held-across-syscall' | 'bad-unlock' | 'held-at-exit';
-export const FINDING_KINDS: readonly FindingKind[] = ['inversion', 'held-across-syscall', 'recursive', 'bad-unlock', 'held-at-exit'];
+export type FindingKind =
+  'inversion' | 'recursive' | 'held-across-syscall' | 'bad-unlock' | 'held-at-exit' | 'irq-state' | 'held-lock-freed' | 'lockdep-other';
+
+/** What every front end says about a finding kind: one table, so a new kind is added in one place. */
+export interface FindingKindInfo {
+  /** Text reports and SARIF rule names: `lock order inversion`. */
+  title: string;
+  /** Hovers and the panel: `held across syscall boundary`. */
+  short: string;
+  /** The debugger's exception filter label. */
+  filterLabel: string;
+  /** Default severity of diagnostics and SARIF results. */
+  severity: 'error' | 'warning';
+}
+
+export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> = {
+  inversion: { title: 'lock order inversion', short: 'lock order inversion', filterLabel: 'Lock-order inversion', severity: 'error' },
+  'held-across-syscall': {
+    title: 'lock held across syscall boundary',
+    short: 'held across syscall boundary',
+    filterLabel: 'Lock held across syscall exit',
+    severity: 'warning',
+  },
+  recursive: { title: 'recursive locking', short: 'recursive locking', filterLabel: 'Recursive locking', severity: 'error' },
+  'bad-unlock': { title: 'bad unlock balance', short: 'bad unlock', filterLabel: 'Unlock of a lock not held', severity: 'error' },
+  'held-at-exit': {
+    title: 'lock held at task exit',
+    short: 'held at task exit',
+    filterLabel: 'Lock held at task exit',
+    severity: 'warning',
+  },
+  'irq-state': {
+    title: 'inconsistent interrupt lock state',
+    short: 'interrupt-unsafe lock usage',
+    filterLabel: 'Interrupt-unsafe lock usage (inconsistent lock state, irq lock inversion)',
+    severity: 'error',
+  },
+  'held-lock-freed': { title: 'held lock freed', short: 'held lock freed', filterLabel: 'Memory of a held lock freed', severity: 'error' },
+  'lockdep-other': { title: 'other lockdep report', short: 'lockdep report', filterLabel: 'Other lockdep report', severity: 'warning' },
+};
+
+/** Every finding kind, in the order reports and settings list them. */
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'inversion',
+  'held-across-syscall',
+  'recursive',
+  'bad-unlock',
+  'held-at-exit',
+  'irq-state',
+  'held-lock-freed',
+  'lockdep-other',
+];
+
+/**
+ * The execution context of an event, read from ftrace's latency-flags column (`d.h2.`): a byte per
+ * event. The low two bits are lockdep's irq_context (task->irq_context: hardirq * 2 + softirq).
+ */
+export const enum Ctx {
+  /** Process (task) context: no interrupt. */
+  Process = 0,
+  /** Serving a softirq (`s`). */
+  Softirq = 1,
+  /** In a hardirq (`h`; `H` is a hardirq while serving a softirq: both bits). */
+  Hardirq = 2,
+  /** lockdep's irq_context: the bits above. */
+  IrqMask = 3,
+  /** In an NMI (`z`, `Z`): lockdep ignores lock operations there. */
+  Nmi = 4,
+  /** Hardirqs disabled (`d`, `D`). */
+  IrqsOff = 8,
+  /** Bottom halves disabled (`b`, `D`). */
+  BhOff = 16,
+  /** The line had a latency-flags column, so the bits above are known. */
+  Known = 32,
+}
+
+/**
+ * Reads a latency-flags column (`d.h2.`, `dNs1`, `...1.`, old kernels' four characters): the Ctx
+ * bits with `Known`, or 0 when the text is not one.
+ */
+export function parseLatencyFlags(f: string): number {
+  if (f.length < 4 || f.length > 5) return 0;
+  let ctx: number = Ctx.Known;
+  switch (f.charCodeAt(0)) {
+    case 68 /* D */:
+      ctx |= Ctx.IrqsOff | Ctx.BhOff;
+      break;
+    case 100 /* d */:
+      ctx |= Ctx.IrqsOff;
+      break;
+    case 98 /* b */:
+      ctx |= Ctx.BhOff;
+      break;
+    case 46 /* . */:
+    case 88 /* X */:
+      break;
+    default:
+      return 0;
+  }
+  const n = f.charCodeAt(1);
+  if (n !== 46 && n !== 78 /* N */ && n !== 110 /* n */ && n !== 112 /* p */) return 0;
+  switch (f.charCodeAt(2)) {
+    case 90 /* Z */:
+      ctx |= Ctx.Nmi | Ctx.Hardirq;
+      break;
+    case 122 /* z */:
+      ctx |= Ctx.Nmi;
+      break;
+    case 72 /* H */:
+      ctx |= Ctx.Hardirq | Ctx.Softirq;
+      break;
+    case 104 /* h */:
+      ctx |= Ctx.Hardirq;
+      break;
+    case 115 /* s */:
+      ctx |= Ctx.Softirq;
+      break;
+    case 46 /* . */:
+      break;
+    default:
+      return 0;
+  }
+  return ctx;
+}
 
 /** How read acquisitions take part in ordering (the tracepoint cannot tell recursive readers apart). */
 export type ReadLockRule = 'non-recursive' | 'recursive';
@@ -85,6 +207,8 @@ export interface TaskInfo {
   comm: string;
   /** Index of the task's first event. */
   firstEvent: number;
+  /** For pid 0: the CPU whose idle task this is (each CPU has its own). */
+  idleCpu?: number;
 }
 
 /** A lock instance (an address, a file). */
@@ -121,6 +245,17 @@ export interface EdgeOrigin {
   toRead: boolean;
 }
 
+/** One interrupt-usage of a lock class (irq-state findings). */
+export interface LockUsage {
+  lock: string;
+  /** lockdep's name of the usage: IN-HARDIRQ-W, IN-SOFTIRQ-R, HARDIRQ-ON-W, SOFTIRQ-ON-R. */
+  usage: string;
+  /** 1-based line where the usage first showed up (0: not known, e.g. from a kernel log). */
+  line: number;
+  comm?: string;
+  pid?: number;
+}
+
 export interface RelatedLine {
   line: number;
   message: string;
@@ -147,6 +282,11 @@ export interface Finding {
    */
   order?: 'syscall-order' | 'in-kernel' | 'userspace';
   cycle?: EdgeOrigin[];
+  /**
+   * irq-state findings: the conflicting usages, lockdep style (`IN-SOFTIRQ-W`: taken in softirq
+   * context as a writer; `SOFTIRQ-ON-W`: taken with softirqs enabled), each where it first showed up.
+   */
+  usages?: LockUsage[];
   /** Other lines worth looking at (edge origins, the leaking syscall's exit, the acquisition). */
   related: RelatedLine[];
   /** How many times the same finding (same kind, locks, task and syscall) was seen. */

@@ -3,7 +3,7 @@
 // link (command URIs there, anything in tests). Lines are 1-based trace lines.
 // May import only src/core and ./traceIndex.
 
-import { EdgeOrigin, Finding, Replay } from '../core';
+import { EdgeOrigin, FINDING_KIND_INFO, Finding, Replay } from '../core';
 import { SyscallSpan, TraceIndex } from './traceIndex';
 
 export interface HoverLinks {
@@ -56,16 +56,8 @@ function edgeText(e: EdgeOrigin, links: HoverLinks): string {
   return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)} in ${e.syscall ? code(e.syscall) : 'userspace'} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
 }
 
-const KIND_TITLE: Record<string, string> = {
-  inversion: 'lock order inversion',
-  recursive: 'recursive locking',
-  'held-across-syscall': 'held across syscall boundary',
-  'bad-unlock': 'bad unlock',
-  'held-at-exit': 'held at task exit',
-};
-
 export function findingTitle(f: Finding): string {
-  return `${KIND_TITLE[f.kind] ?? f.kind}${f.order ? ` (${f.order})` : ''}`;
+  return `${FINDING_KIND_INFO[f.kind].short}${f.order ? ` (${f.order})` : ''}`;
 }
 
 /**

@@ -227,7 +227,7 @@ export class TraceIndex {
   private startBuild(): BuildState {
     const s = this.analysis.store;
     const b: BuildState = {
-      st: new LockState(s),
+      st: new LockState(s, this.analysis.model),
       hooks: {},
       open: new Int32Array(s.tasks.length).fill(-1),
       tail: new Int32Array(s.tasks.length).fill(-1),

@@ -8,6 +8,7 @@ import Graph from 'graphology';
 import type { SerializedGraph } from 'graphology-types';
 import { Analysis, EdgeAttributes, EventStore, LockGraph, NodeAttributes } from '../core';
 import type { CallSite } from '../core';
+import type { PreHeld } from '../core/analysis/state';
 
 export interface PackedAnalysis {
   store: {
@@ -32,9 +33,10 @@ export interface PackedAnalysis {
   checkpoints: Float64Array[];
   checkpointInterval: number;
   readLocks: Analysis['readLocks'];
+  model: { preHeld: [number, PreHeld[]][]; forked: number[] };
 }
 
-const COLUMNS = ['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num'] as const;
+const COLUMNS = ['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const;
 
 /** Packs an analysis; `transfer` lists the buffers to hand over with postMessage. */
 export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: ArrayBuffer[] } {
@@ -72,6 +74,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     checkpoints: a.checkpoints,
     checkpointInterval: a.checkpointInterval,
     readLocks: a.readLocks,
+    model: { preHeld: [...a.model.preHeld], forked: [...a.model.forked] },
   };
   return { packed, transfer: [...new Set(transfer)] };
 }
@@ -85,7 +88,7 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
   // string tables first, in their original order, so every id means the same thing
   for (const c of ps.classes) s.classes.intern(c);
   for (const n of ps.names) s.names.intern(n);
-  for (const t of ps.tasks) s.taskFor(t.pid, t.comm, t.firstEvent);
+  for (const t of ps.tasks) s.taskFor(t.pid, t.comm, t.firstEvent, t.idleCpu);
   ps.tasks.forEach((t, k) => {
     s.tasks[k].comm = t.comm;
   });
@@ -107,6 +110,7 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
     graph,
     notes: p.notes,
     checkpoints: p.checkpoints,
+    model: { preHeld: new Map(p.model.preHeld), forked: new Set(p.model.forked) },
     checkpointInterval: p.checkpointInterval,
     readLocks: p.readLocks,
   };

@@ -277,6 +277,13 @@ export class PanelModel {
         const lane = laneOf.get(taskId);
         if (lane) openLock(lane, h, t.held.length, i);
       },
+      preHeld: (t, taskId, i, h) => {
+        const lane = laneOf.get(taskId);
+        if (lane) openLock(lane, h, t.held.length, i);
+      },
+      dropped: (_t, taskId, i, h) => {
+        if (laneOf.has(taskId)) close(h, i);
+      },
       sysExit: (t, taskId, i) => {
         if (!laneOf.has(taskId)) return;
         for (const h of t.held) {

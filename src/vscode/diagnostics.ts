@@ -8,18 +8,14 @@
 // May import: vscode, ./context, ./traces, src/core, src/editor, Node's fs (the first bytes of a big file).
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
-import { Finding, FindingKind, detectFormat } from '../core';
+import { FINDING_KINDS, FINDING_KIND_INFO, Finding, FindingKind, detectFormat } from '../core';
 import { LocktraceContext, PREFIX } from './context';
 import { LANGUAGE_ID, TraceResult, TraceService, traceLineRange } from './traces';
 
 /** Default severities (`locktrace.findings.severity`). */
-export const DEFAULT_SEVERITY: Record<FindingKind, SeverityName> = {
-  inversion: 'error',
-  recursive: 'error',
-  'bad-unlock': 'error',
-  'held-across-syscall': 'warning',
-  'held-at-exit': 'warning',
-};
+export const DEFAULT_SEVERITY: Record<FindingKind, SeverityName> = Object.fromEntries(
+  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity]),
+) as Record<FindingKind, SeverityName>;
 type SeverityName = 'error' | 'warning' | 'information' | 'hint' | 'off';
 
 const SEVERITY: Record<Exclude<SeverityName, 'off'>, vscode.DiagnosticSeverity> = {

@@ -21,8 +21,8 @@
 
 import Graph from 'graphology';
 import { EventStore } from '../store';
-import { EdgeOrigin, EventKind, Finding, FindingKind, ReadLockRule, RelatedLine } from '../types';
-import { Held, HeldFlag, LockState, StateHooks, TaskState } from './state';
+import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
   readLocks?: ReadLockRule;
@@ -65,9 +65,14 @@ export interface Analysis {
   checkpoints: Float64Array[];
   checkpointInterval: number;
   readLocks: ReadLockRule;
+  /** What the state machine needs to rebuild the same states (locks held since before the trace…). */
+  model: AnalysisModel;
 }
 
-const ALL_KINDS: readonly FindingKind[] = ['inversion', 'recursive', 'held-across-syscall', 'bad-unlock', 'held-at-exit'];
+/** The analyzer's StateModel, plus the tasks whose whole life is in the trace. */
+export interface AnalysisModel extends StateModel {
+  forked: Set<number>;
+}
 
 export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis {
   return new Analyzer(store, opts).run();
@@ -99,28 +104,75 @@ export async function analyzeAsync(
   return a.finish();
 }
 
+/** Usage bits of a lock class, lockdep's LOCK_USED_IN_* and LOCK_ENABLED_* (state × direction × read). */
+const enum Usage {
+  InHardirq = 1,
+  InHardirqRead = 2,
+  InSoftirq = 4,
+  InSoftirqRead = 8,
+  OnHardirq = 16,
+  OnHardirqRead = 32,
+  OnSoftirq = 64,
+  OnSoftirqRead = 128,
+}
+const USAGE_NAMES = [
+  'IN-HARDIRQ-W',
+  'IN-HARDIRQ-R',
+  'IN-SOFTIRQ-W',
+  'IN-SOFTIRQ-R',
+  'HARDIRQ-ON-W',
+  'HARDIRQ-ON-R',
+  'SOFTIRQ-ON-W',
+  'SOFTIRQ-ON-R',
+];
+/** The bit index (0..7) of a single Usage bit. */
+const bitIndex = (u: number): number => 31 - Math.clz32(u);
+
+/** A syscall exit whose held locks are judged when the task shows it went back to user space. */
+interface PendingReturn {
+  exit: number;
+  sysEntry: number;
+  holds: Held[];
+}
+
 class Analyzer implements StateHooks {
   private readonly graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
-  /** Edge key `from * 2^21 + to` -> attributes, for O(1) lookups without string keys. */
+  /** Edge key `from * 2^21 + to` (node ids) -> attributes, for O(1) lookups without string keys. */
   private readonly edges = new Map<number, EdgeAttributes>();
   private readonly findings: Finding[] = [];
   private readonly dedupe = new Map<string, Finding>();
   private readonly notes: { line: number; message: string }[] = [];
   private readonly kinds: Set<FindingKind>;
   private readonly readRule: ReadLockRule;
-  /** Per task: locks (id) whose state the trace has shown for that task. */
+  /** Per task: locks (id) the task was seen acquiring. */
   private readonly seenLocks = new Map<number, Set<number>>();
   private readonly state: LockState;
-  /** The acyclic dependency order between classes, kept topologically sorted as edges arrive. */
+  private readonly model: AnalysisModel;
+  /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
   private readonly order = new DependencyOrder();
+  /** Graph nodes are lock classes at a nesting level: `class * 64 + sub` -> dense node id, and back. */
+  private readonly nodeIds = new Map<number, number>();
+  private readonly nodeNames: string[] = [];
+  /** Per node: interrupt usage bits, and the event where each bit was first seen. */
+  private readonly usage: number[] = [];
+  private readonly usageAt: Int32Array[] = [];
+  /** Union of every node's usage bits (the dependency checks only run once a class is irq-safe). */
+  private usageAll = 0;
+  /** Per task: syscall exits waiting for evidence that the task went back to user space. */
+  private readonly returns = new Map<number, PendingReturn>();
+  /** Per task: its sched_process_exit event. */
+  private readonly exitAt = new Map<number, number>();
+  /** Locks the state machine dropped at inferred switches or returned interrupts, per class. */
+  private readonly droppedCount = new Map<string, { count: number; line: number; why: string }>();
 
   constructor(
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
-    this.kinds = new Set(opts.kinds ?? ALL_KINDS);
+    this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
-    this.state = new LockState(s);
+    this.model = findPreHeld(s);
+    this.state = new LockState(s, this.model);
     this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
   }
 
@@ -144,8 +196,9 @@ class Analyzer implements StateHooks {
       if (i % interval === 0) checkpoints.push(st.save());
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
-      else if (kind === EventKind.Release || kind === EventKind.Acquire) this.markSeen(i);
+      else if (kind === EventKind.Acquire) this.markSeen(i);
       st.step(this);
+      if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
     this.next = n;
@@ -154,8 +207,15 @@ class Analyzer implements StateHooks {
 
   finish(): Analysis {
     const s = this.s;
-    const checkpoints = this.checkpoints;
-    const interval = this.interval;
+    this.state.finish(this);
+    for (const [task, r] of this.returns) this.judgeReturn(task, r, this.state.tasks[task]);
+    this.returns.clear();
+    for (const [name, d] of this.droppedCount) {
+      this.notes.push({
+        line: d.line,
+        message: `${d.count} hold(s) of ${name} ended without a release event: ${d.why}`,
+      });
+    }
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
@@ -163,9 +223,10 @@ class Analyzer implements StateHooks {
       findings: this.findings,
       graph: this.graph,
       notes: this.notes,
-      checkpoints,
-      checkpointInterval: interval,
+      checkpoints: this.checkpoints,
+      checkpointInterval: this.interval,
       readLocks: this.readRule,
+      model: this.model,
     };
   }
 
@@ -173,6 +234,21 @@ class Analyzer implements StateHooks {
 
   private cls(id: number): string {
     return this.s.classes.get(id);
+  }
+
+  /** The graph node of a held lock: its class, or `class/N` for the N-th nested instance (kernel locks). */
+  private nodeOf(h: Held): number {
+    const sub = this.s.locks[h.lock].domain === 'kernel' ? Math.min(h.sub, 63) : 0;
+    const key = h.cls * 64 + sub;
+    let id = this.nodeIds.get(key);
+    if (id === undefined) {
+      id = this.nodeNames.length;
+      this.nodeIds.set(key, id);
+      this.nodeNames.push(sub ? `${this.cls(h.cls)}/${sub}` : this.cls(h.cls));
+      this.usage.push(0);
+      this.usageAt.push(new Int32Array(8).fill(-1));
+    }
+    return id;
   }
 
   private sysName(entry: number): string | null {
@@ -184,8 +260,7 @@ class Analyzer implements StateHooks {
     return `${t.comm}/${t.pid}`;
   }
 
-  private node(cls: number, i: number): string {
-    const name = this.cls(cls);
+  private graphNode(name: string, i: number): string {
     if (!this.graph.hasNode(name)) this.graph.addNode(name, { acquisitions: 0, contentions: 0, firstEvent: i });
     return name;
   }
@@ -194,13 +269,12 @@ class Analyzer implements StateHooks {
     const task = this.s.task[i];
     let set = this.seenLocks.get(task);
     if (!set) this.seenLocks.set(task, (set = new Set()));
-    // recorded before the state machine runs, so a release compares against earlier knowledge.
-    if (this.s.kind[i] === EventKind.Acquire) set.add(this.s.ref[i]);
+    set.add(this.s.ref[i]);
   }
 
   private contention(i: number): void {
     const lock = this.s.locks[this.s.ref[i]];
-    const name = this.node(lock.classId, i);
+    const name = this.graphNode(this.cls(lock.classId), i);
     this.graph.updateNodeAttribute(name, 'contentions', (c) => (c ?? 0) + 1);
   }
 
@@ -213,13 +287,13 @@ class Analyzer implements StateHooks {
     related: RelatedLine[],
     sysEntry: number,
     extra: Partial<Finding> = {},
-  ): void {
-    if (!this.kinds.has(kind)) return;
+  ): Finding | undefined {
+    if (!this.kinds.has(kind)) return undefined;
     const key = `${kind}\u0000${dedupeKey}`;
     const prev = this.dedupe.get(key);
     if (prev) {
       prev.occurrences++;
-      return;
+      return undefined;
     }
     const t = this.s.taskOf(i);
     const f: Finding = {
@@ -238,27 +312,39 @@ class Analyzer implements StateHooks {
     };
     this.dedupe.set(key, f);
     this.findings.push(f);
+    return f;
   }
 
   // --- hooks ---------------------------------------------------------------------------------
 
   acquire(t: TaskState, task: number, i: number, h: Held): void {
     const s = this.s;
-    const toName = this.node(h.cls, i);
+    const node = this.nodeOf(h);
+    const toName = this.graphNode(this.nodeNames[node], i);
     this.graph.updateNodeAttribute(toName, 'acquisitions', (c) => (c ?? 0) + 1);
+    if (h.flags & HeldFlag.NoCheck) return; // check=0: no dependency, no recursion, no usage (lockdep's validate_chain)
     const isTry = (h.flags & HeldFlag.Try) !== 0;
     const isRead = (h.flags & HeldFlag.Read) !== 0;
-    // recursive locking: the class is already held (a trylock simply fails instead).
+    const domain = s.locks[h.lock].domain;
+    if (s.ctx[i] & Ctx.Known && domain === 'kernel') this.markAcquireUsage(h, node, i);
+    // recursive locking (lockdep's check_deadlock, over every held lock of the task; a trylock
+    // simply fails instead): the same instance again, or another instance of the class at the same
+    // nesting level. Nested instances of a kernel class are taken to be annotated
+    // (mutex_lock_nested & co.): lock_acquire events do not print the subclass.
     if (!isTry) {
       for (const p of t.held) {
-        if (p.cls !== h.cls || p.flags & HeldFlag.Pending) continue;
-        if (this.readRule === 'recursive' && isRead && p.flags & HeldFlag.Read) continue;
+        if (p.cls !== h.cls || p.flags & (HeldFlag.Pending | HeldFlag.NoCheck)) continue;
         const same = p.lock === h.lock;
+        if (!same && domain === 'kernel' && p.sub !== h.sub) continue;
+        if (!same && domain === 'kernel' && p.irq === h.irq) continue; // a nested instance (h.sub counts it)
+        if (this.readRule === 'recursive' && isRead && p.flags & HeldFlag.Read) continue;
         const name = this.cls(h.cls);
         const where = this.describeHold(p);
         const message = same
           ? `recursive locking: ${this.taskLabel(i)} acquires ${name} (${s.locks[h.lock].key}) again while already holding it since ${where}: self-deadlock`
-          : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class; lockdep needs a nesting annotation for this, which traces do not show)`;
+          : domain === 'kernel'
+            ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) in ${irqName(h.irq)} context while holding ${s.locks[p.lock].key} since ${where} in ${irqName(p.irq)} context`
+            : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class)`;
         this.report(
           'recursive',
           `${name}\u0000${s.task[i]}\u0000${same}`,
@@ -272,12 +358,18 @@ class Analyzer implements StateHooks {
       }
     }
     if (isTry) return; // a trylock never waits, so nothing held can deadlock against it
+    // dependencies: from the held locks of the same interrupt context (lockdep's check_prevs_add
+    // stops where the irq context changes); held check=0 maps are passed over.
     const seen = new Set<number>();
     for (let k = t.held.length - 1; k >= 0; k--) {
       const p = t.held[k];
-      if (p.flags & HeldFlag.Pending || p.cls === h.cls || seen.has(p.cls)) continue;
-      seen.add(p.cls);
-      this.addEdge(p, h, i, task);
+      if (p.irq !== h.irq) break;
+      if (p.flags & (HeldFlag.Pending | HeldFlag.NoCheck)) continue;
+      const from = this.nodeOf(p);
+      if (from === node || seen.has(from)) continue;
+      if (domain !== 'kernel' && p.cls === h.cls) continue;
+      seen.add(from);
+      this.addEdge(p, h, from, node, i, task);
     }
   }
 
@@ -290,13 +382,14 @@ class Analyzer implements StateHooks {
   }
 
   private describeHold(p: Held): string {
+    if (p.flags & HeldFlag.PreHeld) return `before the trace began (released later)`;
     const sys = this.sysName(p.sysEntry);
     return `line ${this.s.line[p.acq]}${sys ? ` in ${sys}` : ''}`;
   }
 
-  private addEdge(p: Held, h: Held, i: number, task: number): void {
+  private addEdge(p: Held, h: Held, fromNode: number, toNode: number, i: number, task: number): void {
     const s = this.s;
-    const key = p.cls * 2097152 + h.cls;
+    const key = fromNode * 2097152 + toNode;
     const same = p.sysEntry === h.sysEntry;
     const fromRead = (p.flags & HeldFlag.Read) !== 0;
     const toRead = (h.flags & HeldFlag.Read) !== 0;
@@ -308,8 +401,8 @@ class Analyzer implements StateHooks {
       if (!fromRead) existing.fromWrite = true;
       return;
     }
-    const from = this.cls(p.cls);
-    const to = this.cls(h.cls);
+    const from = this.nodeNames[fromNode];
+    const to = this.nodeNames[toNode];
     const taskInfo = s.tasks[task];
     const attrs: EdgeAttributes = {
       from,
@@ -333,16 +426,20 @@ class Analyzer implements StateHooks {
       fromSite: this.siteLabel(p.acq),
     };
     this.edges.set(key, attrs);
-    // does `to` already reach `from`? Then this edge closes a cycle.
+    this.graphNode(from, p.acq);
     this.graph.addDirectedEdgeWithKey(`${from}\u0000${to}`, from, to, attrs);
     // does `to` already reach `from`? Then this edge closes a cycle (and, as in lockdep, is not
     // added to the dependency order, so each cycle is reported once).
-    if (this.order.addEdge(p.cls, h.cls)) return;
-    const path = this.shortestPath(h.cls, p.cls);
+    if (this.order.addEdge(fromNode, toNode)) {
+      if (this.usageAll & (Usage.InHardirq | Usage.InHardirqRead | Usage.InSoftirq | Usage.InSoftirqRead))
+        this.checkIrqOrder(attrs, fromNode, toNode, i, h);
+      return;
+    }
+    const path = this.shortestPath(toNode, fromNode);
     if (path) this.inversion([attrs, ...path], h, i);
   }
 
-  /** Edges of the shortest path from class `a` to class `b` in the dependency order, or null. */
+  /** Edges of the shortest path from node `a` to node `b` in the dependency order, or null. */
   private shortestPath(a: number, b: number): EdgeAttributes[] | null {
     const prev = new Map<number, number>();
     const queue = [a];
@@ -412,9 +509,9 @@ class Analyzer implements StateHooks {
     });
   }
 
-  private domainOf(className: string): string {
-    const id = this.s.classes.lookup(className);
-    const lock = this.s.locks.find((l) => l.classId === id);
+  private domainOf(name: string): string {
+    const base = this.s.classes.lookup(name) ?? this.s.classes.lookup(name.replace(/\/\d+$/, ''));
+    const lock = this.s.locks.find((l) => l.classId === base);
     return lock ? lock.domain : 'kernel';
   }
 
@@ -432,21 +529,22 @@ class Analyzer implements StateHooks {
     const s = this.s;
     const lock = s.ref[i];
     const name = s.className(lock);
-    const knownToTask = this.seenLocks.get(task)?.has(lock) ?? false;
-    const holder = this.holderOf(lock, task);
-    if (!knownToTask && holder < 0) {
-      // taken before the recording started: not enough information to call it a bug.
+    const t = this.state.tasks[task];
+    // lockdep knows every task's whole history; a trace does only for tasks forked inside it.
+    if (!this.model.forked.has(task) || s.ctx[i] & Ctx.Nmi) {
       this.notes.push({
         line: s.line[i],
-        message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began?)`,
+        message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began, or while its events were filtered out)`,
       });
       return;
     }
-    const t = this.state.tasks[task];
+    const holder = this.holderOf(lock, task);
     const message =
       holder >= 0
         ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which is held by ${s.tasks[holder].comm}/${s.tasks[holder].pid}, not by this task`
-        : `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it no longer holds`;
+        : this.seenLocks.get(task)?.has(lock)
+          ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it no longer holds`
+          : `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it never acquired (its whole life is in the trace)`;
     this.report('bad-unlock', `${name}\u0000${task}`, i, message, [name], [], t ? t.sysEntry : -1);
   }
 
@@ -459,48 +557,348 @@ class Analyzer implements StateHooks {
     return -1;
   }
 
+  dropped(_t: TaskState, _task: number, i: number, h: Held, why: 'switch' | 'irq'): void {
+    const name = this.cls(h.cls);
+    const d = this.droppedCount.get(name);
+    if (d) d.count++;
+    else
+      this.droppedCount.set(name, {
+        count: 1,
+        line: this.s.line[i],
+        why:
+          why === 'switch'
+            ? 'taken with interrupts disabled by a task that was then switched out (the scheduler hands the runqueue lock to the next task; its release was not in the trace)'
+            : 'taken in an interrupt that returned (its release was not in the trace)',
+      });
+  }
+
+  // --- returns to user space, exits ------------------------------------------------------------
+
   sysExit(t: TaskState, task: number, i: number): void {
+    const prev = this.returns.get(task);
+    if (prev) this.judgeReturn(task, prev, t);
+    const holds = t.held.filter((h) => !(h.flags & (HeldFlag.Pending | HeldFlag.Reported)) && this.s.locks[h.lock].domain === 'kernel');
+    if (holds.length > 0) this.returns.set(task, { exit: i, sysEntry: t.sysEntry, holds });
+    else this.returns.delete(task);
+  }
+
+  /** The task entered another syscall, so it went back to user space after its last exit. */
+  sysEnter(t: TaskState, task: number): void {
+    const r = this.returns.get(task);
+    if (!r) return;
+    this.returns.delete(task);
+    this.judgeReturn(task, r, t);
+  }
+
+  /** lockdep_sys_exit(): every lock still held when the task went back to user space. */
+  private judgeReturn(task: number, r: PendingReturn, t: TaskState | undefined): void {
     const s = this.s;
+    if (!t) return;
+    const i = r.exit;
     const sys = s.names.get(s.ref[i]);
-    for (const h of t.held) {
-      if (h.flags & (HeldFlag.Pending | HeldFlag.Reported)) continue;
-      if (s.locks[h.lock].domain !== 'kernel') continue;
+    for (const h of r.holds) {
+      if (!t.held.includes(h) || h.flags & HeldFlag.Reported) continue;
       h.flags |= HeldFlag.Reported;
       const name = this.cls(h.cls);
       const acquiredIn = this.sysName(h.sysEntry);
-      const message = `lock held when returning to user space: ${this.taskLabel(i)} returns from ${sys} still holding ${name} (acquired at line ${s.line[h.acq]}${acquiredIn ? ` in ${acquiredIn}` : ''}); whatever it takes next, in any syscall, is ordered after ${name}`;
-      this.report(
+      const since =
+        h.flags & HeldFlag.PreHeld
+          ? 'held since before the trace began'
+          : `acquired at line ${s.line[h.acq]}${acquiredIn ? ` in ${acquiredIn}` : ''}`;
+      const message = `lock held when returning to user space: ${this.taskLabel(i)} returns from ${sys} still holding ${name} (${since}); whatever it takes next, in any syscall, is ordered after ${name}`;
+      const f = this.report(
         'held-across-syscall',
         `${name}\u0000${task}\u0000${sys}`,
         i,
         message,
         [name],
-        [{ line: s.line[h.acq], message: `${name} acquired here${acquiredIn ? ` in ${acquiredIn}` : ''}` }],
-        t.sysEntry >= 0 ? t.sysEntry : i,
-        {},
+        h.flags & HeldFlag.PreHeld
+          ? []
+          : [{ line: s.line[h.acq], message: `${name} acquired here${acquiredIn ? ` in ${acquiredIn}` : ''}` }],
+        r.sysEntry >= 0 ? r.sysEntry : i,
       );
       // the syscall is the one that leaked it: report it even when the entry was not traced.
-      const f = this.findings[this.findings.length - 1];
-      if (f && f.eventIndex === i && f.syscall === null) f.syscall = sys;
+      if (f && f.syscall === null) f.syscall = sys;
     }
+  }
+
+  exitBegin(_t: TaskState, task: number, i: number): void {
+    // killed on its way out of a syscall: it never went back to user space
+    this.returns.delete(task);
+    this.exitAt.set(task, i);
   }
 
   exit(t: TaskState, task: number, i: number): void {
     const s = this.s;
     const held = t.held.filter((h) => !(h.flags & HeldFlag.Pending) && s.locks[h.lock].domain !== 'file');
     if (held.length === 0) return;
-    const names = held.map((h) => this.cls(h.cls));
+    const names = held.map((h) => this.nodeName(h));
     const info = s.tasks[task];
+    const at = this.exitAt.get(task) ?? i;
     this.report(
       'held-at-exit',
       `${names.join(',')}\u0000${task}`,
-      i,
-      `lock held at task exit: ${info.comm}/${info.pid} exits holding ${held.map((h) => `${this.cls(h.cls)} (since ${this.describeHold(h)})`).join(', ')}`,
+      at,
+      `lock held at task exit: ${info.comm}/${info.pid} exits holding ${held.map((h) => `${this.nodeName(h)} (since ${this.describeHold(h)})`).join(', ')}`,
       names,
-      held.map((h) => ({ line: s.line[h.acq], message: `${this.cls(h.cls)} acquired here` })),
-      -1,
+      held.filter((h) => !(h.flags & HeldFlag.PreHeld)).map((h) => ({ line: s.line[h.acq], message: `${this.nodeName(h)} acquired here` })),
+      t.sysEntry,
     );
   }
+
+  private nodeName(h: Held): string {
+    return this.nodeNames[this.nodeOf(h)];
+  }
+
+  // --- interrupt safety ------------------------------------------------------------------------
+
+  /** lockdep's mark_irqflags(): the usages an acquisition shows (trylocks are never irq-safe uses). */
+  private markAcquireUsage(h: Held, node: number, i: number): void {
+    const ctx = this.s.ctx[i];
+    const read = (h.flags & HeldFlag.Read) !== 0;
+    if (!(h.flags & HeldFlag.Try)) {
+      if (ctx & Ctx.Hardirq) this.markUsage(node, read ? Usage.InHardirqRead : Usage.InHardirq, i, h);
+      if (ctx & Ctx.Softirq) this.markUsage(node, read ? Usage.InSoftirqRead : Usage.InSoftirq, i, h);
+    }
+    if (!(ctx & Ctx.IrqsOff)) {
+      this.markUsage(node, read ? Usage.OnHardirqRead : Usage.OnHardirq, i, h);
+      if (!(ctx & (Ctx.BhOff | Ctx.Softirq))) this.markUsage(node, read ? Usage.OnSoftirqRead : Usage.OnSoftirq, i, h);
+    }
+  }
+
+  /**
+   * lockdep's mark_held_locks() when interrupts are enabled: a task seen with interrupts (or
+   * bottom halves) enabled while holding locks enabled them with those locks held.
+   */
+  private irqsOnWhileHolding(i: number): void {
+    const s = this.s;
+    const ctx = s.ctx[i];
+    if (ctx & (Ctx.IrqsOff | Ctx.Nmi)) return;
+    const t = this.state.tasks[s.task[i]];
+    if (!t || t.held.length === 0) return;
+    const irq = ctx & Ctx.IrqMask;
+    const softOn = !(ctx & (Ctx.BhOff | Ctx.Softirq));
+    for (const h of t.held) {
+      if (h.irq !== irq || h.flags & (HeldFlag.Pending | HeldFlag.NoCheck | HeldFlag.PreHeld) || h.acq === i) continue;
+      if (s.locks[h.lock].domain !== 'kernel') continue;
+      const node = this.nodeOf(h);
+      const read = (h.flags & HeldFlag.Read) !== 0;
+      const u = this.usage[node];
+      const hard = read ? Usage.OnHardirqRead : Usage.OnHardirq;
+      const soft = read ? Usage.OnSoftirqRead : Usage.OnSoftirq;
+      if (!(u & hard)) this.markUsage(node, hard, i, h);
+      if (softOn && !(u & soft)) this.markUsage(node, soft, i, h);
+    }
+  }
+
+  /** Sets a usage bit; a new one is checked as lockdep's mark_lock_irq() does. */
+  private markUsage(node: number, bit: Usage, i: number, h: Held): void {
+    if (this.usage[node] & bit) return;
+    this.usage[node] |= bit;
+    this.usageAt[node][bitIndex(bit)] = i;
+    this.usageAll |= bit;
+    const read = bit & (Usage.InHardirqRead | Usage.InSoftirqRead | Usage.OnHardirqRead | Usage.OnSoftirqRead);
+    const enabled = bit >= Usage.OnHardirq;
+    // the opposite direction of the same state, as a writer; a writer also conflicts with readers
+    const excl = exclusive(bit);
+    const conflict = this.usage[node] & (read ? excl : excl | readOf(excl));
+    if (conflict) {
+      const other = conflict & excl ? excl : readOf(excl);
+      this.inconsistent(node, bit, other, i, h);
+      return;
+    }
+    // the dependencies: an irq-safe lock must not reach an irq-unsafe one
+    const mask = excl | readOf(excl);
+    if (!(this.usageAll & mask)) return;
+    const found = enabled ? this.searchUsage(node, mask, false) : this.searchUsage(node, mask, true);
+    if (found) this.irqInversion(node, bit, found.node, found.bit, found.path, i, h);
+  }
+
+  /** BFS from a node along (forward) or against (backward) the dependencies for a node with one of `mask`. */
+  private searchUsage(start: number, mask: number, forward: boolean): { node: number; bit: number; path: EdgeAttributes[] } | null {
+    const prev = new Map<number, number>([[start, -1]]);
+    const queue = [start];
+    for (let q = 0; q < queue.length; q++) {
+      const cur = queue[q];
+      const next = forward ? this.order.out(cur) : this.order.in(cur);
+      for (const n of next) {
+        if (prev.has(n)) continue;
+        prev.set(n, cur);
+        const m = this.usage[n] & mask;
+        if (m) {
+          const path: EdgeAttributes[] = [];
+          for (let x = n; x !== start;) {
+            const p = prev.get(x) as number;
+            path.push(this.edges.get(forward ? p * 2097152 + x : x * 2097152 + p) as EdgeAttributes);
+            x = p;
+          }
+          if (forward) path.reverse();
+          return { node: n, bit: m & -m, path };
+        }
+        queue.push(n);
+      }
+    }
+    return null;
+  }
+
+  /** lockdep's check_irq_usage() for a new dependency: an irq-safe lock before it, an irq-unsafe one after it. */
+  private checkIrqOrder(edge: EdgeAttributes, from: number, to: number, i: number, h: Held): void {
+    for (const [inW, inR, onW, onR] of [
+      [Usage.InHardirq, Usage.InHardirqRead, Usage.OnHardirq, Usage.OnHardirqRead],
+      [Usage.InSoftirq, Usage.InSoftirqRead, Usage.OnSoftirq, Usage.OnSoftirqRead],
+    ]) {
+      if (!(this.usageAll & (inW | inR)) || !(this.usageAll & (onW | onR))) continue;
+      const safe =
+        (this.usage[from] & (inW | inR) ? { node: from, bit: this.usage[from] & (inW | inR), path: [] } : null) ??
+        this.searchUsage(from, inW | inR, false);
+      if (!safe) continue;
+      const wantOn = safe.bit & inW ? onW | onR : onW;
+      const unsafe =
+        (this.usage[to] & wantOn ? { node: to, bit: this.usage[to] & wantOn, path: [] } : null) ?? this.searchUsage(to, wantOn, true);
+      if (!unsafe) continue;
+      const safeBit = safe.bit & -safe.bit;
+      const unsafeBit = unsafe.bit & -unsafe.bit;
+      const state = inW === Usage.InHardirq ? 'HARDIRQ' : 'SOFTIRQ';
+      const path = [...[...safe.path].reverse(), edge, ...unsafe.path];
+      const names = [this.nodeNames[safe.node], ...path.map((e) => e.to)];
+      const message = [
+        `${state}-safe -> ${state}-unsafe lock order detected: ${this.taskLabel(i)} makes ${edge.from} -> ${edge.to} (line ${this.s.line[i]})`,
+        `  ${this.nodeNames[safe.node]} is ${state}-safe: ${this.usageText(safe.node, safeBit)}`,
+        `  ${this.nodeNames[unsafe.node]} is ${state}-unsafe: ${this.usageText(unsafe.node, unsafeBit)}`,
+        `  dependency chain: ${names.join(' -> ')}`,
+        `  an interrupt taking ${this.nodeNames[safe.node]} on a CPU where ${this.nodeNames[unsafe.node]} is held with ${state === 'HARDIRQ' ? 'interrupts' : 'softirqs'} enabled can deadlock`,
+      ].join('\n');
+      this.reportIrq(message, [safe.node, unsafe.node], [safeBit, unsafeBit], i, h, path);
+      return;
+    }
+  }
+
+  private inconsistent(node: number, bit: number, other: number, i: number, h: Held): void {
+    const name = this.nodeNames[node];
+    const [first, second] = [other, bit];
+    const message = [
+      `inconsistent lock state: {${USAGE_NAMES[bitIndex(first)]}} -> {${USAGE_NAMES[bitIndex(second)]}} usage of ${name}`,
+      `  ${this.usageText(node, first)}`,
+      `  ${this.usageText(node, second)}`,
+      `  an interrupt taking ${name} on a CPU where it is already held deadlocks`,
+    ].join('\n');
+    this.reportIrq(message, [node, node], [first, second], i, h, []);
+  }
+
+  private irqInversion(node: number, bit: number, otherNode: number, otherBit: number, path: EdgeAttributes[], i: number, h: Held): void {
+    const enabled = bit >= Usage.OnHardirq;
+    const [safeNode, safeBit, unsafeNode, unsafeBit] = enabled ? [otherNode, otherBit, node, bit] : [node, bit, otherNode, otherBit];
+    const chain = [path.length ? path[0].from : this.nodeNames[safeNode], ...path.map((e) => e.to)];
+    const message = [
+      `possible irq lock inversion dependency: ${this.nodeNames[safeNode]} -> ${this.nodeNames[unsafeNode]}`,
+      `  ${this.usageText(safeNode, safeBit)}`,
+      `  ${this.usageText(unsafeNode, unsafeBit)}`,
+      `  dependency chain: ${chain.join(' -> ')}`,
+    ].join('\n');
+    this.reportIrq(message, [safeNode, unsafeNode], [safeBit, unsafeBit], i, h, path);
+  }
+
+  private usageText(node: number, bit: number): string {
+    const at = this.usageAt[node][bitIndex(bit)];
+    const s = this.s;
+    const what =
+      bit & (Usage.InHardirq | Usage.InHardirqRead)
+        ? 'taken in hardirq context'
+        : bit & (Usage.InSoftirq | Usage.InSoftirqRead)
+          ? 'taken in softirq context'
+          : bit & (Usage.OnHardirq | Usage.OnHardirqRead)
+            ? 'held with hardirqs enabled'
+            : 'held with softirqs enabled';
+    return `{${USAGE_NAMES[bitIndex(bit)]}}: ${this.nodeNames[node]} ${what}${at >= 0 ? ` at line ${s.line[at]} by ${this.taskLabel(at)}` : ''}`;
+  }
+
+  private reportIrq(message: string, nodes: number[], bits: number[], i: number, h: Held, path: EdgeAttributes[]): void {
+    const s = this.s;
+    const usages: LockUsage[] = nodes.map((n, k) => {
+      const at = this.usageAt[n][bitIndex(bits[k])];
+      const t = at >= 0 ? s.taskOf(at) : undefined;
+      return {
+        lock: this.nodeNames[n],
+        usage: USAGE_NAMES[bitIndex(bits[k])],
+        line: at >= 0 ? s.line[at] : 0,
+        ...(t ? { comm: t.comm, pid: t.pid } : {}),
+      };
+    });
+    const locks = nodes.map((n) => this.nodeNames[n]);
+    const related: RelatedLine[] = usages.filter((u) => u.line > 0).map((u) => ({ line: u.line, message: `{${u.usage}}: ${u.lock} here` }));
+    for (const e of path)
+      related.push({ line: e.line, message: `${e.from} -> ${e.to} made here by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}` });
+    this.report(
+      'irq-state',
+      `${[...new Set(locks)].sort().join('\u0000')}\u0000${usages.map((u) => u.usage).join(',')}`,
+      i,
+      message,
+      locks,
+      dedupeRelated(related),
+      h.sysEntry,
+      {
+        usages,
+        ...(path.length ? { cycle: path.map(stripEdge) } : {}),
+      },
+    );
+  }
+}
+
+/** The other direction of a usage's state, as a writer (lockdep's exclusive_bit()). */
+function exclusive(bit: number): number {
+  switch (bit) {
+    case Usage.InHardirq:
+    case Usage.InHardirqRead:
+      return Usage.OnHardirq;
+    case Usage.InSoftirq:
+    case Usage.InSoftirqRead:
+      return Usage.OnSoftirq;
+    case Usage.OnHardirq:
+    case Usage.OnHardirqRead:
+      return Usage.InHardirq;
+    default:
+      return Usage.InSoftirq;
+  }
+}
+
+/** The reader variant of a writer usage bit. */
+const readOf = (bit: number): number => bit << 1;
+
+function irqName(irq: number): string {
+  return irq === 0 ? 'process' : irq === Ctx.Softirq ? 'softirq' : 'hardirq';
+}
+
+/**
+ * The analyzer's first pass: which locks each task held when the trace began (a release never
+ * seen acquired, by a task not forked inside the trace), and which tasks were forked inside it.
+ */
+function findPreHeld(s: EventStore): StateModel & { forked: Set<number> } {
+  const forked = new Set<number>();
+  const preHeld = new Map<number, PreHeld[]>();
+  const acquired = new Map<number, Set<number>>();
+  const st = new LockState(s);
+  const hooks: StateHooks = {
+    badRelease: (_t, task, i) => {
+      if (forked.has(task) || acquired.get(task)?.has(s.ref[i])) return;
+      let list = preHeld.get(task);
+      if (!list) preHeld.set(task, (list = []));
+      if (list.some((p) => p.lock === s.ref[i])) return;
+      // released last = taken first: the outermost of what the task held
+      list.unshift({ lock: s.ref[i], flags: 0, irq: s.ctx[i] & Ctx.IrqMask });
+    },
+  };
+  for (let i = 0; i < s.length; i++) {
+    const kind = s.kind[i];
+    const task = s.task[i];
+    if (kind === EventKind.Fork && s.tasks[s.ref[i]].firstEvent >= i) forked.add(s.ref[i]);
+    else if (kind === EventKind.Acquire) {
+      let set = acquired.get(task);
+      if (!set) acquired.set(task, (set = new Set()));
+      set.add(s.ref[i]);
+    }
+    st.step(hooks);
+  }
+  return { preHeld, forked };
 }
 
 export function describeEdge(e: EdgeOrigin): string {
@@ -561,6 +959,10 @@ export class DependencyOrder {
 
   out(n: number): readonly number[] {
     return this.outAdj[n] ?? [];
+  }
+
+  in(n: number): readonly number[] {
+    return this.inAdj[n] ?? [];
   }
 
   /** Adds x -> y and returns true, or returns false (adding nothing) when y already reaches x. */

@@ -61,7 +61,7 @@ export class Replay {
   readonly findingEvents: number[];
 
   constructor(readonly analysis: Analysis) {
-    this.state = new LockState(analysis.store);
+    this.state = new LockState(analysis.store, analysis.model);
     this.findingEvents = analysis.findings.map((f) => f.eventIndex).sort((a, b) => a - b);
   }
 

@@ -1,10 +1,27 @@
 // Per-task lock state machine: what each task holds and which syscall it is in, advanced one
 // event at a time. The analyzer drives it with hooks to check lockdep's rules; the replay engine
-// drives it without hooks to rebuild the state at any event. Checkpoints serialize it compactly.
+// and the editor's index drive it without hooks to rebuild the state at any event. Checkpoints
+// serialize it compactly.
+//
+// What it models of a real kernel (docs/kernel-traces.md explains each rule with its source):
+// - interrupt contexts: a held lock remembers the irq context it was taken in (ftrace's latency
+//   flags); when the task is seen again in a context outside that one, the interrupt has returned
+//   and its locks are gone (their releases were lost);
+// - NMI: lockdep ignores lock operations in NMI context, and so does this;
+// - context switches: a CPU runs one task at a time, so another task on a CPU (or the task on
+//   another CPU) means the previous one was switched out. No task sleeps holding a lock taken with
+//   interrupts disabled; the one lockdep carries across the switch is the runqueue lock, released
+//   for the previous task in prepare_lock_switch() and acquired for the next in
+//   finish_lock_switch(). A pid-filtered trace loses that release (the filter already follows the
+//   next task), so it is applied at the inferred switch;
+// - locks held since before the trace: the analyzer's first pass finds them (see analyzer.ts) and
+//   they are put on the task's stack at its first event;
+// - task exit: the task keeps running exit code after sched_process_exit; it is done at its final
+//   switch-out (or at the end of the trace).
 // May import only src/core modules.
 
 import { EventStore } from '../store';
-import { EventFlag, EventKind } from '../types';
+import { Ctx, EventFlag, EventKind } from '../types';
 
 export const enum HeldFlag {
   Read = 1,
@@ -15,16 +32,30 @@ export const enum HeldFlag {
   Crossed = 8,
   /** A held-across-syscall finding was already reported for this hold. */
   Reported = 16,
+  /** Taken before the trace began (reconstructed from a release never seen acquired). */
+  PreHeld = 32,
+  /** Acquired with hardirqs disabled (known only when the trace has latency flags). */
+  IrqsOff = 64,
+  /** lockdep validates nothing about it (acquired with check=0: RCU maps, no-validate classes). */
+  NoCheck = 128,
 }
 
 export interface Held {
   lock: number;
   cls: number;
   flags: number;
-  /** Event that acquired it. */
+  /** Event that acquired it (for a lock held since before the trace: the task's first event). */
   acq: number;
   /** Entry event of the syscall that acquired it, or -1 (userspace / unknown). */
   sysEntry: number;
+  /** lockdep's irq context it was taken in (Ctx.IrqMask bits). */
+  irq: number;
+  /**
+   * Nesting level within its class: how many other instances of the class the task held in the
+   * same context when it took this one (lockdep's subclass, which lock_acquire events do not
+   * print; `mutex_lock_nested(…, SINGLE_DEPTH_NESTING)` and friends give 1).
+   */
+  sub: number;
 }
 
 export interface TaskState {
@@ -34,24 +65,77 @@ export interface TaskState {
   /** Entry event of that syscall, or -1 (entered before the trace began). */
   sysEntry: number;
   exited: boolean;
+  /** sched_process_exit seen: the task runs its exit code until its final switch-out. */
+  exiting: boolean;
   /** Last event of this task applied so far, or -1. */
   last: number;
+  /** CPU of that event, or -1. */
+  cpu: number;
 }
+
+/** A lock a task held when the trace began, found by the analyzer's first pass. */
+export interface PreHeld {
+  lock: number;
+  flags: number;
+  irq: number;
+}
+
+/** What the analyzer learned before its main pass, needed to rebuild the same states anywhere. */
+export interface StateModel {
+  /** Per task id: locks held since before the trace, outermost first. */
+  preHeld: Map<number, PreHeld[]>;
+}
+
+export const EMPTY_MODEL: StateModel = { preHeld: new Map() };
 
 /** Called by `apply` so the analyzer can judge each transition. All optional. */
 export interface StateHooks {
   /** Before `h` is pushed on `t`'s stack. */
   acquire?(t: TaskState, taskId: number, i: number, h: Held): void;
+  /** Before a lock held since before the trace is pushed on `t`'s stack, at its first event `i`. */
+  preHeld?(t: TaskState, taskId: number, i: number, h: Held): void;
   /** A release of a lock the task does not hold. */
   badRelease?(t: TaskState, taskId: number, i: number): void;
   /** Before the task leaves its syscall. */
   sysExit?(t: TaskState, taskId: number, i: number): void;
-  /** Before the task's locks are dropped at exit. */
+  /** Before a syscall entry is applied. */
+  sysEnter?(t: TaskState, taskId: number, i: number): void;
+  /** At sched_process_exit (the task still runs its exit code afterwards). */
+  exitBegin?(t: TaskState, taskId: number, i: number): void;
+  /** Before an exiting task's locks are dropped: its final switch-out, or the end of the trace (`i` = its last event). */
   exit?(t: TaskState, taskId: number, i: number): void;
+  /** Locks dropped without a release event: a context switch (`why` = 'switch') or an interrupt that returned ('irq'). */
+  dropped?(t: TaskState, taskId: number, i: number, h: Held, why: 'switch' | 'irq'): void;
+  /** After a lock event's Held was pushed or its flags changed (the analyzer tracks interrupt usage). */
+  event?(t: TaskState, taskId: number, i: number): void;
 }
 
 export function newTaskState(): TaskState {
-  return { held: [], sys: -1, sysEntry: -1, exited: false, last: -1 };
+  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1 };
+}
+
+/**
+ * Lock classes lockdep acquires with check=0 (no dependency, no recursion or irq-usage check,
+ * but held, so they count for "held when returning to user space" and at exit). The trace's
+ * lock_acquire event does not print `check`, so they are known by name, from Linux's source:
+ * rcu_lock_acquire() (include/linux/rcupdate.h: rcu_read_lock*, the callback map, tasks-trace RCU,
+ * and every SRCU domain's map via srcu_lock_acquire) and lockdep_set_novalidate_class() users
+ * (drivers/base/core.c's device mutex, bcache's btree locks).
+ */
+const NO_CHECK_CLASSES = new Set([
+  'rcu_read_lock',
+  'rcu_read_lock_bh',
+  'rcu_read_lock_sched',
+  'rcu_callback',
+  'rcu_read_lock_trace',
+  '&dev->mutex',
+]);
+/** SRCU domains: DEFINE_SRCU/DEFINE_STATIC_SRCU names and init_srcu_struct() expressions. */
+const SRCU_NAME = /srcu$/;
+
+/** True when lockdep acquires this class with check=0 (see NO_CHECK_CLASSES). */
+export function isNoCheckClass(name: string): boolean {
+  return NO_CHECK_CLASSES.has(name) || SRCU_NAME.test(name);
 }
 
 /** The lock state of every task after some prefix of the events. */
@@ -59,8 +143,18 @@ export class LockState {
   tasks: TaskState[] = [];
   /** Number of events applied: the state is after events [0, position). */
   position = 0;
+  /** Per CPU: the task seen running there last, or -1. */
+  cpuTask: number[] = [];
+  /** Per class id: lockdep acquires it with check=0. */
+  private readonly noCheck: Uint8Array;
 
-  constructor(readonly store: EventStore) {}
+  constructor(
+    readonly store: EventStore,
+    readonly model: StateModel = EMPTY_MODEL,
+  ) {
+    this.noCheck = new Uint8Array(store.classes.size);
+    for (let c = 0; c < store.classes.size; c++) if (isNoCheckClass(store.classes.get(c))) this.noCheck[c] = 1;
+  }
 
   task(id: number): TaskState {
     let t = this.tasks[id];
@@ -71,9 +165,21 @@ export class LockState {
     return t;
   }
 
+  isNoCheck(cls: number): boolean {
+    return this.noCheck[cls] === 1;
+  }
+
   /** Applies event `position` and advances. */
   step(hooks?: StateHooks): void {
     this.apply(this.position++, hooks);
+  }
+
+  /** Ends the trace: exiting tasks are done (their locks judged by the `exit` hook). */
+  finish(hooks?: StateHooks): void {
+    for (let id = 0; id < this.tasks.length; id++) {
+      const t = this.tasks[id];
+      if (t && t.exiting && !t.exited) this.die(t, id, t.last, hooks);
+    }
   }
 
   private apply(i: number, hooks?: StateHooks): void {
@@ -83,22 +189,36 @@ export class LockState {
     if (flags & EventFlag.Duplicate) return;
     const taskId = s.task[i];
     const t = this.task(taskId);
+    const ctx = s.ctx[i];
+    if (t.last < 0) this.firstEvent(t, taskId, i, hooks);
+    if (ctx & Ctx.Known) this.schedule(t, taskId, i, hooks);
     t.last = i;
+    // lockdep does nothing for lock operations in NMI context (lockdep_enabled() is false there)
+    if (ctx & Ctx.Nmi) return;
     switch (kind) {
       case EventKind.Acquire: {
         const lock = s.ref[i];
+        const cls = s.locks[lock].classId;
+        const irq = ctx & Ctx.IrqMask;
+        let sub = 0;
+        for (const p of t.held) if (p.cls === cls && p.lock !== lock && p.irq === irq && !(p.flags & HeldFlag.Pending)) sub++;
         const h: Held = {
           lock,
-          cls: s.locks[lock].classId,
+          cls,
           flags:
             (flags & EventFlag.Read ? HeldFlag.Read : 0) |
             (flags & EventFlag.Try ? HeldFlag.Try : 0) |
-            (flags & EventFlag.Pending ? HeldFlag.Pending : 0),
+            (flags & EventFlag.Pending ? HeldFlag.Pending : 0) |
+            ((ctx & (Ctx.Known | Ctx.IrqsOff)) === (Ctx.Known | Ctx.IrqsOff) ? HeldFlag.IrqsOff : 0) |
+            (this.noCheck[cls] === 1 ? HeldFlag.NoCheck : 0),
           acq: i,
           sysEntry: t.sys >= 0 ? t.sysEntry : -1,
+          irq,
+          sub,
         };
         hooks?.acquire?.(t, taskId, i, h);
         t.held.push(h);
+        hooks?.event?.(t, taskId, i);
         return;
       }
       case EventKind.Acquired: {
@@ -115,9 +235,11 @@ export class LockState {
         const h = findHeld(t, s.ref[i]);
         if (h < 0) hooks?.badRelease?.(t, taskId, i);
         else t.held.splice(h, 1);
+        hooks?.event?.(t, taskId, i);
         return;
       }
       case EventKind.SysEnter:
+        hooks?.sysEnter?.(t, taskId, i);
         t.sys = s.ref[i];
         t.sysEntry = i;
         return;
@@ -130,12 +252,13 @@ export class LockState {
       case EventKind.Exit: {
         // the exit event may name another pid than its line's task (sched_process_exit: pid=…).
         const pidTask = s.taskByPidLookup(s.num[i]);
-        const et = pidTask !== undefined ? this.task(pidTask) : t;
-        hooks?.exit?.(et, pidTask ?? taskId, i);
-        et.held = [];
-        et.exited = true;
-        et.sys = -1;
-        et.sysEntry = -1;
+        const id = pidTask ?? taskId;
+        const et = this.task(id);
+        if (et.exiting || et.exited) return;
+        hooks?.exitBegin?.(et, id, i);
+        et.exiting = true;
+        // without latency flags no switch-out can be seen: the task is done at once
+        if (!(ctx & Ctx.Known) || id !== taskId) this.die(et, id, i, hooks);
         return;
       }
       case EventKind.Fork: {
@@ -149,21 +272,97 @@ export class LockState {
     }
   }
 
+  /** A task's first event: the locks it held since before the trace go on its stack. */
+  private firstEvent(t: TaskState, taskId: number, i: number, hooks?: StateHooks): void {
+    const pre = this.model.preHeld.get(taskId);
+    if (!pre) return;
+    for (const p of pre) {
+      const h: Held = {
+        lock: p.lock,
+        cls: this.store.locks[p.lock].classId,
+        flags: p.flags | HeldFlag.PreHeld,
+        acq: i,
+        sysEntry: -1,
+        irq: p.irq,
+        sub: 0,
+      };
+      hooks?.preHeld?.(t, taskId, i, h);
+      t.held.push(h);
+    }
+  }
+
+  /**
+   * Context bookkeeping for an event with known latency flags: interrupts that returned, and
+   * context switches inferred from which task runs on which CPU.
+   */
+  private schedule(t: TaskState, taskId: number, i: number, hooks?: StateHooks): void {
+    const s = this.store;
+    const cpu = s.cpu[i];
+    const irq = s.ctx[i] & Ctx.IrqMask;
+    // the task moved: it was switched out on its old CPU at some point
+    if (t.cpu >= 0 && t.cpu !== cpu && this.cpuTask[t.cpu] === taskId) {
+      this.cpuTask[t.cpu] = -1;
+      this.switchOut(t, taskId, t.last, hooks);
+    }
+    const prev = this.cpuTask[cpu] ?? -1;
+    if (prev >= 0 && prev !== taskId) {
+      const p = this.task(prev);
+      if (p.cpu === cpu) this.switchOut(p, prev, p.last, hooks);
+    }
+    while (this.cpuTask.length <= cpu) this.cpuTask.push(-1);
+    this.cpuTask[cpu] = taskId;
+    t.cpu = cpu;
+    // seen in a context outside an interrupt it held locks in: that interrupt has returned
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      if (h.irq & ~irq) {
+        t.held.splice(k, 1);
+        hooks?.dropped?.(t, taskId, i, h, 'irq');
+      }
+    }
+  }
+
+  /** The task stopped running on its CPU at or after event `i` (its last event there). */
+  private switchOut(t: TaskState, taskId: number, i: number, hooks?: StateHooks): void {
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      // interrupts have returned; locks taken with interrupts off cannot be held while asleep
+      // (the runqueue lock is handed to the next task: prepare_lock_switch()).
+      if (h.irq !== 0 || (h.flags & HeldFlag.IrqsOff && !(h.flags & HeldFlag.PreHeld))) {
+        t.held.splice(k, 1);
+        hooks?.dropped?.(t, taskId, i, h, h.irq !== 0 ? 'irq' : 'switch');
+      }
+    }
+    if (t.exiting && !t.exited) this.die(t, taskId, i, hooks);
+  }
+
+  private die(t: TaskState, taskId: number, i: number, hooks?: StateHooks): void {
+    hooks?.exit?.(t, taskId, i);
+    t.held = [];
+    t.exited = true;
+    t.sys = -1;
+    t.sysEntry = -1;
+  }
+
   // --- checkpoints -----------------------------------------------------------------------
 
   /** Serializes the state into a compact array. */
   save(): Float64Array {
-    let size = 2;
-    for (const t of this.tasks) size += 5 + t.held.length * 5;
+    let size = 3 + this.cpuTask.length;
+    for (const t of this.tasks) size += 7 + t.held.length * 7;
     const a = new Float64Array(size);
     let k = 0;
     a[k++] = this.position;
     a[k++] = this.tasks.length;
+    a[k++] = this.cpuTask.length;
+    for (const c of this.cpuTask) a[k++] = c;
     for (const t of this.tasks) {
       a[k++] = t.sys;
       a[k++] = t.sysEntry;
-      a[k++] = t.exited ? 1 : 0;
+      a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0);
       a[k++] = t.last;
+      a[k++] = t.cpu;
+      a[k++] = 0;
       a[k++] = t.held.length;
       for (const h of t.held) {
         a[k++] = h.lock;
@@ -171,6 +370,8 @@ export class LockState {
         a[k++] = h.flags;
         a[k++] = h.acq;
         a[k++] = h.sysEntry;
+        a[k++] = h.irq;
+        a[k++] = h.sub;
       }
     }
     return a;
@@ -180,16 +381,23 @@ export class LockState {
     let k = 0;
     this.position = a[k++];
     const n = a[k++];
+    const ncpu = a[k++];
+    this.cpuTask = [];
+    for (let c = 0; c < ncpu; c++) this.cpuTask.push(a[k++]);
     this.tasks = new Array<TaskState>(n);
     for (let ti = 0; ti < n; ti++) {
       const t = newTaskState();
       t.sys = a[k++];
       t.sysEntry = a[k++];
-      t.exited = a[k++] === 1;
+      const ex = a[k++];
+      t.exited = (ex & 1) !== 0;
+      t.exiting = (ex & 2) !== 0;
       t.last = a[k++];
+      t.cpu = a[k++];
+      k++;
       const nh = a[k++];
       for (let j = 0; j < nh; j++) {
-        t.held.push({ lock: a[k++], cls: a[k++], flags: a[k++], acq: a[k++], sysEntry: a[k++] });
+        t.held.push({ lock: a[k++], cls: a[k++], flags: a[k++], acq: a[k++], sysEntry: a[k++], irq: a[k++], sub: a[k++] });
       }
       this.tasks[ti] = t;
     }

@@ -12,7 +12,7 @@
 // result on every fixture and on fuzzed traces.
 // May import only src/core modules.
 
-import { EventFlag, EventKind } from '../types';
+import { EventFlag, EventKind, parseLatencyFlags } from '../types';
 import { EventBuilder } from './interpret';
 import { RawEvent } from './textFormats';
 
@@ -183,7 +183,12 @@ const COMM_CACHE = 1024;
 
 export class FastFtraceLines {
   /** The event handed to the builder; reused line after line like the string parser's. */
-  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '' };
+  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
+  /** Ctx bits of the line being read (its latency-flags column), set before `event`. */
+  private ctx = 0;
+  /** The last flags column seen and what it meant: lines repeat a handful of shapes. */
+  private lastFlags = -1;
+  private lastFlagsCtx = 0;
   private readonly commPid = new Float64Array(COMM_CACHE).fill(-1);
   private readonly comm: string[] = new Array<string>(COMM_CACHE).fill('');
   private readonly lockKeys = new ByteKeyMap();
@@ -256,9 +261,11 @@ export class FastFtraceLines {
     while (k < end && isSpace(buf[k])) k++;
     let tokEnd = k;
     while (tokEnd < end && !isSpace(buf[tokEnd])) tokEnd++;
+    this.ctx = 0;
     if (buf[tokEnd - 1] !== COLON) {
       // a flags column of 4 or 5 characters: counted in bytes, so only when they are ASCII
       if (tokEnd - k < 4 || tokEnd - k > 5 || !ascii(buf, k, tokEnd)) return false;
+      this.ctx = this.flagsCtx(buf, k, tokEnd);
       k = tokEnd;
       while (k < end && isSpace(buf[k])) k++;
       tokEnd = k;
@@ -330,6 +337,7 @@ export class FastFtraceLines {
     }
     const comm = this.commOf(buf, c0, s, this.pid);
     if (comm === null) return false;
+    this.ctx = 0;
     return this.event(buf, this.bodyStart, this.bodyEnd, this.what, comm, this.pid, this.cpu, this.ts, lineNo, offset);
   }
 
@@ -420,6 +428,17 @@ export class FastFtraceLines {
     this.bodyStart = b;
     this.bodyEnd = be;
     return true;
+  }
+
+  /** Ctx bits of the flags column in bytes [a, b) (4 or 5 ASCII bytes), cached by their value. */
+  private flagsCtx(buf: Uint8Array, a: number, b: number): number {
+    let v = b - a;
+    for (let i = a; i < b; i++) v = v * 128 + buf[i];
+    if (v !== this.lastFlags) {
+      this.lastFlags = v;
+      this.lastFlagsCtx = parseLatencyFlags(text(buf, a, b));
+    }
+    return this.lastFlagsCtx;
   }
 
   /** The task's name in bytes [a, b), from the cache when this pid had the same name last time. */
@@ -586,6 +605,7 @@ export class FastFtraceLines {
     ev.ts = ts;
     ev.name = name;
     ev.shape = 'event';
+    ev.ctx = this.ctx;
     this.builder.noteTimestamp(ts, lineNo);
   }
 }

@@ -137,6 +137,7 @@ export class EventBuilder {
   private lastPid = -1;
   private lastComm = '';
   private lastTask = -1;
+  private lastCpu = -1;
   private lastTb: TaskBuild | null = null;
 
   private taskBuild(pid: number): TaskBuild {
@@ -167,19 +168,20 @@ export class EventBuilder {
     const s = this.store;
     let task: number;
     let tb: TaskBuild;
-    if (ev.pid === this.lastPid && ev.comm === this.lastComm && this.lastTb) {
+    if (ev.pid === this.lastPid && ev.comm === this.lastComm && this.lastTb && (ev.pid !== 0 || ev.cpu === this.lastCpu)) {
       // the same task as the previous event: nothing in taskFor would change
       task = this.lastTask;
       tb = this.lastTb;
     } else {
-      task = s.taskFor(ev.pid, ev.comm, s.length);
+      task = s.taskFor(ev.pid, ev.comm, s.length, ev.cpu);
       tb = this.taskBuild(ev.pid);
       this.lastPid = ev.pid;
+      this.lastCpu = ev.cpu;
       this.lastComm = ev.comm;
       this.lastTask = task;
       this.lastTb = tb;
     }
-    const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num);
+    const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num, ev.ctx);
     tb.lastKind = kind;
     tb.lastIndex = i;
     return i;

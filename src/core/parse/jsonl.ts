@@ -54,7 +54,7 @@ export class JsonlReader {
     if (typeof pid !== 'number' || !Number.isInteger(pid)) return 'expected field "pid" (integer)';
     const comm = typeof j.comm === 'string' ? j.comm : `<${pid}>`;
     const cpu = typeof j.cpu === 'number' && Number.isInteger(j.cpu) ? j.cpu : 0;
-    const raw: RawEvent = { comm, pid, cpu, ts, name: ev, shape: 'event', body: '' };
+    const raw: RawEvent = { comm, pid, cpu, ts, name: ev, shape: 'event', body: '', ctx: 0 };
     const b = this.b;
     switch (ev) {
       case 'acquire':

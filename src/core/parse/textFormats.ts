@@ -3,7 +3,7 @@
 // time, event name and body); what the event *means* is decided in interpret.ts.
 // May import only src/core modules.
 
-import { TraceFormat } from '../types';
+import { TraceFormat, parseLatencyFlags } from '../types';
 
 export interface RawEvent {
   comm: string;
@@ -15,6 +15,8 @@ export interface RawEvent {
   /** Shape of a syscalls:* line in the trace file: `sys_x(args)` is 'enter', `sys_x -> ret` is 'exit'. */
   shape: 'event' | 'enter' | 'exit';
   body: string;
+  /** Ctx bits from the latency-flags column; 0 when the line has none (then nothing is known). */
+  ctx: number;
 }
 
 /**
@@ -109,12 +111,14 @@ function scanTaskCpu(line: string, out: RawEvent): number {
 /** Reads `[FLAGS] TIMESTAMP:` after the CPU column; returns the index after the `:` or -1. */
 function scanTimestamp(line: string, k: number, out: RawEvent): number {
   const n = line.length;
+  out.ctx = 0;
   while (k < n && isSpace(line.charCodeAt(k))) k++;
   let tokEnd = k;
   while (tokEnd < n && !isSpace(line.charCodeAt(tokEnd))) tokEnd++;
   if (line.charCodeAt(tokEnd - 1) !== 58 /* : */) {
     // a flags column (`d..1.`): 4 or 5 characters, then the timestamp
     if (tokEnd - k < 4 || tokEnd - k > 5) return -1;
+    out.ctx = parseLatencyFlags(line.slice(k, tokEnd));
     k = tokEnd;
     while (k < n && isSpace(line.charCodeAt(k))) k++;
     tokEnd = k;
@@ -182,7 +186,7 @@ function scanEvent(line: string, k: number, out: RawEvent): void {
 
 /** The event object the text parsers fill; reused line after line (copy it to keep it). */
 function blank(): RawEvent {
-  return { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '' };
+  return { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
 }
 const shared = blank();
 
@@ -205,7 +209,7 @@ export function parsePerfLine(line: string): LineResult {
     return isNoise(line) ? 'skip' : null;
   }
   const pid = m[3] !== undefined ? +m[3] : +m[2];
-  return { comm: m[1], pid, cpu: +m[4], ts: +m[5], name: m[7], shape: 'event', body: m[8].trim() };
+  return { comm: m[1], pid, cpu: +m[4], ts: +m[5], name: m[7], shape: 'event', body: m[8].trim(), ctx: 0 };
 }
 
 export function lineParserFor(format: Exclude<TraceFormat, 'jsonl'>): (line: string) => LineResult {

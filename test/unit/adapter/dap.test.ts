@@ -38,6 +38,9 @@ describe('initialize and launch', () => {
         ['recursive', false],
         ['bad-unlock', false],
         ['held-at-exit', false],
+        ['irq-state', false],
+        ['held-lock-freed', false],
+        ['lockdep-other', false],
       ],
     );
   });
