@@ -62,7 +62,7 @@ try {
   for (const d of pkg.contributes?.debuggers ?? []) if (d.program) needed.push(d.program);
   for (const l of pkg.contributes?.languages ?? []) if (l.configuration) needed.push(l.configuration);
   for (const g of pkg.contributes?.grammars ?? []) needed.push(g.path);
-  needed.push('out/debugAdapter.js', 'out/media/panel.js', 'out/media/panel.css');
+  needed.push('out/debugAdapter.js', 'out/analysisWorker.js', 'out/media/panel.js', 'out/media/panel.css');
   const missing = needed.filter((f) => !existsSync(join(dir, f)));
   if (missing.length) fail(`the packaged extension lacks ${missing.join(', ')}: fix .vscodeignore`);
   log(`manifest files present: ${needed.join(', ')}`);

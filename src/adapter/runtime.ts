@@ -3,10 +3,10 @@
 // builds the records the debugger shows (frames, scopes, variables, replay state).
 // It knows nothing of DAP or VS Code: src/adapter/session.ts maps its typed events and records to
 // the protocol. Trace lines here are always 1-based.
-// May import src/core, src/protocol, src/cli/readFile and Node built-ins.
+// May import src/core, src/protocol, src/load/readFile and Node built-ins.
 
 import * as fs from 'fs';
-import { readTraceFile } from '../cli/readFile';
+import { readTraceFile } from '../load/readFile';
 import {
   Analysis,
   EdgeOrigin,

@@ -5,9 +5,9 @@
 // after a window reload (WebviewPanelSerializer). The conversation itself lives in
 // src/panel/controller.ts; this file only wires it to VS Code. During a debug session the panel's
 // model works on the session's own analysis (InlineReplays from ./debug), not a second one.
-// May import: vscode, ./context, ./nonce, ./debug (types), src/panel, src/protocol, src/core, src/cli/readFile.
+// May import: vscode, ./context, ./nonce, ./debug (types), src/panel, src/protocol, src/core, src/load/readFile.
 import * as vscode from 'vscode';
-import { readTraceFile } from '../cli/readFile';
+import { readTraceFile } from '../load/readFile';
 import { EventStore, ReadLockRule, analyze, parseTrace } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';

@@ -6,7 +6,7 @@
 // suppressions, and tracks the *active trace* (the one being debugged, or the last one opened or
 // checked) with the debugger's position in it (from the adapter's `locktraceState` events).
 // Also owns the status bar item and the `locktrace.selectActiveTrace` command.
-// May import: vscode, ./context, src/core, src/editor, src/protocol, src/cli/readFile, Node built-ins.
+// May import: vscode, ./context, src/core, src/editor, src/protocol, src/load, Node built-ins.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as vscode from 'vscode';
@@ -24,8 +24,8 @@ import {
 } from '../core';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { TraceIndex } from '../editor/traceIndex';
-import { unpackAnalysis } from '../editor/transfer';
-import { ANALYSIS_WORKER_VERSION, AnalyzeRequest, WorkerMessage } from '../protocol/analysisWorker';
+import { unpackAnalysis } from '../load/transfer';
+import { ANALYSIS_WORKER_VERSION, AnalyzeRequest, WorkerMessage } from '../load/messages';
 import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
 

@@ -1,7 +1,7 @@
-// Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints)
-// between threads: the analysis worker packs it, the extension host unpacks it into an Analysis
-// that Replay, hovers and diagnostics use exactly like one made in-process. The typed-array
-// columns are handed over (transfer list), not copied.
+// Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints,
+// the state model) between threads: the analysis worker packs it, loadAnalysis unpacks it into an
+// Analysis that Replay, hovers and diagnostics use exactly like one made in-process. The
+// typed-array columns are handed over (transfer list), not copied.
 // May import only src/core and graphology.
 
 import Graph from 'graphology';
