@@ -74,6 +74,13 @@ export interface AnalysisModel extends StateModel {
   forked: Set<number>;
 }
 
+/**
+ * Sees every analysis that starts in this thread (this copy of the module: a worker's analyses are
+ * not seen by its caller's). Only the extension's test API sets it, to prove that big traces are
+ * never analysed on the extension host's thread.
+ */
+export const analysisProbe: { started?: (store: EventStore) => void } = {};
+
 export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis {
   return new Analyzer(store, opts).run();
 }
@@ -169,6 +176,7 @@ class Analyzer implements StateHooks {
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
+    analysisProbe.started?.(s);
     this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
