@@ -11,6 +11,7 @@ import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
 import { TraceService, TraceServiceProbe } from './vscode/traces';
+import { registerWalkthrough } from './vscode/walkthrough';
 
 /** What `activate` returns (`vscode.extensions.getExtension('locktrace.locktrace').exports`). */
 export interface LocktraceApi {
@@ -28,6 +29,7 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   registerEditor(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
+  registerWalkthrough(ctx, traces);
   ctx.output.info(
     `locktrace ${(extension.extension.packageJSON as { version: string }).version} activated (${vscode.env.appName} ${vscode.version})`,
   );

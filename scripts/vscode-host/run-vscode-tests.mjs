@@ -15,7 +15,8 @@
 //   the driver writes $LOCKTRACE_DRIVER_DIR/r1.json = {"id":"r1","ok":true,"result":{...}}
 //                                                or {"id":"r1","ok":false,"error":"..."}
 //   ops: ping | screenshot {name} | webviewText {selector} | webviewClick {selector}
-//        | workbenchText {selector} | press {key}          (optional timeoutMs on the selector ops;
+//        | workbenchText {selector} | workbenchClick {selector} | press {key}
+//        (optional timeoutMs on the selector ops;
 //        text results are textContent with U+00A0, which Monaco uses for spaces, turned into spaces)
 //
 // Usage:
@@ -345,6 +346,12 @@ async function handleDriverRequest(page, req) {
     case 'workbenchText': {
       const el = await page.waitForSelector(needSelector(), { timeout: timeoutMs });
       return { text: plain(await el.textContent()) };
+    }
+    case 'workbenchClick': {
+      // a visible element of the workbench itself (a walkthrough step, its button)
+      const el = await page.waitForSelector(needSelector(), { timeout: timeoutMs, state: 'visible' });
+      await el.click();
+      return {};
     }
     case 'press':
       if (typeof req.key !== 'string') {
