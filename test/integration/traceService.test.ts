@@ -1,4 +1,4 @@
-// One analysis per trace, in the real extension host: the trace's problems, the C/C++ source
+// One analysis per trace (the TraceService), in the real extension host: the trace's problems, the C/C++ source
 // annotations, the debugger and the lock panel report the same findings for a trace with a
 // `.locktrace.json` beside it, from one load; a trace above the worker threshold is never analysed
 // on the extension host's thread, whatever feature asks (the extension's test probe sees every
