@@ -78,6 +78,10 @@ export class EventStore {
   /** Total lines read, including comments and blank lines. */
   lines = 0;
   bytes = 0;
+  /** Events the tracer reported lost in the middle of the trace (`CPU:N [LOST M EVENTS]`). */
+  lostEvents = 0;
+  /** Events overwritten before the trace's first line (ftrace's entries-written above entries-in-buffer). */
+  overwritten = 0;
   /** Whether events were reordered by timestamp (`sort` option) rather than kept in file order. */
   sorted = false;
 

@@ -75,7 +75,7 @@ export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> =
     severity: 'warning',
   },
   'irq-state': {
-    title: 'inconsistent interrupt lock state',
+    title: 'irq-unsafe locking',
     short: 'interrupt-unsafe lock usage',
     filterLabel: 'Interrupt-unsafe lock usage (inconsistent lock state, irq lock inversion)',
     severity: 'error',

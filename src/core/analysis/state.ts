@@ -22,6 +22,7 @@
 
 import { EventStore } from '../store';
 import { Ctx, EventFlag, EventKind } from '../types';
+import { isNoCheckClass } from './kernelClasses';
 
 export const enum HeldFlag {
   Read = 1,
@@ -78,6 +79,8 @@ export interface PreHeld {
   lock: number;
   flags: number;
   irq: number;
+  /** The release event that showed it. */
+  release: number;
 }
 
 /** What the analyzer learned before its main pass, needed to rebuild the same states anywhere. */
@@ -112,30 +115,6 @@ export interface StateHooks {
 
 export function newTaskState(): TaskState {
   return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1 };
-}
-
-/**
- * Lock classes lockdep acquires with check=0 (no dependency, no recursion or irq-usage check,
- * but held, so they count for "held when returning to user space" and at exit). The trace's
- * lock_acquire event does not print `check`, so they are known by name, from Linux's source:
- * rcu_lock_acquire() (include/linux/rcupdate.h: rcu_read_lock*, the callback map, tasks-trace RCU,
- * and every SRCU domain's map via srcu_lock_acquire) and lockdep_set_novalidate_class() users
- * (drivers/base/core.c's device mutex, bcache's btree locks).
- */
-const NO_CHECK_CLASSES = new Set([
-  'rcu_read_lock',
-  'rcu_read_lock_bh',
-  'rcu_read_lock_sched',
-  'rcu_callback',
-  'rcu_read_lock_trace',
-  '&dev->mutex',
-]);
-/** SRCU domains: DEFINE_SRCU/DEFINE_STATIC_SRCU names and init_srcu_struct() expressions. */
-const SRCU_NAME = /srcu$/;
-
-/** True when lockdep acquires this class with check=0 (see NO_CHECK_CLASSES). */
-export function isNoCheckClass(name: string): boolean {
-  return NO_CHECK_CLASSES.has(name) || SRCU_NAME.test(name);
 }
 
 /** The lock state of every task after some prefix of the events. */
@@ -174,11 +153,18 @@ export class LockState {
     this.apply(this.position++, hooks);
   }
 
-  /** Ends the trace: exiting tasks are done (their locks judged by the `exit` hook). */
+  /**
+   * Ends the trace: exiting tasks are done, their locks judged by the `exit` hook. An exiting task
+   * always ends in do_task_dead()'s final switch, so it is switched out first: the runqueue lock
+   * its last schedule() took goes to the next task.
+   */
   finish(hooks?: StateHooks): void {
     for (let id = 0; id < this.tasks.length; id++) {
       const t = this.tasks[id];
-      if (t && t.exiting && !t.exited) this.die(t, id, t.last, hooks);
+      if (t && t.exiting && !t.exited) {
+        if (t.cpu >= 0) this.switchOut(t, id, t.last, hooks);
+        else this.die(t, id, t.last, hooks);
+      }
     }
   }
 

@@ -135,7 +135,18 @@ export class TraceParser {
         const r = parseLine(text);
         if (r === 'skip') {
           const lost = /^\s*CPU:?(\d+) \[LOST (\d+) EVENTS\]/.exec(text);
-          if (lost) this.store.warn(lineNo, `CPU ${lost[1]} lost ${lost[2]} events here: lock state after this point may be incomplete`);
+          if (lost) {
+            this.store.lostEvents += +lost[2];
+            this.store.warn(lineNo, `CPU ${lost[1]} lost ${lost[2]} events here: lock state after this point may be incomplete`);
+          }
+          const wrapped = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)/.exec(text);
+          if (wrapped && +wrapped[2] > +wrapped[1]) {
+            this.store.overwritten += +wrapped[2] - +wrapped[1];
+            this.store.warn(
+              lineNo,
+              `the ring buffer overwrote its ${+wrapped[2] - +wrapped[1]} oldest events: the trace begins after some tasks took locks (a release not seen acquired is taken as held since before the trace)`,
+            );
+          }
           return;
         }
         if (r === null) {
