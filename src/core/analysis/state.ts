@@ -39,6 +39,8 @@ export const enum HeldFlag {
   IrqsOff = 64,
   /** lockdep validates nothing about it (acquired with check=0: RCU maps, no-validate classes). */
   NoCheck = 128,
+  /** On top of the task's stack when it was switched out (tracked for traces without latency flags). */
+  Slept = 256,
 }
 
 export interface Held {
@@ -72,6 +74,8 @@ export interface TaskState {
   last: number;
   /** CPU of that event, or -1. */
   cpu: number;
+  /** Switched back in and has taken no lock since (traces without latency flags). */
+  resumed: boolean;
 }
 
 /** A lock a task held when the trace began, found by the analyzer's first pass. */
@@ -114,7 +118,7 @@ export interface StateHooks {
 }
 
 export function newTaskState(): TaskState {
-  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1 };
+  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1, resumed: false };
 }
 
 /** The lock state of every task after some prefix of the events. */
@@ -178,6 +182,7 @@ export class LockState {
     const ctx = s.ctx[i];
     if (t.last < 0) this.firstEvent(t, taskId, i, hooks);
     if (ctx & Ctx.Known) this.schedule(t, taskId, i, hooks);
+    else if (s.locks.length > 0) this.scheduleBlind(t, taskId, i);
     t.last = i;
     // lockdep does nothing for lock operations in NMI context (lockdep_enabled() is false there)
     if (ctx & Ctx.Nmi) return;
@@ -186,6 +191,7 @@ export class LockState {
         const lock = s.ref[i];
         const cls = s.locks[lock].classId;
         const irq = ctx & Ctx.IrqMask;
+        if (!(ctx & Ctx.Known)) this.handedOver(t, taskId, i, lock, hooks);
         let sub = 0;
         for (const p of t.held) if (p.cls === cls && p.lock !== lock && p.irq === irq && !(p.flags & HeldFlag.Pending)) sub++;
         const h: Held = {
@@ -308,6 +314,53 @@ export class LockState {
     }
   }
 
+  /**
+   * Switch tracking for a trace without latency flags: which locks were taken with interrupts off
+   * is not known, so holds are only marked as having slept (see handedOver).
+   */
+  private scheduleBlind(t: TaskState, taskId: number, i: number): void {
+    const cpu = this.store.cpu[i];
+    const prev = this.cpuTask[cpu] ?? -1;
+    if (prev === taskId && t.cpu === cpu) return;
+    if (prev >= 0 && prev !== taskId) {
+      const p = this.task(prev);
+      if (p.cpu === cpu) this.sleep(p);
+    }
+    if (t.cpu >= 0 && t.cpu !== cpu && this.cpuTask[t.cpu] === taskId) {
+      this.cpuTask[t.cpu] = -1;
+      this.sleep(t);
+    }
+    while (this.cpuTask.length <= cpu) this.cpuTask.push(-1);
+    this.cpuTask[cpu] = taskId;
+    t.cpu = cpu;
+    t.resumed = true;
+  }
+
+  private sleep(t: TaskState): void {
+    const top = t.held[t.held.length - 1];
+    if (top && this.store.locks[top.lock].domain === 'kernel') top.flags |= HeldFlag.Slept;
+  }
+
+  /**
+   * Without latency flags, the scheduler's lock handoff shows when a task is switched back in: the
+   * first lock it takes is the runqueue lock (finish_lock_switch()), of the class of the lock that
+   * was on top of its stack when it was switched out (schedule() took it; a pid filter lost its
+   * release). That earlier hold ended at the switch. (With flags the switch itself decides: see
+   * switchOut.)
+   */
+  private handedOver(t: TaskState, taskId: number, i: number, lock: number, hooks?: StateHooks): void {
+    if (!t.resumed) return;
+    t.resumed = false;
+    const cls = this.store.locks[lock].classId;
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      if (!(h.flags & HeldFlag.Slept) || h.cls !== cls || h.flags & HeldFlag.Pending) continue;
+      t.held.splice(k, 1);
+      hooks?.dropped?.(t, taskId, i, h, 'switch');
+      return;
+    }
+  }
+
   /** The task stopped running on its CPU at or after event `i` (its last event there). */
   private switchOut(t: TaskState, taskId: number, i: number, hooks?: StateHooks): void {
     for (let k = t.held.length - 1; k >= 0; k--) {
@@ -345,7 +398,7 @@ export class LockState {
     for (const t of this.tasks) {
       a[k++] = t.sys;
       a[k++] = t.sysEntry;
-      a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0);
+      a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0) | (t.resumed ? 4 : 0);
       a[k++] = t.last;
       a[k++] = t.cpu;
       a[k++] = 0;
@@ -378,6 +431,7 @@ export class LockState {
       const ex = a[k++];
       t.exited = (ex & 1) !== 0;
       t.exiting = (ex & 2) !== 0;
+      t.resumed = (ex & 4) !== 0;
       t.last = a[k++];
       t.cpu = a[k++];
       k++;

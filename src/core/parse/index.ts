@@ -4,7 +4,7 @@
 // May import only src/core modules.
 
 import { EventStore } from '../store';
-import { FormatOption, TraceError, TraceFormat } from '../types';
+import { Ctx, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
 import { Arch, EventBuilder } from './interpret';
 import { JsonlReader } from './jsonl';
 import { FastFtraceLines } from './fastFtrace';
@@ -94,6 +94,7 @@ export class TraceParser {
     s.bytes = this.splitter.bytesSeen;
     if (s.length === 0 && this.firstError) throw this.noEvents(this.firstError);
     s.trim();
+    noteMissingFlags(s);
     return s;
   }
 
@@ -190,6 +191,30 @@ export class TraceParser {
       this.setFormat(fmt);
     }
   }
+}
+
+/**
+ * A kernel trace without ftrace's latency-flags column (trace-cmd report without -l, perf script)
+ * hides interrupt contexts: the analysis cannot tell an interrupt's locks from the interrupted
+ * task's, nor which locks were taken with interrupts off. Said once, at the first kernel lock event.
+ */
+function noteMissingFlags(s: EventStore): void {
+  let firstKernel = -1;
+  for (let i = 0; i < s.length; i++) {
+    if (s.ctx[i] & Ctx.Known) return;
+    if (firstKernel < 0 && s.kind[i] === EventKind.Acquire && s.locks[s.ref[i]].domain === 'kernel') firstKernel = i;
+  }
+  if (firstKernel < 0) return;
+  s.warn(
+    s.line[firstKernel],
+    `no latency-flags column (irqs-off/softirq/hardirq): locks taken in interrupts look like the interrupted task's, dependencies across interrupt contexts cannot be told apart and interrupt-safety rules are off; ${
+      s.format === 'trace-cmd'
+        ? 'use `trace-cmd report -l`'
+        : s.format === 'perf'
+          ? 'record with ftrace or trace-cmd instead (perf script does not print them)'
+          : 'keep the flags column'
+    }, or record with \`locktrace record --kernel\` (docs/kernel-traces.md)`,
+  );
 }
 
 /** Parses a whole trace held in memory. */
