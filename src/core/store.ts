@@ -157,8 +157,9 @@ export class EventStore {
       this.tasks.push(key < 0 ? { id, pid, comm, firstEvent: eventIndex, idleCpu: cpu } : { id, pid, comm, firstEvent: eventIndex });
       this.taskByPid.set(key, id);
     } else if (key >= 0 && comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
-      // a task keeps the first real name it was seen with; only ftrace's "comm unknown" (`<...>`) is replaced.
-      if (this.tasks[id].comm.startsWith('<') || this.tasks[id].comm === '') this.tasks[id].comm = comm;
+      // a task is named as it was last seen (exec and set_task_comm rename it; the kernel's
+      // reports use the current name); ftrace's "comm unknown" (`<...>`) never replaces a name.
+      this.tasks[id].comm = comm;
     }
     return id;
   }
@@ -276,6 +277,8 @@ export function kindLabel(kind: EventKind, flags = 0): string {
       return 'syscall exit';
     case EventKind.Fork:
       return 'fork';
+    case EventKind.Switch:
+      return 'switch';
     case EventKind.Exit:
       return 'exit';
     default:

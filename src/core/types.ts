@@ -21,6 +21,8 @@ export const enum EventKind {
   SysExit = 9,
   Fork = 10,
   Exit = 11,
+  /** sched_switch: the line's task (prev) gives the CPU to the task in `ref` (pid in `num`). */
+  Switch = 12,
 }
 
 /** Per-event flag bits (a byte per event). */

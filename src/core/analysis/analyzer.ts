@@ -152,6 +152,8 @@ class Analyzer implements StateHooks {
   private readonly readRule: ReadLockRule;
   /** Per task: locks (id) the task was seen acquiring. */
   private readonly seenLocks = new Map<number, Set<number>>();
+  /** Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it. */
+  private readonly touched = new Map<number, Map<number, number>>();
   private readonly state: LockState;
   private readonly model: AnalysisModel;
   /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
@@ -224,6 +226,7 @@ class Analyzer implements StateHooks {
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
       else if (kind === EventKind.Acquire) this.markSeen(i);
       st.step(this);
+      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
@@ -314,6 +317,13 @@ class Analyzer implements StateHooks {
     let set = this.seenLocks.get(task);
     if (!set) this.seenLocks.set(task, (set = new Set()));
     set.add(this.s.ref[i]);
+  }
+
+  /** After a lock event was applied: the task's run in which it last touched that lock. */
+  private touch(task: number, lock: number): void {
+    let m = this.touched.get(task);
+    if (!m) this.touched.set(task, (m = new Map()));
+    m.set(lock, this.state.tasks[task].run);
   }
 
   private contention(i: number): void {
@@ -574,8 +584,11 @@ class Analyzer implements StateHooks {
     const lock = s.ref[i];
     const name = s.className(lock);
     const t = this.state.tasks[task];
-    // lockdep knows every task's whole history; a trace does only for tasks forked inside it.
-    if (!this.model.forked.has(task) || s.lostEvents > 0) {
+    // lockdep knows every task's whole history; a trace does for tasks forked inside it, and
+    // between two events of a task that ran without a break (nothing of it was filtered out).
+    const t0 = this.state.tasks[task];
+    const sameRun = t0 !== undefined && this.touched.get(task)?.get(lock) === t0.run;
+    if ((!this.model.forked.has(task) && !sameRun) || s.lostEvents > 0) {
       this.notes.push({
         line: s.line[i],
         message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began, or while its events were filtered out)`,

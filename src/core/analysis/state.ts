@@ -76,6 +76,11 @@ export interface TaskState {
   cpu: number;
   /** Switched back in and has taken no lock since (traces without latency flags). */
   resumed: boolean;
+  /**
+   * Counts the task's switch-ins seen: two events with the same count were recorded while the
+   * task ran without a break, so nothing of it between them can have been filtered out.
+   */
+  run: number;
 }
 
 /** A lock a task held when the trace began, found by the analyzer's first pass. */
@@ -118,7 +123,7 @@ export interface StateHooks {
 }
 
 export function newTaskState(): TaskState {
-  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1, resumed: false };
+  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1, resumed: false, run: 0 };
 }
 
 /** The lock state of every task after some prefix of the events. */
@@ -253,6 +258,16 @@ export class LockState {
         if (!(ctx & Ctx.Known) || id !== taskId) this.die(et, id, i, hooks);
         return;
       }
+      case EventKind.Switch: {
+        // the task gives its CPU away inside __schedule(), holding the runqueue lock; with latency
+        // flags the next task's first event decides (see schedule()), without them the lock on
+        // top of the stack is that runqueue lock
+        if (!(ctx & Ctx.Known)) {
+          this.sleep(t);
+          if (this.cpuTask[s.cpu[i]] === taskId) this.cpuTask[s.cpu[i]] = -1;
+        }
+        return;
+      }
       case EventKind.Fork: {
         // a new task starts with nothing held (its fd table is handled at parse time).
         const child = this.task(s.ref[i]);
@@ -301,6 +316,7 @@ export class LockState {
       const p = this.task(prev);
       if (p.cpu === cpu) this.switchOut(p, prev, p.last, hooks);
     }
+    if (prev !== taskId || t.cpu !== cpu) t.run++;
     while (this.cpuTask.length <= cpu) this.cpuTask.push(-1);
     this.cpuTask[cpu] = taskId;
     t.cpu = cpu;
@@ -334,6 +350,7 @@ export class LockState {
     this.cpuTask[cpu] = taskId;
     t.cpu = cpu;
     t.resumed = true;
+    t.run++;
   }
 
   private sleep(t: TaskState): void {
@@ -349,6 +366,19 @@ export class LockState {
    * switchOut.)
    */
   private handedOver(t: TaskState, taskId: number, i: number, lock: number, hooks?: StateHooks): void {
+    // readers and check=0 maps (nested rcu_read_lock) take the same lock again legitimately
+    if (this.store.locks[lock].domain !== 'kernel' || this.store.flags[i] & EventFlag.Read) return;
+    if (this.noCheck[this.store.locks[lock].classId] === 1) return;
+    // the same instance again: a real self-deadlock would stop the task here; a task that goes on
+    // had it handed back (perf records a task's events only while it runs, so its switches never show)
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      if (h.lock !== lock || h.flags & HeldFlag.Pending) continue;
+      t.held.splice(k, 1);
+      hooks?.dropped?.(t, taskId, i, h, 'switch');
+      t.resumed = false;
+      return;
+    }
     if (!t.resumed) return;
     t.resumed = false;
     const cls = this.store.locks[lock].classId;
@@ -401,7 +431,7 @@ export class LockState {
       a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0) | (t.resumed ? 4 : 0);
       a[k++] = t.last;
       a[k++] = t.cpu;
-      a[k++] = 0;
+      a[k++] = t.run;
       a[k++] = t.held.length;
       for (const h of t.held) {
         a[k++] = h.lock;
@@ -434,7 +464,7 @@ export class LockState {
       t.resumed = (ex & 4) !== 0;
       t.last = a[k++];
       t.cpu = a[k++];
-      k++;
+      t.run = a[k++];
       const nh = a[k++];
       for (let j = 0; j < nh; j++) {
         t.held.push({ lock: a[k++], cls: a[k++], flags: a[k++], acq: a[k++], sysEntry: a[k++], irq: a[k++], sub: a[k++] });

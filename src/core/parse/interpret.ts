@@ -298,6 +298,19 @@ export class EventBuilder {
         this.push(ev, line, offset, EventKind.Fork, 0, child, childPid);
         return;
       }
+      case 'sched_switch': {
+        // `prev_comm=A prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=B next_pid=2 next_prio=120`
+        const m = /==>\s*next_comm=(.*) next_pid=(\d+)/.exec(body);
+        if (!m) {
+          // another kernel's layout: kept as an event, the CPU column still shows the switch
+          this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
+          return;
+        }
+        const nextPid = +m[2];
+        const next = s.taskFor(nextPid, m[1], s.length, ev.cpu);
+        this.push(ev, line, offset, EventKind.Switch, 0, next, nextPid);
+        return;
+      }
       case 'sched_process_exit': {
         const m = /pid=(\d+)/.exec(body);
         const pid = m ? +m[1] : ev.pid;

@@ -190,12 +190,27 @@ function blank(): RawEvent {
 }
 const shared = blank();
 
+/**
+ * `trace-cmd report -l`: the CPU number is printed without brackets and runs straight into the
+ * latency flags (`ls_seed-80      1d.h2.    18.492033: lock_acquire: …`).
+ */
+const TRACECMD_LATENCY_RE = /^\s*(.*?)-(\d+)\s+(\d+)([dDbX.][Nnp.][ZzHhs.][0-9a-f.][0-9a-f.]?)\s+(\d+(?:\.\d+)?):\s/;
+
 /** Parses one ftrace / trace-cmd line. null: malformed; 'skip': not an event. The result is reused by the next call. */
 export function parseFtraceLine(line: string): LineResult {
   const out = shared;
   let k = scanTaskCpu(line, out);
   if (k >= 0) k = scanTimestamp(line, k, out);
-  if (k < 0) return isNoise(line) ? 'skip' : null;
+  if (k < 0) {
+    const m = TRACECMD_LATENCY_RE.exec(line);
+    if (!m) return isNoise(line) ? 'skip' : null;
+    out.comm = m[1];
+    out.pid = +m[2];
+    out.cpu = +m[3];
+    out.ctx = parseLatencyFlags(m[4]);
+    out.ts = +m[5];
+    k = m[0].length - 1;
+  }
   scanEvent(line, k, out);
   return out;
 }
@@ -237,6 +252,7 @@ export function detectFormat(firstLines: readonly string[]): TraceFormat | null 
     if (line.startsWith('# tracer:')) sawTracerHeader = true;
     if (line.startsWith('#')) continue;
     if (FTRACE_RE.test(raw)) return sawTracerHeader ? 'ftrace' : 'ftrace';
+    if (TRACECMD_LATENCY_RE.test(raw)) return 'trace-cmd';
     if (PERF_RE.test(raw)) return 'perf';
     if (/^CPU:?\d+ \[LOST/.test(line) || /^##### CPU/.test(line)) continue;
     return sawTracerHeader ? 'ftrace' : null;
