@@ -236,9 +236,9 @@ const out = {
   capture: basename(dir.replace(/\/+$/, '')),
   workload,
   hashedPointers: hashed,
-  traceFiles: traces.map((t) => ({ file: t.file, lines: t.lines, events: t.events.length })),
+  // per file: seconds to subtract from a dmesg time to get this file's clock
+  traceFiles: traces.map((t) => ({ file: t.file, lines: t.lines, events: t.events.length, dmesgMinusTraceClock: clockOffset(t.file) })),
   traceWindow: window,
-  dmesgMinusTraceClock: offset,
   debugLocksAtEnd: dl ? Number(dl[1]) : null,
   lockdepReports: reports.map(
     ({ kind, title, dmesgLine, time, traceTime, inTraceWindow, task, locks, subject, chain, usage, held, trigger: trig }) => ({
