@@ -377,12 +377,17 @@ cmd_recapture_if_cached() {
 	OUTROOT=$WORK/recapture
 	boot_capture "$name" "$(ensure_initramfs)" || die "$name: the guest did not write its results"
 	verify_capture "$name" || die "$name: dmesg does not have the expected report"
+	# the fresh report must be the committed fixture's (kind, title, classes, comm), found in the trace
+	node "$HERE/expect-draft.mjs" "$OUTROOT/$name" "$(capture_field "$name" 6)" > "$OUTROOT/$name/expect.draft.json"
+	node -e 'const fs = require("fs"); const pick = (f) => JSON.parse(fs.readFileSync(f, "utf8")).lockdepReports.map((r) => ({ kind: r.kind, title: r.title, comm: r.task && r.task.comm, locks: r.locks, inTraceWindow: r.inTraceWindow, triggerFound: r.trigger.every((t) => t.line !== null) }));
+		const [a, b] = process.argv.slice(1).map((f) => JSON.stringify(pick(f))); if (a !== b) { console.error("fresh: " + a + "\nfixture: " + b); process.exit(1); }' \
+		"$OUTROOT/$name/expect.draft.json" "$FIXTURES/$name/expect.json" || die "$name: the fresh report differs from test/fixtures/kernel/$name/expect.json"
 	set +e
 	node "$REPO/out/cli.js" check --json "$OUTROOT/$name/trace.txt" > "$OUTROOT/$name/check.json"
 	rc=$?
 	set -e
 	[ $rc = 0 ] || [ $rc = 1 ] || die "locktrace check --json on the fresh $name trace exited $rc (log: $OUTROOT/$name/check.json)"
-	echo "test:kernel: OK: $name re-captured ($(wc -l < "$OUTROOT/$name/trace.txt") trace lines), dmesg has the expected report, locktrace check exited $rc"
+	echo "test:kernel: OK: $name re-captured ($(wc -l < "$OUTROOT/$name/trace.txt") trace lines), dmesg has the expected report (same as the fixture's), locktrace check exited $rc"
 }
 
 case ${1:-help} in
