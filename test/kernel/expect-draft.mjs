@@ -47,7 +47,6 @@ function classOf(text) {
   const m = /^\s*(?:#\d+: )?([0-9a-f]{8,16} )?\((.*?)\)\{[^}]*\}/.exec(text);
   return m ? { name: m[2], address: m[1] ? m[1].trim() : null } : null;
 }
-const TASK = /^(.+)\/(\d+)\b/;
 
 const reports = [];
 for (let i = 1; i < dlines.length; i++) {
