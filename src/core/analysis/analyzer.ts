@@ -322,7 +322,7 @@ class Analyzer implements StateHooks {
   /** After a lock event was applied: the task's run in which it last touched that lock. */
   private touch(task: number, lock: number): void {
     let m = this.touched.get(task);
-    if (!m) this.touched.set(task, (m = new Map()));
+    if (!m) this.touched.set(task, (m = new Map<number, number>()));
     m.set(lock, this.state.tasks[task].run);
   }
 
