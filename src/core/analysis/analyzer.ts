@@ -22,7 +22,7 @@
 import Graph from 'graphology';
 import { EventStore } from '../store';
 import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
-import { SHARED_NAME_CLASSES } from './kernelClasses';
+import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
@@ -32,6 +32,12 @@ export interface AnalyzeOptions {
    * sharedNamesFromProcLockdep), added to the built-in list.
    */
   sharedClassNames?: readonly string[];
+  /**
+   * The traced kernel's /proc/lockdep (parseProcLockdep), when known: its shared names are added
+   * to sharedClassNames, and a class it shows no subclass of is not taken to be nested on purpose
+   * (two instances of it held at once are lockdep's "possible recursive locking").
+   */
+  lockdep?: ProcLockdep;
   /** Finding kinds to report (default: all). */
   kinds?: readonly FindingKind[];
   /** Called every ~1M events with the number of events processed. */
@@ -172,6 +178,8 @@ class Analyzer implements StateHooks {
   private readonly nodeSlot: number[] = [];
   private readonly instanceSlots = new Map<number, number>();
   private readonly sharedName: Uint8Array;
+  /** Per class id: the traced kernel's /proc/lockdep has no subclass of it, so nesting it is not annotated. */
+  private readonly unannotated: Uint8Array;
   /** Union of every node's usage bits (the dependency checks only run once a class is irq-safe). */
   private usageAll = 0;
   /** Per task: syscall exits waiting for evidence that the task went back to user space. */
@@ -188,9 +196,19 @@ class Analyzer implements StateHooks {
     this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
-    const shared = new Set([...SHARED_NAME_CLASSES, ...(opts.sharedClassNames ?? [])]);
+    const procShared = opts.lockdep ? sharedNames(opts.lockdep) : [];
+    const shared = new Set([...SHARED_NAME_CLASSES, ...(opts.sharedClassNames ?? []), ...procShared]);
     this.sharedName = new Uint8Array(s.classes.size);
     for (let c = 0; c < s.classes.size; c++) if (shared.has(s.classes.get(c))) this.sharedName[c] = 1;
+    this.unannotated = new Uint8Array(s.classes.size);
+    if (opts.lockdep) {
+      const known = new Set(opts.lockdep.classes.map((c) => c.name));
+      const nested = new Set(nestedNames(opts.lockdep));
+      for (let c = 0; c < s.classes.size; c++) {
+        const name = s.classes.get(c);
+        if (known.has(name) && !nested.has(name) && !shared.has(name)) this.unannotated[c] = 1;
+      }
+    }
     this.state = new LockState(s, this.model);
     for (const [task, list] of this.model.preHeld) {
       const t = s.tasks[task];
@@ -389,16 +407,21 @@ class Analyzer implements StateHooks {
       for (const p of t.held) {
         if (p.cls !== h.cls || p.flags & (HeldFlag.Pending | HeldFlag.NoCheck)) continue;
         const same = p.lock === h.lock;
-        if (!same && domain === 'kernel' && p.sub !== h.sub) continue;
-        if (!same && domain === 'kernel' && p.irq === h.irq) continue; // a nested instance (h.sub counts it)
+        if (!same && domain === 'kernel') {
+          // a nested instance (h.sub counts it) is annotated, unless the kernel has no subclass of
+          // the class (its /proc/lockdep); across contexts both are subclass 0 for lockdep
+          if (p.irq === h.irq ? !this.unannotated[h.cls] : p.sub !== h.sub) continue;
+        }
         if (this.readRule === 'recursive' && isRead && p.flags & HeldFlag.Read) continue;
         const name = this.cls(h.cls);
         const where = this.describeHold(p);
         const message = same
           ? `recursive locking: ${this.taskLabel(i)} acquires ${name} (${s.locks[h.lock].key}) again while already holding it since ${where}: self-deadlock`
-          : domain === 'kernel'
-            ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) in ${irqName(h.irq)} context while holding ${s.locks[p.lock].key} since ${where} in ${irqName(p.irq)} context`
-            : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class)`;
+          : domain === 'kernel' && p.irq === h.irq
+            ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where}; the traced kernel has no subclass of ${name} (its /proc/lockdep), so the nesting is not annotated`
+            : domain === 'kernel'
+              ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) in ${irqName(h.irq)} context while holding ${s.locks[p.lock].key} since ${where} in ${irqName(p.irq)} context`
+              : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class)`;
         this.report(
           'recursive',
           `${name}\u0000${s.task[i]}\u0000${same}`,
@@ -586,6 +609,7 @@ class Analyzer implements StateHooks {
     const t = this.state.tasks[task];
     // lockdep knows every task's whole history; a trace does for tasks forked inside it, and
     // between two events of a task that ran without a break (nothing of it was filtered out).
+    if (this.state.isNoCheck(s.locks[lock].classId)) return; // a check=0 map or the tracer's own lock
     const t0 = this.state.tasks[task];
     const sameRun = t0 !== undefined && this.touched.get(task)?.get(lock) === t0.run;
     if ((!this.model.forked.has(task) && !sameRun) || s.lostEvents > 0) {

@@ -26,6 +26,14 @@ export function isNoCheckClass(name: string): boolean {
 }
 
 /**
+ * perf's own locks: perf_event_task_sched_out()/sched_in() take the event contexts' locks while
+ * the task's events are being switched off and on, so a perf recording shows their releases
+ * without their acquisitions. In a `perf script` trace they are the tracer's, not the program's,
+ * and are treated like check=0 maps (no dependency, no finding).
+ */
+export const PERF_TRACER_CLASSES: ReadonlySet<string> = new Set(['&ctx->lock', '&cpuctx_lock']);
+
+/**
  * Names that several lockdep classes share (different lock_class_keys, printed `name#2`, `name#3`
  * in /proc/lockdep): an inline init function in a header gives each file that calls it its own
  * key (xa_init, init_completion), and per-filesystem-type keys share one name (sb_writers,
@@ -55,16 +63,73 @@ export const SHARED_NAME_CLASSES: readonly string[] = [
   'mapping.invalidate_lock',
 ];
 
+/** One class of /proc/lockdep: `ffffffff82e27e50 FD:    1 BD:    1 +.+.: &dev->rec_lock[i]`. */
+export interface LockdepClass {
+  /** As printed: `&type->s_umount_key#3/1`. */
+  printed: string;
+  /** Without `#N` and `/N`: the name a trace's lock_acquire prints. */
+  name: string;
+  /** `#N` (several classes of one name): 1 when absent. */
+  version: number;
+  /** `/N`: 0 when absent. */
+  subclass: number;
+  /** Usage characters (`+.+.`). */
+  usage: string;
+}
+
+/** A /proc/lockdep file: every class, and the direct dependencies (`-> [key] name` lines). */
+export interface ProcLockdep {
+  classes: LockdepClass[];
+  /** Index pairs into `classes`: [from, to]. */
+  edges: [number, number][];
+}
+
+/** Splits `name#2/1` into its parts. */
+export function splitLockdepName(printed: string): { name: string; version: number; subclass: number } {
+  const m = /^(.*?)(?:#(\d+))?(?:\/(\d+))?$/.exec(printed) as RegExpExecArray;
+  return { name: m[1], version: m[2] ? +m[2] : 1, subclass: m[3] ? +m[3] : 0 };
+}
+
+/** Reads /proc/lockdep (Linux 4.x–6.x layout); lines it does not know are skipped. */
+export function parseProcLockdep(text: string): ProcLockdep {
+  const classes: LockdepClass[] = [];
+  const byKey = new Map<string, number>();
+  const pending: [number, string][] = [];
+  let current = -1;
+  for (const line of text.split('\n')) {
+    const c = /^([0-9a-f]{8,16}) (?:OPS:\s*\d+ )?FD:\s*\d+ BD:\s*\d+ ([^:]*): (.*)$/.exec(line);
+    if (c) {
+      const printed = c[3].trim();
+      current = classes.length;
+      classes.push({ printed, ...splitLockdepName(printed), usage: c[2].trim() });
+      byKey.set(c[1], current);
+      continue;
+    }
+    const d = /^ -> \[([0-9a-f]{8,16})\] /.exec(line);
+    if (d && current >= 0) pending.push([current, d[1]]);
+  }
+  const edges: [number, number][] = [];
+  for (const [from, key] of pending) {
+    const to = byKey.get(key);
+    if (to !== undefined) edges.push([from, to]);
+  }
+  return { classes, edges };
+}
+
+/** Names of a /proc/lockdep that several classes share (printed with `#N`). */
+export function sharedNames(p: ProcLockdep): string[] {
+  return [...new Set(p.classes.filter((c) => c.version > 1).map((c) => c.name))].sort();
+}
+
+/** Names that have a class at a subclass above 0 (some code takes them nested, annotated). */
+export function nestedNames(p: ProcLockdep): string[] {
+  return [...new Set(p.classes.filter((c) => c.subclass > 0).map((c) => c.name))].sort();
+}
+
 /**
  * The class names of a /proc/lockdep file that several classes share (printed with `#N`), with
  * `#N` and `/N` suffixes removed.
  */
 export function sharedNamesFromProcLockdep(text: string): string[] {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/^[0-9a-f]{8,16} FD:\s*\d+ BD:\s*\d+ [^:]*: (.*)$/gm)) {
-    const name = m[1].trim();
-    const v = /^(.*)#\d+(?:\/\d+)?$/.exec(name);
-    if (v) out.add(v[1]);
-  }
-  return [...out].sort();
+  return sharedNames(parseProcLockdep(text));
 }

@@ -22,7 +22,7 @@
 
 import { EventStore } from '../store';
 import { Ctx, EventFlag, EventKind } from '../types';
-import { isNoCheckClass } from './kernelClasses';
+import { PERF_TRACER_CLASSES, isNoCheckClass } from './kernelClasses';
 
 export const enum HeldFlag {
   Read = 1,
@@ -141,7 +141,10 @@ export class LockState {
     readonly model: StateModel = EMPTY_MODEL,
   ) {
     this.noCheck = new Uint8Array(store.classes.size);
-    for (let c = 0; c < store.classes.size; c++) if (isNoCheckClass(store.classes.get(c))) this.noCheck[c] = 1;
+    for (let c = 0; c < store.classes.size; c++) {
+      const name = store.classes.get(c);
+      if (isNoCheckClass(name) || (store.format === 'perf' && PERF_TRACER_CLASSES.has(name))) this.noCheck[c] = 1;
+    }
   }
 
   task(id: number): TaskState {
@@ -354,8 +357,12 @@ export class LockState {
   }
 
   private sleep(t: TaskState): void {
-    const top = t.held[t.held.length - 1];
-    if (top && this.store.locks[top.lock].domain === 'kernel') top.flags |= HeldFlag.Slept;
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const top = t.held[k];
+      if (top.flags & HeldFlag.NoCheck) continue;
+      if (this.store.locks[top.lock].domain === 'kernel') top.flags |= HeldFlag.Slept;
+      return;
+    }
   }
 
   /**
