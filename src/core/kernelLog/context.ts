@@ -30,7 +30,10 @@ const SYSCALL_WRAPPERS: { re: RegExp; compat?: number; name: number; strength: n
   { re: /^__sys_(\w+)$/, name: 1, strength: 1 },
 ];
 
-/** Where a syscall enters the kernel (the frame above one of these is the syscall's handler). */
+/**
+ * Where a syscall enters the kernel (the frame above one of these is the syscall's handler). Not
+ * the generic exception entries (arm64's el0t_64_sync_handler also runs user page faults).
+ */
 const SYSCALL_ENTRY = new Set([
   'do_syscall_64',
   'do_syscall_x64',
@@ -43,7 +46,9 @@ const SYSCALL_ENTRY = new Set([
   'entry_SYSCALL_64_after_hwframe',
   'entry_SYSCALL_64',
   'entry_SYSCALL_64_fastpath',
+  'entry_SYSENTER_compat',
   'entry_SYSENTER_compat_after_hwframe',
+  'entry_SYSCALL_compat',
   'entry_SYSCALL_compat_after_hwframe',
   'entry_INT80_compat',
   'entry_INT80_32',
@@ -64,10 +69,6 @@ const SYSCALL_ENTRY = new Set([
   'el0_svc_compat',
   'do_el0_svc_compat',
   'invoke_syscall',
-  'el0t_64_sync_handler',
-  'el0t_32_sync_handler',
-  'el0_sync',
-  'el0_sync_compat',
   'ret_fast_syscall',
   'system_call_exception',
   'system_call_common',
@@ -100,7 +101,7 @@ const SOFTIRQ =
   /^(?:__do_softirq|handle_softirqs|do_softirq|do_softirq_own_stack|__irq_exit_rcu|irq_exit_rcu|irq_exit|invoke_softirq|run_ksoftirqd|do_softirq_post_smp_call_flush)$/;
 /** Frames that run a softirq's handlers: the function inside them is the handler. */
 const SOFTIRQ_RUNNER =
-  /^(?:call_timer_fn|expire_timers|__run_timers|run_timer_softirq|run_timer_base|tasklet_action_common|tasklet_action|tasklet_hi_action|net_rx_action|net_tx_action|rcu_do_batch|rcu_core|rcu_core_si|blk_done_softirq|irq_poll_softirq|__napi_poll|napi_poll|process_backlog|hrtimer_run_softirq|sched_balance_softirq|run_rebalance_domains)$/;
+  /^(?:call_timer_fn|__rcu_reclaim|rcu_reclaim|expire_timers|__run_timers|run_timer_softirq|run_timer_base|tasklet_action_common|tasklet_action|tasklet_hi_action|net_rx_action|net_tx_action|rcu_do_batch|rcu_core|rcu_core_si|blk_done_softirq|irq_poll_softirq|__napi_poll|napi_poll|process_backlog|hrtimer_run_softirq|sched_balance_softirq|run_rebalance_domains)$/;
 const HARDIRQ =
   /^(?:__handle_irq_event_percpu|handle_irq_event_percpu|handle_irq_event|handle_edge_irq|handle_level_irq|handle_fasteoi_irq|generic_handle_irq\w*|handle_domain_irq|handle_irq|__common_interrupt|common_interrupt|asm_common_interrupt|do_IRQ|__sysvec_\w+|sysvec_\w+|asm_sysvec_\w+|smp_apic_timer_interrupt|apic_timer_interrupt|smp_\w+_interrupt|\w+_interrupt|hrtimer_interrupt|__hrtimer_run_queues|__run_hrtimer|irq_work_run\w*|irq_work_single|__flush_smp_call_function_queue|flush_smp_call_function_queue|generic_smp_call_function_single_interrupt|gic_handle_irq|el1_interrupt|el0_interrupt|el1h_64_irq_handler|el0t_64_irq_handler|handle_arch_irq|call_on_irq_stack|ret_from_intr|irq_enter_rcu)$/;
 /** Frames that run a hard interrupt's handler: the function inside them is the handler. */
@@ -111,6 +112,7 @@ const FAULT =
   /^(?:exc_page_fault|asm_exc_page_fault|do_page_fault|__do_page_fault|page_fault|async_page_fault|do_user_addr_fault|do_mem_abort|el0_da|el1_abort|el0_ia|do_translation_fault|do_DataAbort|do_PrefetchAbort|handle_page_fault|do_hash_fault|___do_page_fault)$/;
 const WORKQUEUE = /^(?:process_one_work|process_scheduled_works|worker_thread|rescuer_thread)$/;
 const KTHREAD = /^(?:kthread|ret_from_fork|ret_from_fork_asm|ret_from_kernel_thread|kernel_thread_helper)$/;
+const THREAD_EXIT = /^(?:kthread_exit|kthread_complete_and_exit|do_exit|do_group_exit|make_task_dead)$/;
 const BOOT =
   /^(?:start_kernel|x86_64_start_kernel|x86_64_start_reservations|i386_start_kernel|start_kernel_proper|rest_init|arch_call_rest_init|kernel_init|kernel_init_freeable|do_basic_setup|do_initcalls|do_initcall_level|do_pre_smp_initcalls|mm_core_init|mm_init|setup_arch|smp_init|sched_init|__primary_switched|primary_entry|secondary_startup_64|secondary_startup_64_no_verify|common_startup_64)$/;
 const IDLE =
@@ -118,7 +120,7 @@ const IDLE =
 
 /** Frames of the locking primitives and of lockdep itself: not where a lock was taken from. */
 const LOCKING =
-  /^(?:_?_?lock_acquire\w*|lock_acquired|lock_contended|lock_map_acquire\w*|lock_release|__lock_release|validate_chain|check_\w+|mark_\w+|print_\w+|dump_stack\w*|show_stack|show_trace\w*|save_trace|add_chain_cache|__bfs\w*|lockdep_\w+|debug_check_\w+|debug_show_\w+|__might_sleep|__might_resched|___might_sleep|might_sleep|lock_is_held_type|_?_?raw_(?:spin|read|write)_\w+|do_raw_\w+|(?:spin|read|write)_(?:lock|trylock)\w*|__?mutex_lock\w*|mutex_lock\w*|mutex_trylock\w*|__?ww_mutex_lock\w*|ww_mutex_lock\w*|__?down_(?:read|write)\w*|down_(?:read|write)\w*|__?down(?:_interruptible|_killable|_timeout|_common)?|down_interruptible|down_killable|__?percpu_down_\w+|percpu_down_\w+|rwsem_\w+|__rwsem_\w+|__?rt_mutex\w*|rt_mutex\w*|rt_spin_lock\w*|rtlock_\w+|queued_\w+|native_queued_\w+|__pv_queued_\w+|pv_queued_\w+|rcu_lock_acquire|srcu_lock_acquire|local_lock_acquire|__local_bh_disable_ip|_local_bh_enable|__flush_work|touch_wq_lockdep_map|touch_work_lockdep_map|stack_trace_save|arch_stack_walk|kasan_\w+|__kasan_\w+|unwind_\w+|__unwind_\w+)$/;
+  /^_*(?:_?_?lock_acquire\w*|lock_acquired|lock_contended|lock_map_acquire\w*|lock_release|__lock_release|validate_chain|check_\w+|mark_\w+|print_\w+|dump_stack\w*|show_stack|show_trace\w*|save_trace|add_chain_cache|__bfs\w*|lockdep_\w+|debug_check_\w+|debug_show_\w+|__might_sleep|__might_resched|___might_sleep|might_sleep|lock_is_held_type|_?_?raw_(?:spin|read|write)_\w+|do_raw_\w+|(?:spin|read|write)_(?:lock|trylock)\w*|__?mutex_lock\w*|mutex_lock\w*|mutex_trylock\w*|__?ww_mutex_lock\w*|ww_mutex_lock\w*|__?down_(?:read|write)\w*|down_(?:read|write)\w*|__?down(?:_interruptible|_killable|_timeout|_common)?|down_interruptible|down_killable|__?percpu_down_\w+|percpu_down_\w+|rwsem_\w+|__rwsem_\w+|__?rt_mutex\w*|rt_mutex\w*|rt_spin_lock\w*|rtlock_\w+|queued_\w+|native_queued_\w+|__pv_queued_\w+|pv_queued_\w+|rcu_lock_acquire|srcu_lock_acquire|local_lock_acquire|__local_bh_disable_ip|_local_bh_enable|__flush_work|touch_wq_lockdep_map|touch_work_lockdep_map|stack_trace_save|arch_stack_walk|kasan_\w+|__kasan_\w+|unwind_\w+|__unwind_\w+)$/;
 
 function syscallOf(fn: string): { name: string; compat: boolean; strength: number } | null {
   const f = baseFunction(fn);
@@ -184,7 +186,7 @@ function interrupted(frames: StackFrame[], k: number): string | undefined {
 }
 
 function syscallLabel(name: string | null, compat: boolean, returning = false): string {
-  if (name === null) return returning ? 'return to user space from a syscall' : 'syscall';
+  if (name === null) return returning ? 'the return to user space after a syscall' : 'syscall';
   return `${compat ? 'compat ' : ''}syscall ${name}`;
 }
 
@@ -273,7 +275,9 @@ function classify(frames: StackFrame[], interrupts: boolean): ExecContext {
   for (let k = 0; k < frames.length; k++) {
     const f = baseFunction(frames[k].fn);
     if (KTHREAD.test(f)) {
-      const fn = inner(frames, k);
+      // the thread function, unless only the exit path is left on the stack (a thread exiting)
+      const callee = inner(frames, k);
+      const fn = callee && !THREAD_EXIT.test(callee) ? callee : undefined;
       return { kind: 'kthread', ...(fn ? { function: fn } : {}), label: `kthread${fn ? ` ${fn}` : ''}` };
     }
   }

@@ -9,8 +9,11 @@ import { KernelLockRef } from './model';
 const SYM = /^(?:[A-Za-z_.$][\w.$]*|0x[0-9a-fA-F]+)/;
 const OFFSET = /^\+(0x[0-9a-fA-F]+)\/(0x[0-9a-fA-F]+)/;
 const ADDR = /^\[<([0-9a-fA-F]+)>\]\s*/;
-/** Tokens after a frame's symbol: `[inline]`, `[module]` / `[module buildid]`, `(file:line …)`, `file:line`, arm64's `(C)`. */
-const TOKEN = /\s+(?:\[inline\]|\[([\w-]+)(?: [0-9a-fA-F]+)?\]|\(([^()]*)\)|([\w./+-]+\.\w+:\d+(?::\d+)?))/y;
+/**
+ * Tokens after a frame's symbol: `[inline]`, `[module]` / `[module buildid]`, `(file:line …)` (which
+ * may hold `(discriminator N)`), `file:line`, arm64's `(C)`.
+ */
+const TOKEN = /\s+(?:\[inline\]|\[([\w-]+)(?: [0-9a-fA-F]+)?\]|\(((?:[^()]|\([^()]*\))*)\)|([\w./+-]+\.\w+:\d+(?::\d+)?))/y;
 const FILE_LINE = /^([\w./+-]+\.\w+):(\d+)/;
 
 /**

@@ -30,7 +30,7 @@ const JOURNAL = new RegExp(
   `^(?:(?:${MONTHS}) [ \\d]\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?|\\d{4}-\\d\\d-\\d\\d[T ]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?|\\[\\s*\\d+\\.\\d+\\]) \\S+ kernel: ?`,
 );
 /** /dev/kmsg: `4,1234,11479473,-;text` (and `-,caller=T123;` in newer kernels). */
-const KMSG = /^(\d+),\d+,(\d+),[^;]*?(?:caller=([TC]\d+))?[^;]*;/;
+const KMSG = /^(\d+),\d+,(\d+),([^;]*);/;
 /** `dmesg -x`: `kern  :warn  : `. */
 const FACILITY =
   /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: ?/;
@@ -56,7 +56,7 @@ export function stripPrefix(raw: string): KernelLine {
   let m: RegExpExecArray | null;
   if ((m = KMSG.exec(t))) {
     ts = Number(m[2]) / 1e6;
-    caller = m[3] ?? '';
+    caller = /caller=([TC]\d+)/.exec(m[3])?.[1] ?? '';
     return { text: t.slice(m[0].length), ts, stream: `kmsg|${caller}`, prefixed: true };
   }
   if ((m = JOURNAL.exec(t))) {

@@ -15,6 +15,9 @@ const MAX_HELD = 64;
 const MAX_CHAIN = 64;
 const MAX_USAGES = 32;
 const MAX_DETAILS = 6;
+/** Lines of lockdep-other reports not worth repeating in the finding's message. */
+const BOILERPLATE =
+  /^(?:other info that might help us debug this:|Showing all locks held in the system:|---\[ end trace|Modules linked in:|"echo 0 > \/proc|task:\S+ +state:|Hardware name:|[=-]{4,}$)|(?:^| )(?:Not tainted|Tainted: )/;
 
 type Slot = 'acquiring' | 'holding' | 'other' | 'safe' | 'unsafe' | 'skip';
 
@@ -252,6 +255,11 @@ export function parseReport(raw: RawReport, index: number): KernelReport {
       slot = 'unsafe';
       continue;
     }
+    if ((m = /^lock: ([^\s,+]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: \[[\w-]+\])?, \.magic: /.exec(t))) {
+      // spinlock debugging: the lock's symbol (a static lock's class is named after it)
+      r.acquiring ??= { name: m[1], ...splitClassName(m[1]), line };
+      continue;
+    }
     if ((m = /^inconsistent \{([\w-]+)\} -> \{([\w-]+)\} usage\.$/.exec(t))) {
       r.usageChange = [m[1], m[2]];
       continue;
@@ -284,8 +292,7 @@ export function parseReport(raw: RawReport, index: number): KernelReport {
     }
     // any other line ends the stack being read (the backtrace has header lines among its frames)
     if (stack !== r.backtrace) stack = null;
-    if (r.kind === 'lockdep-other' && r.details.length < MAX_DETAILS && !/^[=-]{4,}$/.test(t) && !/^Hardware name:/.test(t))
-      r.details.push(t);
+    if (r.kind === 'lockdep-other' && r.details.length < MAX_DETAILS && !BOILERPLATE.test(t)) r.details.push(t);
   }
 
   r.task ??= fallbackTask;
