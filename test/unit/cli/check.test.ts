@@ -139,15 +139,12 @@ test('--help and --version', () => {
 // --- kernel logs --------------------------------------------------------------------------------
 
 test('check on a kernel log: the report as a finding at its title line, a kernel-log summary, exit 1', () => {
-  const r = run('check', 'test/fixtures/kernel-log/real/ring3.dmesg.txt');
+  const r = run('check', 'test/fixtures/kernel/ring3/dmesg.txt');
   assert.equal(r.code, 1, r.err);
-  assert.match(
-    r.out,
-    /^test\/fixtures\/kernel-log\/real\/ring3\.dmesg\.txt:197: lock order inversion \(in-kernel\): ls_seed\/68 in ioctl$/m,
-  );
+  assert.match(r.out, /^test\/fixtures\/kernel\/ring3\/dmesg\.txt:197: lock order inversion \(in-kernel\): ls_seed\/68 in ioctl$/m);
   assert.match(r.out, /-> #2 &dev->b_lock -> &dev->c_lock: line 211, syscall ioctl, at lockseed_ioctl\+0x196\/0x530/);
-  assert.match(r.out, /ring3\.dmesg\.txt: kernel log, 1 locking report\(s\), 3 lock classes, 1 finding\(s\)/);
-  const clean = run('check', 'test/fixtures/kernel-log/real/fileio.dmesg.txt');
+  assert.match(r.out, /ring3\/dmesg\.txt: kernel log, 1 locking report\(s\), 3 lock classes, 1 finding\(s\)/);
+  const clean = run('check', 'test/fixtures/kernel/fileio/dmesg.txt');
   assert.equal(clean.code, 0, clean.err);
   assert.match(clean.out, /kernel log, 0 locking report\(s\)/);
 });
@@ -178,7 +175,7 @@ test('check --json on a kernel log: the trace schema, per-edge syscall, context 
 });
 
 test('check --sarif on a kernel log: results at the title lines, related locations at the edges', () => {
-  const r = run('check', 'test/fixtures/kernel-log/real/abba.dmesg.txt', '--sarif');
+  const r = run('check', 'test/fixtures/kernel/abba/dmesg.txt', '--sarif');
   assert.equal(r.code, 1, r.err);
   const inv = (JSON.parse(r.out) as SarifLog).runs[0].results[0];
   assert.equal(inv.ruleId, 'inversion');

@@ -25,6 +25,9 @@ import {
 import { repoRoot } from '../helpers';
 
 const dir = path.join(repoRoot, 'test/fixtures/kernel-log');
+/** The real captures (test/kernel/ recipe): `capture('abba')` is abba's dmesg. */
+const captures = path.join(repoRoot, 'test/fixtures/kernel');
+const capture = (name: string): string => path.join(captures, name, 'dmesg.txt');
 
 /** `actual` has every field `want` gives (objects field by field, arrays element by element and of the same length). */
 function matches(actual: unknown, want: unknown, where: string): void {
@@ -109,9 +112,28 @@ for (const f of handWritten) {
     files: Record<string, Record<string, unknown>[]>;
   };
   for (const [f, want] of Object.entries(real.files)) {
-    test(`kernel log (real): ${f}`, () => checkFindings(analyzeFile(path.join(dir, 'real', f)), want, f));
+    test(`kernel log (real): ${f}`, () => checkFindings(analyzeFile(path.join(repoRoot, f)), want, f));
   }
 }
+
+/** What the capture recipe's own oracle (test/kernel/expect-draft.mjs, checked by hand) says each dmesg reports. */
+interface CaptureExpect {
+  lockdepReports: { kind: string; dmesgLine: number; task: { comm: string; pid: number } | null; locks: string[] }[];
+}
+
+test('every real capture: the reports its expect.json lists, with their lines, tasks and classes', () => {
+  const names = fs.readdirSync(captures).filter((d) => fs.existsSync(path.join(captures, d, 'expect.json')) && fs.existsSync(capture(d)));
+  assert.ok(names.length >= 20, `captures: ${names.length}`);
+  for (const name of names) {
+    const want = (JSON.parse(fs.readFileSync(path.join(captures, name, 'expect.json'), 'utf8')) as CaptureExpect).lockdepReports;
+    const got = analyzeFile(capture(name)).findings;
+    assert.deepEqual(
+      got.map((f) => [f.kind, f.line, f.comm, f.pid, [...f.locks].sort()]),
+      want.map((r) => [r.kind, r.dmesgLine, r.task?.comm, r.task?.pid, [...r.locks].sort()]),
+      name,
+    );
+  }
+});
 
 // --- line readers ------------------------------------------------------------------------------
 
@@ -317,7 +339,7 @@ test('detection: dmesg, journal and reports without prefixes are kernel logs; tr
 
 test('a fuzzer log whose report starts far down is still read; text without a report is not a trace', () => {
   const noise = Array.from({ length: 300 }, (_, k) => `2026/12/03 15:56:54 executing program ${k}:`);
-  const report = fs.readFileSync(path.join(dir, 'real/abba.dmesg.txt'), 'utf8').split('\n').slice(194, 262);
+  const report = fs.readFileSync(capture('abba'), 'utf8').split('\n').slice(194, 262);
   const a = analyze(parseTrace([...noise, ...report].join('\n'), { file: 'fuzz.log' }));
   assert.equal(a.store.format, 'kernel-log');
   assert.deepEqual(
@@ -339,8 +361,8 @@ test('reports are found in chunks of any size, and from interleaved caller strea
     assert.equal(JSON.stringify(toJsonReport(analyze(p.end())).findings), whole, `chunks of ${chunk}`);
   }
   // two reports whose lines interleave (two CPUs printing at once, caller ids tell them apart)
-  const a = fs.readFileSync(path.join(dir, 'real/abba.dmesg.txt'), 'utf8').split('\n').slice(195, 262);
-  const b = fs.readFileSync(path.join(dir, 'real/badunlock.dmesg.txt'), 'utf8').split('\n').slice(194, 222);
+  const a = fs.readFileSync(capture('abba'), 'utf8').split('\n').slice(195, 262);
+  const b = fs.readFileSync(capture('badunlock'), 'utf8').split('\n').slice(194, 222);
   const mixed: string[] = [];
   for (let k = 0; k < Math.max(a.length, b.length); k++) {
     if (k < a.length) mixed.push(a[k].replace(/^(\[[^\]]*\])/, '$1[ T66]'));
@@ -359,7 +381,7 @@ test('reports are found in chunks of any size, and from interleaved caller strea
 // --- the debugger's view: stepping through a report --------------------------------------------
 
 test('replay steps through a circular report: each edge, the held list, then the acquiring task waiting', () => {
-  const a = analyzeFile(path.join(dir, 'real/ring3.dmesg.txt'));
+  const a = analyzeFile(capture('ring3'));
   const s = a.store;
   const log = s.kernelLog;
   assert.ok(log);
@@ -419,7 +441,7 @@ test('replay steps through a circular report: each edge, the held list, then the
 });
 
 test('held across a return to user space: the task is left holding the lock, marked as crossing', () => {
-  const a = analyzeFile(path.join(dir, 'real/xsyscall.dmesg.txt'));
+  const a = analyzeFile(capture('xsyscall'));
   const r = new Replay(a);
   const log = a.store.kernelLog;
   const ret = log ? log.events.findIndex((e) => e.role === 'return') : -1;
@@ -460,7 +482,7 @@ test('one lock graph for all reports of a log', () => {
 // --- bounds ------------------------------------------------------------------------------------
 
 test('bounded memory: absurd lines, endless stacks, endless held lists, too many reports', () => {
-  const base = fs.readFileSync(path.join(dir, 'real/abba.dmesg.txt'), 'utf8').split('\n');
+  const base = fs.readFileSync(capture('abba'), 'utf8').split('\n');
   const chainAt = base.findIndex((l) => l.includes('-> #1'));
   // a 5 MB line and 100,000 frames inside the chain entry
   const frames = Array.from({ length: 100_000 }, (_, k) => `[    5.409857]        f${k}+0x9e/0x350`);
