@@ -14,11 +14,24 @@ import { MAX_FRAMES, MAX_REPORTS, MAX_REPORT_LINES } from '../../../src/core/ker
 import { repoRoot } from '../helpers';
 
 const dir = path.join(repoRoot, 'test/fixtures/kernel-log');
+const captures = path.join(repoRoot, 'test/fixtures/kernel');
 const seeds = [
-  ...fs
-    .readdirSync(path.join(dir, 'real'))
-    .filter((f) => /\.(txt|log)$/.test(f) && !f.startsWith('fileio'))
-    .map((f) => path.join(dir, 'real', f)),
+  // the real captures' dmesg with a report (test/kernel/ recipe), boot 1's console, then the hand-written logs
+  ...[
+    'xsyscall',
+    'abba',
+    'ring3',
+    'recursive',
+    'badunlock',
+    'exitheld',
+    'killheld',
+    'freeheld',
+    'irqstate',
+    'irqstate_hard',
+    'irqinv',
+    'irqorder',
+  ].map((c) => path.join(captures, c, 'dmesg.txt')),
+  path.join(dir, 'real/boot1.console.log'),
   ...fs
     .readdirSync(dir)
     .filter((f) => /\.(txt|log)$/.test(f))
