@@ -13,6 +13,8 @@ export type { Arch } from './parse/interpret';
 export { AnalysisCancelled, analysisProbe, analyze, analyzeAsync, describeEdge } from './analysis/analyzer';
 export type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from './analysis/analyzer';
 export { Replay } from './analysis/replay';
+export { nestedNames, parseProcLockdep, sharedNames, splitLockdepName } from './analysis/kernelClasses';
+export type { LockdepClass, ProcLockdep } from './analysis/kernelClasses';
 export type { HeldLockView, ReplayView, SyscallView, TaskView } from './analysis/replay';
 export { toJsonReport, toSarif, formatText } from './report';
 export type { JsonReport } from './report';

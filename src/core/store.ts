@@ -3,6 +3,7 @@
 // analysis, the replay engine and every front end.
 // May import only other src/core modules.
 
+import type { KernelLog } from './kernelLog/model';
 import { EventFlag, EventKind, LockDomain, LockInfo, TaskInfo, TraceFormat, TraceWarning } from './types';
 
 /** Interns strings to dense ids. */
@@ -78,8 +79,17 @@ export class EventStore {
   /** Total lines read, including comments and blank lines. */
   lines = 0;
   bytes = 0;
+  /** Events the tracer reported lost in the middle of the trace (`CPU:N [LOST M EVENTS]`). */
+  lostEvents = 0;
+  /** Events overwritten before the trace's first line (ftrace's entries-written above entries-in-buffer). */
+  overwritten = 0;
   /** Whether events were reordered by timestamp (`sort` option) rather than kept in file order. */
   sorted = false;
+  /**
+   * A kernel log (format `kernel-log`): its lockdep reports, and what each (synthetic) event stands
+   * for. The analysis of such a store comes from the reports, not from the lock rules.
+   */
+  kernelLog: KernelLog | null = null;
 
   warn(line: number, message: string): void {
     this.warningCount++;
@@ -153,8 +163,9 @@ export class EventStore {
       this.tasks.push(key < 0 ? { id, pid, comm, firstEvent: eventIndex, idleCpu: cpu } : { id, pid, comm, firstEvent: eventIndex });
       this.taskByPid.set(key, id);
     } else if (key >= 0 && comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
-      // a task keeps the first real name it was seen with; only ftrace's "comm unknown" (`<...>`) is replaced.
-      if (this.tasks[id].comm.startsWith('<') || this.tasks[id].comm === '') this.tasks[id].comm = comm;
+      // a task is named as it was last seen (exec and set_task_comm rename it; the kernel's
+      // reports use the current name); ftrace's "comm unknown" (`<...>`) never replaces a name.
+      this.tasks[id].comm = comm;
     }
     return id;
   }
@@ -272,6 +283,8 @@ export function kindLabel(kind: EventKind, flags = 0): string {
       return 'syscall exit';
     case EventKind.Fork:
       return 'fork';
+    case EventKind.Switch:
+      return 'switch';
     case EventKind.Exit:
       return 'exit';
     default:

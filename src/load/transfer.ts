@@ -26,6 +26,8 @@ export interface PackedAnalysis {
     lines: number;
     bytes: number;
     sorted: boolean;
+    lostEvents: number;
+    overwritten: number;
   };
   findings: Analysis['findings'];
   notes: Analysis['notes'];
@@ -67,6 +69,8 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
       lines: s.lines,
       bytes: s.bytes,
       sorted: s.sorted,
+      lostEvents: s.lostEvents,
+      overwritten: s.overwritten,
     },
     findings: a.findings,
     notes: a.notes,
@@ -102,6 +106,8 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
   s.lines = ps.lines;
   s.bytes = ps.bytes;
   s.sorted = ps.sorted;
+  s.lostEvents = ps.lostEvents;
+  s.overwritten = ps.overwritten;
   const graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
   graph.import(p.graph);
   return {

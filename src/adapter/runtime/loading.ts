@@ -146,6 +146,8 @@ export class LoadedTrace {
         return `fork ${s.num[i]}`;
       case EventKind.Exit:
         return 'exit';
+      case EventKind.Switch:
+        return `switch to ${s.tasks[s.ref[i]].comm}-${s.num[i]}`;
       default:
         return s.names.get(s.ref[i]) ?? 'event';
     }

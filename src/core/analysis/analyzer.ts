@@ -20,12 +20,25 @@
 // May import only src/core modules and graphology.
 
 import Graph from 'graphology';
+import { analyzeKernelLog } from '../kernelLog/analysis';
 import { EventStore } from '../store';
 import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
   readLocks?: ReadLockRule;
+  /**
+   * Class names that several lockdep classes of the traced kernel share (from its /proc/lockdep:
+   * sharedNamesFromProcLockdep), added to the built-in list.
+   */
+  sharedClassNames?: readonly string[];
+  /**
+   * The traced kernel's /proc/lockdep (parseProcLockdep), when known: its shared names are added
+   * to sharedClassNames, and a class it shows no subclass of is not taken to be nested on purpose
+   * (two instances of it held at once are lockdep's "possible recursive locking").
+   */
+  lockdep?: ProcLockdep;
   /** Finding kinds to report (default: all). */
   kinds?: readonly FindingKind[];
   /** Called every ~1M events with the number of events processed. */
@@ -82,6 +95,8 @@ export interface AnalysisModel extends StateModel {
 export const analysisProbe: { started?: (store: EventStore) => void } = {};
 
 export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis {
+  analysisProbe.started?.(store);
+  if (store.kernelLog) return analyzeKernelLog(store, opts); // a kernel log: findings come from its reports
   return new Analyzer(store, opts).run();
 }
 
@@ -101,6 +116,8 @@ export async function analyzeAsync(
   store: EventStore,
   opts: AnalyzeOptions & { signal?: { aborted: boolean }; sliceEvents?: number; yieldFn?: () => Promise<void> } = {},
 ): Promise<Analysis> {
+  analysisProbe.started?.(store);
+  if (store.kernelLog) return analyzeKernelLog(store, opts);
   const a = new Analyzer(store, opts);
   const slice = opts.sliceEvents ?? 250_000;
   const pause = opts.yieldFn ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
@@ -153,6 +170,8 @@ class Analyzer implements StateHooks {
   private readonly readRule: ReadLockRule;
   /** Per task: locks (id) the task was seen acquiring. */
   private readonly seenLocks = new Map<number, Set<number>>();
+  /** Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it. */
+  private readonly touched = new Map<number, Map<number, number>>();
   private readonly state: LockState;
   private readonly model: AnalysisModel;
   /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
@@ -160,9 +179,19 @@ class Analyzer implements StateHooks {
   /** Graph nodes are lock classes at a nesting level: `class * 64 + sub` -> dense node id, and back. */
   private readonly nodeIds = new Map<number, number>();
   private readonly nodeNames: string[] = [];
-  /** Per node: interrupt usage bits, and the event where each bit was first seen. */
+  /**
+   * Interrupt usage is kept per slot: one per graph node, and one per lock instance for the
+   * classes whose name several lockdep classes share (SHARED_NAME_CLASSES). Per slot: the usage
+   * bits, the event where each bit was first seen, and the name used in messages.
+   */
   private readonly usage: number[] = [];
   private readonly usageAt: Int32Array[] = [];
+  private readonly slotNames: string[] = [];
+  private readonly nodeSlot: number[] = [];
+  private readonly instanceSlots = new Map<number, number>();
+  private readonly sharedName: Uint8Array;
+  /** Per class id: the traced kernel's /proc/lockdep has no subclass of it, so nesting it is not annotated. */
+  private readonly unannotated: Uint8Array;
   /** Union of every node's usage bits (the dependency checks only run once a class is irq-safe). */
   private usageAll = 0;
   /** Per task: syscall exits waiting for evidence that the task went back to user space. */
@@ -176,11 +205,32 @@ class Analyzer implements StateHooks {
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
-    analysisProbe.started?.(s);
     this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
+    const procShared = opts.lockdep ? sharedNames(opts.lockdep) : [];
+    const shared = new Set([...SHARED_NAME_CLASSES, ...(opts.sharedClassNames ?? []), ...procShared]);
+    this.sharedName = new Uint8Array(s.classes.size);
+    for (let c = 0; c < s.classes.size; c++) if (shared.has(s.classes.get(c))) this.sharedName[c] = 1;
+    this.unannotated = new Uint8Array(s.classes.size);
+    if (opts.lockdep) {
+      const known = new Set(opts.lockdep.classes.map((c) => c.name));
+      const nested = new Set(nestedNames(opts.lockdep));
+      for (let c = 0; c < s.classes.size; c++) {
+        const name = s.classes.get(c);
+        if (known.has(name) && !nested.has(name) && !shared.has(name)) this.unannotated[c] = 1;
+      }
+    }
     this.state = new LockState(s, this.model);
+    for (const [task, list] of this.model.preHeld) {
+      const t = s.tasks[task];
+      for (const p of list) {
+        this.notes.push({
+          line: s.line[p.release],
+          message: `${t.comm}/${t.pid} releases ${s.className(p.lock)}, not seen acquired: held since before the trace began (or while its events were filtered out)`,
+        });
+      }
+    }
     this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
   }
 
@@ -206,6 +256,7 @@ class Analyzer implements StateHooks {
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
       else if (kind === EventKind.Acquire) this.markSeen(i);
       st.step(this);
+      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
@@ -253,10 +304,28 @@ class Analyzer implements StateHooks {
       id = this.nodeNames.length;
       this.nodeIds.set(key, id);
       this.nodeNames.push(sub ? `${this.cls(h.cls)}/${sub}` : this.cls(h.cls));
-      this.usage.push(0);
-      this.usageAt.push(new Int32Array(8).fill(-1));
+      this.nodeSlot.push(this.newSlot(this.nodeNames[id]));
     }
     return id;
+  }
+
+  private newSlot(name: string): number {
+    this.usage.push(0);
+    this.usageAt.push(new Int32Array(8).fill(-1));
+    this.slotNames.push(name);
+    return this.usage.length - 1;
+  }
+
+  /** Where a hold's interrupt usage is kept: its node, or its instance when the name is shared. */
+  private slotOf(h: Held, node: number): number {
+    if (!this.sharedName[h.cls]) return this.nodeSlot[node];
+    const key = h.lock * 64 + Math.min(h.sub, 63);
+    let slot = this.instanceSlots.get(key);
+    if (slot === undefined) {
+      slot = this.newSlot(`${this.nodeNames[node]} (${this.s.locks[h.lock].key})`);
+      this.instanceSlots.set(key, slot);
+    }
+    return slot;
   }
 
   private sysName(entry: number): string | null {
@@ -278,6 +347,13 @@ class Analyzer implements StateHooks {
     let set = this.seenLocks.get(task);
     if (!set) this.seenLocks.set(task, (set = new Set()));
     set.add(this.s.ref[i]);
+  }
+
+  /** After a lock event was applied: the task's run in which it last touched that lock. */
+  private touch(task: number, lock: number): void {
+    let m = this.touched.get(task);
+    if (!m) this.touched.set(task, (m = new Map<number, number>()));
+    m.set(lock, this.state.tasks[task].run);
   }
 
   private contention(i: number): void {
@@ -343,16 +419,21 @@ class Analyzer implements StateHooks {
       for (const p of t.held) {
         if (p.cls !== h.cls || p.flags & (HeldFlag.Pending | HeldFlag.NoCheck)) continue;
         const same = p.lock === h.lock;
-        if (!same && domain === 'kernel' && p.sub !== h.sub) continue;
-        if (!same && domain === 'kernel' && p.irq === h.irq) continue; // a nested instance (h.sub counts it)
+        if (!same && domain === 'kernel') {
+          // a nested instance (h.sub counts it) is annotated, unless the kernel has no subclass of
+          // the class (its /proc/lockdep); across contexts both are subclass 0 for lockdep
+          if (p.irq === h.irq ? !this.unannotated[h.cls] : p.sub !== h.sub) continue;
+        }
         if (this.readRule === 'recursive' && isRead && p.flags & HeldFlag.Read) continue;
         const name = this.cls(h.cls);
         const where = this.describeHold(p);
         const message = same
           ? `recursive locking: ${this.taskLabel(i)} acquires ${name} (${s.locks[h.lock].key}) again while already holding it since ${where}: self-deadlock`
-          : domain === 'kernel'
-            ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) in ${irqName(h.irq)} context while holding ${s.locks[p.lock].key} since ${where} in ${irqName(p.irq)} context`
-            : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class)`;
+          : domain === 'kernel' && p.irq === h.irq
+            ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where}; the traced kernel has no subclass of ${name} (its /proc/lockdep), so the nesting is not annotated`
+            : domain === 'kernel'
+              ? `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) in ${irqName(h.irq)} context while holding ${s.locks[p.lock].key} since ${where} in ${irqName(p.irq)} context`
+              : `possible recursive locking: ${this.taskLabel(i)} acquires another ${name} (${s.locks[h.lock].key}) while holding ${s.locks[p.lock].key} since ${where} (same class)`;
         this.report(
           'recursive',
           `${name}\u0000${s.task[i]}\u0000${same}`,
@@ -538,8 +619,12 @@ class Analyzer implements StateHooks {
     const lock = s.ref[i];
     const name = s.className(lock);
     const t = this.state.tasks[task];
-    // lockdep knows every task's whole history; a trace does only for tasks forked inside it.
-    if (!this.model.forked.has(task) || s.ctx[i] & Ctx.Nmi) {
+    // lockdep knows every task's whole history; a trace does for tasks forked inside it, and
+    // between two events of a task that ran without a break (nothing of it was filtered out).
+    if (this.state.isNoCheck(s.locks[lock].classId)) return; // a check=0 map or the tracer's own lock
+    const t0 = this.state.tasks[task];
+    const sameRun = t0 !== undefined && this.touched.get(task)?.get(lock) === t0.run;
+    if ((!this.model.forked.has(task) && !sameRun) || s.lostEvents > 0) {
       this.notes.push({
         line: s.line[i],
         message: `${this.taskLabel(i)} releases ${name}, not seen acquired (taken before the trace began, or while its events were filtered out)`,
@@ -661,7 +746,8 @@ class Analyzer implements StateHooks {
   // --- interrupt safety ------------------------------------------------------------------------
 
   /** lockdep's mark_irqflags(): the usages an acquisition shows (trylocks are never irq-safe uses). */
-  private markAcquireUsage(h: Held, node: number, i: number): void {
+  private markAcquireUsage(h: Held, nodeId: number, i: number): void {
+    const node = this.slotOf(h, nodeId);
     const ctx = this.s.ctx[i];
     const read = (h.flags & HeldFlag.Read) !== 0;
     if (!(h.flags & HeldFlag.Try)) {
@@ -689,7 +775,7 @@ class Analyzer implements StateHooks {
     for (const h of t.held) {
       if (h.irq !== irq || h.flags & (HeldFlag.Pending | HeldFlag.NoCheck | HeldFlag.PreHeld) || h.acq === i) continue;
       if (s.locks[h.lock].domain !== 'kernel') continue;
-      const node = this.nodeOf(h);
+      const node = this.slotOf(h, this.nodeOf(h));
       const read = (h.flags & HeldFlag.Read) !== 0;
       const u = this.usage[node];
       const hard = read ? Usage.OnHardirqRead : Usage.OnHardirq;
@@ -718,8 +804,10 @@ class Analyzer implements StateHooks {
     // the dependencies: an irq-safe lock must not reach an irq-unsafe one
     const mask = excl | readOf(excl);
     if (!(this.usageAll & mask)) return;
-    const found = enabled ? this.searchUsage(node, mask, false) : this.searchUsage(node, mask, true);
-    if (found) this.irqInversion(node, bit, found.node, found.bit, found.path, i, h);
+    const graphNode = this.nodeSlot.indexOf(node);
+    if (graphNode < 0) return; // an instance of a shared name: judged on its own, not between classes
+    const found = enabled ? this.searchUsage(graphNode, mask, false) : this.searchUsage(graphNode, mask, true);
+    if (found) this.irqInversion(node, bit, this.nodeSlot[found.node], found.bit, found.path, i, h);
   }
 
   /** BFS from a node along (forward) or against (backward) the dependencies for a node with one of `mask`. */
@@ -732,7 +820,7 @@ class Analyzer implements StateHooks {
       for (const n of next) {
         if (prev.has(n)) continue;
         prev.set(n, cur);
-        const m = this.usage[n] & mask;
+        const m = this.usage[this.nodeSlot[n]] & mask;
         if (m) {
           const path: EdgeAttributes[] = [];
           for (let x = n; x !== start;) {
@@ -756,33 +844,34 @@ class Analyzer implements StateHooks {
       [Usage.InSoftirq, Usage.InSoftirqRead, Usage.OnSoftirq, Usage.OnSoftirqRead],
     ]) {
       if (!(this.usageAll & (inW | inR)) || !(this.usageAll & (onW | onR))) continue;
-      const safe =
-        (this.usage[from] & (inW | inR) ? { node: from, bit: this.usage[from] & (inW | inR), path: [] } : null) ??
-        this.searchUsage(from, inW | inR, false);
+      const uf = this.usage[this.nodeSlot[from]] & (inW | inR);
+      const safe = uf ? { node: from, bit: uf, path: [] } : this.searchUsage(from, inW | inR, false);
       if (!safe) continue;
       const wantOn = safe.bit & inW ? onW | onR : onW;
-      const unsafe =
-        (this.usage[to] & wantOn ? { node: to, bit: this.usage[to] & wantOn, path: [] } : null) ?? this.searchUsage(to, wantOn, true);
+      const ut = this.usage[this.nodeSlot[to]] & wantOn;
+      const unsafe = ut ? { node: to, bit: ut, path: [] } : this.searchUsage(to, wantOn, true);
       if (!unsafe) continue;
       const safeBit = safe.bit & -safe.bit;
       const unsafeBit = unsafe.bit & -unsafe.bit;
       const state = inW === Usage.InHardirq ? 'HARDIRQ' : 'SOFTIRQ';
-      const path = [...[...safe.path].reverse(), edge, ...unsafe.path];
+      // the backward search's path already runs from the irq-safe lock to `from`
+      const path = [...safe.path, edge, ...unsafe.path];
+      const [safeSlot, unsafeSlot] = [this.nodeSlot[safe.node], this.nodeSlot[unsafe.node]];
       const names = [this.nodeNames[safe.node], ...path.map((e) => e.to)];
       const message = [
         `${state}-safe -> ${state}-unsafe lock order detected: ${this.taskLabel(i)} makes ${edge.from} -> ${edge.to} (line ${this.s.line[i]})`,
-        `  ${this.nodeNames[safe.node]} is ${state}-safe: ${this.usageText(safe.node, safeBit)}`,
-        `  ${this.nodeNames[unsafe.node]} is ${state}-unsafe: ${this.usageText(unsafe.node, unsafeBit)}`,
+        `  ${this.nodeNames[safe.node]} is ${state}-safe: ${this.usageText(safeSlot, safeBit)}`,
+        `  ${this.nodeNames[unsafe.node]} is ${state}-unsafe: ${this.usageText(unsafeSlot, unsafeBit)}`,
         `  dependency chain: ${names.join(' -> ')}`,
         `  an interrupt taking ${this.nodeNames[safe.node]} on a CPU where ${this.nodeNames[unsafe.node]} is held with ${state === 'HARDIRQ' ? 'interrupts' : 'softirqs'} enabled can deadlock`,
       ].join('\n');
-      this.reportIrq(message, [safe.node, unsafe.node], [safeBit, unsafeBit], i, h, path);
+      this.reportIrq(message, [safeSlot, unsafeSlot], [safeBit, unsafeBit], i, h, path);
       return;
     }
   }
 
   private inconsistent(node: number, bit: number, other: number, i: number, h: Held): void {
-    const name = this.nodeNames[node];
+    const name = this.slotNames[node];
     const [first, second] = [other, bit];
     const message = [
       `inconsistent lock state: {${USAGE_NAMES[bitIndex(first)]}} -> {${USAGE_NAMES[bitIndex(second)]}} usage of ${name}`,
@@ -796,9 +885,9 @@ class Analyzer implements StateHooks {
   private irqInversion(node: number, bit: number, otherNode: number, otherBit: number, path: EdgeAttributes[], i: number, h: Held): void {
     const enabled = bit >= Usage.OnHardirq;
     const [safeNode, safeBit, unsafeNode, unsafeBit] = enabled ? [otherNode, otherBit, node, bit] : [node, bit, otherNode, otherBit];
-    const chain = [path.length ? path[0].from : this.nodeNames[safeNode], ...path.map((e) => e.to)];
+    const chain = [path.length ? path[0].from : this.slotNames[safeNode], ...path.map((e) => e.to)];
     const message = [
-      `possible irq lock inversion dependency: ${this.nodeNames[safeNode]} -> ${this.nodeNames[unsafeNode]}`,
+      `possible irq lock inversion dependency: ${this.slotNames[safeNode]} -> ${this.slotNames[unsafeNode]}`,
       `  ${this.usageText(safeNode, safeBit)}`,
       `  ${this.usageText(unsafeNode, unsafeBit)}`,
       `  dependency chain: ${chain.join(' -> ')}`,
@@ -817,7 +906,7 @@ class Analyzer implements StateHooks {
           : bit & (Usage.OnHardirq | Usage.OnHardirqRead)
             ? 'held with hardirqs enabled'
             : 'held with softirqs enabled';
-    return `{${USAGE_NAMES[bitIndex(bit)]}}: ${this.nodeNames[node]} ${what}${at >= 0 ? ` at line ${s.line[at]} by ${this.taskLabel(at)}` : ''}`;
+    return `{${USAGE_NAMES[bitIndex(bit)]}}: ${this.slotNames[node]} ${what}${at >= 0 ? ` at line ${s.line[at]} by ${this.taskLabel(at)}` : ''}`;
   }
 
   private reportIrq(message: string, nodes: number[], bits: number[], i: number, h: Held, path: EdgeAttributes[]): void {
@@ -826,13 +915,13 @@ class Analyzer implements StateHooks {
       const at = this.usageAt[n][bitIndex(bits[k])];
       const t = at >= 0 ? s.taskOf(at) : undefined;
       return {
-        lock: this.nodeNames[n],
+        lock: this.slotNames[n],
         usage: USAGE_NAMES[bitIndex(bits[k])],
         line: at >= 0 ? s.line[at] : 0,
         ...(t ? { comm: t.comm, pid: t.pid } : {}),
       };
     });
-    const locks = nodes.map((n) => this.nodeNames[n]);
+    const locks = nodes.map((n) => this.slotNames[n].replace(/ \(.*\)$/, ''));
     const related: RelatedLine[] = usages.filter((u) => u.line > 0).map((u) => ({ line: u.line, message: `{${u.usage}}: ${u.lock} here` }));
     for (const e of path)
       related.push({ line: e.line, message: `${e.from} -> ${e.to} made here by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}` });
@@ -892,7 +981,7 @@ function findPreHeld(s: EventStore): StateModel & { forked: Set<number> } {
       if (!list) preHeld.set(task, (list = []));
       if (list.some((p) => p.lock === s.ref[i])) return;
       // released last = taken first: the outermost of what the task held
-      list.unshift({ lock: s.ref[i], flags: 0, irq: s.ctx[i] & Ctx.IrqMask });
+      list.unshift({ lock: s.ref[i], flags: 0, irq: s.ctx[i] & Ctx.IrqMask, release: i });
     },
   };
   for (let i = 0; i < s.length; i++) {

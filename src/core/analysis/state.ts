@@ -22,6 +22,7 @@
 
 import { EventStore } from '../store';
 import { Ctx, EventFlag, EventKind } from '../types';
+import { PERF_TRACER_CLASSES, isNoCheckClass } from './kernelClasses';
 
 export const enum HeldFlag {
   Read = 1,
@@ -38,6 +39,8 @@ export const enum HeldFlag {
   IrqsOff = 64,
   /** lockdep validates nothing about it (acquired with check=0: RCU maps, no-validate classes). */
   NoCheck = 128,
+  /** On top of the task's stack when it was switched out (tracked for traces without latency flags). */
+  Slept = 256,
 }
 
 export interface Held {
@@ -71,6 +74,13 @@ export interface TaskState {
   last: number;
   /** CPU of that event, or -1. */
   cpu: number;
+  /** Switched back in and has taken no lock since (traces without latency flags). */
+  resumed: boolean;
+  /**
+   * Counts the task's switch-ins seen: two events with the same count were recorded while the
+   * task ran without a break, so nothing of it between them can have been filtered out.
+   */
+  run: number;
 }
 
 /** A lock a task held when the trace began, found by the analyzer's first pass. */
@@ -78,6 +88,8 @@ export interface PreHeld {
   lock: number;
   flags: number;
   irq: number;
+  /** The release event that showed it. */
+  release: number;
 }
 
 /** What the analyzer learned before its main pass, needed to rebuild the same states anywhere. */
@@ -111,31 +123,7 @@ export interface StateHooks {
 }
 
 export function newTaskState(): TaskState {
-  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1 };
-}
-
-/**
- * Lock classes lockdep acquires with check=0 (no dependency, no recursion or irq-usage check,
- * but held, so they count for "held when returning to user space" and at exit). The trace's
- * lock_acquire event does not print `check`, so they are known by name, from Linux's source:
- * rcu_lock_acquire() (include/linux/rcupdate.h: rcu_read_lock*, the callback map, tasks-trace RCU,
- * and every SRCU domain's map via srcu_lock_acquire) and lockdep_set_novalidate_class() users
- * (drivers/base/core.c's device mutex, bcache's btree locks).
- */
-const NO_CHECK_CLASSES = new Set([
-  'rcu_read_lock',
-  'rcu_read_lock_bh',
-  'rcu_read_lock_sched',
-  'rcu_callback',
-  'rcu_read_lock_trace',
-  '&dev->mutex',
-]);
-/** SRCU domains: DEFINE_SRCU/DEFINE_STATIC_SRCU names and init_srcu_struct() expressions. */
-const SRCU_NAME = /srcu$/;
-
-/** True when lockdep acquires this class with check=0 (see NO_CHECK_CLASSES). */
-export function isNoCheckClass(name: string): boolean {
-  return NO_CHECK_CLASSES.has(name) || SRCU_NAME.test(name);
+  return { held: [], sys: -1, sysEntry: -1, exited: false, exiting: false, last: -1, cpu: -1, resumed: false, run: 0 };
 }
 
 /** The lock state of every task after some prefix of the events. */
@@ -153,7 +141,10 @@ export class LockState {
     readonly model: StateModel = EMPTY_MODEL,
   ) {
     this.noCheck = new Uint8Array(store.classes.size);
-    for (let c = 0; c < store.classes.size; c++) if (isNoCheckClass(store.classes.get(c))) this.noCheck[c] = 1;
+    for (let c = 0; c < store.classes.size; c++) {
+      const name = store.classes.get(c);
+      if (isNoCheckClass(name) || (store.format === 'perf' && PERF_TRACER_CLASSES.has(name))) this.noCheck[c] = 1;
+    }
   }
 
   task(id: number): TaskState {
@@ -174,11 +165,18 @@ export class LockState {
     this.apply(this.position++, hooks);
   }
 
-  /** Ends the trace: exiting tasks are done (their locks judged by the `exit` hook). */
+  /**
+   * Ends the trace: exiting tasks are done, their locks judged by the `exit` hook. An exiting task
+   * always ends in do_task_dead()'s final switch, so it is switched out first: the runqueue lock
+   * its last schedule() took goes to the next task.
+   */
   finish(hooks?: StateHooks): void {
     for (let id = 0; id < this.tasks.length; id++) {
       const t = this.tasks[id];
-      if (t && t.exiting && !t.exited) this.die(t, id, t.last, hooks);
+      if (t && t.exiting && !t.exited) {
+        if (t.cpu >= 0) this.switchOut(t, id, t.last, hooks);
+        else this.die(t, id, t.last, hooks);
+      }
     }
   }
 
@@ -192,6 +190,7 @@ export class LockState {
     const ctx = s.ctx[i];
     if (t.last < 0) this.firstEvent(t, taskId, i, hooks);
     if (ctx & Ctx.Known) this.schedule(t, taskId, i, hooks);
+    else if (s.locks.length > 0) this.scheduleBlind(t, taskId, i);
     t.last = i;
     // lockdep does nothing for lock operations in NMI context (lockdep_enabled() is false there)
     if (ctx & Ctx.Nmi) return;
@@ -200,6 +199,7 @@ export class LockState {
         const lock = s.ref[i];
         const cls = s.locks[lock].classId;
         const irq = ctx & Ctx.IrqMask;
+        if (!(ctx & Ctx.Known)) this.handedOver(t, taskId, i, lock, hooks);
         let sub = 0;
         for (const p of t.held) if (p.cls === cls && p.lock !== lock && p.irq === irq && !(p.flags & HeldFlag.Pending)) sub++;
         const h: Held = {
@@ -261,6 +261,16 @@ export class LockState {
         if (!(ctx & Ctx.Known) || id !== taskId) this.die(et, id, i, hooks);
         return;
       }
+      case EventKind.Switch: {
+        // the task gives its CPU away inside __schedule(), holding the runqueue lock; with latency
+        // flags the next task's first event decides (see schedule()), without them the lock on
+        // top of the stack is that runqueue lock
+        if (!(ctx & Ctx.Known)) {
+          this.sleep(t);
+          if (this.cpuTask[s.cpu[i]] === taskId) this.cpuTask[s.cpu[i]] = -1;
+        }
+        return;
+      }
       case EventKind.Fork: {
         // a new task starts with nothing held (its fd table is handled at parse time).
         const child = this.task(s.ref[i]);
@@ -309,6 +319,7 @@ export class LockState {
       const p = this.task(prev);
       if (p.cpu === cpu) this.switchOut(p, prev, p.last, hooks);
     }
+    if (prev !== taskId || t.cpu !== cpu) t.run++;
     while (this.cpuTask.length <= cpu) this.cpuTask.push(-1);
     this.cpuTask[cpu] = taskId;
     t.cpu = cpu;
@@ -319,6 +330,71 @@ export class LockState {
         t.held.splice(k, 1);
         hooks?.dropped?.(t, taskId, i, h, 'irq');
       }
+    }
+  }
+
+  /**
+   * Switch tracking for a trace without latency flags: which locks were taken with interrupts off
+   * is not known, so holds are only marked as having slept (see handedOver).
+   */
+  private scheduleBlind(t: TaskState, taskId: number, i: number): void {
+    const cpu = this.store.cpu[i];
+    const prev = this.cpuTask[cpu] ?? -1;
+    if (prev === taskId && t.cpu === cpu) return;
+    if (prev >= 0 && prev !== taskId) {
+      const p = this.task(prev);
+      if (p.cpu === cpu) this.sleep(p);
+    }
+    if (t.cpu >= 0 && t.cpu !== cpu && this.cpuTask[t.cpu] === taskId) {
+      this.cpuTask[t.cpu] = -1;
+      this.sleep(t);
+    }
+    while (this.cpuTask.length <= cpu) this.cpuTask.push(-1);
+    this.cpuTask[cpu] = taskId;
+    t.cpu = cpu;
+    t.resumed = true;
+    t.run++;
+  }
+
+  private sleep(t: TaskState): void {
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const top = t.held[k];
+      if (top.flags & HeldFlag.NoCheck) continue;
+      if (this.store.locks[top.lock].domain === 'kernel') top.flags |= HeldFlag.Slept;
+      return;
+    }
+  }
+
+  /**
+   * Without latency flags, the scheduler's lock handoff shows when a task is switched back in: the
+   * first lock it takes is the runqueue lock (finish_lock_switch()), of the class of the lock that
+   * was on top of its stack when it was switched out (schedule() took it; a pid filter lost its
+   * release). That earlier hold ended at the switch. (With flags the switch itself decides: see
+   * switchOut.)
+   */
+  private handedOver(t: TaskState, taskId: number, i: number, lock: number, hooks?: StateHooks): void {
+    // readers and check=0 maps (nested rcu_read_lock) take the same lock again legitimately
+    if (this.store.locks[lock].domain !== 'kernel' || this.store.flags[i] & EventFlag.Read) return;
+    if (this.noCheck[this.store.locks[lock].classId] === 1) return;
+    // the same instance again: a real self-deadlock would stop the task here; a task that goes on
+    // had it handed back (perf records a task's events only while it runs, so its switches never show)
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      if (h.lock !== lock || h.flags & HeldFlag.Pending) continue;
+      t.held.splice(k, 1);
+      hooks?.dropped?.(t, taskId, i, h, 'switch');
+      t.resumed = false;
+      return;
+    }
+    if (!t.resumed) return;
+    t.resumed = false;
+    const cls = this.store.locks[lock].classId;
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      if (!(h.flags & HeldFlag.Slept) || h.cls !== cls || h.flags & HeldFlag.Pending) continue;
+      t.held.splice(k, 1);
+      hooks?.dropped?.(t, taskId, i, h, 'switch');
+      return;
     }
   }
 
@@ -359,10 +435,10 @@ export class LockState {
     for (const t of this.tasks) {
       a[k++] = t.sys;
       a[k++] = t.sysEntry;
-      a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0);
+      a[k++] = (t.exited ? 1 : 0) | (t.exiting ? 2 : 0) | (t.resumed ? 4 : 0);
       a[k++] = t.last;
       a[k++] = t.cpu;
-      a[k++] = 0;
+      a[k++] = t.run;
       a[k++] = t.held.length;
       for (const h of t.held) {
         a[k++] = h.lock;
@@ -392,9 +468,10 @@ export class LockState {
       const ex = a[k++];
       t.exited = (ex & 1) !== 0;
       t.exiting = (ex & 2) !== 0;
+      t.resumed = (ex & 4) !== 0;
       t.last = a[k++];
       t.cpu = a[k++];
-      k++;
+      t.run = a[k++];
       const nh = a[k++];
       for (let j = 0; j < nh; j++) {
         t.held.push({ lock: a[k++], cls: a[k++], flags: a[k++], acq: a[k++], sysEntry: a[k++], irq: a[k++], sub: a[k++] });

@@ -18,6 +18,10 @@ const LOCK_UN = 8;
 
 const NO_SYSCALL = -1;
 const NO_ARGS: number[] = [];
+/** Syscalls that return a new descriptor for a path. */
+const OPEN_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2']);
+/** `path="/mnt/lockA"` (or file=, filename=, pathname=) in an event body. */
+const PATH_FIELD = /(?:^|[\s(])(?:path|file|filename|pathname)="([^"]*)"/;
 /** Syscalls whose arguments the file-lock tracking reads. */
 const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
 
@@ -103,6 +107,8 @@ interface TaskBuild {
   fds: Map<number, string>;
   /** Last openat/open filename argument (a user pointer or a path). */
   openName: string | null;
+  /** A path an event printed for the task's next (or current) open, e.g. an eprobe on sys_enter_openat. */
+  nextOpenPath: string | null;
   /** File locks held (lock id), to release on close. */
   fileLocks: Set<number>;
 }
@@ -153,6 +159,7 @@ export class EventBuilder {
         pendingLock: -1,
         fds: new Map(),
         openName: null,
+        nextOpenPath: null,
         fileLocks: new Set(),
       };
       this.tasks.set(pid, t);
@@ -291,6 +298,19 @@ export class EventBuilder {
         this.push(ev, line, offset, EventKind.Fork, 0, child, childPid);
         return;
       }
+      case 'sched_switch': {
+        // `prev_comm=A prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=B next_pid=2 next_prio=120`
+        const m = /==>\s*next_comm=(.*) next_pid=(\d+)/.exec(body);
+        if (!m) {
+          // another kernel's layout: kept as an event, the CPU column still shows the switch
+          this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
+          return;
+        }
+        const nextPid = +m[2];
+        const next = s.taskFor(nextPid, m[1], s.length, ev.cpu);
+        this.push(ev, line, offset, EventKind.Switch, 0, next, nextPid);
+        return;
+      }
       case 'sched_process_exit': {
         const m = /pid=(\d+)/.exec(body);
         const pid = m ? +m[1] : ev.pid;
@@ -303,6 +323,10 @@ export class EventBuilder {
         }
         if (ev.name.startsWith('sys_exit_')) {
           return this.sysExit(ev, line, offset, ev.name.slice(9), parseIntValue(body.replace(/^ret:\s*/, '')));
+        }
+        if (this.deriveFileLocks && ev.name.includes('open')) {
+          const m = PATH_FIELD.exec(body);
+          if (m) this.notePath(ev.pid, m[1]);
         }
         this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
       }
@@ -376,11 +400,11 @@ export class EventBuilder {
     switch (name) {
       case 'open':
       case 'creat':
-        tb.openName = args.length > 0 ? `file@0x${args[0].toString(16)}` : null;
+        tb.openName = this.takePath(tb) ?? (args.length > 0 ? `file@0x${args[0].toString(16)}` : null);
         return;
       case 'openat':
       case 'openat2':
-        tb.openName = args.length > 1 ? `file@0x${args[1].toString(16)}` : null;
+        tb.openName = this.takePath(tb) ?? (args.length > 1 ? `file@0x${args[1].toString(16)}` : null);
         return;
       case 'close': {
         if (args.length === 0) return;
@@ -431,6 +455,24 @@ export class EventBuilder {
       default:
         return;
     }
+  }
+
+  private takePath(tb: TaskBuild): string | null {
+    const p = tb.nextOpenPath;
+    tb.nextOpenPath = null;
+    return p;
+  }
+
+  /**
+   * A path printed for an open by an event of its own (`openat: (syscalls.sys_enter_openat)
+   * path="/mnt/lockA"`, as `locktrace record --kernel` records with an eprobe): it names the
+   * file the open returns, so file locks on it are named by path instead of by the user-space
+   * address of the name. The event may come just before or just after the syscall's entry.
+   */
+  private notePath(pid: number, path: string): void {
+    const tb = this.taskBuild(pid);
+    if (tb.sys !== NO_SYSCALL && OPEN_SYSCALLS.has(this.store.names.get(tb.sys))) tb.openName = path;
+    else tb.nextOpenPath = path;
   }
 
   private closeFd(ev: RawEvent, line: number, offset: number, tb: TaskBuild, fd: number): void {

@@ -4,6 +4,7 @@
 // May import only src/core modules.
 
 import { TraceFormat, parseLatencyFlags } from '../types';
+import { looksLikeKernelLog } from '../kernelLog/detect';
 
 export interface RawEvent {
   comm: string;
@@ -190,12 +191,27 @@ function blank(): RawEvent {
 }
 const shared = blank();
 
+/**
+ * `trace-cmd report -l`: the CPU number is printed without brackets and runs straight into the
+ * latency flags (`ls_seed-80      1d.h2.    18.492033: lock_acquire: …`).
+ */
+const TRACECMD_LATENCY_RE = /^\s*(.*?)-(\d+)\s+(\d+)([dDbX.][Nnp.][ZzHhs.][0-9a-f.][0-9a-f.]?)\s+(\d+(?:\.\d+)?):\s/;
+
 /** Parses one ftrace / trace-cmd line. null: malformed; 'skip': not an event. The result is reused by the next call. */
 export function parseFtraceLine(line: string): LineResult {
   const out = shared;
   let k = scanTaskCpu(line, out);
   if (k >= 0) k = scanTimestamp(line, k, out);
-  if (k < 0) return isNoise(line) ? 'skip' : null;
+  if (k < 0) {
+    const m = TRACECMD_LATENCY_RE.exec(line);
+    if (!m) return isNoise(line) ? 'skip' : null;
+    out.comm = m[1];
+    out.pid = +m[2];
+    out.cpu = +m[3];
+    out.ctx = parseLatencyFlags(m[4]);
+    out.ts = +m[5];
+    k = m[0].length - 1;
+  }
   scanEvent(line, k, out);
   return out;
 }
@@ -212,7 +228,7 @@ export function parsePerfLine(line: string): LineResult {
   return { comm: m[1], pid, cpu: +m[4], ts: +m[5], name: m[7], shape: 'event', body: m[8].trim(), ctx: 0 };
 }
 
-export function lineParserFor(format: Exclude<TraceFormat, 'jsonl'>): (line: string) => LineResult {
+export function lineParserFor(format: Exclude<TraceFormat, 'jsonl' | 'kernel-log'>): (line: string) => LineResult {
   return format === 'perf' ? parsePerfLine : parseFtraceLine;
 }
 
@@ -221,6 +237,7 @@ export const FORMAT_EXPECTATION: Record<TraceFormat, string> = {
   'trace-cmd': 'a trace-cmd report line `TASK-PID [CPU] TIMESTAMP: event: body`',
   perf: 'a perf script line `COMM PID [CPU] TIMESTAMP: subsys:event: body`',
   jsonl: 'a locktrace JSON Lines object (see docs/jsonl-format.md)',
+  'kernel-log': 'a kernel log line (dmesg, console capture, journalctl -k) with lockdep reports',
 };
 
 /**
@@ -237,9 +254,10 @@ export function detectFormat(firstLines: readonly string[]): TraceFormat | null 
     if (line.startsWith('# tracer:')) sawTracerHeader = true;
     if (line.startsWith('#')) continue;
     if (FTRACE_RE.test(raw)) return sawTracerHeader ? 'ftrace' : 'ftrace';
+    if (TRACECMD_LATENCY_RE.test(raw)) return 'trace-cmd';
     if (PERF_RE.test(raw)) return 'perf';
     if (/^CPU:?\d+ \[LOST/.test(line) || /^##### CPU/.test(line)) continue;
-    return sawTracerHeader ? 'ftrace' : null;
+    return sawTracerHeader ? 'ftrace' : looksLikeKernelLog(firstLines) ? 'kernel-log' : null;
   }
-  return sawTracerHeader ? 'ftrace' : null;
+  return sawTracerHeader ? 'ftrace' : looksLikeKernelLog(firstLines) ? 'kernel-log' : null;
 }

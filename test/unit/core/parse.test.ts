@@ -285,3 +285,26 @@ test('recorded call sites appear in inversion reports and cycle edges', () => {
   assert.equal(other?.site, 'abba.c:15 in writer');
   assert.equal(other?.fromSite, 'abba.c:14 in writer');
 });
+
+test('an event printing the path of an open (an eprobe on sys_enter_openat) names the file lock by path', () => {
+  const line = (ts: number, rest: string) => `        ls_flock-75      [001] ...1.     5.${String(ts).padStart(6, '0')}: ${rest}`;
+  const text = [
+    '# tracer: nop',
+    line(1, 'sys_enter: NR 257 (ffffff9c, 7ffc515c7740, 42, 1a4, 0, 0)'),
+    line(2, 'openat: (syscalls.sys_enter_openat) path="/mnt/lockA"'),
+    line(3, 'sys_exit: NR 257 = 3'),
+    // the eprobe's event may also come just before the raw syscall entry
+    line(4, 'openat: (syscalls.sys_enter_openat) path="/mnt/lockB"'),
+    line(5, 'sys_enter: NR 257 (ffffff9c, 7ffc515c7840, 42, 1a4, 0, 0)'),
+    line(6, 'sys_exit: NR 257 = 4'),
+    line(7, 'sys_enter: NR 73 (3, 2, 0, 0, 0, 0)'),
+    line(8, 'sys_exit: NR 73 = 0'),
+    line(9, 'sys_enter: NR 73 (4, 2, 0, 0, 0, 0)'),
+    line(10, 'sys_exit: NR 73 = 0'),
+  ].join('\n');
+  const s = parseTrace(text, { file: 'x' });
+  assert.deepEqual(
+    s.locks.filter((l) => l.domain === 'file').map((l) => s.classes.get(l.classId)),
+    ['flock /mnt/lockA', 'flock /mnt/lockB'],
+  );
+});

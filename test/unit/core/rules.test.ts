@@ -107,3 +107,32 @@ test('a repeated finding is reported once with an occurrence count', () => {
   assert.equal(a.findings[0].occurrences, 2);
   assert.equal(a.findings[0].line, 3);
 });
+
+test('kernel rules: no dependency across an interrupt boundary, nested instances of a class become class/1', () => {
+  const text = fs.readFileSync(path.join(dir, 'kernel-irq-context.trace'), 'utf8');
+  const g = analyze(parseTrace(text, { file: 'x' })).graph;
+  assert.ok(!g.hasEdge('lock_a', 'lock_b'), 'lock_a -> lock_b crosses from process into hardirq context');
+  assert.ok(g.hasEdge('lock_b', 'lock_a'));
+  const nested = [
+    '  t1-10 [000] ...1. 1.000001: lock_acquire: 0000000011111111 &mm->mmap_lock',
+    '  t1-10 [000] ...1. 1.000002: lock_acquire: 0000000022222222 &mm->mmap_lock',
+    '  t1-10 [000] ...2. 1.000003: lock_acquire: 0000000033333333 &f->lock',
+  ].join('\n');
+  const a = analyze(parseTrace(nested, { file: 'x' }));
+  assert.deepEqual(a.findings, []);
+  assert.deepEqual(
+    a.graph
+      .edges()
+      .map((e) => `${a.graph.source(e)} -> ${a.graph.target(e)}`)
+      .sort(),
+    ['&mm->mmap_lock -> &f->lock', '&mm->mmap_lock -> &mm->mmap_lock/1', '&mm->mmap_lock/1 -> &f->lock'],
+  );
+});
+
+test('kernel rules: a lock held since before the trace orders what the task takes while it holds it', () => {
+  const text = fs.readFileSync(path.join(dir, 'kernel-partial-history.trace'), 'utf8');
+  const a = analyze(parseTrace(text, { file: 'x' }));
+  assert.ok(a.graph.hasEdge('sb_writers', '&inode->lock'));
+  assert.match(a.notes.map((n) => n.message).join('\n'), /t1\/10 releases sb_writers, not seen acquired/);
+  assert.deepEqual([...a.model.preHeld.values()].flat().length, 1);
+});
