@@ -28,6 +28,7 @@ export interface PackedAnalysis {
     sorted: boolean;
     lostEvents: number;
     overwritten: number;
+    kernelLog: EventStore['kernelLog'];
   };
   findings: Analysis['findings'];
   notes: Analysis['notes'];
@@ -71,6 +72,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
       sorted: s.sorted,
       lostEvents: s.lostEvents,
       overwritten: s.overwritten,
+      kernelLog: s.kernelLog,
     },
     findings: a.findings,
     notes: a.notes,
@@ -108,6 +110,7 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
   s.sorted = ps.sorted;
   s.lostEvents = ps.lostEvents;
   s.overwritten = ps.overwritten;
+  s.kernelLog = ps.kernelLog;
   const graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
   graph.import(p.graph);
   return {

@@ -1,5 +1,5 @@
 // loadAnalysis, the loading layer's one entry point: the worker and the in-process path give the
-// same Analysis (files and texts), progress is reported from 0% with where the load runs,
+// same Analysis (files, texts, kernel logs), progress is reported from 0% with where the load runs,
 // cancellation through the signal rejects with LoadCancelled (before, during a read, in the worker),
 // bad input rejects with a TraceError naming the file and line (both paths) or the file system's
 // error, and finding kinds and suppressions select the reported findings.
@@ -31,7 +31,8 @@ function snapshot(a: Analysis): unknown {
     locks: s.locks.map((l) => [l.key, s.className(l.id), l.domain]),
     names: s.names.values,
     sites: [...s.sites],
-    warnings: [s.warnings, s.warningCount, s.lines, s.bytes, s.sorted, s.format, s.file],
+    warnings: [s.warnings, s.warningCount, s.lines, s.bytes, s.sorted, s.format, s.file, s.lostEvents, s.overwritten],
+    kernelLog: s.kernelLog,
     graph: a.graph.export(),
     notes: a.notes,
     checkpoints: a.checkpoints.map((c) => Array.from(c)),
@@ -53,7 +54,7 @@ describe('loadAnalysis', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('the worker and the in-process path give identical analyses (file, text, options)', async () => {
+  test('the worker and the in-process path give identical analyses (file, text, kernel log, options)', async () => {
     for (const opts of [{}, { readLocks: 'recursive' as const, sort: true }]) {
       const a = await loadAnalysis(SAMPLE, { ...opts, ...inProcess });
       const b = await loadAnalysis(SAMPLE, { ...opts, ...inWorker });
@@ -64,6 +65,11 @@ describe('loadAnalysis', () => {
       assert.deepEqual(snapshot(await loadAnalysis(text, { ...opts, ...inWorker })), snapshot(a));
       assert.deepEqual(snapshot(await loadAnalysis(text, { ...opts, ...inProcess })), snapshot(a));
     }
+    // a kernel log (its reports ride along with the store)
+    const log = path.join(repoRoot, 'test/fixtures/kernel-log/dmesg-3.10-info-circular.txt');
+    const k = await loadAnalysis(log, inProcess);
+    assert.ok(k.store.kernelLog && k.findings.length > 0, 'a kernel log with findings');
+    assert.deepEqual(snapshot(await loadAnalysis(log, inWorker)), snapshot(k));
     const x = await loadAnalysis(big, inProcess);
     const y = await loadAnalysis(big, inWorker);
     assert.deepEqual(snapshot(y), snapshot(x));
