@@ -7,12 +7,16 @@ import { KernelLogReader } from '../kernelLog/reader';
 import { parseReport } from '../kernelLog/report';
 import { fillKernelLogStore } from '../kernelLog/events';
 import { EventStore } from '../store';
-import { Ctx, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
+import { Ctx, EventFlag, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
 import { Arch, EventBuilder } from './interpret';
 import { JsonlReader } from './jsonl';
 import { FastFtraceLines } from './fastFtrace';
 import { LineSplitter, MAX_LINE_BYTES } from './lines';
 import { FORMAT_EXPECTATION, RawEvent, detectFormat, lineParserFor } from './textFormats';
+import { DictionaryDelta, Op, TRUNCATED, TokenBatch, TokenView } from './tokens';
+
+export type { PackedBatch, TokenView } from './tokens';
+export { TokenBatch } from './tokens';
 
 export interface ParseOptions {
   /** Name of the input for messages (a path or URI). */
@@ -57,6 +61,15 @@ export class TraceParser {
    * be far down (a fuzzer log): without any report or kernel-log line by the end, it is not a trace.
    */
   private speculative: { lineNo: number; text: string } | null = null;
+  /**
+   * Text formats through the byte-level reader: the records of the lines of each pushed chunk
+   * (slow lines included, to keep their order), applied at the end of the push. Null otherwise.
+   */
+  private tokens: TokenBatch | null = null;
+  /** Per tokenizer (0: this parser's own, others: workers'): its dictionaries, with the store's lock ids. */
+  private readonly dicts: TokenDictionary[] = [];
+  /** The event handed to the builder for syscall records; reused like the string parser's. */
+  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
 
   constructor(private readonly opts: ParseOptions) {
     this.store.file = opts.file;
@@ -68,6 +81,50 @@ export class TraceParser {
 
   push(chunk: Uint8Array): void {
     this.splitter.push(chunk);
+    this.flushTokens();
+    this.afterInput();
+  }
+
+  /**
+   * Whether pushTokens can take batches now: the format is known and read by the byte-level
+   * reader (ftrace, trace-cmd, perf script; not sorted), and everything pushed ended with a newline.
+   */
+  get takesTokens(): boolean {
+    return this.tokens !== null && this.splitter.atLineStart;
+  }
+
+  /**
+   * Applies the records of lines read by a tokenizer elsewhere (a FastFtraceLines over a byte range
+   * of the same input, e.g. in a worker thread): the lines right after everything pushed so far,
+   * in file order. Exactly what pushing those bytes would have done.
+   */
+  pushTokens(b: TokenView): void {
+    if (!this.takesTokens) throw new Error('pushTokens: the parser is not reading a text format at a line boundary');
+    if (b.lines > 0 && b.start !== this.splitter.bytesSeen)
+      throw new Error(`pushTokens: a batch from byte ${b.start} where byte ${this.splitter.bytesSeen} was expected`);
+    this.applyTokens(b, this.splitter.linesSeen);
+    this.splitter.skip(b.lines, b.bytes);
+    this.afterInput();
+  }
+
+  /** Bytes and lines taken so far (pushed or applied). */
+  get position(): { bytes: number; lines: number } {
+    return { bytes: this.splitter.bytesSeen, lines: this.splitter.linesSeen };
+  }
+
+  /** The format, once known. */
+  get detectedFormat(): TraceFormat | null {
+    return this.format;
+  }
+
+  private flushTokens(): void {
+    const t = this.tokens;
+    if (!t) return;
+    this.applyTokens(t, 0);
+    t.reset();
+  }
+
+  private afterInput(): void {
     if (!this.reserved && this.opts.sizeHint && this.splitter.bytesSeen >= 1 << 20 && this.store.length > 0) {
       // one allocation for the whole trace instead of repeated growth (and its transient copies)
       this.reserved = true;
@@ -85,6 +142,7 @@ export class TraceParser {
   /** Finishes parsing; throws TraceError when the input is not a readable trace. */
   end(): EventStore {
     this.splitter.end();
+    this.flushTokens();
     if (!this.format) {
       const fmt = detectFormat(this.pending.map((p) => p.text));
       if (fmt) this.setFormat(fmt);
@@ -163,7 +221,8 @@ export class TraceParser {
       };
     } else {
       if (!this.sortBuffer && this.opts.fastPath !== false) {
-        const fast = new FastFtraceLines(this.builder, format === 'perf');
+        const fast = new FastFtraceLines(format === 'perf', { arch: this.opts.arch });
+        this.tokens = fast.batch;
         this.splitter.byteHandler = (bytes, start, end, lineNo, offset) => fast.line(bytes, start, end, lineNo, offset);
       }
       const parseLine = lineParserFor(format);
@@ -216,9 +275,89 @@ export class TraceParser {
     return new TraceError(this.opts.file, first.line, FORMAT_EXPECTATION[this.store.format], specific ? undefined : first.got, specific);
   }
 
+  /**
+   * The EventBuilder calls the string path makes for each record's line, in order (slow lines
+   * through the string path itself); `lineBase` is added to the records' line numbers.
+   */
+  private applyTokens(b: TokenView, lineBase: number): void {
+    const d = (this.dicts[b.source] ??= new TokenDictionary());
+    d.add(b.dict);
+    const bld = this.builder;
+    const lineFn = this.lineFn as NonNullable<typeof this.lineFn>;
+    const { op, line, offset, ts, pid, cpu, comm, ctx, flags, ref, num } = b;
+    const comms = d.comms;
+    for (let k = 0, n = b.n; k < n; k++) {
+      const o = op[k];
+      const lineNo = lineBase + line[k];
+      switch (o) {
+        case Op.Slow:
+          lineFn(b.texts[ref[k]], lineNo, offset[k], (flags[k] & TRUNCATED) !== 0);
+          break;
+        case Op.Acquire:
+          bld.addLockLine(
+            comms[comm[k]],
+            pid[k],
+            cpu[k],
+            ts[k],
+            ctx[k],
+            lineNo,
+            offset[k],
+            EventKind.Acquire,
+            flags[k],
+            d.lock(ref[k], bld),
+          );
+          break;
+        case Op.Release:
+          bld.addLockLine(comms[comm[k]], pid[k], cpu[k], ts[k], ctx[k], lineNo, offset[k], EventKind.Release, 0, d.lock(ref[k], bld));
+          break;
+        case Op.Contended:
+        case Op.Acquired:
+          bld.addLockLine(
+            comms[comm[k]],
+            pid[k],
+            cpu[k],
+            ts[k],
+            ctx[k],
+            lineNo,
+            offset[k],
+            EventKind.Contended,
+            o === Op.Acquired ? EventFlag.StatAcquired : 0,
+            d.lock(ref[k], bld),
+          );
+          break;
+        default: {
+          const ev = this.ev;
+          ev.comm = comms[comm[k]];
+          ev.pid = pid[k];
+          ev.cpu = cpu[k];
+          ev.ts = ts[k];
+          ev.ctx = ctx[k];
+          ev.shape = 'event';
+          bld.noteTimestamp(ev.ts, lineNo);
+          const nr = ref[k];
+          if (o === Op.SysEnter) {
+            ev.name = 'sys_enter';
+            const at = num[k];
+            let args: number[] | string = '';
+            if (at >= 0) {
+              args = [];
+              for (let j = 1, c = b.args[at]; j <= c; j++) args.push(b.args[at + j]);
+            }
+            bld.sysEnter(ev, lineNo, offset[k], bld.syscallName(nr), args, true, nr);
+          } else {
+            ev.name = 'sys_exit';
+            bld.sysExit(ev, lineNo, offset[k], bld.syscallName(nr), num[k], nr);
+          }
+        }
+      }
+    }
+  }
+
   private onLine(text: string, lineNo: number, offset: number, truncated: boolean): void {
     if (this.lineFn) {
-      this.lineFn(text, lineNo, offset, truncated);
+      // after the records of the lines before it
+      if (this.tokens) this.tokens.addSlow(text, lineNo, offset, truncated);
+      else this.lineFn(text, lineNo, offset, truncated);
       return;
     }
     this.pending.push({ text, lineNo, offset, truncated });
@@ -254,6 +393,32 @@ function noteMissingFlags(s: EventStore): void {
           : 'keep the flags column'
     }, or record with \`locktrace record --kernel\` (docs/kernel-traces.md)`,
   );
+}
+
+/** A tokenizer's dictionaries as the parser has seen them, with the store's lock ids (-1: not made yet). */
+class TokenDictionary {
+  readonly comms: string[] = [];
+  private readonly keys: string[] = [];
+  private readonly sps: number[] = [];
+  private readonly names: string[] = [];
+  private readonly ids: number[] = [];
+
+  add(d: DictionaryDelta): void {
+    for (const c of d.comms) this.comms.push(c);
+    for (let k = 0; k < d.lockKeys.length; k++) {
+      this.keys.push(d.lockKeys[k]);
+      this.sps.push(d.lockSps[k]);
+      this.names.push(d.lockNames[k]);
+      this.ids.push(-1);
+    }
+  }
+
+  /** The store's lock for dictionary entry `k`, made at its first use (so locks are numbered in file order). */
+  lock(k: number, bld: EventBuilder): number {
+    let id = this.ids[k];
+    if (id < 0) this.ids[k] = id = bld.kernelLock(this.keys[k], this.sps[k], this.names[k]);
+    return id;
+  }
 }
 
 /** Parses a whole trace held in memory. */

@@ -25,6 +25,16 @@ const PATH_FIELD = /(?:^|[\s(])(?:path|file|filename|pathname)="([^"]*)"/;
 /** Syscalls whose arguments the file-lock tracking reads. */
 const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
 
+/** Whether the file-lock tracking reads the arguments of this syscall (when it derives file locks at all). */
+export function fileSyscall(name: string): boolean {
+  return FILE_SYSCALLS.has(name);
+}
+
+/** Syscall number -> name of raw_syscalls events. */
+export function syscallTable(arch: Arch = 'x86_64'): Readonly<Record<number, string>> {
+  return arch === 'arm64' ? ARM64_SYSCALLS : X86_64_SYSCALLS;
+}
+
 /** Normalizes an address so `0x000000008a1c55e2`, `000000008a1c55e2` and `0x8A1C55E2` are one key. */
 export function normalizeAddress(s: string): string {
   let h = s.toLowerCase();
@@ -92,10 +102,9 @@ function quickInt(t: string, hexDefault: boolean): number | undefined {
 
 /** Per-task bookkeeping while building. */
 interface TaskBuild {
-  /** Last event of this task: kind, syscall name id, index (for duplicate detection). */
+  /** Last event of this task: kind and syscall name id (for duplicate detection). */
   lastKind: number;
   lastSys: number;
-  lastIndex: number;
   /** Syscall the task is in (name id) or NO_SYSCALL, and its entry arguments. */
   sys: number;
   sysArgs: number[];
@@ -135,7 +144,7 @@ export class EventBuilder {
     readonly store: EventStore,
     opts: InterpretOptions = {},
   ) {
-    this.table = opts.arch === 'arm64' ? ARM64_SYSCALLS : X86_64_SYSCALLS;
+    this.table = syscallTable(opts.arch);
     for (const [nr, name] of Object.entries(this.table)) this.nrByName.set(name, +nr);
   }
 
@@ -152,7 +161,6 @@ export class EventBuilder {
       t = {
         lastKind: -1,
         lastSys: -1,
-        lastIndex: -1,
         sys: NO_SYSCALL,
         sysArgs: [],
         pendingTry: null,
@@ -172,26 +180,62 @@ export class EventBuilder {
   }
 
   private push(ev: RawEvent, line: number, offset: number, kind: EventKind, flags: number, ref: number, num: number): number {
+    return this.pushEvent(ev.comm, ev.pid, ev.cpu, ev.ts, ev.ctx, line, offset, kind, flags, ref, num);
+  }
+
+  /** Appends an event of the task `comm`/`pid` (the one place events enter the store). */
+  private pushEvent(
+    comm: string,
+    pid: number,
+    cpu: number,
+    ts: number,
+    ctx: number,
+    line: number,
+    offset: number,
+    kind: EventKind,
+    flags: number,
+    ref: number,
+    num: number,
+  ): number {
     const s = this.store;
     let task: number;
     let tb: TaskBuild;
-    if (ev.pid === this.lastPid && ev.comm === this.lastComm && this.lastTb && (ev.pid !== 0 || ev.cpu === this.lastCpu)) {
+    if (pid === this.lastPid && comm === this.lastComm && this.lastTb && (pid !== 0 || cpu === this.lastCpu)) {
       // the same task as the previous event: nothing in taskFor would change
       task = this.lastTask;
       tb = this.lastTb;
     } else {
-      task = s.taskFor(ev.pid, ev.comm, s.length, ev.cpu);
-      tb = this.taskBuild(ev.pid);
-      this.lastPid = ev.pid;
-      this.lastCpu = ev.cpu;
-      this.lastComm = ev.comm;
+      task = s.taskFor(pid, comm, s.length, cpu);
+      tb = this.taskBuild(pid);
+      this.lastPid = pid;
+      this.lastCpu = cpu;
+      this.lastComm = comm;
       this.lastTask = task;
       this.lastTb = tb;
     }
-    const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num, ev.ctx);
+    const i = s.push(line, offset, ts, cpu, task, kind, flags, ref, num, ctx);
     tb.lastKind = kind;
-    tb.lastIndex = i;
     return i;
+  }
+
+  /**
+   * A lock event of a text-format line read by the byte-level reader: what `add` does for a
+   * lock_acquire/release/contended/acquired line once the lock is known (its timestamp noted first).
+   */
+  addLockLine(
+    comm: string,
+    pid: number,
+    cpu: number,
+    ts: number,
+    ctx: number,
+    line: number,
+    offset: number,
+    kind: EventKind,
+    flags: number,
+    lock: number,
+  ): void {
+    this.noteTimestamp(ts, line);
+    this.pushEvent(comm, pid, cpu, ts, ctx, line, offset, kind, flags, lock, 0);
   }
 
   /** `ADDRESS NAME` text -> lock id, cached so the hot path skips address normalization. */
