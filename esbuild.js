@@ -64,6 +64,8 @@ const builds = [
   { ...node, entryPoints: existing('src/adapter/main.ts'), outfile: 'out/debugAdapter.js' },
   // Analysis worker used by the extension host for big files (no `vscode`).
   { ...node, entryPoints: existing('src/load/worker.ts'), outfile: 'out/analysisWorker.js' },
+  // Parse workers: tokenize byte ranges of big traces on every core (src/load/parallel.ts).
+  { ...node, entryPoints: existing('src/load/parseWorker.ts'), outfile: 'out/parseWorker.js' },
   // Webview front end: runs in the browser sandbox of the panel.
   {
     ...node,

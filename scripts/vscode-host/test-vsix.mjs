@@ -69,6 +69,7 @@ try {
   needed.push(
     'out/debugAdapter.js',
     'out/analysisWorker.js',
+    'out/parseWorker.js',
     'out/media/panel.js',
     'out/media/panel.css',
     'samples/syscall-order-inversion.trace',

@@ -7,13 +7,13 @@ import { KernelLogReader } from '../kernelLog/reader';
 import { parseReport } from '../kernelLog/report';
 import { fillKernelLogStore } from '../kernelLog/events';
 import { EventStore } from '../store';
-import { Ctx, EventFlag, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
+import { Ctx, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
 import { Arch, EventBuilder } from './interpret';
 import { JsonlReader } from './jsonl';
 import { FastFtraceLines } from './fastFtrace';
 import { LineSplitter, MAX_LINE_BYTES } from './lines';
 import { FORMAT_EXPECTATION, RawEvent, detectFormat, lineParserFor } from './textFormats';
-import { DictionaryDelta, Op, TRUNCATED, TokenBatch, TokenView } from './tokens';
+import { TokenBatch, TokenDictionary, TokenView } from './tokens';
 
 export type { PackedBatch, TokenView } from './tokens';
 export { TokenBatch } from './tokens';
@@ -34,6 +34,8 @@ export interface ParseOptions {
    * the same result as the string parser; turning it off is for tests that compare the two.
    */
   fastPath?: boolean;
+  /** Keep the store's columns in SharedArrayBuffers (EventStore.shareColumns; the parallel parse prefaults them). */
+  sharedColumns?: boolean;
 }
 
 /** Lines looked at before the format is decided. */
@@ -68,11 +70,10 @@ export class TraceParser {
   private tokens: TokenBatch | null = null;
   /** Per tokenizer (0: this parser's own, others: workers'): its dictionaries, with the store's lock ids. */
   private readonly dicts: TokenDictionary[] = [];
-  /** The event handed to the builder for syscall records; reused like the string parser's. */
-  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
 
   constructor(private readonly opts: ParseOptions) {
     this.store.file = opts.file;
+    if (opts.sharedColumns) this.store.shareColumns();
     this.builder = new EventBuilder(this.store, { arch: opts.arch });
     this.splitter = new LineSplitter((text, lineNo, offset, truncated) => this.onLine(text, lineNo, offset, truncated));
     if (opts.format && opts.format !== 'auto') this.setFormat(opts.format);
@@ -275,82 +276,11 @@ export class TraceParser {
     return new TraceError(this.opts.file, first.line, FORMAT_EXPECTATION[this.store.format], specific ? undefined : first.got, specific);
   }
 
-  /**
-   * The EventBuilder calls the string path makes for each record's line, in order (slow lines
-   * through the string path itself); `lineBase` is added to the records' line numbers.
-   */
+  /** The records' events, in order (slow lines through the string path); `lineBase` is added to their line numbers. */
   private applyTokens(b: TokenView, lineBase: number): void {
     const d = (this.dicts[b.source] ??= new TokenDictionary());
     d.add(b.dict);
-    const bld = this.builder;
-    const lineFn = this.lineFn as NonNullable<typeof this.lineFn>;
-    const { op, line, offset, ts, pid, cpu, comm, ctx, flags, ref, num } = b;
-    const comms = d.comms;
-    for (let k = 0, n = b.n; k < n; k++) {
-      const o = op[k];
-      const lineNo = lineBase + line[k];
-      switch (o) {
-        case Op.Slow:
-          lineFn(b.texts[ref[k]], lineNo, offset[k], (flags[k] & TRUNCATED) !== 0);
-          break;
-        case Op.Acquire:
-          bld.addLockLine(
-            comms[comm[k]],
-            pid[k],
-            cpu[k],
-            ts[k],
-            ctx[k],
-            lineNo,
-            offset[k],
-            EventKind.Acquire,
-            flags[k],
-            d.lock(ref[k], bld),
-          );
-          break;
-        case Op.Release:
-          bld.addLockLine(comms[comm[k]], pid[k], cpu[k], ts[k], ctx[k], lineNo, offset[k], EventKind.Release, 0, d.lock(ref[k], bld));
-          break;
-        case Op.Contended:
-        case Op.Acquired:
-          bld.addLockLine(
-            comms[comm[k]],
-            pid[k],
-            cpu[k],
-            ts[k],
-            ctx[k],
-            lineNo,
-            offset[k],
-            EventKind.Contended,
-            o === Op.Acquired ? EventFlag.StatAcquired : 0,
-            d.lock(ref[k], bld),
-          );
-          break;
-        default: {
-          const ev = this.ev;
-          ev.comm = comms[comm[k]];
-          ev.pid = pid[k];
-          ev.cpu = cpu[k];
-          ev.ts = ts[k];
-          ev.ctx = ctx[k];
-          ev.shape = 'event';
-          bld.noteTimestamp(ev.ts, lineNo);
-          const nr = ref[k];
-          if (o === Op.SysEnter) {
-            ev.name = 'sys_enter';
-            const at = num[k];
-            let args: number[] | string = '';
-            if (at >= 0) {
-              args = [];
-              for (let j = 1, c = b.args[at]; j <= c; j++) args.push(b.args[at + j]);
-            }
-            bld.sysEnter(ev, lineNo, offset[k], bld.syscallName(nr), args, true, nr);
-          } else {
-            ev.name = 'sys_exit';
-            bld.sysExit(ev, lineNo, offset[k], bld.syscallName(nr), num[k], nr);
-          }
-        }
-      }
-    }
+    this.builder.addRecords(b, lineBase, d, this.lineFn as NonNullable<typeof this.lineFn>);
   }
 
   private onLine(text: string, lineNo: number, offset: number, truncated: boolean): void {
@@ -393,32 +323,6 @@ function noteMissingFlags(s: EventStore): void {
           : 'keep the flags column'
     }, or record with \`locktrace record --kernel\` (docs/kernel-traces.md)`,
   );
-}
-
-/** A tokenizer's dictionaries as the parser has seen them, with the store's lock ids (-1: not made yet). */
-class TokenDictionary {
-  readonly comms: string[] = [];
-  private readonly keys: string[] = [];
-  private readonly sps: number[] = [];
-  private readonly names: string[] = [];
-  private readonly ids: number[] = [];
-
-  add(d: DictionaryDelta): void {
-    for (const c of d.comms) this.comms.push(c);
-    for (let k = 0; k < d.lockKeys.length; k++) {
-      this.keys.push(d.lockKeys[k]);
-      this.sps.push(d.lockSps[k]);
-      this.names.push(d.lockNames[k]);
-      this.ids.push(-1);
-    }
-  }
-
-  /** The store's lock for dictionary entry `k`, made at its first use (so locks are numbered in file order). */
-  lock(k: number, bld: EventBuilder): number {
-    let id = this.ids[k];
-    if (id < 0) this.ids[k] = id = bld.kernelLock(this.keys[k], this.sps[k], this.names[k]);
-    return id;
-  }
 }
 
 /** Parses a whole trace held in memory. */

@@ -8,6 +8,7 @@ import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../syscallTables';
 import { EventStore } from '../store';
 import { EventFlag, EventKind } from '../types';
 import { RawEvent } from './textFormats';
+import { Op, TRUNCATED, TokenDictionary, TokenView } from './tokens';
 
 export type Arch = 'x86_64' | 'arm64';
 
@@ -218,24 +219,78 @@ export class EventBuilder {
     return i;
   }
 
+  /** raw_syscalls numbers seen: the name, its id (interned at first use, as `sysEnter` would) and whether file locks read its arguments. */
+  private readonly nrInfo = new Map<number, { name: string; id: number; file: boolean }>();
+
+  private syscallInfo(nr: number): { name: string; id: number; file: boolean } {
+    let c = this.nrInfo.get(nr);
+    if (!c) {
+      const name = this.syscallName(nr);
+      c = { name, id: this.store.names.intern(name), file: this.wantsArgs(name) };
+      this.nrInfo.set(nr, c);
+    }
+    return c;
+  }
+
+  /** The event handed to the file-lock tracking for syscall records; reused. */
+  private readonly recordEv: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
+
   /**
-   * A lock event of a text-format line read by the byte-level reader: what `add` does for a
-   * lock_acquire/release/contended/acquired line once the lock is known (its timestamp noted first).
+   * The records of lines read by the byte-level reader (tokens.ts), in order: for each, what `add`
+   * does with the string parser's reading of its line, with task names and locks from `d` (the
+   * records' tokenizer's dictionaries). Slow records (lines the byte-level reader declined) go to
+   * `slow`, the string path. `lineBase` is added to the records' line numbers.
    */
-  addLockLine(
-    comm: string,
-    pid: number,
-    cpu: number,
-    ts: number,
-    ctx: number,
-    line: number,
-    offset: number,
-    kind: EventKind,
-    flags: number,
-    lock: number,
+  addRecords(
+    b: TokenView,
+    lineBase: number,
+    d: TokenDictionary,
+    slow: (text: string, line: number, offset: number, truncated: boolean) => void,
   ): void {
-    this.noteTimestamp(ts, line);
-    this.pushEvent(comm, pid, cpu, ts, ctx, line, offset, kind, flags, lock, 0);
+    const { op, line, offset, ts, pid, cpu, comm, ctx, flags, ref, num } = b;
+    const comms = d.comms;
+    const ev = this.recordEv;
+    for (let k = 0, n = b.n; k < n; k++) {
+      const o = op[k];
+      const lineNo = lineBase + line[k];
+      if (o === Op.Slow) {
+        slow(b.texts[ref[k]], lineNo, offset[k], (flags[k] & TRUNCATED) !== 0);
+        continue;
+      }
+      const t = ts[k];
+      // noteTimestamp
+      if (t < this.lastTs) {
+        if (this.outOfOrder++ === 0) this.firstOutOfOrderLine = lineNo;
+      } else {
+        this.lastTs = t;
+      }
+      if (o <= Op.Acquired) {
+        const lock = d.lock(ref[k], this);
+        const kind = o === Op.Acquire ? EventKind.Acquire : o === Op.Release ? EventKind.Release : EventKind.Contended;
+        this.pushEvent(comms[comm[k]], pid[k], cpu[k], t, ctx[k], lineNo, offset[k], kind, flags[k], lock, 0);
+        continue;
+      }
+      const nr = ref[k];
+      const c = this.syscallInfo(nr);
+      ev.comm = comms[comm[k]];
+      ev.pid = pid[k];
+      ev.cpu = cpu[k];
+      ev.ts = t;
+      ev.ctx = ctx[k];
+      if (o === Op.SysEnter) {
+        ev.name = 'sys_enter';
+        const at = num[k];
+        let args: number[] | string = '';
+        if (at >= 0) {
+          args = [];
+          for (let j = 1, count = b.args[at]; j <= count; j++) args.push(b.args[at + j]);
+        }
+        this.sysEnterId(ev, lineNo, offset[k], c.name, c.id, nr, args, true);
+      } else {
+        ev.name = 'sys_exit';
+        this.sysExitId(ev, lineNo, offset[k], c.name, c.id, num[k]);
+      }
+    }
   }
 
   /** `ADDRESS NAME` text -> lock id, cached so the hot path skips address normalization. */
@@ -387,10 +442,23 @@ export class EventBuilder {
    * only for the syscalls that matter to file locks); `bareIsHex` says how bare numbers were printed.
    */
   sysEnter(ev: RawEvent, line: number, offset: number, name: string, argsIn: number[] | string, bareIsHex: boolean, nr?: number): void {
+    const nameId = this.store.names.intern(name);
+    this.sysEnterId(ev, line, offset, name, nameId, nr ?? this.nrByName.get(name) ?? -1, argsIn, bareIsHex);
+  }
+
+  /** sysEnter with the name's id and the syscall number known. */
+  private sysEnterId(
+    ev: RawEvent,
+    line: number,
+    offset: number,
+    name: string,
+    nameId: number,
+    number: number,
+    argsIn: number[] | string,
+    bareIsHex: boolean,
+  ): void {
     const s = this.store;
     const tb = this.taskBuild(ev.pid);
-    const nameId = s.names.intern(name);
-    const number = nr ?? this.nrByName.get(name) ?? -1;
     // raw_syscalls and syscalls:* both enabled: the same boundary twice in a row.
     if (tb.lastKind === EventKind.SysEnter && tb.lastSys === nameId && tb.sys === nameId) {
       this.push(ev, line, offset, EventKind.SysEnter, EventFlag.Duplicate, nameId, number);
@@ -419,9 +487,12 @@ export class EventBuilder {
   }
 
   sysExit(ev: RawEvent, line: number, offset: number, name: string, ret: number, _nr?: number): void {
-    const s = this.store;
+    this.sysExitId(ev, line, offset, name, this.store.names.intern(name), ret);
+  }
+
+  /** sysExit with the name's id known. */
+  private sysExitId(ev: RawEvent, line: number, offset: number, name: string, nameId: number, ret: number): void {
     const tb = this.taskBuild(ev.pid);
-    const nameId = s.names.intern(name);
     if (tb.lastKind === EventKind.SysExit && tb.lastSys === nameId && tb.sys === NO_SYSCALL) {
       this.push(ev, line, offset, EventKind.SysExit, EventFlag.Duplicate, nameId, ret);
       return;

@@ -58,8 +58,9 @@ export class RangeTokenizer {
    * The records of the lines that start in [a, b) of `src` (`atLineStart`: a line is known to start
    * at `a`, e.g. the first range after what was parsed in sequence).
    */
-  tokenize(src: ByteSource, a: number, b: number, atLineStart: boolean): TokenBatch {
-    const batch = new TokenBatch(Math.ceil((b - a) / 64) + 16);
+  tokenize(src: ByteSource, a: number, b: number, atLineStart: boolean, into?: TokenBatch): TokenBatch {
+    const batch = into ?? new TokenBatch(Math.ceil((b - a) / 64) + 16);
+    batch.reset();
     batch.source = this.source;
     this.fast.batch = batch;
     b = Math.min(b, src.size);
@@ -109,12 +110,17 @@ export function parseHead(parser: TraceParser, src: ByteSource, minBytes = FIRST
   let pos = parser.position.bytes;
   while (pos < src.size && !(parser.takesTokens && pos >= minBytes)) {
     const buf = src.read(pos, block);
-    const nl = buf.lastIndexOf(10);
-    const part = nl >= 0 && pos + buf.length < src.size ? buf.subarray(0, nl + 1) : buf;
+    const part = headPart(buf, pos + buf.length >= src.size);
     parser.push(part);
     pos += part.length;
   }
   return pos;
+}
+
+/** What to push of a block read before the ranges: up to its last newline (all of it at the end of the input, or without a newline). */
+export function headPart(buf: Uint8Array, atEnd: boolean): Uint8Array {
+  const nl = atEnd ? -1 : buf.lastIndexOf(10);
+  return nl >= 0 ? buf.subarray(0, nl + 1) : buf;
 }
 
 /** Where a trace of `size` bytes is cut into ranges of about `rangeBytes` after `head` bytes parsed in sequence. */

@@ -139,6 +139,32 @@ export class TokenBatch {
     return at;
   }
 
+  /**
+   * A batch over the buffers of one that was packed and applied (handed back by the thread that
+   * applied it): fresh memory costs page faults, reused memory does not.
+   */
+  static reuse(p: PackedBatch): TokenBatch {
+    const b = new TokenBatch(0);
+    b.op = new Uint8Array(p.op.buffer as ArrayBuffer);
+    b.line = new Uint32Array(p.line.buffer as ArrayBuffer);
+    b.offset = new Float64Array(p.offset.buffer as ArrayBuffer);
+    b.ts = new Float64Array(p.ts.buffer as ArrayBuffer);
+    b.pid = new Int32Array(p.pid.buffer as ArrayBuffer);
+    b.cpu = new Int32Array(p.cpu.buffer as ArrayBuffer);
+    b.comm = new Int32Array(p.comm.buffer as ArrayBuffer);
+    b.ctx = new Uint8Array(p.ctx.buffer as ArrayBuffer);
+    b.flags = new Uint8Array(p.flags.buffer as ArrayBuffer);
+    b.ref = new Int32Array(p.ref.buffer as ArrayBuffer);
+    b.num = new Float64Array(p.num.buffer as ArrayBuffer);
+    b.args = new Float64Array(p.args.buffer as ArrayBuffer);
+    return b;
+  }
+
+  /** The buffers of a packed batch, to transfer back for reuse. */
+  static buffers(p: PackedBatch): ArrayBuffer[] {
+    return [p.op, p.line, p.offset, p.ts, p.pid, p.cpu, p.comm, p.ctx, p.flags, p.ref, p.num, p.args].map((a) => a.buffer as ArrayBuffer);
+  }
+
   /** Empties the batch for reuse (the dictionary delta too). */
   reset(): void {
     this.n = 0;
@@ -194,20 +220,32 @@ export class TokenBatch {
       texts: this.texts,
       dict: this.dict,
     };
-    const transfer = [
-      this.op,
-      this.line,
-      this.offset,
-      this.ts,
-      this.pid,
-      this.cpu,
-      this.comm,
-      this.ctx,
-      this.flags,
-      this.ref,
-      this.num,
-      this.args,
-    ].map((a) => a.buffer as ArrayBuffer);
-    return { packed, transfer };
+    return { packed, transfer: TokenBatch.buffers(packed) };
+  }
+}
+
+/** A tokenizer's dictionaries as a parser has received them, with the store's lock ids (-1: not made yet). */
+export class TokenDictionary {
+  readonly comms: string[] = [];
+  private readonly keys: string[] = [];
+  private readonly sps: number[] = [];
+  private readonly names: string[] = [];
+  private readonly ids: number[] = [];
+
+  add(d: DictionaryDelta): void {
+    for (const c of d.comms) this.comms.push(c);
+    for (let k = 0; k < d.lockKeys.length; k++) {
+      this.keys.push(d.lockKeys[k]);
+      this.sps.push(d.lockSps[k]);
+      this.names.push(d.lockNames[k]);
+      this.ids.push(-1);
+    }
+  }
+
+  /** The store's lock for entry `k`, made at its first use (so locks are numbered in file order, as the string path numbers them). */
+  lock(k: number, b: { kernelLock(addrAndName: string, sp: number, name: string): number }): number {
+    let id = this.ids[k];
+    if (id < 0) this.ids[k] = id = b.kernelLock(this.keys[k], this.sps[k], this.names[k]);
+    return id;
   }
 }

@@ -16,38 +16,16 @@ import { EventStore, TraceError } from '../../../src/core';
 import { parseTrace } from '../../../src/core/parse';
 import { RangeTokenizer, memorySource, parseInRanges } from '../../../src/core/parse/ranges';
 import { generateTrace } from '../../bench/generate';
-import { fixture, repoRoot } from '../helpers';
+import { fixture, repoRoot, storeSnapshot } from '../helpers';
 
 const enc = new TextEncoder();
-
-/** Everything a parse produces, as plain data. */
-export function snapshot(s: EventStore): unknown {
-  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const).map((c) =>
-    Array.from(s[c].subarray(0, s.length), (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v)),
-  );
-  return {
-    format: s.format,
-    length: s.length,
-    cols,
-    tasks: s.tasks,
-    locks: s.locks,
-    classes: s.classes.values,
-    names: s.names.values,
-    warnings: s.warnings,
-    warningCount: s.warningCount,
-    lines: s.lines,
-    bytes: s.bytes,
-    lostEvents: s.lostEvents,
-    overwritten: s.overwritten,
-  };
-}
 
 type Format = 'ftrace' | 'trace-cmd' | 'perf';
 type Outcome = { store: unknown } | { error: string };
 
 function outcome(f: () => EventStore): Outcome {
   try {
-    return { store: snapshot(f()) };
+    return { store: storeSnapshot(f()) };
   } catch (e) {
     assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
     return { error: (e as Error).message };
