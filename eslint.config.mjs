@@ -4,7 +4,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test/fixtures/**', 'test/workspace/**', 'bench-out/**', 'test-artifacts/**', '**/*.d.ts'] },
+  {
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'test/fixtures/**',
+      'test/workspace/**',
+      'bench-out/**',
+      'test-artifacts/**',
+      '**/*.d.ts',
+      'wasm/**',
+    ],
+  }, // wasm/: AssemblyScript, checked by its compiler
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -70,6 +70,7 @@ try {
     'out/debugAdapter.js',
     'out/analysisWorker.js',
     'out/parseWorker.js',
+    'out/tokenizer.wasm',
     'out/media/panel.js',
     'out/media/panel.css',
     'samples/syscall-order-inversion.trace',

@@ -21,6 +21,8 @@ export interface ParseWorkerData {
   arch?: Arch;
   /** The id of its dictionaries in the parser (1, 2, …). */
   source: number;
+  /** false: the JS reader even when out/tokenizer.wasm is there (benchmarks compare the two). */
+  wasm?: boolean;
 }
 
 /** One range to tokenize: the lines that start in [start, end). */
@@ -95,10 +97,11 @@ export class ParsePool {
     private readonly size: number,
     count: number,
     arch?: Arch,
+    wasm?: boolean,
   ) {
     this.workers = Array.from(
       { length: count },
-      (_, k) => new Worker(script, { workerData: { file, size, arch, source: k + 1 } satisfies ParseWorkerData }),
+      (_, k) => new Worker(script, { workerData: { file, size, arch, source: k + 1, wasm } satisfies ParseWorkerData }),
     );
   }
 

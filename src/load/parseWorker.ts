@@ -5,6 +5,7 @@
 // May import src/core, ./parallel (types) and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
+import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
 import { TokenBatch } from '../core/parse';
 import { ByteSource, RangeTokenizer } from '../core/parse/ranges';
@@ -31,6 +32,13 @@ function fileSource(file: string, size: number): ByteSource & { close(): void } 
     },
     close: () => fs.closeSync(fd),
   };
+}
+
+/** out/tokenizer.wasm beside this bundle, compiled (the JS reader when it is missing or not wanted). */
+function wasmModule(): WebAssembly.Module | undefined {
+  if (init.wasm === false) return undefined;
+  const file = path.join(__dirname, 'tokenizer.wasm');
+  return fs.existsSync(file) ? new WebAssembly.Module(fs.readFileSync(file)) : undefined;
 }
 
 function post(msg: ParseWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -66,7 +74,7 @@ parentPort?.on('message', (req: ParseWorkerRequest) => {
       }));
     if (req.prefault) prefault(req.prefault.from, req.prefault.to);
     src ??= fileSource(init.file, init.size);
-    tokenizer ??= new RangeTokenizer(req.format, { arch: init.arch, source: init.source });
+    tokenizer ??= new RangeTokenizer(req.format, { arch: init.arch, source: init.source, wasm: wasmModule() });
     const t0 = performance.now();
     const batch = tokenizer.tokenize(src, req.start, req.end, req.atLineStart, req.reuse ? TokenBatch.reuse(req.reuse) : undefined);
     const { packed, transfer } = batch.pack();

@@ -30,6 +30,8 @@ export interface ReadOptions {
   rangeBytes?: number;
   /** The parse worker script (default: parseWorker.js beside the running bundle). */
   parseWorkerScript?: string;
+  /** false: the workers read with the JS reader even when out/tokenizer.wasm is there. */
+  wasm?: boolean;
   /** Told where the time of a parallel parse went. */
   onParseStats?: (s: ParseStats) => void;
 }
@@ -58,7 +60,7 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
       sharedColumns: script !== undefined,
     });
     // the workers start while the first megabyte is parsed here
-    if (script) pool = new ParsePool(script, file, size, workers, opts.arch);
+    if (script) pool = new ParsePool(script, file, size, workers, opts.arch, opts.wasm);
     const buf = Buffer.allocUnsafe(opts.chunkSize ?? FIRST_BLOCK);
     let pos = 0;
     for (;;) {

@@ -18,7 +18,7 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
 /** Decodes bytes as UTF-8, using the fast one-byte-per-char path when the range is ASCII. */
-function decode(bytes: Uint8Array, start: number, end: number): string {
+export function decode(bytes: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if (bytes[i] >= 0x80) return utf8.decode(bytes.subarray(start, end));
   }

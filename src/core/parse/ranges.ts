@@ -14,17 +14,36 @@ import { FastFtraceLines } from './fastFtrace';
 import { LineSplitter } from './lines';
 import { ParseOptions, TraceParser } from './index';
 import { TokenBatch } from './tokens';
+import { WasmLines } from './wasmTokenizer';
 
 /** Random access to the bytes of a trace. */
 export interface ByteSource {
   readonly size: number;
   /** Up to `length` bytes from `position` (fewer only at the end); valid until the next read. */
   read(position: number, length: number): Uint8Array;
+  /** Reads up to `target.length` bytes from `position` into `target`; returns how many (fewer only at the end). */
+  readInto?(target: Uint8Array, position: number): number;
 }
 
 /** A trace held in memory as a ByteSource. */
 export function memorySource(bytes: Uint8Array): ByteSource {
-  return { size: bytes.length, read: (p, n) => bytes.subarray(p, Math.min(p + n, bytes.length)) };
+  const read = (p: number, n: number) => bytes.subarray(p, Math.min(p + n, bytes.length));
+  return {
+    size: bytes.length,
+    read,
+    readInto: (target, p) => {
+      const part = read(p, target.length);
+      target.set(part);
+      return part.length;
+    },
+  };
+}
+
+function readInto(src: ByteSource, target: Uint8Array, position: number): number {
+  if (src.readInto) return src.readInto(target, position);
+  const part = src.read(position, target.length);
+  target.set(part);
+  return part.length;
 }
 
 /** Formats whose lines ranges can be tokenized for (the byte-level reader's). */
@@ -37,13 +56,21 @@ export function isRangeFormat(f: TraceFormat | null): f is RangeFormat {
 /** Bytes read at a time past a range's end while looking for the end of its last line. */
 const TAIL_READ = 64 * 1024;
 
+/** The WebAssembly reader takes a range whose last line runs on at most this far past its end. */
+const WASM_TAIL = 1 << 20;
+
 /** Tokenizes ranges of one trace; its dictionaries (task names, lock keys) last from range to range. */
 export class RangeTokenizer {
   private readonly fast: FastFtraceLines;
+  private readonly wasm: WasmLines | null;
 
-  /** `source`: the id TraceParser knows this tokenizer's dictionaries by (0 is the parser's own). */
-  constructor(format: RangeFormat, opts: { arch?: Arch; source: number }) {
+  /**
+   * `source`: the id TraceParser knows this tokenizer's dictionaries by (0 is the parser's own).
+   * `wasm`: out/tokenizer.wasm compiled, to read the lines with (the JS reader otherwise).
+   */
+  constructor(format: RangeFormat, opts: { arch?: Arch; source: number; wasm?: WebAssembly.Module }) {
     this.fast = new FastFtraceLines(format === 'perf', { arch: opts.arch });
+    this.wasm = opts.wasm ? new WasmLines(opts.wasm, format === 'perf', opts.arch) : null;
     this.source = opts.source;
   }
 
@@ -51,6 +78,7 @@ export class RangeTokenizer {
 
   /** Lines read by bytes and lines left to the string parser so far. */
   get counts(): { handled: number; declined: number } {
+    if (this.wasm) return { handled: this.wasm.handled, declined: this.wasm.declined };
     return { handled: this.fast.handled, declined: this.fast.declined };
   }
 
@@ -65,6 +93,7 @@ export class RangeTokenizer {
     this.fast.batch = batch;
     b = Math.min(b, src.size);
     if (a >= b) return batch;
+    if (this.wasm && this.tokenizeWasm(this.wasm, src, a, b, atLineStart, batch)) return batch;
     // the first line starting at or after `a`: right after the first newline at or after a - 1
     const from = atLineStart || a === 0 ? a : a - 1;
     const buf = src.read(from, b - from);
@@ -77,7 +106,8 @@ export class RangeTokenizer {
     const start = from + first;
     const fast = this.fast;
     const splitter = new LineSplitter((text, lineNo, offset, truncated) => batch.addSlow(text, lineNo, offset, truncated), start);
-    splitter.byteHandler = (bytes, s, e, lineNo, offset) => fast.line(bytes, s, e, lineNo, offset);
+    // (the JS reader's dictionaries are not the WebAssembly reader's: a range it gave up on is read by the string path)
+    if (!this.wasm) splitter.byteHandler = (bytes, s, e, lineNo, offset) => fast.line(bytes, s, e, lineNo, offset);
     splitter.push(buf.subarray(first, buf.length));
     // the last line runs on to its newline
     for (let pos = b; !splitter.atLineStart;) {
@@ -95,6 +125,48 @@ export class RangeTokenizer {
     batch.bytes = splitter.bytesSeen - start;
     batch.lines = splitter.linesSeen;
     return batch;
+  }
+
+  /**
+   * The range read into the WebAssembly reader's memory and tokenized there (the same lines as
+   * above); false, with nothing done, when its last line runs on too far past `b`.
+   */
+  private tokenizeWasm(wasm: WasmLines, src: ByteSource, a: number, b: number, atLineStart: boolean, batch: TokenBatch): boolean {
+    const from = atLineStart || a === 0 ? a : a - 1;
+    const cap = b - from + WASM_TAIL;
+    const { at, view } = wasm.input(cap);
+    const len = readInto(src, view.subarray(0, b - from), from);
+    let first = 0;
+    if (from < a) {
+      const nl = view.subarray(0, len).indexOf(10);
+      if (nl < 0 || from + nl + 1 >= b) return true; // no line starts here: the range is inside one line
+      first = nl + 1;
+    }
+    // the last line runs on to its newline
+    let end = len;
+    let eof = false;
+    if (view[end - 1] !== 10) {
+      for (let pos = from + end; ;) {
+        if (end === cap) return false;
+        const got = pos < src.size ? readInto(src, view.subarray(end, Math.min(cap, end + TAIL_READ)), pos) : 0;
+        if (got === 0) {
+          eof = true;
+          break;
+        }
+        const nl = view.subarray(end, end + got).indexOf(10);
+        if (nl >= 0) {
+          end += nl + 1;
+          break;
+        }
+        end += got;
+        pos += got;
+      }
+    }
+    const start = from + first;
+    batch.lines = wasm.tokenize(at + first, end - first, start, eof, batch);
+    batch.start = start;
+    batch.bytes = end - first;
+    return true;
   }
 }
 
@@ -139,7 +211,15 @@ export function rangeCuts(head: number, size: number, rangeBytes: number): numbe
  */
 export function parseInRanges(
   bytes: Uint8Array,
-  opts: ParseOptions & { cuts?: number[]; rangeBytes?: number; tokenizers?: number; headBytes?: number; headBlock?: number },
+  opts: ParseOptions & {
+    cuts?: number[];
+    rangeBytes?: number;
+    tokenizers?: number;
+    headBytes?: number;
+    headBlock?: number;
+    /** Read the ranges with the WebAssembly reader (out/tokenizer.wasm compiled). */
+    wasm?: WebAssembly.Module;
+  },
 ): EventStore {
   const src = memorySource(bytes);
   const parser = new TraceParser({ ...opts, sizeHint: opts.sizeHint ?? bytes.length });
@@ -153,7 +233,7 @@ export function parseInRanges(
       if (cuts[0] !== head) cuts.unshift(head);
       if (cuts[cuts.length - 1] !== bytes.length) cuts.push(bytes.length);
       const n = Math.max(1, opts.tokenizers ?? 2);
-      const toks = Array.from({ length: n }, (_, k) => new RangeTokenizer(format, { arch: opts.arch, source: k + 1 }));
+      const toks = Array.from({ length: n }, (_, k) => new RangeTokenizer(format, { arch: opts.arch, source: k + 1, wasm: opts.wasm }));
       for (let k = 0; k + 1 < cuts.length; k++) {
         parser.pushTokens(toks[k % n].tokenize(src, cuts[k], cuts[k + 1], k === 0));
       }

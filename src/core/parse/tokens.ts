@@ -110,6 +110,11 @@ export class TokenBatch {
     this.num = new Float64Array(n);
   }
 
+  /** Room for `n` records in all. */
+  ensure(n: number): void {
+    while (this.op.length < n) this.grow();
+  }
+
   /** Index of a new record (its fields are the caller's to fill). */
   add(): number {
     if (this.n === this.op.length) this.grow();

@@ -61,6 +61,8 @@ describe('parallel parse', () => {
             { workers: 2, rangeBytes: 4093 },
             { workers: 3, rangeBytes: 65_536 },
             { workers: 1, rangeBytes: 1 << 20 },
+            // the JS reader in the workers (the WebAssembly one, out/tokenizer.wasm, otherwise)
+            { workers: 2, rangeBytes: 8191, wasm: false },
           ]
         : [{ workers: 2, rangeBytes: 16_381 }];
       for (const o of configs) {
