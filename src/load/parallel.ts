@@ -52,6 +52,8 @@ export interface ParseStats {
   rangeBytes: number;
   /** Time the workers spent on ranges (prefaulting, reading, tokenizing), summed. */
   workerMs: number;
+  /** The same, per worker. */
+  busyMs: number[];
   /** Time this thread spent applying the ranges' records. */
   applyMs: number;
   /** From the first range handed out to the last one applied. */
@@ -61,15 +63,26 @@ export interface ParseStats {
 /** Traces below this size are parsed in sequence: starting workers would cost more than they save. */
 export const PARALLEL_MIN_BYTES = 16 << 20;
 
-/** Worker threads to use by default: one per core. */
+/**
+ * Worker threads to use by default: one per core, or LOCKTRACE_PARSE_WORKERS when it is set to a
+ * whole number (0: parse in sequence; the benchmark compares the two through the CLI and adapter).
+ */
 export function defaultParseWorkers(): number {
+  const env = process.env.LOCKTRACE_PARSE_WORKERS;
+  if (env !== undefined && /^\d+$/.test(env.trim())) return Math.min(64, Number(env));
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** out/parseWorker.js when this code runs from a bundle beside it (the CLI, the adapter, the analysis worker). */
+/**
+ * out/parseWorker.js when this code runs from a bundle beside it (the CLI, the adapter, the analysis
+ * worker, the extension) or one folder below it (the benchmark, out/bench/bench.js).
+ */
 export function bundledParseWorker(): string | undefined {
-  const p = path.join(__dirname, 'parseWorker.js');
-  return fs.existsSync(p) ? p : undefined;
+  for (const dir of [__dirname, path.dirname(__dirname)]) {
+    const p = path.join(dir, 'parseWorker.js');
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
 }
 
 export interface RangesOptions {
@@ -118,14 +131,22 @@ export class ParsePool {
     parser: TraceParser,
     from: number,
     format: RangeFormat,
-    opts: { rangeBytes?: number; signal?: { aborted: boolean } } = {},
+    opts: {
+      rangeBytes?: number;
+      signal?: { aborted: boolean };
+      /**
+       * One range at a time, to the workers in turn (benchmarks: each range's time is then its own,
+       * undisturbed by the others, and the busy time per worker models that many cores).
+       */
+      inTurn?: boolean;
+    } = {},
   ): Promise<ParseStats> {
     const n = this.workers.length;
     const rangeBytes = opts.rangeBytes ?? Math.min(2 << 20, Math.max(256 << 10, Math.ceil((this.size - from) / (8 * n))));
     const cuts = rangeCuts(from, this.size, rangeBytes);
     const ranges = cuts.length - 1;
     // ranges handed out but not applied yet, at most this many (bounds the memory of waiting batches)
-    const window = 2 * n + 2;
+    const window = opts.inTurn ? 1 : 2 * n + 2;
     return new Promise<ParseStats>((resolve, reject) => {
       const idle = [...this.workers];
       const done = new Map<number, PackedBatch>();
@@ -135,7 +156,7 @@ export class ParsePool {
       let applied = 0;
       let settled = false;
       const t0 = performance.now();
-      const stats: ParseStats = { workers: n, ranges, rangeBytes, workerMs: 0, applyMs: 0, wallMs: 0 };
+      const stats: ParseStats = { workers: n, ranges, rangeBytes, workerMs: 0, busyMs: this.workers.map(() => 0), applyMs: 0, wallMs: 0 };
       const fail = (e: unknown) => {
         if (settled) return;
         settled = true;
@@ -169,7 +190,8 @@ export class ParsePool {
             const to = Math.min(store.line.length, Math.ceil(store.length + (cuts[sent + 1] - at) * rate * 1.02));
             if (to > from) req.prefault = { from, to };
           }
-          const w = idle.pop() as Worker;
+          const w = opts.inTurn ? this.workers[sent % n] : (idle.pop() as Worker);
+          if (opts.inTurn) idle.splice(idle.indexOf(w), 1);
           if (this.columns && !this.columnsSent.has(w)) {
             req.columns = this.columns;
             this.columnsSent.add(w);
@@ -188,6 +210,7 @@ export class ParsePool {
           idle.push(w);
           done.set(msg.id, msg.batch);
           stats.workerMs += msg.ms;
+          stats.busyMs[this.workers.indexOf(w)] += msg.ms;
           try {
             for (let b = done.get(applied); b; b = done.get(applied)) {
               done.delete(applied++);

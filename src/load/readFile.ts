@@ -32,6 +32,8 @@ export interface ReadOptions {
   parseWorkerScript?: string;
   /** false: the workers read with the JS reader even when out/tokenizer.wasm is there. */
   wasm?: boolean;
+  /** The ranges one at a time, to the workers in turn (benchmarks; see ParsePool.parse). */
+  inTurn?: boolean;
   /** Told where the time of a parallel parse went. */
   onParseStats?: (s: ParseStats) => void;
 }
@@ -66,7 +68,7 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     for (;;) {
       const format = parser.detectedFormat;
       if (pool && pos > 0 && pos < size && parser.takesTokens && isRangeFormat(format)) {
-        const stats = await pool.parse(parser, pos, format, { rangeBytes: opts.rangeBytes, signal: opts.signal });
+        const stats = await pool.parse(parser, pos, format, { rangeBytes: opts.rangeBytes, signal: opts.signal, inTurn: opts.inTurn });
         opts.onParseStats?.(stats);
         break;
       }
