@@ -34,6 +34,8 @@ export interface ReadOptions {
   wasm?: boolean;
   /** The ranges one at a time, to the workers in turn (benchmarks; see ParsePool.parse). */
   inTurn?: boolean;
+  /** Told, before the ranges, that the rest of the trace is read by this many worker threads. */
+  onParallel?: (workers: number) => void;
   /** Told where the time of a parallel parse went. */
   onParseStats?: (s: ParseStats) => void;
 }
@@ -68,6 +70,7 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     for (;;) {
       const format = parser.detectedFormat;
       if (pool && pos > 0 && pos < size && parser.takesTokens && isRangeFormat(format)) {
+        opts.onParallel?.(workers);
         const stats = await pool.parse(parser, pos, format, { rangeBytes: opts.rangeBytes, signal: opts.signal, inTurn: opts.inTurn });
         opts.onParseStats?.(stats);
         break;
