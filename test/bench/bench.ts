@@ -5,7 +5,7 @@
 // the number of lock classes, and the recorder's overhead on a lock-heavy C program (as root). Prints a table with events/s, MB/s and ratios to the floor, and
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
-//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--runs N] [--no-editor] [--only-recorder] [--generate-only]
+//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--runs N] [--no-editor] [--no-recorder] [--no-class-sweep] [--only-recorder] [--generate-only]
 //   (--no-editor: without the editor's hover child, the lock panel and the VS Code host runs)
 //   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
@@ -304,7 +304,7 @@ async function benchMain(): Promise<void> {
   const jobs: { format: BenchFormat; events: number; classes: number }[] = [];
   for (const events of sizes) for (const format of formats) jobs.push({ format, events, classes: 200 });
   // cost vs number of lock classes (ftrace, smallest size)
-  jobs.push({ format: 'ftrace', events: sizes[0], classes: 20000 });
+  if (!process.argv.includes('--no-class-sweep')) jobs.push({ format: 'ftrace', events: sizes[0], classes: 20000 });
   for (const j of jobs) {
     const file = path.join(outDir, `${j.format}-${j.events}-${j.classes}.txt`);
     if (!fs.existsSync(file)) {
@@ -360,7 +360,7 @@ async function benchMain(): Promise<void> {
   }
   if (generateOnly) return;
   const parallel = await parallelSection(rows, formats, sizes, runs);
-  const recorder = recorderOverhead();
+  const recorder: RecorderResult = process.argv.includes('--no-recorder') ? { skipped: '--no-recorder' } : recorderOverhead();
   if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
   else
     console.log(
@@ -396,7 +396,7 @@ async function benchMain(): Promise<void> {
     fs.mkdirSync(docs, { recursive: true });
     fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
-    updateReadmeTable(result.machine, rows);
+    updateReadmeTable(result.machine, rows, runs, load);
   }
   console.log(
     `results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`,
@@ -490,7 +490,7 @@ async function parallelSection(rows: Row[], formats: BenchFormat[], sizes: numbe
 }
 
 /** Rewrites the table between the bench markers in README.md. */
-function updateReadmeTable(machine: string, rows: Row[]): void {
+function updateReadmeTable(machine: string, rows: Row[], runs: number, load: number[]): void {
   const readme = path.join(root, 'README.md');
   const text = fs.readFileSync(readme, 'utf8');
   const start = '<!-- bench-table:start -->';
@@ -500,7 +500,7 @@ function updateReadmeTable(machine: string, rows: Row[]): void {
   if (a < 0 || b < a) return;
   const lines = [
     start,
-    `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${rows.length ? 3 : 0} runs.`,
+    `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${runs} run(s); load average at the end ${load.join(', ')}.`,
     '',
     '| format | events | lock classes | MB | `check --json` | × Node floor | × JS byte scan | events/s | peak RSS (B/event) | parse / analyze |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
