@@ -11,7 +11,7 @@ const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions]
+                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep]
   locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
@@ -36,6 +36,8 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** The traced kernel's /proc/lockdep; undefined: TRACE.lockdep when there is one; null: none. */
+  lockdep: string | null | undefined;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
@@ -49,6 +51,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    lockdep: undefined,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -115,6 +118,13 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--lockdep':
+        a.lockdep = value();
+        if (!fs.existsSync(a.lockdep)) throw new UsageError(`--lockdep: no such file ${a.lockdep}`);
+        break;
+      case '--no-lockdep':
+        a.lockdep = null;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -135,7 +145,15 @@ async function check(argv: string[], io: Io): Promise<number> {
     // in-process (no worker): the CLI's thread has nothing else to do while a trace loads
     const analysis = await loadAnalysis(
       file,
-      { format: args.format, sort: args.sort, arch: args.arch, readLocks: args.readLocks, suppressions: sup, workerThreshold: Infinity },
+      {
+        format: args.format,
+        sort: args.sort,
+        arch: args.arch,
+        readLocks: args.readLocks,
+        suppressions: sup,
+        lockdep: args.lockdep,
+        workerThreshold: Infinity,
+      },
       {
         onProgress: showProgress
           ? (p) =>

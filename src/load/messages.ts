@@ -6,7 +6,7 @@
 import type { Arch, FormatOption, ReadLockRule } from '../core';
 import type { PackedAnalysis } from './transfer';
 
-export const ANALYSIS_WORKER_VERSION = 1;
+export const ANALYSIS_WORKER_VERSION = 2;
 
 export interface AnalyzeRequest {
   type: 'analyze';
@@ -22,6 +22,8 @@ export interface AnalyzeRequest {
   sort?: boolean;
   /** Syscall table of raw_syscalls events; default x86_64. */
   arch?: Arch;
+  /** The traced kernel's /proc/lockdep, read from this path (see AnalyzeOptions.lockdep). */
+  lockdepPath?: string;
 }
 
 /** Where a load is, for progress reports: `percent` of the whole load (reading 0–50, analysing 50–100). */
