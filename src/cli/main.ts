@@ -4,7 +4,18 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
+import {
+  DEFAULT_FINDING_KINDS,
+  FINDING_KINDS,
+  FindingKind,
+  FormatOption,
+  ReadLockRule,
+  TraceError,
+  analyze,
+  formatText,
+  toJsonReport,
+  toSarif,
+} from '../core';
 import { SUPPRESSIONS_FILE, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { runRecord } from '../record/cli';
 import { readTraceFile } from './readFile';
@@ -13,11 +24,13 @@ const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions]
-  locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
+                  [--suppressions FILE | --no-suppressions] [--contention]
+  locktrace record [--kernel | --contention | --auto] [-o OUT] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
 Finding kinds: ${FINDING_KINDS.join(', ')}.
+--contention adds findings of kind contention: where syscalls waited for kernel locks, and how long
+(they fail the check only with --fail-on contention).
 Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input.`;
 
 export interface Io {
@@ -38,6 +51,8 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** Report `contention` findings too. */
+  contention: boolean;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
@@ -45,12 +60,13 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     files: [],
     format: 'auto',
     output: 'text',
-    failOn: [...FINDING_KINDS],
+    failOn: [...DEFAULT_FINDING_KINDS],
     readLocks: 'non-recursive',
     sort: false,
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    contention: false,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -117,6 +133,9 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--contention':
+        a.contention = true;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -143,6 +162,7 @@ async function check(argv: string[], io: Io): Promise<number> {
     });
     const analysis = analyze(store, {
       readLocks: args.readLocks,
+      kinds: args.contention ? FINDING_KINDS : DEFAULT_FINDING_KINDS,
       onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
     });
     if (showProgress) io.stderr.write('\r\x1b[K');

@@ -21,7 +21,8 @@
 
 import Graph from 'graphology';
 import { EventStore } from '../store';
-import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { analyzeContention, contentionFindings, ContentionSummary } from './contention';
 import { SHARED_NAME_CLASSES } from './kernelClasses';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
@@ -32,7 +33,7 @@ export interface AnalyzeOptions {
    * sharedNamesFromProcLockdep), added to the built-in list.
    */
   sharedClassNames?: readonly string[];
-  /** Finding kinds to report (default: all). */
+  /** Finding kinds to report (default: DEFAULT_FINDING_KINDS, every kind but `contention`). */
   kinds?: readonly FindingKind[];
   /** Called every ~1M events with the number of events processed. */
   onProgress?: (events: number) => void;
@@ -73,6 +74,8 @@ export interface Analysis {
   readLocks: ReadLockRule;
   /** What the state machine needs to rebuild the same states (locks held since before the trace…). */
   model: AnalysisModel;
+  /** Where tasks waited for kernel locks (contention.ts), whatever `kinds` asked for. */
+  contention?: ContentionSummary;
 }
 
 /** The analyzer's StateModel, plus the tasks whose whole life is in the trace. */
@@ -183,7 +186,7 @@ class Analyzer implements StateHooks {
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
-    this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
+    this.kinds = new Set(opts.kinds ?? DEFAULT_FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
     const shared = new Set([...SHARED_NAME_CLASSES, ...(opts.sharedClassNames ?? [])]);
@@ -242,6 +245,8 @@ class Analyzer implements StateHooks {
         message: `${d.count} hold(s) of ${name} ended without a release event: ${d.why}`,
       });
     }
+    const contention = analyzeContention(s);
+    if (this.kinds.has('contention')) this.findings.push(...contentionFindings(s, contention));
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
@@ -253,6 +258,7 @@ class Analyzer implements StateHooks {
       checkpointInterval: this.interval,
       readLocks: this.readRule,
       model: this.model,
+      contention,
     };
   }
 
