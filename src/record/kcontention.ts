@@ -107,6 +107,25 @@ export function lockCaller(stack: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Locks recognised by the function that takes them, named as lockdep names their class (so a
+ * contention recording and a lockdep recording agree): the mmap_lock rwsem is taken by inline
+ * mmap_read_lock()/mmap_write_lock() in these functions, a pipe's mutex by the pipe code.
+ */
+const KNOWN_BY_CALLER: { kind: string; caller: RegExp; name: string }[] = [
+  {
+    kind: 'rwsem',
+    caller:
+      /^(?:lock_mm_and_find_vma|do_user_addr_fault|vm_mmap_pgoff|__vm_munmap|vm_munmap|do_madvise|madvise_lock|madvise_do_behavior|do_mprotect_pkey|__do_sys_brk|__do_sys_mremap|__do_sys_mlock|__do_sys_munlock|do_mlock|mmap_read_lock_killable|mmap_write_lock_killable|exit_mmap|dup_mmap|__access_remote_vm|get_user_pages_unlocked|do_mmap)$/,
+    name: '&mm->mmap_lock',
+  },
+  {
+    kind: 'mutex',
+    caller: /^(?:anon_)?pipe_(?:read|write|lock|double_lock|poll|release|ioctl|fasync)$|^(?:__)?pipe_lock$/,
+    name: '&pipe->mutex',
+  },
+];
+
 /** Data symbols of the running kernel (/proc/kallsyms, real addresses only for root). */
 export class KernelSymbols {
   private addrs: bigint[] = [];
@@ -169,7 +188,11 @@ export class KernelSymbols {
   }
 }
 
-/** Names kernel locks seen in contention events, one class per address (its first sighting). */
+/**
+ * Names kernel locks seen in contention events, one class per address (its first sighting): the
+ * static symbol, else a well-known lock recognised by its caller (`&mm->mmap_lock`), else
+ * `KIND via CALLER`.
+ */
 export class ContentionNamer {
   private readonly classes = new Map<string, string>();
 
@@ -183,7 +206,8 @@ export class ContentionNamer {
       const kind = lockKindOfFlags(flags);
       const sym = this.syms.lookup(addr);
       const caller = stack ? lockCaller(stack) : undefined;
-      cls = sym ?? (caller ? `${kind} via ${caller}` : `${kind} 0x${key}`);
+      const known = caller ? KNOWN_BY_CALLER.find((k) => k.kind === kind && k.caller.test(caller)) : undefined;
+      cls = sym ?? known?.name ?? (caller ? `${kind} via ${caller}` : `${kind} 0x${key}`);
       this.classes.set(key, cls);
     }
     return cls;

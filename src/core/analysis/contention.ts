@@ -230,7 +230,8 @@ export function contentionFindings(s: EventStore, c: ContentionSummary): Finding
     const longest = c.waits[g.longest];
     const t = s.tasks[first.task];
     const finished = g.waits.length - g.unfinished;
-    const where = `${g.syscall ?? 'outside any syscall seen'}`;
+    // no syscall: a page fault, an interrupt, a kernel thread, or a syscall entered before the trace
+    const where = g.syscall ?? 'outside syscalls (a page fault, an interrupt or a kernel thread)';
     const via = g.caller && !g.className.includes(g.caller) ? ` (taken in ${g.caller})` : '';
     const lines = [
       `${where} waited for kernel lock ${g.className}${via} ${g.waits.length} time${g.waits.length === 1 ? '' : 's'}` +
