@@ -82,6 +82,18 @@ export class StackJoiner {
 const LOCK_FRAME =
   /^(?:trace_event_raw_event_|perf_trace_|__traceiter_|__bpf_trace_|trace_contention_|_raw_|__raw_|do_raw_|queued_|native_queued_|__pv_queued_|pv_queued_|__mutex_|mutex_lock|mutex_trylock|__ww_mutex|ww_mutex_|rt_mutex|__rt_mutex|rt_spin|rt_read|rt_write|rwbase_|rwsem_|__rwsem|down_|__down|percpu_down|__percpu_down|percpu_rwsem|osq_|lock_acquire|__lock_acquire|_down_|spin_lock|read_lock|write_lock)/;
 
+/**
+ * Whether turning a tracing instance's `hash-ptr` option off (raw kernel addresses in the output)
+ * is safe: before Linux 6.13, trace_check_vprintf() reused the buffer that holds the rewritten
+ * `%p` → `%px` format, and every `%s` after a `%p` printed empty (seen on 6.1: `lock_release:
+ * ffffffff81de1e50 ` without its class name). Those kernels print raw pointers only when booted
+ * with `no_hash_pointers`.
+ */
+export function hashPtrOffIsSafe(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 13));
+}
+
 /** Kind of lock from contention_begin's flags (include/trace/events/lock.h LCB_F_*). */
 export function lockKindOfFlags(flags: string): string {
   const f = new Set(flags.split('|'));

@@ -83,9 +83,11 @@ export async function recordKernel(o: KernelRecordOptions, session: TraceSession
   try {
     result = await runTraced(o, session, {
       clock: 'local',
-      // the latency flags (irqs-off, hardirq/softirq, preempt depth) are the analysis' contexts;
-      // raw addresses (root only) match the ones lockdep prints in its reports (%px)
-      options: { 'irq-info': '1', 'latency-format': '0', 'hash-ptr': '0' },
+      // the latency flags (irqs-off, hardirq/softirq, preempt depth) are the analysis' contexts.
+      // Pointers stay hashed unless the kernel is booted with no_hash_pointers: turning the
+      // instance's hash-ptr off would empty lock_release's class name on kernels before 6.13
+      // (hashPtrOffIsSafe).
+      options: { 'irq-info': '1', 'latency-format': '0' },
       prepare(s) {
         for (const p of PATH_EPROBES) {
           if (!s.hasEvent(p.target.replace('.', '/'))) continue;
@@ -300,7 +302,10 @@ class KernelLog {
       if (n <= 0) return;
       const text = buf.toString('utf8', 0, n);
       const m = /^(\d+),(\d+),(\d+),[^;]*;([^\n]*)/.exec(text);
-      if (m) yield { seq: Number(m[2]), line: `[${(Number(m[3]) / 1e6).toFixed(6).padStart(12)}] ${m[4]}` };
+      // /dev/kmsg escapes non-printable bytes of a record as \xHH (a report's blank lines are \x0a)
+      const msg = m?.[4].replace(/\\x([0-9a-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+      if (m)
+        for (const part of msg!.split('\n')) yield { seq: Number(m[2]), line: `[${(Number(m[3]) / 1e6).toFixed(6).padStart(12)}] ${part}` };
     }
   }
 

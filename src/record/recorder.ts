@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Converter } from './convert';
 import { ElfError, ElfFile } from './elf';
-import { ContentionNamer, KernelSymbols, StackJoiner } from './kcontention';
+import { ContentionNamer, hashPtrOffIsSafe, KernelSymbols, StackJoiner } from './kcontention';
 import { recordKernel } from './kernel';
 import { planProbes, ProbeInfo } from './probes';
 import { runTraced } from './run';
@@ -253,7 +253,7 @@ async function recordUser(o: RecordOptions & { cwd: string; out: string }, root:
     const r = await runTraced(o, session, {
       clock: 'mono',
       // raw kernel addresses in contention events, for /proc/kallsyms (root only; default hashed)
-      options: contention ? { 'hash-ptr': '0' } : {},
+      options: contention && hashPtrOffIsSafe(os.release()) ? { 'hash-ptr': '0' } : {},
       prepare(s) {
         for (const p of planned) {
           s.addUprobe({ event: p.event, kind: p.kind, file: p.file, offset: p.offset, args: p.args });
