@@ -45,14 +45,18 @@ export const KERNEL_EVENTS = [
 ];
 
 /**
- * Event probes naming the files opened, so file locks (flock/fcntl on an fd) get the file's path:
- * trace lines `openat: (syscalls.sys_enter_openat) path="/mnt/a.lock"`, right after the syscall's
- * raw `sys_enter` line. Needs CONFIG_EPROBE_EVENTS (built with CONFIG_PROBE_EVENTS before 6.2)
- * and the syscalls:* tracepoints (CONFIG_FTRACE_SYSCALLS).
+ * Event probes for file locks: the files opened, so flock/fcntl locks on an fd get the file's path
+ * (`openat: (syscalls.sys_enter_openat) path="/mnt/a.lock"`), and the lock type of fcntl record
+ * locks (`fcntl: (syscalls.sys_enter_fcntl) cmd=7 ltype=1`), each right after the syscall's raw
+ * `sys_enter` line. Need CONFIG_EPROBE_EVENTS (built with CONFIG_PROBE_EVENTS before 6.2) and the
+ * syscalls:* tracepoints (CONFIG_FTRACE_SYSCALLS).
  */
 export const PATH_EPROBES = [
   { event: 'openat', target: 'syscalls.sys_enter_openat', args: 'path=+0($filename):ustring' },
   { event: 'open', target: 'syscalls.sys_enter_open', args: 'path=+0($filename):ustring' },
+  // fcntl's record locks keep their type (F_RDLCK 0, F_WRLCK 1, F_UNLCK 2) in user memory, the
+  // first field of struct flock: only for F_SETLK/F_SETLKW (6, 7) and F_OFD_SETLK/SETLKW (37, 38)
+  { event: 'fcntl', target: 'syscalls.sys_enter_fcntl', args: 'cmd=$cmd:u32 ltype=+0($arg):s16 if cmd==6||cmd==7||cmd==37||cmd==38' },
 ];
 
 /** The marker of the machine-readable header line (docs/recorder.md). */
@@ -89,14 +93,19 @@ export async function recordKernel(o: KernelRecordOptions, session: TraceSession
       // (hashPtrOffIsSafe).
       options: { 'irq-info': '1', 'latency-format': '0' },
       prepare(s) {
+        const refused: string[] = [];
         for (const p of PATH_EPROBES) {
           if (!s.hasEvent(p.target.replace('.', '/'))) continue;
           const err = s.addEprobe(p.event, p.target, p.args);
-          if (err) {
-            o.log(`note: no file paths for ${p.event} (the kernel refused the event probe: ${err}); file locks are named by fd`);
-            break;
-          }
-          eprobes.push(p.event);
+          if (err) refused.push(`${p.event}: ${err}`);
+          else eprobes.push(p.event);
+        }
+        if (refused.length) {
+          o.log(
+            eprobes.length
+              ? `note: the kernel refused the event probe(s) ${refused.join('; ')}`
+              : `note: no event probes on this kernel (${refused[0]}; CONFIG_EPROBE_EVENTS): file locks are named by fd, fcntl lock types are unknown`,
+          );
         }
       },
       enable(s) {
@@ -204,7 +213,7 @@ function assemble(o: KernelRecordOptions, part: string, f: HeaderFacts): string[
     cwd: o.cwd,
     clock: 'local',
     events: f.events.map((e) => e.replace('/', ':')),
-    pathEvents: f.eprobes,
+    probeEvents: f.eprobes,
     lostEvents: f.lost,
     complete: f.complete,
     lockdepFile: lockdep !== undefined ? path.basename(lockdepFile) : null,
@@ -218,7 +227,11 @@ function assemble(o: KernelRecordOptions, part: string, f: HeaderFacts): string[
     '#',
     `# locktrace record --kernel on Linux ${os.release()}: ${(o.command ?? [`--pid ${o.pid}`]).join(' ')}`,
     `# lockdep's lock events, raw syscalls and process events of pid ${f.rootPid} and its children (set_event_pid + event-fork)`,
-    ...(f.eprobes.length ? [`# file paths: event probes ${f.eprobes.join(', ')} print path="…" after the sys_enter of open/openat`] : []),
+    ...(f.eprobes.length
+      ? [
+          `# file locks: event probes ${f.eprobes.join(', ')} print path="…" (open/openat) and cmd= ltype= (fcntl) after the syscall's sys_enter`,
+        ]
+      : []),
     ...reports.map((t) => `# the kernel's lockdep reported while recording: ${t} (see ${path.basename(dmesgFile)})`),
     `${HEADER_PREFIX}${JSON.stringify(header)}`,
     '#',

@@ -9,7 +9,15 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { sharedNamesFromProcLockdep } from '../../../src/core/analysis/kernelClasses';
 import { Converter } from '../../../src/record/convert';
-import { ContentionNamer, KernelSymbols, lockCaller, lockKindOfFlags, plainFunction, StackJoiner } from '../../../src/record/kcontention';
+import {
+  ContentionNamer,
+  hashPtrOffIsSafe,
+  KernelSymbols,
+  lockCaller,
+  lockKindOfFlags,
+  plainFunction,
+  StackJoiner,
+} from '../../../src/record/kcontention';
 import { lockdepReports, sharedNames } from '../../../src/record/kernel';
 import { resolveMode } from '../../../src/record/recorder';
 import { Symbolizer } from '../../../src/record/symbolize';
@@ -194,4 +202,13 @@ test('mode choice: auto picks kernel, then contention, then user; kernel and con
     (e: Error) => e instanceof RecordSetupError && /--contention/.test(e.message),
   );
   assert.throws(() => resolveMode('contention', { lockdep: false, contention: false }), RecordSetupError);
+});
+
+test('raw pointers (hash-ptr off) only where the kernel prints the %s after a %p correctly (6.13+)', () => {
+  assert.equal(hashPtrOffIsSafe('6.1.192'), false);
+  assert.equal(hashPtrOffIsSafe('6.12.9-amd64'), false);
+  assert.equal(hashPtrOffIsSafe('6.13.0'), true);
+  assert.equal(hashPtrOffIsSafe('6.18.44-fc-v1252'), true);
+  assert.equal(hashPtrOffIsSafe('7.0.1'), true);
+  assert.equal(hashPtrOffIsSafe('5.19.0'), false);
 });
