@@ -122,7 +122,9 @@ export function lockCaller(stack: readonly string[]): string | undefined {
 /**
  * Locks recognised by the function that takes them, named as lockdep names their class (so a
  * contention recording and a lockdep recording agree): the mmap_lock rwsem is taken by inline
- * mmap_read_lock()/mmap_write_lock() in these functions, a pipe's mutex by the pipe code.
+ * mmap_read_lock()/mmap_write_lock() in these functions, a pipe's mutex by the pipe code, an
+ * inode's i_rwsem by inline inode_lock() in the file systems' write paths and the VFS' directory
+ * operations.
  */
 const KNOWN_BY_CALLER: { kind: string; caller: RegExp; name: string }[] = [
   {
@@ -135,6 +137,18 @@ const KNOWN_BY_CALLER: { kind: string; caller: RegExp; name: string }[] = [
     kind: 'mutex',
     caller: /^(?:anon_)?pipe_(?:read|write|lock|double_lock|poll|release|ioctl|fasync)$|^(?:__)?pipe_lock$/,
     name: '&pipe->mutex',
+  },
+  // a regular file's i_rwsem (inode_lock) in the write paths, a directory's in lookups and changes
+  {
+    kind: 'rwsem',
+    caller:
+      /^(?:generic_file_write_iter|ext4_buffered_write_iter|ext4_dio_write_iter|shmem_file_write_iter|f2fs_file_write_iter|fuse_file_write_iter|btrfs_buffered_write|do_truncate)$/,
+    name: '&sb->s_type->i_mutex_key',
+  },
+  {
+    kind: 'rwsem',
+    caller: /^(?:iterate_dir|lookup_slow|open_last_lookups|filename_create|do_rmdir|do_unlinkat|lock_rename)$/,
+    name: '&type->i_mutex_dir_key',
   },
 ];
 

@@ -1,7 +1,11 @@
-// Kernel lock contention for `locktrace record --contention`: writer threads fill one pipe faster
-// than its reader empties it (they sleep when it is full and, woken together, queue on the pipe's
-// mutex in pipe_write), one of them while holding the userspace mutex stats_lock; with `mmap`,
-// threads also map and unmap pages (mmap_lock).
+// Kernel lock contention for `locktrace record --contention`, one mode per argument:
+//   file N  writer threads write 256 KiB chunks to one file (kcontend.dat in the current directory):
+//           each write holds the file's i_rwsem for a long copy, the others queue on it; one writer
+//           holds the userspace mutex stats_lock the whole time
+//   pipe N  writer threads fill one pipe faster than its reader empties it (the pipe's mutex)
+//   mmap N  the pipe writers, plus threads mapping and unmapping pages (mmap_lock)
+// N: iterations per thread.
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,15 @@ static void *writer(void *arg) {
   memset(b, 'x', sizeof b);
   if (locked) pthread_mutex_lock(&stats_lock); /* KC_STATS_LOCK */
   for (int i = 0; i < iterations; i++) write(fds[1], b, sizeof b); /* KC_WRITE */
+  if (locked) pthread_mutex_unlock(&stats_lock);
+  return NULL;
+}
+static int file_fd;
+static void *file_writer(void *arg) {
+  static char chunk[256 << 10];
+  int locked = arg != NULL;
+  if (locked) pthread_mutex_lock(&stats_lock); /* KC_FILE_STATS_LOCK */
+  for (int i = 0; i < iterations; i++) pwrite(file_fd, chunk, sizeof chunk, 0); /* KC_FILE_WRITE */
   if (locked) pthread_mutex_unlock(&stats_lock);
   return NULL;
 }
@@ -39,6 +52,16 @@ static void *reader(void *arg) {
 int main(int argc, char **argv) {
   int mmaps = argc > 1 && strcmp(argv[1], "mmap") == 0;
   if (argc > 2) iterations = atoi(argv[2]);
+  if (argc > 1 && strcmp(argv[1], "file") == 0) {
+    pthread_t f[4];
+    file_fd = open("kcontend.dat", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (file_fd < 0) return 1;
+    for (int i = 0; i < 4; i++) pthread_create(&f[i], NULL, file_writer, i == 0 ? &stats_lock : NULL);
+    for (int i = 0; i < 4; i++) pthread_join(f[i], NULL);
+    close(file_fd);
+    unlink("kcontend.dat");
+    return 0;
+  }
   if (pipe(fds)) return 1;
   pthread_t r, w[6], m[4];
   pthread_create(&r, NULL, reader, NULL);

@@ -123,6 +123,10 @@ test('kernel locks named by kallsyms (static data), by well-known callers, else 
     );
     assert.equal(n.name(0xffff888100000200n, 'SPIN|MUTEX', ['__mutex_lock.constprop.0', 'anon_pipe_write']), '&pipe->mutex');
     assert.equal(
+      n.name(0xffff888100000280n, 'WRITE', ['rwsem_down_write_slowpath', 'down_write', 'ext4_buffered_write_iter']),
+      '&sb->s_type->i_mutex_key',
+    );
+    assert.equal(
       n.name(0xffff888100000300n, 'SPIN', ['queued_spin_lock_slowpath', '_raw_spin_lock', 'do_wp_page']),
       'spinlock via do_wp_page',
     );
