@@ -284,7 +284,7 @@ function requireContentionEvents(): void {
 
 type KEv = Ev & { stack?: string[]; flags?: string; lockKind?: string };
 
-test('--contention: file writers wait for the file\'s i_rwsem in pwrite64, with kernel stacks; waits while holding stats_lock say so', async () => {
+test("--contention: file writers wait for the file's i_rwsem in pwrite64, with kernel stacks; waits while holding stats_lock say so", async () => {
   requireContentionEvents();
   const r = await rec('kcontend', ['file', '1000'], undefined, ['--contention']);
   assert.equal(r.code, 0, r.stderr);
@@ -294,7 +294,11 @@ test('--contention: file writers wait for the file\'s i_rwsem in pwrite64, with 
   const inode = begins.filter((e) => e.class === '&sb->s_type->i_mutex_key');
   assert.ok(inode.length > 0, `i_rwsem named from its caller; classes: ${[...new Set(begins.map((e) => e.class))].join(', ')}`);
   assert.ok(inode.every((e) => e.lockKind === 'kernel' && /WRITE/.test(e.flags ?? '') && /^0x[0-9a-f]+$/.test(e.lock ?? '')));
-  assert.ok(inode.some((e) => /write_iter/.test(e.site?.fn ?? '') && (e.stack ?? []).some((f) => /vfs_write|ksys_pwrite64|__x64_sys_pwrite64/.test(f))));
+  assert.ok(
+    inode.some(
+      (e) => /write_iter/.test(e.site?.fn ?? '') && (e.stack ?? []).some((f) => /vfs_write|ksys_pwrite64|__x64_sys_pwrite64/.test(f)),
+    ),
+  );
   assert.ok(
     r.events.some((e) => e.ev === 'contention_end'),
     'waits end',
@@ -304,18 +308,27 @@ test('--contention: file writers wait for the file\'s i_rwsem in pwrite64, with 
   assert.equal(analyze(store).findings.filter((f) => f.kind === 'contention').length, 0);
   const a = analyze(store, { kinds: FINDING_KINDS });
   const write = a.findings.find((f) => f.kind === 'contention' && f.syscall === 'pwrite64' && f.locks.includes('&sb->s_type->i_mutex_key'));
-  assert.ok(write?.wait, `a contention finding for pwrite64; got ${a.findings.map((f) => `${f.kind} ${f.syscall} ${f.locks.join(',')}`).join('; ')}`);
+  assert.ok(
+    write?.wait,
+    `a contention finding for pwrite64; got ${a.findings.map((f) => `${f.kind} ${f.syscall} ${f.locks.join(',')}`).join('; ')}`,
+  );
   assert.ok(write.wait.count > 0 && write.wait.totalMs >= write.wait.maxMs && /write_iter/.test(write.wait.caller ?? ''));
   assert.ok(a.contention && a.contention.waits.length >= write.wait.count);
   // whether the writer holding stats_lock happens to wait depends on the scheduler: every wait it
   // does while holding it must list it
-  const taken = r.events.find((e) => e.ev === 'acquired' && r.events.some((x) => x.ev === 'acquire' && x.lock === e.lock && x.class === 'stats_lock'));
+  const taken = r.events.find(
+    (e) => e.ev === 'acquired' && r.events.some((x) => x.ev === 'acquire' && x.lock === e.lock && x.class === 'stats_lock'),
+  );
   assert.ok(taken, 'stats_lock taken');
   const holder = store.tasks.find((t) => t.pid === taken.pid)!.id;
   const from = taken.ts as number;
   const to = (r.events.find((e) => e.ev === 'release' && e.lock === taken.lock)?.ts as number | undefined) ?? Infinity;
   const mine = a.contention.waits.filter((w) => w.task === holder && store.ts[w.begin] > from && store.ts[w.begin] < to);
-  for (const w of mine) assert.deepEqual(w.holding.map((h) => store.className(h)), ['stats_lock']);
+  for (const w of mine)
+    assert.deepEqual(
+      w.holding.map((h) => store.className(h)),
+      ['stats_lock'],
+    );
   if (mine.length) assert.ok(write.wait.holding.includes('stats_lock'));
   else process.stderr.write('note: the stats_lock holder never waited for the file this time\n');
 });
