@@ -57,7 +57,7 @@ export function formatText(a: Analysis, path = a.store.file, findings: Finding[]
 }
 
 const SARIF_LEVEL: Record<string, 'error' | 'warning' | 'note'> = Object.fromEntries(
-  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity]),
+  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity === 'information' ? 'note' : FINDING_KIND_INFO[k].severity]),
 );
 
 /** SARIF 2.1.0 log with one run, one rule per finding kind. */
