@@ -24,7 +24,8 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
-import { REPLAY_STATE_EVENT, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
+import { encodeReplayState } from '../protocol/fromCore';
+import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
 import { BreakpointResult, FrameInfo, ReplayRuntime, VarNode } from './runtime';
 
@@ -144,8 +145,13 @@ export class LocktraceSession extends LoggingDebugSession {
     this.nextFrameId = 1;
   }
 
+  /** The body of the `locktraceState` event and request: the runtime's position copied into the protocol's own records, so only the protocol's fields leave the adapter. */
+  private replayState(): ReplayStateBody {
+    return encodeReplayState(this.runtime.state());
+  }
+
   private sendReplayState(): void {
-    this.sendEvent(new DapEvent(REPLAY_STATE_EVENT, this.runtime.state()));
+    this.sendEvent(new DapEvent(REPLAY_STATE_EVENT, this.replayState()));
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -565,7 +571,7 @@ export class LocktraceSession extends LoggingDebugSession {
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (command === REPLAY_STATE_EVENT) {
       return this.guarded(response, () => {
-        response.body = this.runtime.state();
+        response.body = this.replayState();
         this.sendResponse(response);
       });
     }
@@ -580,7 +586,7 @@ export class LocktraceSession extends LoggingDebugSession {
           return this.fail(response, ErrorId.Request, `${SEEK_REQUEST}: no event at ${JSON.stringify(a)}`);
         // the stopped event (and the state event) go out first so the UI and the panel agree
         this.runtime.goto(i);
-        response.body = this.runtime.state();
+        response.body = this.replayState();
         this.sendResponse(response);
       });
     }

@@ -1,0 +1,122 @@
+// The one place where core records become the wire records of ./replayState.ts, which both the
+// DAP custom protocol and the panel protocol carry: the debug adapter (src/adapter/session.ts) and
+// the panel host (src/panel/model.ts) send only what comes out of here. Fields are copied one by
+// one, so a field added to a core record stays off the wire until it is added here and to the
+// protocol's types (with a version bump); a field removed or retyped in core fails to compile here.
+// The only file of src/protocol that imports src/core (types only); the webview never imports it.
+
+import type { EdgeOrigin, Finding, HeldLockView, LockUsage, ReplayView, SyscallView, TaskView } from '../core';
+import {
+  CycleEdgeBody,
+  FindingBody,
+  HeldLockBody,
+  LockUsageBody,
+  REPLAY_STATE_VERSION,
+  ReplayStateBody,
+  SyscallBody,
+  TaskStateBody,
+} from './replayState';
+
+/** A replay position with what the state body says about the whole trace. */
+export interface ReplayPosition extends ReplayView {
+  /** Absolute path of the trace file. */
+  path: string;
+  totalEvents: number;
+  totalFindings: number;
+}
+
+export function encodeReplayState(p: ReplayPosition): ReplayStateBody {
+  return {
+    version: REPLAY_STATE_VERSION,
+    path: p.path,
+    index: p.index,
+    line: p.line,
+    taskId: p.taskId,
+    totalEvents: p.totalEvents,
+    tasks: p.tasks.map(encodeTask),
+    findingsSoFar: p.findingsSoFar.map(encodeFinding),
+    totalFindings: p.totalFindings,
+  };
+}
+
+export function encodeTask(t: TaskView): TaskStateBody {
+  return {
+    taskId: t.taskId,
+    pid: t.pid,
+    comm: t.comm,
+    held: t.held.map(encodeHeldLock),
+    syscall: t.syscall && encodeSyscall(t.syscall),
+    exited: t.exited,
+    lastEvent: t.lastEvent,
+  };
+}
+
+export function encodeHeldLock(h: HeldLockView): HeldLockBody {
+  return {
+    lockId: h.lockId,
+    lock: h.lock,
+    className: h.className,
+    domain: h.domain,
+    read: h.read,
+    try: h.try,
+    pending: h.pending,
+    acrossSyscall: h.acrossSyscall,
+    eventIndex: h.eventIndex,
+    line: h.line,
+    syscall: h.syscall,
+    syscallLine: h.syscallLine,
+  };
+}
+
+export function encodeSyscall(s: SyscallView): SyscallBody {
+  return { name: s.name, nr: s.nr, eventIndex: s.eventIndex, line: s.line };
+}
+
+export function encodeFinding(f: Finding): FindingBody {
+  const out: FindingBody = {
+    id: f.id,
+    kind: f.kind,
+    message: f.message,
+    eventIndex: f.eventIndex,
+    line: f.line,
+    pid: f.pid,
+    comm: f.comm,
+    syscall: f.syscall,
+    locks: f.locks.slice(),
+    related: f.related.map((r) => ({ line: r.line, message: r.message })),
+    occurrences: f.occurrences,
+  };
+  // optional fields stay absent (not `undefined`) when the core leaves them out
+  if (f.order !== undefined) out.order = f.order;
+  if (f.cycle !== undefined) out.cycle = f.cycle.map(encodeCycleEdge);
+  if (f.usages !== undefined) out.usages = f.usages.map(encodeLockUsage);
+  return out;
+}
+
+export function encodeCycleEdge(e: EdgeOrigin): CycleEdgeBody {
+  const out: CycleEdgeBody = {
+    from: e.from,
+    to: e.to,
+    eventIndex: e.eventIndex,
+    line: e.line,
+    pid: e.pid,
+    comm: e.comm,
+    syscall: e.syscall,
+    fromEventIndex: e.fromEventIndex,
+    fromLine: e.fromLine,
+    fromSyscall: e.fromSyscall,
+    crossSyscall: e.crossSyscall,
+    fromRead: e.fromRead,
+    toRead: e.toRead,
+  };
+  if (e.site !== undefined) out.site = e.site;
+  if (e.fromSite !== undefined) out.fromSite = e.fromSite;
+  return out;
+}
+
+export function encodeLockUsage(u: LockUsage): LockUsageBody {
+  const out: LockUsageBody = { lock: u.lock, usage: u.usage, line: u.line };
+  if (u.comm !== undefined) out.comm = u.comm;
+  if (u.pid !== undefined) out.pid = u.pid;
+  return out;
+}
