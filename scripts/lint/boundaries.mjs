@@ -1,0 +1,182 @@
+// Which folders may import which: the table the README's development map shows, and the eslint
+// rule `locktrace/boundaries` (eslint.config.mjs) that fails `npm run lint` on any other import.
+// An entry is a folder or file of the repository (an "area"; a file's area is the longest entry
+// that contains it), a package name, `node` (Node's built-in modules) or `types:AREA` (that area,
+// `import type` only). A file may always import its own area. Every file under src/ and media/src
+// must lie in an area. Tests and scripts are free, except test/integration (through VS Code only).
+import { builtinModules } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Area → what its files may import besides their own area. */
+export const AREAS = {
+  'src/core': ['graphology', 'graphology-types'],
+  'src/protocol': [],
+  'src/protocol/fromCore.ts': ['types:src/core', 'src/protocol'],
+  'src/load': ['src/core', 'src/protocol', 'node'],
+  'src/adapter': [
+    'src/core',
+    'src/protocol',
+    'src/protocol/fromCore.ts',
+    'src/load',
+    '@vscode/debugadapter',
+    '@vscode/debugprotocol',
+    'node',
+  ],
+  'src/panel': ['src/core', 'src/protocol', 'src/protocol/fromCore.ts'],
+  'src/editor': ['src/core', 'src/load', 'graphology', 'graphology-types'],
+  'src/source': ['src/core'],
+  'src/record': ['src/core', 'node'],
+  'src/cli': ['src/core', 'src/load', 'src/record', 'node'],
+  'src/vscode': [
+    'vscode',
+    'src/core',
+    'src/load',
+    'src/protocol',
+    'src/adapter',
+    'src/panel',
+    'src/editor',
+    'src/source',
+    'src/record',
+    'node',
+  ],
+  'src/extension.ts': ['vscode', 'src/vscode'],
+  'media/src': ['src/protocol'],
+  // moves into src/load; until then it imports what PENDING says
+  'src/worker': [],
+  'test/integration': ['vscode', 'mocha', '@vscode/debugprotocol', 'test/bench', 'node'],
+};
+
+/**
+ * File or folder → imports it may make beyond its area's, until the loading layer (src/load) takes
+ * over reading trace files (src/cli/readFile.ts) and the analysis worker (src/worker,
+ * src/protocol/analysisWorker.ts, src/editor/transfer.ts). A unit test fails when an entry here
+ * is no longer needed: remove it then.
+ */
+export const PENDING = {
+  'src/adapter/runtime.ts': ['src/cli'],
+  'src/vscode/panel.ts': ['src/cli'],
+  'src/protocol/analysisWorker.ts': ['types:src/core', 'types:src/editor'],
+  'src/worker': ['src/core', 'src/editor', 'src/cli', 'src/protocol', 'node'],
+};
+
+/** Folders whose every file must lie in an area. */
+const COVERED = ['src/', 'media/src/'];
+const BUILTINS = new Set(builtinModules);
+const KEYS = Object.keys(AREAS).sort((a, b) => b.length - a.length);
+
+const stripExt = (p) => p.replace(/\.(ts|tsx|mts|cts|js|mjs|cjs)$/, '');
+
+/** The area of a repository-relative path (without extension): the longest key containing it. */
+export function areaOf(rel) {
+  const r = stripExt(rel);
+  for (const k of KEYS) {
+    const key = stripExt(k);
+    if (r === key || r.startsWith(`${key}/`)) return k;
+  }
+  return undefined;
+}
+
+/** What an import specifier names: `node`, a package name, or a repository path (without extension). */
+export function targetOf(spec, fromFile, root = ROOT) {
+  if (spec.startsWith('node:') || BUILTINS.has(spec.split('/')[0])) return { kind: 'node', name: 'node' };
+  if (!spec.startsWith('.') && !path.isAbsolute(spec)) {
+    const parts = spec.split('/');
+    return { kind: 'package', name: spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0] };
+  }
+  const rel = path
+    .relative(root, path.resolve(path.dirname(fromFile), spec))
+    .split(path.sep)
+    .join('/');
+  const area = areaOf(rel);
+  return { kind: 'path', name: area ?? rel.split('/').slice(0, 2).join('/'), rel };
+}
+
+/** The allowed entries of a file: its area's, plus any pending exceptions of the file or its area. */
+export function allowedFor(rel) {
+  const area = areaOf(rel);
+  if (area === undefined) return undefined;
+  const own = AREAS[area];
+  const pending = Object.entries(PENDING)
+    .filter(([k]) => stripExt(rel) === stripExt(k) || stripExt(rel).startsWith(`${stripExt(k)}/`))
+    .flatMap(([, v]) => v);
+  return { area, allowed: [...own, ...pending], pending };
+}
+
+/** Whether `entry` of an allowed list admits `target` (`typeOnly`: the import is `import type`). */
+export function admits(entry, target, typeOnly) {
+  const name = entry.startsWith('types:') ? entry.slice(6) : entry;
+  if (name !== entry && !typeOnly) return false;
+  return name === target.name;
+}
+
+/** How the README's table writes an allowed list. */
+export function describe(list) {
+  if (list.length === 0) return 'nothing';
+  return list
+    .map((e) => (e === 'node' ? 'Node built-ins' : e.startsWith('types:') ? `\`${e.slice(6)}\` (types only)` : `\`${e}\``))
+    .join(', ');
+}
+
+/** @type {import('eslint').Rule.RuleModule} */
+const boundaries = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'Imports between folders follow the table in scripts/lint/boundaries.mjs (README: Development).' },
+    schema: [],
+    messages: {
+      forbidden: '{{area}} may not import {{target}} ({{spec}}); it may import its own files{{allowed}}.',
+      typesOnly: '{{area}} may import {{target}} only with `import type` ({{spec}}).',
+      noArea: '{{file}} lies in no area of the import table (scripts/lint/boundaries.mjs): add its folder there and to the README.',
+    },
+  },
+  create(context) {
+    const file = context.filename;
+    const rel = path.relative(ROOT, file).split(path.sep).join('/');
+    if (rel.startsWith('..')) return {};
+    const rules = allowedFor(rel);
+    if (!rules) {
+      if (!COVERED.some((c) => rel.startsWith(c))) return {};
+      return {
+        Program(node) {
+          context.report({ node, messageId: 'noArea', data: { file: rel } });
+        },
+      };
+    }
+    const check = (node, source, typeOnly) => {
+      if (!source || typeof source.value !== 'string') return;
+      const target = targetOf(source.value, file);
+      if (target.kind === 'path' && target.name === rules.area) return;
+      if (rules.allowed.some((e) => admits(e, target, typeOnly))) return;
+      const data = { area: rules.area, target: target.name === 'node' ? 'Node built-ins' : target.name, spec: source.value };
+      if (rules.allowed.some((e) => admits(e, target, true))) context.report({ node, messageId: 'typesOnly', data });
+      else
+        context.report({
+          node,
+          messageId: 'forbidden',
+          data: { ...data, allowed: AREAS[rules.area].length ? ` and ${describe(AREAS[rules.area])}` : ' only' },
+        });
+    };
+    const allTypes = (specifiers) => specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type');
+    return {
+      ImportDeclaration: (n) => check(n, n.source, n.importKind === 'type' || allTypes(n.specifiers)),
+      ExportNamedDeclaration: (n) => n.source && check(n, n.source, n.exportKind === 'type' || allTypes(n.specifiers)),
+      ExportAllDeclaration: (n) => check(n, n.source, n.exportKind === 'type'),
+      ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source, false),
+      TSImportEqualsDeclaration: (n) =>
+        n.moduleReference.type === 'TSExternalModuleReference' && check(n, n.moduleReference.expression, n.importKind === 'type'),
+      TSImportType: (n) => {
+        const arg = n.argument?.type === 'TSLiteralType' ? n.argument.literal : n.argument;
+        if (arg?.type === 'Literal') check(n, arg, true);
+      },
+      CallExpression: (n) => {
+        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments[0]?.type === 'Literal')
+          check(n, n.arguments[0], false);
+      },
+    };
+  },
+};
+
+export const plugin = { meta: { name: 'locktrace' }, rules: { boundaries } };
