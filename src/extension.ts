@@ -1,6 +1,5 @@
 // Extension entry point: creates the one LocktraceContext and hands it to each feature's register…
 // function. Keep it a list of registrations; features live under src/vscode/.
-// May import: vscode, src/vscode/*. Nothing may import this file back.
 import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';

@@ -8,7 +8,6 @@
 // inputs changed. Timeline windows are requested one at a time: while one is on its way, pans and
 // zooms move the window already drawn and only the latest view is asked for next.
 // Text from the trace only ever goes through textContent/attributes, never innerHTML.
-// May import ./viewModel, src/protocol (and src/core types).
 
 import './panel.css';
 import {

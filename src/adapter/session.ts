@@ -2,7 +2,6 @@
 // and runtime events to DAP events. Runs inline in the extension host and as the standalone
 // adapter (main.ts). Thread ids are task ids + 1; DAP lines are converted from the trace's 1-based
 // lines only here (toClientLine/fromClientLine).
-// May import @vscode/debugadapter, src/adapter, src/protocol and Node built-ins; never `vscode`.
 
 import * as path from 'path';
 import {

@@ -3,7 +3,7 @@
 // from the store for the requested range only, replaying from the nearest checkpoint, and are
 // aggregated into buckets when the range is too large to draw event by event (summed from the
 // block pyramid of ./summary.ts, so every zoom level of a 10M-event trace costs milliseconds).
-// Pure: runs in the extension host and in tests. May import src/core and src/protocol only.
+// Pure: runs in the extension host and in tests.
 
 import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';

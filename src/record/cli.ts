@@ -1,7 +1,6 @@
 // `locktrace record [-o out.ltrace] [--duration S] [--buffer-kb N] (--pid PID | -- CMD ARGS…)`:
 // argument parsing and messages for the recorder. Exit codes: the traced program's own code
 // when it ran (so scripts can tell), 2 for usage and setup errors (no root, no tracefs…).
-// May import Node built-ins and ./recorder, ./tracefs.
 import * as os from 'os';
 import * as path from 'path';
 import { record } from './recorder';

@@ -2,7 +2,7 @@
 // pairs uprobes with their uretprobes per thread (acquire → acquired/acquire_failed), turns
 // flock/fcntl lock syscalls into file-lock events with the file's path, tracks fd → path per
 // process, and names locks and call sites through the Symbolizer.
-// May import ./parse, ./probes, ./symbolize (no I/O of its own besides the symbolizer's).
+// No I/O of its own besides the symbolizer's.
 import * as path from 'path';
 import { parseFields, parseProbeHead, parseRawSyscall, PipeRecord } from './parse';
 import type { ProbeInfo } from './probes';

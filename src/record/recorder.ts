@@ -1,7 +1,7 @@
 // The recording session: resolves the program and its C library, defines the probes in a private
 // tracefs instance, starts the command held at a go signal (or attaches to a pid), streams
 // trace_pipe through the Converter into a JSONL file, and removes everything it created on every
-// exit path. May import Node built-ins and the other ./ modules; no `vscode`.
+// exit path.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';

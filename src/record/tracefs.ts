@@ -1,7 +1,6 @@
 // tracefs access for the recorder: find or mount tracefs, create a private instance, define and
 // remove uprobes under a group name owned by this process, and sweep what a killed recorder left.
 // Everything created is tracked so `cleanup()` can undo it on any exit path.
-// May import Node built-ins only.
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';

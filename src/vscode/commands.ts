@@ -1,5 +1,4 @@
 // General commands that belong to no single feature (feature commands live with their feature).
-// May import: vscode, ./context.
 import * as vscode from 'vscode';
 import type { LocktraceContext } from './context';
 

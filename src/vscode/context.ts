@@ -1,7 +1,7 @@
 // The one object created by activate() and passed to every feature's register…(ctx) function
 // (rust-analyzer style): it owns the disposables, the `locktrace` output channel, settings access
 // and the diagnostic collection, so no feature keeps module-level singletons.
-// May import: vscode. Must not import feature modules or src/extension.ts.
+// Must not import feature modules (they import it) or src/extension.ts.
 import * as vscode from 'vscode';
 
 /** Prefix of every contributed id: commands, settings, views, context keys, the debug type. */

@@ -2,7 +2,7 @@
 // host, fills in a launch configuration when there is no launch.json (F5 on a trace file), and
 // contributes the "locktrace: Debug Trace" command (editor title button on trace files), and tells
 // debug hovers to evaluate whole lock class names and addresses (src/adapter/evaluatable.ts).
-// May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out), src/core types.
+// The session of src/adapter runs inline here; no DAP types leak out of this file.
 import * as vscode from 'vscode';
 import { evaluatableAt } from '../adapter/evaluatable';
 import type { Analysis } from '../core';

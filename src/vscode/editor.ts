@@ -4,7 +4,6 @@
 // detection by content and by the `locktrace.files.associations` globs, and the commands Check
 // Trace, Export Findings, Debug to Line and Reveal Line. The Markdown and lookups are pure
 // (src/editor); this file only maps them to VS Code objects.
-// May import: vscode, ./context, ./traces, ./diagnostics, src/core, src/editor, src/protocol.
 import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
 import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';

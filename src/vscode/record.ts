@@ -2,7 +2,6 @@
 // task (its terminal shows the recorder's and the program's output) with a progress notification,
 // then opens the recording, makes it the active trace and starts a `locktrace` debug session on it.
 // The recorder is the extension's own CLI (out/cli.js) run by the extension host's Node.
-// May import: vscode, ./context, Node built-ins.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

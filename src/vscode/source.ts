@@ -6,7 +6,6 @@
 // src/source (pure); this file only translates them to VS Code objects.
 // Lazy by design: only open C/C++ documents and files named by the active trace's call sites are
 // read; nothing is indexed on activation.
-// May import: vscode, ./context, src/source, src/core.
 import * as vscode from 'vscode';
 import { Analysis, EdgeOrigin, EventKind, Finding, Replay } from '../core';
 import { ClassIndex, LockSite, RecordedSite, SiteMatch, SourceScan, basename, scanSource } from '../source';
