@@ -32,6 +32,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-enum-comparison': 'off',
     },
   },
+  // the debug adapter's custom events reach features through LocktraceContext.onReplayState, the one subscriber
+  {
+    files: ['src/**/*.ts'],
+    // src/vscode/traces.ts: until the loading-layer change moves its subscription to onReplayState
+    ignores: ['src/vscode/context.ts', 'src/vscode/traces.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='onDidReceiveDebugSessionCustomEvent']",
+          message:
+            "Subscribe with ctx.onReplayState (src/vscode/context.ts): it is the extension's one listener to the adapter's custom events.",
+        },
+      ],
+    },
+  },
   // which folder may import which
   {
     files: ['**/*.ts'],

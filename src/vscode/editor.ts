@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
 import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';
 import { tokenAt } from '../editor/tokens';
-import { REPLAY_STATE_EVENT, SEEK_REQUEST } from '../protocol/replayState';
+import { SEEK_REQUEST } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
 import { registerDiagnostics } from './diagnostics';
 import { LANGUAGE_ID, TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
@@ -316,11 +316,11 @@ async function debugToLine(ctx: LocktraceContext, traces: TraceService, uri: vsc
         sub.dispose();
         resolve(undefined);
       }, 30_000);
-      const sub = vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-        if (e.session.type !== DEBUG_TYPE || e.event !== REPLAY_STATE_EVENT || e.session.configuration.program !== uri.fsPath) return;
+      const sub = ctx.onReplayState((s) => {
+        if (s.configuration.program !== uri.fsPath) return;
         clearTimeout(timer);
         sub.dispose();
-        resolve(e.session);
+        resolve(s);
       });
     });
     const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {

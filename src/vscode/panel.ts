@@ -13,7 +13,7 @@ import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';
 import { PanelModel } from '../panel/model';
 import { PANEL_PROTOCOL_VERSION, PANEL_VIEW_TYPE, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
-import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
+import { ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
 import type { InlineReplays } from './debug';
 import { newNonce } from './nonce';
@@ -48,11 +48,7 @@ export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): v
       void panels.show(programOf(s)!, s, vscode.ViewColumn.Beside, true);
     }),
   );
-  ctx.track(
-    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-      if (e.session.type === DEBUG_TYPE && e.event === REPLAY_STATE_EVENT) panels.onSessionState(e.session, e.body as ReplayStateBody);
-    }),
-  );
+  ctx.track(ctx.onReplayState((session, state) => panels.onSessionState(session, state)));
   ctx.track(vscode.debug.onDidTerminateDebugSession((s) => panels.onSessionEnd(s)));
   ctx.track(
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {

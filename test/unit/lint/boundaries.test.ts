@@ -1,7 +1,8 @@
 // The import table between folders (scripts/lint/boundaries.mjs): `npm run lint` fails on an import
 // it does not allow (checked with the repository's own eslint config on probe files), the rule's
-// corner cases, the README's table says the same, temporary exceptions are still needed, and no
-// file header keeps a "May import" line of its own.
+// corner cases, the README's table says the same, temporary exceptions are still needed, no
+// file header keeps a "May import" line of its own, and only ctx.onReplayState subscribes to the
+// debug adapter's custom events.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -74,6 +75,11 @@ describe('import boundaries', () => {
       ].join('\n'),
       'src/protocol/zz-boundary-probe.ts': ["import type { Finding } from '../core';", 'export type Probe = Finding;'].join('\n'),
       'src/panel/zz-boundary-probe.ts': ["import * as fs from 'node:fs';", 'export const probe = fs;'].join('\n'),
+      // allowed imports; a feature subscribing to the adapter's custom events itself
+      'src/vscode/zz-boundary-probe.ts': [
+        "import * as vscode from 'vscode';",
+        'export const probe = vscode.debug.onDidReceiveDebugSessionCustomEvent(() => undefined);',
+      ].join('\n'),
     };
     /** Lines (1-based) of each probe that must fail; the others must pass. */
     const expected: Record<string, number[]> = {
@@ -82,6 +88,7 @@ describe('import boundaries', () => {
       'media/src/zz-boundary-probe.ts': [1, 3],
       'src/protocol/zz-boundary-probe.ts': [1],
       'src/panel/zz-boundary-probe.ts': [1],
+      'src/vscode/zz-boundary-probe.ts': [],
     };
     const results = new Map<string, ESLint.LintResult>();
 
@@ -108,6 +115,14 @@ describe('import boundaries', () => {
         assert.ok(r.errorCount >= expected[f].length);
       });
     }
+
+    it("features receive the adapter's custom events only through ctx.onReplayState", () => {
+      const m = results.get('src/vscode/zz-boundary-probe.ts')!.messages.filter((x) => x.ruleId === 'no-restricted-syntax');
+      assert.deepEqual(
+        m.map((x) => x.line),
+        [2],
+      );
+    });
 
     it('says what the folder may import', () => {
       const m = results.get('src/core/zz-boundary-probe.ts')!.messages.find((x) => x.ruleId === RULE && x.line === 1)!;
