@@ -13,7 +13,7 @@
 // test/unit/protocol/versions.test.ts compares the shape of every type here with
 // test/golden/protocol/panel.txt and fails when it changed while PANEL_PROTOCOL_VERSION did not.
 
-import type { FindingBody, ReplayStateBody } from './replayState';
+import type { CycleEdgeBody, FindingBody, ReplayStateBody } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
 export const PANEL_PROTOCOL_VERSION = 2;
@@ -150,24 +150,14 @@ export interface GraphNode {
   firstEvent: number;
 }
 
-/** One edge of the graph: `from` was held when `to` was taken. */
-export interface GraphEdge {
-  /** Lock class names. */
-  from: string;
-  to: string;
-  /** Event that first made the edge, and its 1-based trace line. */
-  eventIndex: number;
-  line: number;
-  pid: number;
-  comm: string;
-  /** Syscall in progress when `to` was taken (null: in userspace or unknown). */
-  syscall: string | null;
-  /** 1-based line and syscall where the `from` lock was acquired. */
-  fromLine: number;
-  fromSyscall: string | null;
-  /** `from` was acquired in an earlier syscall (or in userspace) than the one taking `to`. */
-  crossSyscall: boolean;
-  /** How many times the edge was made. */
+/**
+ * One edge of the graph: `from` was held when `to` was taken (what the panel draws of a cycle
+ * edge), and how many times it was made.
+ */
+export interface GraphEdge extends Pick<
+  CycleEdgeBody,
+  'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall'
+> {
   count: number;
 }
 
