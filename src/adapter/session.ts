@@ -26,7 +26,7 @@ import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
 import { encodeReplayState } from '../protocol/fromCore';
 import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
-import { BreakpointResult, FrameInfo, ReplayRuntime, VarNode } from './runtime';
+import { BreakpointResult, FrameInfo, NamedBreakpointSpec, ReplayRuntime, VarNode } from './runtime';
 
 const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FINDING_KINDS.map((kind) => ({
   filter: kind,
@@ -132,6 +132,14 @@ export class LocktraceSession extends LoggingDebugSession {
     } catch (e) {
       this.fail(response, ErrorId.Request, (e as Error).message);
     }
+  }
+
+  /** Execution requests: the response goes out before the runtime moves (its stopped event follows). */
+  private answerThenMove(response: DebugProtocol.Response, move: () => void): void {
+    this.guarded(response, () => {
+      this.sendResponse(response);
+      move();
+    });
   }
 
   private resetConfigurationDone(): void {
@@ -325,10 +333,23 @@ export class LocktraceSession extends LoggingDebugSession {
     response: DebugProtocol.SetFunctionBreakpointsResponse,
     args: DebugProtocol.SetFunctionBreakpointsArguments,
   ): void {
+    this.setNamedBreakpoints(
+      response,
+      args.breakpoints,
+      (b) => b.name,
+      (specs) => this.runtime.setFunctionBreakpoints(specs),
+    );
+  }
+
+  /** Function and data breakpoints: a named target each (a function, a lock), with the same conditions, answered alike. */
+  private setNamedBreakpoints<B extends { condition?: string; hitCondition?: string }>(
+    response: DebugProtocol.SetFunctionBreakpointsResponse | DebugProtocol.SetDataBreakpointsResponse,
+    breakpoints: B[],
+    nameOf: (b: B) => string,
+    set: (specs: NamedBreakpointSpec[]) => BreakpointResult[],
+  ): void {
     this.guarded(response, () => {
-      const results = this.runtime.setFunctionBreakpoints(
-        args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })),
-      );
+      const results = set(breakpoints.map((b) => ({ name: nameOf(b), condition: b.condition, hitCondition: b.hitCondition })));
       response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
       this.sendResponse(response);
     });
@@ -365,13 +386,12 @@ export class LocktraceSession extends LoggingDebugSession {
     response: DebugProtocol.SetDataBreakpointsResponse,
     args: DebugProtocol.SetDataBreakpointsArguments,
   ): void {
-    this.guarded(response, () => {
-      const results = this.runtime.setDataBreakpoints(
-        args.breakpoints.map((b) => ({ name: b.dataId, condition: b.condition, hitCondition: b.hitCondition })),
-      );
-      response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
-      this.sendResponse(response);
-    });
+    this.setNamedBreakpoints(
+      response,
+      args.breakpoints,
+      (b) => b.dataId,
+      (specs) => this.runtime.setDataBreakpoints(specs),
+    );
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
@@ -473,38 +493,23 @@ export class LocktraceSession extends LoggingDebugSession {
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.reverseContinue();
-    });
+    this.answerThenMove(response, () => this.runtime.reverseContinue());
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.next();
-    });
+    this.answerThenMove(response, () => this.runtime.next());
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepIn();
-    });
+    this.answerThenMove(response, () => this.runtime.stepIn());
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepOut();
-    });
+    this.answerThenMove(response, () => this.runtime.stepOut());
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepBack();
-    });
+    this.answerThenMove(response, () => this.runtime.stepBack());
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
