@@ -5,9 +5,10 @@
 // Must not import feature modules (they import it) or src/extension.ts.
 import * as vscode from 'vscode';
 import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
+import { DEBUG_TYPE, PREFIX } from './ids';
 
-/** Prefix of every contributed id: commands, settings, views, context keys, the debug type. */
-export const PREFIX = 'locktrace';
+// still imported from here by src/vscode/traces.ts
+export { PREFIX };
 
 /** A feature's listener for the replay state a locktrace debug session publishes at every stop. */
 export type ReplayStateListener = (session: vscode.DebugSession, state: ReplayStateBody) => void;
@@ -57,7 +58,7 @@ export class LocktraceContext implements vscode.Disposable {
   onReplayState(listener: ReplayStateListener): vscode.Disposable {
     this.replayStateEvents ??= this.track(
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-        if (e.session.type !== PREFIX || e.event !== REPLAY_STATE_EVENT) return;
+        if (e.session.type !== DEBUG_TYPE || e.event !== REPLAY_STATE_EVENT) return;
         const state = e.body as ReplayStateBody | undefined;
         if (typeof state?.index !== 'number') return;
         for (const l of [...this.replayStateListeners]) l(e.session, state);

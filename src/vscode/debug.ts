@@ -7,12 +7,8 @@ import * as vscode from 'vscode';
 import { evaluatableAt } from '../adapter/evaluatable';
 import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
-import { LocktraceContext, PREFIX } from './context';
-
-/** The debug type and the command id. */
-export const DEBUG_TYPE = PREFIX;
-export const DEBUG_TRACE_COMMAND = `${PREFIX}.debugTrace`;
-const LANGUAGE_ID = PREFIX;
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, LANGUAGE_ID } from './ids';
 
 /**
  * The inline adapters of running `locktrace` sessions, by session id: the lock panel takes the
@@ -66,7 +62,7 @@ export function registerDebug(ctx: LocktraceContext): InlineReplays {
     }),
   );
   ctx.track(
-    vscode.commands.registerCommand(DEBUG_TRACE_COMMAND, async (resource?: vscode.Uri) => {
+    vscode.commands.registerCommand(Commands.debugTrace, async (resource?: vscode.Uri) => {
       const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
       if (!uri || uri.scheme !== 'file') {
         void vscode.window.showErrorMessage('locktrace: open a trace file (on disk) to debug it.');

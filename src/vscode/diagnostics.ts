@@ -8,8 +8,9 @@
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { FINDING_KINDS, FINDING_KIND_INFO, Finding, FindingKind, detectFormat } from '../core';
-import { LocktraceContext, PREFIX } from './context';
-import { LANGUAGE_ID, TraceResult, TraceService, traceLineRange } from './traces';
+import { LocktraceContext } from './context';
+import { LANGUAGE_ID, PREFIX } from './ids';
+import { TraceResult, TraceService, traceLineRange } from './traces';
 
 /** Default severities (`locktrace.findings.severity`). */
 export const DEFAULT_SEVERITY: Record<FindingKind, SeverityName> = Object.fromEntries(

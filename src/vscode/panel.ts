@@ -12,14 +12,12 @@ import { EventStore, ReadLockRule, analyze, parseTrace } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';
 import { PanelModel } from '../panel/model';
-import { PANEL_PROTOCOL_VERSION, PANEL_VIEW_TYPE, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
+import { PANEL_PROTOCOL_VERSION, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
 import { ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
-import { LocktraceContext, PREFIX } from './context';
+import { LocktraceContext } from './context';
 import type { InlineReplays } from './debug';
+import { Commands, DEBUG_TYPE, PANEL_VIEW_TYPE } from './ids';
 import { newNonce } from './nonce';
-
-export const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
-const DEBUG_TYPE = PREFIX;
 
 /** Trace lines are 1-based; editor positions are 0-based. The one place that converts. */
 export function tracePosition(traceLine: number): vscode.Position {
@@ -30,7 +28,7 @@ export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): v
   const panels = new LockPanels(ctx, replays);
   ctx.track(panels);
   ctx.track(
-    vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri, line?: number) => {
+    vscode.commands.registerCommand(Commands.showPanel, async (resource?: vscode.Uri, line?: number) => {
       const session = vscode.debug.activeDebugSession?.type === DEBUG_TYPE ? vscode.debug.activeDebugSession : undefined;
       const uri = resource instanceof vscode.Uri ? resource : session ? programOf(session) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {

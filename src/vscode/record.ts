@@ -6,11 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LocktraceContext, PREFIX } from './context';
-
-export const RECORD_AND_DEBUG_COMMAND = `${PREFIX}.recordAndDebug`;
-const TASK_TYPE = `${PREFIX}-record`;
-const DEBUG_TYPE = PREFIX;
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, PREFIX, TASK_TYPE } from './ids';
 
 /** What this command needs from the TraceService. */
 export interface TraceActivation {
@@ -29,7 +26,7 @@ export interface RecordOptions {
 
 export function registerRecord(ctx: LocktraceContext, traces: TraceActivation): void {
   ctx.track(
-    vscode.commands.registerCommand(RECORD_AND_DEBUG_COMMAND, async (commandLine?: string, options: RecordOptions = {}) => {
+    vscode.commands.registerCommand(Commands.recordAndDebug, async (commandLine?: string, options: RecordOptions = {}) => {
       try {
         return await recordAndDebug(ctx, traces, typeof commandLine === 'string' ? commandLine : undefined, options ?? {});
       } catch (e) {
