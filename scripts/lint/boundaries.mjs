@@ -1,8 +1,8 @@
 // Which folders may import which: the table the README's development map shows, and the eslint
 // rule `locktrace/boundaries` (eslint.config.mjs) that fails `npm run lint` on any other import.
 // An entry is a folder or file of the repository (an "area"; a file's area is the longest entry
-// that contains it), a package name, `node` (Node's built-in modules) or `types:AREA` (that area,
-// `import type` only). A file may always import its own area. Every file under src/ and media/src
+// that contains it), a package name or `node` (Node's built-in modules); `import type` counts like
+// any other import. A file may always import its own area. Every file under src/ and media/src
 // must lie in an area. Tests and scripts are free, except test/integration (through VS Code only).
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
@@ -14,18 +14,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const AREAS = {
   'src/core': ['graphology', 'graphology-types'],
   'src/protocol': [],
-  'src/protocol/fromCore.ts': ['types:src/core', 'src/protocol'],
   'src/load': ['src/core', 'src/protocol', 'node'],
-  'src/adapter': [
-    'src/core',
-    'src/protocol',
-    'src/protocol/fromCore.ts',
-    'src/load',
-    '@vscode/debugadapter',
-    '@vscode/debugprotocol',
-    'node',
-  ],
-  'src/panel': ['src/core', 'src/protocol', 'src/protocol/fromCore.ts'],
+  'src/adapter': ['src/core', 'src/protocol', 'src/load', '@vscode/debugadapter', '@vscode/debugprotocol', 'node'],
+  'src/panel': ['src/core', 'src/protocol'],
   'src/editor': ['src/core', 'src/load', 'graphology', 'graphology-types'],
   'src/source': ['src/core'],
   'src/record': ['src/core', 'node'],
@@ -58,7 +49,7 @@ export const AREAS = {
 export const PENDING = {
   'src/adapter/runtime.ts': ['src/cli'],
   'src/vscode/panel.ts': ['src/cli'],
-  'src/protocol/analysisWorker.ts': ['types:src/core', 'types:src/editor'],
+  'src/protocol/analysisWorker.ts': ['src/core', 'src/editor'],
   'src/worker': ['src/core', 'src/editor', 'src/cli', 'src/protocol', 'node'],
 };
 
@@ -105,19 +96,15 @@ export function allowedFor(rel) {
   return { area, allowed: [...own, ...pending], pending };
 }
 
-/** Whether `entry` of an allowed list admits `target` (`typeOnly`: the import is `import type`). */
-export function admits(entry, target, typeOnly) {
-  const name = entry.startsWith('types:') ? entry.slice(6) : entry;
-  if (name !== entry && !typeOnly) return false;
-  return name === target.name;
+/** Whether `entry` of an allowed list admits `target`. */
+export function admits(entry, target) {
+  return entry === target.name;
 }
 
 /** How the README's table writes an allowed list. */
 export function describe(list) {
   if (list.length === 0) return 'nothing';
-  return list
-    .map((e) => (e === 'node' ? 'Node built-ins' : e.startsWith('types:') ? `\`${e.slice(6)}\` (types only)` : `\`${e}\``))
-    .join(', ');
+  return list.map((e) => (e === 'node' ? 'Node built-ins' : `\`${e}\``)).join(', ');
 }
 
 /** @type {import('eslint').Rule.RuleModule} */
@@ -128,7 +115,6 @@ const boundaries = {
     schema: [],
     messages: {
       forbidden: '{{area}} may not import {{target}} ({{spec}}); it may import its own files{{allowed}}.',
-      typesOnly: '{{area}} may import {{target}} only with `import type` ({{spec}}).',
       noArea: '{{file}} lies in no area of the import table (scripts/lint/boundaries.mjs): add its folder there and to the README.',
     },
   },
@@ -145,35 +131,35 @@ const boundaries = {
         },
       };
     }
-    const check = (node, source, typeOnly) => {
+    const check = (node, source) => {
       if (!source || typeof source.value !== 'string') return;
       const target = targetOf(source.value, file);
       if (target.kind === 'path' && target.name === rules.area) return;
-      if (rules.allowed.some((e) => admits(e, target, typeOnly))) return;
-      const data = { area: rules.area, target: target.name === 'node' ? 'Node built-ins' : target.name, spec: source.value };
-      if (rules.allowed.some((e) => admits(e, target, true))) context.report({ node, messageId: 'typesOnly', data });
-      else
-        context.report({
-          node,
-          messageId: 'forbidden',
-          data: { ...data, allowed: AREAS[rules.area].length ? ` and ${describe(AREAS[rules.area])}` : ' only' },
-        });
+      if (rules.allowed.some((e) => admits(e, target))) return;
+      const own = AREAS[rules.area];
+      context.report({
+        node,
+        messageId: 'forbidden',
+        data: {
+          area: rules.area,
+          target: target.name === 'node' ? 'Node built-ins' : target.name,
+          spec: source.value,
+          allowed: own.length ? ` and ${describe(own)}` : ' only',
+        },
+      });
     };
-    const allTypes = (specifiers) => specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type');
     return {
-      ImportDeclaration: (n) => check(n, n.source, n.importKind === 'type' || allTypes(n.specifiers)),
-      ExportNamedDeclaration: (n) => n.source && check(n, n.source, n.exportKind === 'type' || allTypes(n.specifiers)),
-      ExportAllDeclaration: (n) => check(n, n.source, n.exportKind === 'type'),
-      ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source, false),
-      TSImportEqualsDeclaration: (n) =>
-        n.moduleReference.type === 'TSExternalModuleReference' && check(n, n.moduleReference.expression, n.importKind === 'type'),
+      ImportDeclaration: (n) => check(n, n.source),
+      ExportNamedDeclaration: (n) => n.source && check(n, n.source),
+      ExportAllDeclaration: (n) => check(n, n.source),
+      ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source),
+      TSImportEqualsDeclaration: (n) => n.moduleReference.type === 'TSExternalModuleReference' && check(n, n.moduleReference.expression),
       TSImportType: (n) => {
         const arg = n.argument?.type === 'TSLiteralType' ? n.argument.literal : n.argument;
-        if (arg?.type === 'Literal') check(n, arg, true);
+        if (arg?.type === 'Literal') check(n, arg);
       },
       CallExpression: (n) => {
-        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments[0]?.type === 'Literal')
-          check(n, n.arguments[0], false);
+        if (n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments[0]?.type === 'Literal') check(n, n.arguments[0]);
       },
     };
   },

@@ -23,7 +23,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
-import { encodeReplayState } from '../protocol/fromCore';
+import { encodeReplayState } from '../protocol/encode';
 import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
 import { BreakpointResult, FrameInfo, NamedBreakpointSpec, ReplayRuntime, VarNode } from './runtime';

@@ -24,7 +24,7 @@ import {
   TimelineWindow,
   TraceSummary,
 } from '../protocol/panel';
-import { encodeFinding, encodeReplayState } from '../protocol/fromCore';
+import { encodeFinding, encodeReplayState } from '../protocol/encode';
 import type { ReplayStateBody } from '../protocol/replayState';
 
 /** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */

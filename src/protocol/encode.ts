@@ -1,11 +1,10 @@
-// The one place where core records become the wire records of ./replayState.ts, which both the
-// DAP custom protocol and the panel protocol carry: the debug adapter (src/adapter/session.ts) and
-// the panel host (src/panel/model.ts) send only what comes out of here. Fields are copied one by
-// one, so a field added to a core record stays off the wire until it is added here and to the
-// protocol's types (with a version bump); a field removed or retyped in core fails to compile here.
-// The only file of src/protocol that imports src/core (types only); the webview never imports it.
+// Copies records onto the wire. Each function takes anything shaped like one of the protocol's
+// records (a core record is: it has every field the protocol has, and maybe more) and returns a
+// fresh object with exactly the protocol's fields. So a field a core record gains stays off the
+// wire until it is added to the protocol's types (with a version bump), and a field it loses or
+// retypes fails to compile where the record is passed in. The debug adapter (src/adapter/session.ts)
+// and the panel host (src/panel/model.ts) send only what comes out of here.
 
-import type { EdgeOrigin, Finding, HeldLockView, LockUsage, ReplayView, SyscallView, TaskView } from '../core';
 import {
   CycleEdgeBody,
   FindingBody,
@@ -17,13 +16,8 @@ import {
   TaskStateBody,
 } from './replayState';
 
-/** A replay position with what the state body says about the whole trace. */
-export interface ReplayPosition extends ReplayView {
-  /** Absolute path of the trace file. */
-  path: string;
-  totalEvents: number;
-  totalFindings: number;
-}
+/** A replay position (the core's ReplayView) with what the state body says about the whole trace. */
+export type ReplayPosition = Omit<ReplayStateBody, 'version'>;
 
 export function encodeReplayState(p: ReplayPosition): ReplayStateBody {
   return {
@@ -39,7 +33,7 @@ export function encodeReplayState(p: ReplayPosition): ReplayStateBody {
   };
 }
 
-export function encodeTask(t: TaskView): TaskStateBody {
+export function encodeTask(t: TaskStateBody): TaskStateBody {
   return {
     taskId: t.taskId,
     pid: t.pid,
@@ -51,7 +45,7 @@ export function encodeTask(t: TaskView): TaskStateBody {
   };
 }
 
-export function encodeHeldLock(h: HeldLockView): HeldLockBody {
+export function encodeHeldLock(h: HeldLockBody): HeldLockBody {
   return {
     lockId: h.lockId,
     lock: h.lock,
@@ -68,11 +62,11 @@ export function encodeHeldLock(h: HeldLockView): HeldLockBody {
   };
 }
 
-export function encodeSyscall(s: SyscallView): SyscallBody {
+export function encodeSyscall(s: SyscallBody): SyscallBody {
   return { name: s.name, nr: s.nr, eventIndex: s.eventIndex, line: s.line };
 }
 
-export function encodeFinding(f: Finding): FindingBody {
+export function encodeFinding(f: FindingBody): FindingBody {
   const out: FindingBody = {
     id: f.id,
     kind: f.kind,
@@ -93,7 +87,7 @@ export function encodeFinding(f: Finding): FindingBody {
   return out;
 }
 
-export function encodeCycleEdge(e: EdgeOrigin): CycleEdgeBody {
+export function encodeCycleEdge(e: CycleEdgeBody): CycleEdgeBody {
   const out: CycleEdgeBody = {
     from: e.from,
     to: e.to,
@@ -114,7 +108,7 @@ export function encodeCycleEdge(e: EdgeOrigin): CycleEdgeBody {
   return out;
 }
 
-export function encodeLockUsage(u: LockUsage): LockUsageBody {
+export function encodeLockUsage(u: LockUsageBody): LockUsageBody {
   const out: LockUsageBody = { lock: u.lock, usage: u.usage, line: u.line };
   if (u.comm !== undefined) out.comm = u.comm;
   if (u.pid !== undefined) out.pid = u.pid;

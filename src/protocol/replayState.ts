@@ -3,10 +3,11 @@
 // extension's lock panel and editor features, and carried on to the webview inside the panel
 // protocol's `state` message. Versioned, plain JSON.
 //
-// These are the protocol's own records, not the core's: src/protocol/fromCore.ts copies core
-// records into them field by field, so a change in src/core cannot change what goes over the wire
-// unnoticed. test/unit/protocol/versions.test.ts compares the shape of every type here with
-// test/golden/protocol/replayState.txt and fails when it changed while REPLAY_STATE_VERSION did not.
+// These are the protocol's own records, not the core's: src/protocol/encode.ts copies records
+// onto them field by field (a core record passes as one), so a change in src/core cannot change
+// what goes over the wire unnoticed. test/unit/protocol/versions.test.ts compares the shape of
+// every type here with test/golden/protocol/replayState.txt and fails when it changed while
+// REPLAY_STATE_VERSION did not.
 
 /** Bumped on any change of the types below (the version test insists). */
 export const REPLAY_STATE_VERSION = 1;

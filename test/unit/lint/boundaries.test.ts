@@ -24,7 +24,7 @@ interface Boundaries {
   plugin: ESLint.Plugin;
   areaOf(rel: string): string | undefined;
   targetOf(spec: string, fromFile: string): Target;
-  admits(entry: string, target: Target, typeOnly: boolean): boolean;
+  admits(entry: string, target: Target): boolean;
   describe(list: string[]): string;
 }
 
@@ -63,15 +63,15 @@ describe('import boundaries', () => {
       'src/adapter/zz-boundary-probe.ts': [
         "import * as vscode from 'vscode';",
         "import { analyze } from '../core';",
-        "import { encodeFinding } from '../protocol/fromCore';",
+        "import { encodeFinding } from '../protocol/encode';",
         "import { PanelModel } from '../panel/model';",
         'export const probe = [vscode, analyze, encodeFinding, PanelModel];',
       ].join('\n'),
       'media/src/zz-boundary-probe.ts': [
         "import type { Finding } from '../../src/core';",
         "import type { HostMessage } from '../../src/protocol/panel';",
-        "import type { ReplayPosition } from '../../src/protocol/fromCore';",
-        'export type Probe = [Finding, HostMessage, ReplayPosition];',
+        "import type { PanelModel } from '../../src/panel/model';",
+        'export type Probe = [Finding, HostMessage, PanelModel];',
       ].join('\n'),
       'src/protocol/zz-boundary-probe.ts': ["import type { Finding } from '../core';", 'export type Probe = Finding;'].join('\n'),
       'src/panel/zz-boundary-probe.ts': ["import * as fs from 'node:fs';", 'export const probe = fs;'].join('\n'),
@@ -161,13 +161,9 @@ describe('import boundaries', () => {
       );
     });
 
-    it('lets fromCore.ts import core types, not core values', () => {
-      assert.deepEqual(
-        lint('src/protocol/fromCore.ts', "import type { Finding } from '../core';\nimport { type Finding as F } from '../core';"),
-        [],
-      );
-      assert.deepEqual(lint('src/protocol/fromCore.ts', "import { analyze } from '../core';"), [
-        '1: src/protocol/fromCore.ts may import src/core only with `import type` (../core).',
+    it('counts type-only imports like any other', () => {
+      assert.deepEqual(lint('media/src/x.ts', "import type { Finding } from '../../src/core';\nexport type F = Finding;"), [
+        '1: media/src may not import src/core (../../src/core); it may import its own files and `src/protocol`.',
       ]);
     });
 
@@ -202,9 +198,8 @@ describe('import boundaries', () => {
           if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier))
             continue;
           const target = b.targetOf(st.moduleSpecifier.text, path.join(repoRoot, f));
-          const typeOnly = ts.isImportDeclaration(st) ? !!st.importClause?.isTypeOnly : st.isTypeOnly;
-          if ((target.kind === 'path' && target.name === area) || b.AREAS[area].some((e) => b.admits(e, target, typeOnly))) continue;
-          for (const e of entries) if (b.admits(e, target, typeOnly)) used.add(e);
+          if ((target.kind === 'path' && target.name === area) || b.AREAS[area].some((e) => b.admits(e, target))) continue;
+          for (const e of entries) if (b.admits(e, target)) used.add(e);
         }
       }
       for (const e of entries) assert.ok(used.has(e), `PENDING['${key}'] allows ${e}, which no file there needs any more: remove it`);
