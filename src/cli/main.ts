@@ -1,19 +1,17 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
-// `record` captures a new trace. Thin: argument parsing and I/O around the pure core.
-// May import src/core, src/record and Node built-ins; never `vscode`.
+// `record` captures a new trace. Thin: argument parsing and output around the loading layer.
+// May import src/core, src/load, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
-import * as path from 'path';
-import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
-import { SUPPRESSIONS_FILE, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
+import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, formatText, toJsonReport, toSarif } from '../core';
+import { Suppressions, findSuppressionsFile, loadAnalysis, readSuppressions } from '../load';
 import { runRecord } from '../record/cli';
-import { readTraceFile } from './readFile';
 
 const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions]
+                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep]
   locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
@@ -38,6 +36,8 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** The traced kernel's /proc/lockdep; undefined: TRACE.lockdep when there is one; null: none. */
+  lockdep: string | null | undefined;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
@@ -51,6 +51,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    lockdep: undefined,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -117,6 +118,13 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--lockdep':
+        a.lockdep = value();
+        if (!fs.existsSync(a.lockdep)) throw new UsageError(`--lockdep: no such file ${a.lockdep}`);
+        break;
+      case '--no-lockdep':
+        a.lockdep = null;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -133,21 +141,31 @@ async function check(argv: string[], io: Io): Promise<number> {
   let failing = 0;
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
-    const store = await readTraceFile(file, {
-      format: args.format,
-      sort: args.sort,
-      arch: args.arch,
-      onProgress: showProgress
-        ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`)
-        : undefined,
-    });
-    const analysis = analyze(store, {
-      readLocks: args.readLocks,
-      onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
-    });
-    if (showProgress) io.stderr.write('\r\x1b[K');
     const sup = loadSuppressions(args.suppressions, file, io);
-    const { kept, suppressed } = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
+    // in-process (no worker): the CLI's thread has nothing else to do while a trace loads
+    const analysis = await loadAnalysis(
+      file,
+      {
+        format: args.format,
+        sort: args.sort,
+        arch: args.arch,
+        readLocks: args.readLocks,
+        suppressions: sup,
+        lockdep: args.lockdep,
+        workerThreshold: Infinity,
+      },
+      {
+        onProgress: showProgress
+          ? (p) =>
+              io.stderr.write(
+                `\r${file}: ${p.phase} ${Math.round(p.phase === 'reading' ? 2 * p.percent : 2 * (p.percent - 50))}%${p.phase === 'reading' ? '' : '   '}`,
+              )
+          : undefined,
+      },
+    );
+    if (showProgress) io.stderr.write('\r\x1b[K');
+    const store = analysis.store;
+    const { findings: kept, suppressed } = analysis;
     failing += kept.filter((f) => args.failOn.includes(f.kind)).length;
     if (args.output === 'json') {
       const report: object = toJsonReport(analysis, file, kept);
@@ -191,29 +209,18 @@ async function check(argv: string[], io: Io): Promise<number> {
 /**
  * The suppression rules for a trace: the file given with --suppressions, else `.locktrace.json`
  * next to the trace, else in the current directory (none with --no-suppressions).
- * `relativePath` is the trace's path relative to the suppression file's folder (rules' `trace` globs).
  */
-function loadSuppressions(
-  option: string | null | undefined,
-  trace: string,
-  io: Io,
-): { file: string; rules: SuppressionRule[]; relativePath: string } | undefined {
+function loadSuppressions(option: string | null | undefined, trace: string, io: Io): Suppressions | undefined {
   if (option === null) return undefined;
   let file: string | undefined;
   if (option !== undefined) {
     if (!fs.existsSync(option)) throw new UsageError(`--suppressions: no such file ${option}`);
     file = option;
-  } else {
-    file = [path.join(path.dirname(trace), SUPPRESSIONS_FILE), SUPPRESSIONS_FILE].find((f) => fs.existsSync(f));
-  }
+  } else file = findSuppressionsFile(trace);
   if (!file) return undefined;
-  const parsed = parseSuppressions(fs.readFileSync(file, 'utf8'));
-  for (const e of parsed.errors) io.stderr.write(`${file}: warning: ${e}\n`);
-  const relativePath = path
-    .relative(path.dirname(path.resolve(file)), path.resolve(trace))
-    .split(path.sep)
-    .join('/');
-  return { file, rules: parsed.rules, relativePath };
+  const sup = readSuppressions(file, trace);
+  for (const e of sup.errors) io.stderr.write(`${file}: warning: ${e}\n`);
+  return sup;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
