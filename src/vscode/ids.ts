@@ -33,4 +33,9 @@ export const Commands = {
   debugToLine: 'locktrace.debugToLine',
   revealLine: 'locktrace.revealLine',
   showFindingInPanel: 'locktrace.showFindingInPanel',
+  // the Get Started walkthrough's steps (src/vscode/walkthrough.ts)
+  openSample: 'locktrace.openSample',
+  walkthroughShowFindings: 'locktrace.walkthrough.showFindings',
+  walkthroughDebugSample: 'locktrace.walkthrough.debugSample',
+  walkthroughShowPanel: 'locktrace.walkthrough.showPanel',
 } as const;
