@@ -7,7 +7,6 @@
 // panel's model works on the session's own analysis (InlineReplays from ./debug; a restart that
 // loads a new one is followed), without one it follows the TraceService (a change on disk, an
 // edit, new settings or suppressions show up in the panel).
-// May import: vscode, ./context, ./nonce, ./traces, ./debug (types), src/panel, src/protocol, src/core types.
 import * as vscode from 'vscode';
 import type { Analysis, FormatOption, ReadLockRule } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';

@@ -207,17 +207,8 @@ describe('import boundaries', () => {
   });
 
   it('file headers leave the import rules to the table (no "May import" lines)', () => {
-    // files the loading-layer work rewrites; their headers go with that change
-    const owned = new Set([
-      'src/adapter/runtime.ts',
-      'src/vscode/traces.ts',
-      'src/vscode/panel.ts',
-      'src/worker/analysisWorker.ts',
-      'src/cli/main.ts',
-      'src/cli/readFile.ts',
-      'src/editor/transfer.ts',
-      'src/protocol/analysisWorker.ts',
-    ]);
+    // files this change was asked to leave alone (others edit them): their lines go with their next change
+    const owned = new Set(['src/vscode/traces.ts', 'src/cli/main.ts']);
     const offenders = [...tsFiles('src'), ...tsFiles('media/src'), ...tsFiles('test/integration')].filter(
       (f) => !owned.has(f) && /^\/\/.*\bmay import\b/im.test(fs.readFileSync(path.join(repoRoot, f), 'utf8')),
     );
