@@ -2,7 +2,6 @@
 // (--pid PID | -- CMD ARGS…)`:
 // argument parsing and messages for the recorder. Exit codes: the traced program's own code
 // when it ran (so scripts can tell), 2 for usage and setup errors (no root, no tracefs…).
-// May import Node built-ins and ./recorder, ./tracefs.
 import * as os from 'os';
 import * as path from 'path';
 import { record, RecordMode } from './recorder';

@@ -4,7 +4,6 @@
 // interrupt context), plus file paths of open/openat through an event probe when the kernel has
 // them. Lines of trace_pipe are written as they come; the header, which names what the kernel's
 // /proc/lockdep knows only at the end (classes sharing a name), is put in front when it stops.
-// May import Node built-ins and ./run, ./tracefs.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

@@ -9,7 +9,6 @@
 // every feature reads the new content. It also tracks the *active trace* (the one being debugged,
 // or the last one opened or checked) with the debugger's position in it (from the adapter's
 // `locktraceState` events), and owns the status bar item and `locktrace.selectActiveTrace`.
-// May import: vscode, ./context, src/core, src/editor, src/load, src/protocol, Node built-ins.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
