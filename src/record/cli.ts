@@ -22,7 +22,7 @@ Records the locks of CMD and all its children (or of a running process). Needs r
                 with kernel stacks; stock kernels, Linux 5.19+)
   --kernel      lockdep's kernel lock events (lock:lock_acquire…), syscalls and process events
                 with the interrupt-context flags, as ftrace text (OUT.trace; kernels built with
-                CONFIG_LOCKDEP); saves /proc/lockdep as OUT.lockdep.txt
+                CONFIG_LOCKDEP); saves /proc/lockdep as OUT.lockdep (check finds it there)
   --auto        --kernel when the kernel has lockdep's events, else --contention when it has the
                 contention events, else the default
 See docs/recorder.md.

@@ -189,7 +189,7 @@ function assemble(o: KernelRecordOptions, part: string, f: HeaderFacts): string[
   } catch {
     /* CONFIG_LOCKDEP without /proc/lockdep (or not root) */
   }
-  const lockdepFile = `${o.out}.lockdep.txt`;
+  const lockdepFile = `${o.out}.lockdep`;
   if (lockdep !== undefined) {
     fs.writeFileSync(lockdepFile, lockdep);
     extra.push(lockdepFile);
