@@ -35,8 +35,7 @@ export default tseslint.config(
   // the debug adapter's custom events reach features through LocktraceContext.onReplayState, the one subscriber
   {
     files: ['src/**/*.ts'],
-    // src/vscode/traces.ts: until the loading-layer change moves its subscription to onReplayState
-    ignores: ['src/vscode/context.ts', 'src/vscode/traces.ts'],
+    ignores: ['src/vscode/context.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -7,9 +7,6 @@ import * as vscode from 'vscode';
 import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
 import { DEBUG_TYPE, PREFIX } from './ids';
 
-// still imported from here by src/vscode/traces.ts
-export { PREFIX };
-
 /** A feature's listener for the replay state a locktrace debug session publishes at every stop. */
 export type ReplayStateListener = (session: vscode.DebugSession, state: ReplayStateBody) => void;
 

@@ -20,6 +20,11 @@ export const TASK_TYPE = 'locktrace-record';
  */
 export { PANEL_VIEW_TYPE };
 
+/** Status bar items (their ids name them in VS Code's status bar menu). */
+export const STATUS_BAR_ITEMS = {
+  activeTrace: 'locktrace.activeTrace',
+} as const;
+
 /** Command ids (`contributes.commands`). */
 export const Commands = {
   showOutput: 'locktrace.showOutput',
