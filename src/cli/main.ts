@@ -1,9 +1,18 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
 // `record` captures a new trace. Thin: argument parsing and output around the loading layer.
-// May import src/core, src/load, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
-import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, formatText, toJsonReport, toSarif } from '../core';
+import {
+  DEFAULT_FINDING_KINDS,
+  FINDING_KINDS,
+  FindingKind,
+  FormatOption,
+  ReadLockRule,
+  TraceError,
+  formatText,
+  toJsonReport,
+  toSarif,
+} from '../core';
 import { Suppressions, findSuppressionsFile, loadAnalysis, readSuppressions } from '../load';
 import { runRecord } from '../record/cli';
 
@@ -11,11 +20,13 @@ const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions]
-  locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
+                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep] [--contention]
+  locktrace record [--kernel | --contention | --auto] [-o OUT] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
 Finding kinds: ${FINDING_KINDS.join(', ')}.
+--contention adds findings of kind contention: where syscalls waited for kernel locks, and how long
+(they fail the check only with --fail-on contention).
 Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input.`;
 
 export interface Io {
@@ -36,6 +47,10 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** The traced kernel's /proc/lockdep; undefined: TRACE.lockdep when there is one; null: none. */
+  lockdep: string | null | undefined;
+  /** Report `contention` findings too. */
+  contention: boolean;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
@@ -43,12 +58,14 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     files: [],
     format: 'auto',
     output: 'text',
-    failOn: [...FINDING_KINDS],
+    failOn: [...DEFAULT_FINDING_KINDS],
     readLocks: 'non-recursive',
     sort: false,
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    lockdep: undefined,
+    contention: false,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -115,6 +132,16 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--lockdep':
+        a.lockdep = value();
+        if (!fs.existsSync(a.lockdep)) throw new UsageError(`--lockdep: no such file ${a.lockdep}`);
+        break;
+      case '--no-lockdep':
+        a.lockdep = null;
+        break;
+      case '--contention':
+        a.contention = true;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -135,7 +162,16 @@ async function check(argv: string[], io: Io): Promise<number> {
     // in-process (no worker): the CLI's thread has nothing else to do while a trace loads
     const analysis = await loadAnalysis(
       file,
-      { format: args.format, sort: args.sort, arch: args.arch, readLocks: args.readLocks, suppressions: sup, workerThreshold: Infinity },
+      {
+        format: args.format,
+        sort: args.sort,
+        arch: args.arch,
+        readLocks: args.readLocks,
+        suppressions: sup,
+        lockdep: args.lockdep,
+        kinds: args.contention ? FINDING_KINDS : DEFAULT_FINDING_KINDS,
+        workerThreshold: Infinity,
+      },
       {
         onProgress: showProgress
           ? (p) =>

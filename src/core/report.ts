@@ -1,6 +1,5 @@
 // Report shapes of an analysis: the text splat, the versioned JSON report (`--json`, documented
 // in the README) and SARIF 2.1.0 for code-scanning tools.
-// May import only src/core modules.
 
 import { Analysis } from './analysis/analyzer';
 import { FINDING_KINDS, FINDING_KIND_INFO, Finding, TraceWarning } from './types';
@@ -57,7 +56,7 @@ export function formatText(a: Analysis, path = a.store.file, findings: Finding[]
 }
 
 const SARIF_LEVEL: Record<string, 'error' | 'warning' | 'note'> = Object.fromEntries(
-  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity]),
+  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity === 'information' ? 'note' : FINDING_KIND_INFO[k].severity]),
 );
 
 /** SARIF 2.1.0 log with one run, one rule per finding kind. */

@@ -5,7 +5,6 @@
 //   { "suppress": [ { "kind": "inversion", "locks": ["a", "b"], "task": "dio-reader",
 //                     "syscall": "io_submit", "trace": "samples/*.trace", "reason": "…" } ] }
 // Every field of a rule is optional; a rule matches a finding when every field it gives matches.
-// May import only src/core modules.
 
 import { FINDING_KINDS, Finding, FindingKind } from './types';
 

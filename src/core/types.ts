@@ -1,6 +1,5 @@
 // Plain records shared by the whole core (parsing, event store, analysis, replay) and by every
 // layer above it (CLI, debug adapter, extension, webview protocol).
-// May import nothing: no `vscode`, no Node modules.
 
 /** What an event means to the analysis. Stored as a byte per event. */
 export const enum EventKind {
@@ -47,7 +46,15 @@ export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'jsonl' | 'kernel-lo
 export type FormatOption = TraceFormat | 'auto';
 
 export type FindingKind =
-  'inversion' | 'recursive' | 'held-across-syscall' | 'bad-unlock' | 'held-at-exit' | 'irq-state' | 'held-lock-freed' | 'lockdep-other';
+  | 'inversion'
+  | 'recursive'
+  | 'held-across-syscall'
+  | 'bad-unlock'
+  | 'held-at-exit'
+  | 'irq-state'
+  | 'held-lock-freed'
+  | 'lockdep-other'
+  | 'contention';
 
 /** What every front end says about a finding kind: one table, so a new kind is added in one place. */
 export interface FindingKindInfo {
@@ -57,8 +64,8 @@ export interface FindingKindInfo {
   short: string;
   /** The debugger's exception filter label. */
   filterLabel: string;
-  /** Default severity of diagnostics and SARIF results. */
-  severity: 'error' | 'warning';
+  /** Default severity of diagnostics and SARIF results (`information`: SARIF `note`). */
+  severity: 'error' | 'warning' | 'information';
 }
 
 export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> = {
@@ -85,6 +92,12 @@ export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> =
   },
   'held-lock-freed': { title: 'held lock freed', short: 'held lock freed', filterLabel: 'Memory of a held lock freed', severity: 'error' },
   'lockdep-other': { title: 'other lockdep report', short: 'lockdep report', filterLabel: 'Other lockdep report', severity: 'warning' },
+  contention: {
+    title: 'kernel lock contention',
+    short: 'waited for a kernel lock',
+    filterLabel: 'Syscall waited for a kernel lock (contention)',
+    severity: 'information',
+  },
 };
 
 /** Every finding kind, in the order reports and settings list them. */
@@ -97,7 +110,14 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'irq-state',
   'held-lock-freed',
   'lockdep-other',
+  'contention',
 ];
+
+/**
+ * The kinds reported unless asked otherwise: `contention` (where syscalls waited for kernel locks)
+ * is a measurement, not a bug, so `check` shows it only with `--contention`.
+ */
+export const DEFAULT_FINDING_KINDS: readonly FindingKind[] = FINDING_KINDS.filter((k) => k !== 'contention');
 
 /**
  * The execution context of an event, read from ftrace's latency-flags column (`d.h2.`): a byte per
@@ -353,4 +373,26 @@ export interface Finding {
   stack?: StackFrame[];
   /** Kernel logs: what the report says the task held, outermost first. */
   held?: HeldLockRecord[];
+  /** contention findings: how often and how long the syscall waited for the kernel lock. */
+  wait?: ContentionStats;
+}
+
+/** What a `contention` finding measured (milliseconds). */
+export interface ContentionStats {
+  /** Waits (begin … end pairs) in the group. */
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** Over the waits that ended inside the trace. */
+  avgMs: number;
+  /** Waits whose end is not in the trace. */
+  unfinished: number;
+  /** Distinct tasks that waited. */
+  tasks: number;
+  /** The kernel function that took the lock (from the recorded kernel stack), when known. */
+  caller: string | null;
+  /** Userspace locks held during some of the waits (class names). */
+  holding: string[];
+  /** 1-based line where the longest wait began. */
+  longestLine: number;
 }

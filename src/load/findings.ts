@@ -2,11 +2,10 @@
 // `.locktrace.json` rule accepts. The one place these rules are applied, for the CLI, the debug
 // adapter and every feature of the extension. Also finds and reads suppression files on disk for
 // the Node callers (the extension looks them up through VS Code's file system and passes the rules).
-// May import src/core and Node built-ins.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { Analysis, FINDING_KINDS, Finding, FindingKind } from '../core';
+import { Analysis, DEFAULT_FINDING_KINDS, Finding, FindingKind } from '../core';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 
 /** A suppression file's rules, ready to apply to one trace. */
@@ -22,7 +21,7 @@ export interface Suppressions {
 
 /** What to report of an analysis. */
 export interface FindingSelection {
-  /** Finding kinds to report (default: all). */
+  /** Finding kinds to report (default: DEFAULT_FINDING_KINDS: every kind but `contention`). */
   kinds?: readonly FindingKind[];
   /** Rules that accept known findings (default: none). */
   suppressions?: Suppressions;
@@ -47,7 +46,7 @@ export interface LoadedAnalysis extends Analysis {
 /** Applies a selection to an analysis (to its `all` when it is already a LoadedAnalysis). */
 export function selectFindings(analysis: Analysis, selection: FindingSelection = {}, inWorker?: boolean): LoadedAnalysis {
   const all = isLoaded(analysis) ? analysis.all : analysis;
-  const kinds = new Set<FindingKind>(selection.kinds ?? FINDING_KINDS);
+  const kinds = new Set<FindingKind>(selection.kinds ?? DEFAULT_FINDING_KINDS);
   const wanted: Finding[] = all.findings.filter((f) => kinds.has(f.kind));
   const sup = selection.suppressions;
   const { kept, suppressed } = sup ? applySuppressions(wanted, sup.rules, sup.relativePath) : { kept: wanted, suppressed: [] };

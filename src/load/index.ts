@@ -3,7 +3,6 @@
 // big ones, with progress and cancellation, and applies the finding kinds and suppressions asked
 // for. The CLI, the standalone debug adapter and the extension's TraceService all load through it.
 // Node-only: never imports `vscode`.
-// May import src/core, the other modules of src/load and Node built-ins.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -36,6 +35,12 @@ export interface LoadOptions extends FindingSelection {
    * worker thread (default DEFAULT_WORKER_THRESHOLD; 0: always; Infinity: never).
    */
   workerThreshold?: number;
+  /**
+   * The traced kernel's /proc/lockdep (a copy of the file): its classes tell which names several
+   * classes share and which classes are nested on purpose. undefined: `TRACE.lockdep` next to a
+   * trace file, when there is one; null: none.
+   */
+  lockdep?: string | null;
   /**
    * The bundled worker. Default: analysisWorker.js next to the running bundle (out/); where there is
    * none (a test bundle, an unbundled build) traces are analysed in-process whatever their size.
@@ -87,11 +92,13 @@ export async function loadAnalysis(source: TraceSource, options: LoadOptions = {
     size = st.size;
     req.file = src.name ?? src.path;
     req.path = src.path;
+    if (options.lockdep === undefined && fs.existsSync(`${src.path}.lockdep`)) req.lockdepPath = `${src.path}.lockdep`;
   } else {
     size = typeof src.text === 'string' ? src.text.length : src.text.byteLength;
     req.file = src.name;
     req.text = src.text;
   }
+  if (options.lockdep) req.lockdepPath = options.lockdep;
   const script = options.workerScript ?? bundledWorker();
   const inWorker = script !== undefined && size >= (options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD);
   const onProgress = hooks.onProgress;

@@ -1,12 +1,11 @@
 // Messages between loadAnalysis (src/load/index.ts, on the caller's thread) and the analysis worker
 // (src/load/worker.ts, bundled to out/analysisWorker.js), which parses and analyses big traces off
 // the caller's thread. One request per worker; the caller cancels by terminating the worker.
-// May import only src/core types and ./transfer types.
 
 import type { Arch, FormatOption, ReadLockRule } from '../core';
 import type { PackedAnalysis } from './transfer';
 
-export const ANALYSIS_WORKER_VERSION = 1;
+export const ANALYSIS_WORKER_VERSION = 2;
 
 export interface AnalyzeRequest {
   type: 'analyze';
@@ -22,6 +21,8 @@ export interface AnalyzeRequest {
   sort?: boolean;
   /** Syscall table of raw_syscalls events; default x86_64. */
   arch?: Arch;
+  /** The traced kernel's /proc/lockdep, read from this path (see AnalyzeOptions.lockdep). */
+  lockdepPath?: string;
 }
 
 /** Where a load is, for progress reports: `percent` of the whole load (reading 0–50, analysing 50–100). */

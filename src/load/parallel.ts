@@ -3,7 +3,6 @@
 // (out/parseWorker.js) read and tokenize on every core, while this thread applies their records in
 // file order (TraceParser.pushTokens: task state, syscalls, file locks, warnings, as in sequence)
 // as they arrive. The store is the one the sequential parse makes (test/unit/load/parallel.test.ts).
-// May import src/core and Node built-ins.
 
 import * as fs from 'fs';
 import * as os from 'os';

@@ -2,7 +2,6 @@
 // byte ranges of one trace file itself and tokenizes them (src/core/parse/ranges.ts), posting each
 // range's records back with their typed arrays transferred. Its dictionaries (task names, lock
 // keys) last from range to range; the caller applies the batches in file order.
-// May import src/core, ./parallel (types) and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
 import * as path from 'path';

@@ -2,7 +2,6 @@
 // Part of the loading layer (src/load): loadAnalysis and the analysis worker read files through it.
 // Big text traces are parsed on every core (./parallel.ts): the first megabyte in sequence, the
 // rest in byte ranges tokenized by worker threads; the store is the same either way.
-// May import src/core, ./parallel and Node built-ins.
 
 import * as fs from 'fs';
 import { EventStore, FormatOption, TraceParser } from '../core';

@@ -1,17 +1,15 @@
-// "Record and Debug" (`locktrace.recordAndDebug`): runs a command line under `locktrace record` as a
-// task (its terminal shows the recorder's and the program's output) with a progress notification,
-// then opens the recording, makes it the active trace and starts a `locktrace` debug session on it.
+// "Record and Debug" (`locktrace.recordAndDebug`): runs a command line under `locktrace record --auto`
+// as a task (its terminal shows the recorder's and the program's output) with a progress
+// notification, then opens the recording, makes it the active trace and starts a `locktrace` debug
+// session on it. `--auto` records lockdep's kernel locks when the running kernel has them, else the
+// program's userspace locks plus the kernel locks its syscalls waited for (docs/recorder.md).
 // The recorder is the extension's own CLI (out/cli.js) run by the extension host's Node.
-// May import: vscode, ./context, Node built-ins.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LocktraceContext, PREFIX } from './context';
-
-export const RECORD_AND_DEBUG_COMMAND = `${PREFIX}.recordAndDebug`;
-const TASK_TYPE = `${PREFIX}-record`;
-const DEBUG_TYPE = PREFIX;
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, PREFIX, TASK_TYPE } from './ids';
 
 /** What this command needs from the TraceService. */
 export interface TraceActivation {
@@ -30,7 +28,7 @@ export interface RecordOptions {
 
 export function registerRecord(ctx: LocktraceContext, traces: TraceActivation): void {
   ctx.track(
-    vscode.commands.registerCommand(RECORD_AND_DEBUG_COMMAND, async (commandLine?: string, options: RecordOptions = {}) => {
+    vscode.commands.registerCommand(Commands.recordAndDebug, async (commandLine?: string, options: RecordOptions = {}) => {
       try {
         return await recordAndDebug(ctx, traces, typeof commandLine === 'string' ? commandLine : undefined, options ?? {});
       } catch (e) {
@@ -78,7 +76,7 @@ async function recordAndDebug(
 
   const cli = vscode.Uri.joinPath(ctx.extension.extensionUri, 'out', 'cli.js').fsPath;
   let exe = process.execPath;
-  let args = [cli, 'record', '-o', output, '--', ...argv];
+  let args = [cli, 'record', '--auto', '-o', output, '--', ...argv];
   const useSudo = settings.get<boolean>('record.sudo', true) && typeof process.getuid === 'function' && process.getuid() !== 0;
   if (useSudo) {
     args = ['--preserve-env=ELECTRON_RUN_AS_NODE', exe, ...args];

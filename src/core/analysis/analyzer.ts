@@ -17,12 +17,12 @@
 // - a kernel lock held when a syscall returns to userspace (lockdep_sys_exit) is reported with the
 //   syscall that leaked it; userspace and file locks are meant to live across syscalls;
 // - kernel and userspace locks still held when a task exits are reported.
-// May import only src/core modules and graphology.
 
 import Graph from 'graphology';
 import { analyzeKernelLog } from '../kernelLog/analysis';
 import { EventStore } from '../store';
-import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
@@ -39,7 +39,7 @@ export interface AnalyzeOptions {
    * (two instances of it held at once are lockdep's "possible recursive locking").
    */
   lockdep?: ProcLockdep;
-  /** Finding kinds to report (default: all). */
+  /** Finding kinds to report (default: DEFAULT_FINDING_KINDS, every kind but `contention`). */
   kinds?: readonly FindingKind[];
   /** Called every ~1M events with the number of events processed. */
   onProgress?: (events: number) => void;
@@ -80,6 +80,8 @@ export interface Analysis {
   readLocks: ReadLockRule;
   /** What the state machine needs to rebuild the same states (locks held since before the trace…). */
   model: AnalysisModel;
+  /** Where tasks waited for kernel locks (contention.ts), whatever `kinds` asked for. */
+  contention?: ContentionSummary;
 }
 
 /** The analyzer's StateModel, plus the tasks whose whole life is in the trace. */
@@ -205,7 +207,7 @@ class Analyzer implements StateHooks {
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
-    this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
+    this.kinds = new Set(opts.kinds ?? DEFAULT_FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
     const procShared = opts.lockdep ? sharedNames(opts.lockdep) : [];
@@ -275,6 +277,8 @@ class Analyzer implements StateHooks {
         message: `${d.count} hold(s) of ${name} ended without a release event: ${d.why}`,
       });
     }
+    const contention = analyzeContention(s);
+    if (this.kinds.has('contention')) this.findings.push(...contentionFindings(s, contention));
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
@@ -286,6 +290,7 @@ class Analyzer implements StateHooks {
       checkpointInterval: this.interval,
       readLocks: this.readRule,
       model: this.model,
+      contention,
     };
   }
 

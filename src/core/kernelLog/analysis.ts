@@ -2,7 +2,6 @@
 // edge with the context its stack shows, the syscall-order / in-kernel classification from what
 // the log says about locks held across a return to user space, one lock graph for every report of
 // the log, and replay checkpoints over the log's synthetic events (docs/kernel-logs.md).
-// May import only src/core modules and graphology.
 
 import Graph from 'graphology';
 import type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from '../analysis/analyzer';
@@ -332,6 +331,8 @@ class KernelLogAnalyzer {
         if (a && r.held.length) for (const h of this.taskHeld(r)?.locks ?? []) this.pendingEdge(r, h, a, base, context, stack);
         return base;
       }
+      case 'contention':
+        return null; // a measurement of recorded traces; no kernel log report is one
     }
   }
 

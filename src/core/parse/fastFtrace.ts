@@ -13,7 +13,6 @@
 // is declined, so the string path stays the one definition of the grammar and its error
 // messages; a differential test (test/unit/core/fastPath.test.ts) holds the two to the same
 // result on every fixture, on fuzzed traces and on traces cut into ranges at every kind of boundary.
-// May import only src/core modules.
 
 import { EventFlag, parseLatencyFlags } from '../types';
 import { Arch, fileSyscall, parseArgs, syscallTable } from './interpret';

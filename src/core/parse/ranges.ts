@@ -5,7 +5,6 @@
 // newline, so every line is read by exactly one range, whatever bytes a boundary falls on (the
 // middle of a line, a CR before its LF, a multi-byte character). TraceParser.pushTokens then
 // applies the ranges' records in file order, with exact line numbers and byte offsets.
-// May import only src/core modules.
 
 import { EventStore } from '../store';
 import { TraceFormat } from '../types';

@@ -5,7 +5,6 @@
 // Batches are made on the parsing thread (TraceParser, one per pushed chunk) or in worker threads
 // (one per byte range of the file, src/load/parallel.ts) and applied in file order by
 // TraceParser.pushTokens, so every event gets the same line, offset and ids either way.
-// May import only src/core modules.
 
 /** What a record is. */
 export const enum Op {

@@ -4,7 +4,7 @@
 // TokenBatch, making strings only for new dictionary entries and for the lines the module declined
 // (they go to the string parser, as the JS reader's declined lines do). The records are the ones
 // FastFtraceLines makes (test/unit/core/wasmTokenizer.test.ts holds them to it).
-// May import only src/core modules; WebAssembly is a global of every JavaScript runtime.
+// (WebAssembly is a global of every JavaScript runtime.)
 
 import { Arch, fileSyscall, syscallTable } from './interpret';
 import { decode } from './lines';
