@@ -154,6 +154,14 @@ export class Replay {
     };
   }
 
+  /**
+   * The release event of a lock a task held since before the trace (the release that showed it,
+   * found by the analyzer's first pass), or -1 when the task did not hold it from the start.
+   */
+  preHeldRelease(taskId: number, lockId: number): number {
+    return this.analysis.model.preHeld.get(taskId)?.find((p) => p.lock === lockId)?.release ?? -1;
+  }
+
   /** Tasks holding (or waiting for) a lock class after event `index`. */
   holdersOfClass(className: string, index: number): { task: TaskView; held: HeldLockView }[] {
     const v = this.view(index);

@@ -38,7 +38,7 @@ test('pack/unpack keeps the kernel lock waits (Analysis.contention), which the p
     const b = unpackAnalysis(structuredClone<PackedAnalysis>(packed, { transfer }));
     assert.deepEqual(b.contention, a.contention, name);
     assert.ok(
-      b.contention!.groups.every((g) => g.holding instanceof Map),
+      b.contention.groups.every((g) => g.holding instanceof Map),
       'Maps stay Maps',
     );
   }
