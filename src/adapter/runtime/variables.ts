@@ -112,7 +112,7 @@ export class Variables {
     if (t.syscall) {
       out.push({
         kind: 'syscall',
-        name: `${t.syscall.name} (entered at line ${t.syscall.line})`,
+        name: `${t.syscall.name} (${t.syscall.eventIndex >= 0 ? `entered at line ${t.syscall.line}` : 'entered before the trace'})`,
         line: t.syscall.line || s.line[Math.max(0, ev)],
         eventIndex: t.syscall.eventIndex,
         ...elsewhere,
