@@ -60,8 +60,8 @@ function inWhere(syscall: string | null, kernel: boolean): string {
 }
 
 /** How a held lock came to be held, after its holder: `since [line 13] in \`ioctl\``, `since before the trace …`. */
-function heldSince(h: HeldLockView, links: HoverLinks): string {
-  if (h.sinceBeforeTrace) return `since before the trace began (shown from ${lineLink(links, h.line)})`;
+function heldSince(h: HeldLockView, links: HoverLinks, brief = false): string {
+  if (h.sinceBeforeTrace) return `since before the trace began${brief ? '' : ` (shown from ${lineLink(links, h.line)})`}`;
   return `since ${lineLink(links, h.line)}${inWhere(h.syscall, h.domain === 'kernel')}`;
 }
 
@@ -117,7 +117,7 @@ export function lockHover(
     // the locks it took this one under: what the ordering edges into this class come from
     const outer = task.held.slice(0, task.held.indexOf(held)).filter((o) => !o.pending && o.className !== className);
     const under = outer.length
-      ? `, while holding ${outer.map((o) => `${code(o.node)} (${o.context !== 'process' ? `in ${o.context}, ` : ''}${heldSince(o, links)})`).join(', ')}`
+      ? `, while holding ${outer.map((o) => `${code(o.node)} (${o.context !== 'process' ? `in ${o.context}, ` : ''}${heldSince(o, links, true)})`).join(', ')}`
       : '';
     out.push(
       `- ${task.comm}/${task.pid} ${heldSince(held, links)}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}${under}`,

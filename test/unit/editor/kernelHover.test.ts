@@ -46,3 +46,11 @@ test('locks taken in a softirq on top of an ioctl carry their context', () => {
   assert.match(md, /`&pool->lock -> &rq->__lock` first made at \[line 890\]\(r890\) by ls_seed\/65/);
   assert.doesNotMatch(md, /userspace/);
 });
+
+test('a hardirq lock on top of the locks held since before the trace', () => {
+  const md = hover('hrtimer_bases.lock', 13);
+  assert.match(
+    md,
+    /- ls_seed\/65 since \[line 13\]\(r13\) \(in hardirq\), while holding `sb_writers` \(since before the trace began\), `trace_types_lock` \(since before the trace began\)\n/,
+  );
+});
