@@ -69,9 +69,13 @@ async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Prom
   }
 }
 
+/** Temp folders of unpacked captures, removed after the suite. */
+const unpacked: string[] = [];
+
 /** A gzipped capture of test/fixtures/kernel, unpacked into a fresh temp folder. */
 function unpack(rel: string, name: string): vscode.Uri {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-kernel-'));
+  unpacked.push(dir);
   const file = path.join(dir, name);
   fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(path.join(REPO, 'test/fixtures/kernel', rel))));
   return vscode.Uri.file(file);
@@ -93,6 +97,8 @@ suite('real kernel trace (lockseed abba capture)', function () {
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
     await cleanUp();
     log?.dispose();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const dir of unpacked) fs.rmSync(dir, { recursive: true, force: true });
   });
   teardown(cleanUp);
 
