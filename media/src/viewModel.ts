@@ -5,6 +5,7 @@
 import {
   GraphEdge,
   HostMessage,
+  LockBar,
   LockGraphView,
   PANEL_PROTOCOL_VERSION,
   PanelPersistedState,
@@ -212,9 +213,15 @@ export function highlightsOf(f: FindingBody | null): Highlights {
 
 export interface HeldItem {
   className: string;
+  /** The lock-graph node: the class, or `class/N` for a nested instance (shown instead of the class). */
+  node: string;
   lock: string;
-  /** read / try / pending. */
+  /** softirq / hardirq (the context it was taken in), read / try / pending. */
   badges: string[];
+  /** Held since before the trace began (its acquisition is not in the trace). */
+  sinceBeforeTrace: boolean;
+  /** Where it was taken, short: `L35 · io_submit`, `since before the trace`, `L2076` (a kernel lock outside a syscall). */
+  where: string;
   line: number;
   eventIndex: number;
   syscall: string | null;
@@ -245,21 +252,37 @@ export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number
   return !q || t.comm.toLowerCase().includes(q) || String(t.pid).includes(q);
 }
 
+/**
+ * Where a hold began, for people: the syscall, or nothing for a kernel lock outside a known syscall
+ * (a kernel thread, an interrupt, a syscall entered before the trace: never userspace).
+ */
+function holdSyscall(h: Pick<HeldLockBody, 'syscall' | 'domain'>): string | null {
+  return h.syscall ?? (h.domain === 'kernel' ? null : 'userspace');
+}
+
 export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): HeldItem {
-  const badges = [h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(Boolean);
+  const badges = [h.context !== 'process' ? h.context : '', h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(
+    Boolean,
+  );
   const how = badges.length ? ` (${badges.join(', ')})` : '';
-  const where = h.syscall ? ` in ${h.syscall}` : ' in userspace';
+  const sys = holdSyscall(h);
+  const taken = h.sinceBeforeTrace
+    ? `, held since before the trace began (shown from the task's first event, line ${h.line})`
+    : `, taken at line ${h.line}${sys ? ` in ${sys}` : ''}`;
   return {
     className: h.className,
+    node: h.node,
     lock: h.lock,
     badges,
+    sinceBeforeTrace: h.sinceBeforeTrace,
+    where: h.sinceBeforeTrace ? 'since before the trace' : `L${h.line}${sys ? ` · ${sys}` : ''}`,
     line: h.line,
     eventIndex: h.eventIndex,
     syscall: h.syscall,
     syscallLine: h.syscallLine,
     acrossSyscall: h.acrossSyscall,
-    inFinding: findingLocks.has(h.className),
-    label: `${h.className}${how}, taken at line ${h.line}${where}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+    inFinding: findingLocks.has(h.node) || findingLocks.has(h.className),
+    label: `${h.node}${how}${taken}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
   };
 }
 
@@ -322,11 +345,26 @@ export interface SyscallRect extends Rect {
 
 export interface LockRect extends Rect {
   className: string;
+  /** Shown on the bar: the class, or `class/N` for a nested instance. */
+  node: string;
   label: string;
   acrossSyscall: boolean;
   inFinding: boolean;
+  /** Taken in an interrupt (drawn in its own colour). */
+  context: LockBar['context'];
+  /** Held since before the trace: the bar starts at the task's first event (drawn fading in). */
+  sinceBeforeTrace: boolean;
   /** Parts of the hold outside any syscall of the task: the lock leaked to userspace. */
   leaks: { x: number; w: number }[];
+  seek: SeekTarget;
+}
+
+/** A wait for a kernel lock: a hatched segment in the lane's syscall row. */
+export interface WaitRect extends Rect {
+  className: string;
+  label: string;
+  /** The trace has no end of it (drawn as a short mark). */
+  open: boolean;
   seek: SeekTarget;
 }
 
@@ -348,6 +386,8 @@ export interface LaneView {
   /** Detail windows: the lane's bars. */
   syscalls: SyscallRect[];
   locks: LockRect[];
+  /** Detail windows: the task's waits for kernel locks. */
+  waits: WaitRect[];
   /** Aggregated windows: the lane's row in the window's bucket columns, and its busiest bucket. */
   bucketLane: number;
   maxEvents: number;
@@ -445,7 +485,7 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
         w: Math.max(2, xOf(end(b.exit)) - x),
         h: LANE_SYSCALL_H - 3,
         name: b.name,
-        label: `${b.name} (NR ${b.nr}), lines ${b.enterLine}–${b.exitLine ?? '…'}${highlight === 'inversion' ? ', the inversion shows up here' : highlight === 'cycle' ? ', made an edge of the cycle' : ''}`,
+        label: `${b.name}${b.nr >= 0 ? ` (NR ${b.nr})` : ''}, ${b.sinceBeforeTrace ? `entered before the trace began (drawn from the task's first event, line ${b.enterLine}), ${b.exitLine !== null ? `returned at line ${b.exitLine}` : 'still in it'}` : `lines ${b.enterLine}–${b.exitLine ?? '…'}`}${highlight === 'inversion' ? ', the inversion shows up here' : highlight === 'cycle' ? ', made an edge of the cycle' : ''}`,
         highlight,
         open: b.exit === null,
         seek: { index: b.enter },
@@ -458,17 +498,42 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
       const x = xOf(a);
       const span = leakSpan(a, z, b.acrossSyscall, exits);
       const leaks = span ? [span].filter(([p, q]) => q > w.from && p < w.to) : [];
+      const how = [b.context !== 'process' ? `in ${b.context}` : '', b.read ? 'read' : '', b.try ? 'try' : ''].filter(Boolean).join(', ');
+      const sys = holdSyscall({ syscall: b.syscall, domain: b.domain });
+      const taken = b.sinceBeforeTrace
+        ? `, held since before the trace began (drawn from the task's first event, line ${b.startLine})`
+        : `, taken at line ${b.startLine}${sys ? ` in ${sys}` : ''}`;
       return {
         x,
         y: y + LANE_PAD + LANE_SYSCALL_H + b.depth * LANE_LOCK_H,
         w: Math.max(2, xOf(z) - x),
         h: LANE_LOCK_H - 2,
         className: b.className,
-        label: `${b.className}${b.read ? ' (read)' : ''}${b.try ? ' (try)' : ''}, taken at line ${b.startLine}${b.syscall ? ` in ${b.syscall}` : ''}${b.endLine !== null ? `, released at line ${b.endLine}` : ', still held'}${b.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+        node: b.node,
+        label: `${b.node}${how ? ` (${how})` : ''}${taken}${b.endLine !== null ? `, released at line ${b.endLine}` : ', still held'}${b.acrossSyscall ? ', held across a syscall boundary' : ''}`,
         acrossSyscall: b.acrossSyscall,
-        inFinding: locks.has(b.className),
+        inFinding: locks.has(b.node) || locks.has(b.className),
+        context: b.context,
+        sinceBeforeTrace: b.sinceBeforeTrace,
         leaks: leaks.map(([p, q]) => ({ x: xOf(p), w: Math.max(1, xOf(q) - xOf(p)) })),
         seek: { index: b.start },
+      };
+    });
+    const waits: WaitRect[] = lane.waits.map((b) => {
+      const x = xOf(b.begin);
+      const open = b.end === null;
+      // at least 3 px: a wait of a few microseconds between two events is still seen
+      const wpx = Math.max(3, xOf(open ? b.begin + 1 : b.end! + 1) - x);
+      const took = b.seconds !== null ? `waited ${formatSeconds(b.seconds)}` : 'waited (no end in the trace)';
+      return {
+        x,
+        y: y + LANE_PAD + 1,
+        w: wpx,
+        h: LANE_SYSCALL_H - 5,
+        className: b.className,
+        label: `${took} for kernel lock ${b.className}${b.caller && !b.className.includes(b.caller) ? ` (taken in ${b.caller})` : ''}${b.syscall ? ` in ${b.syscall}` : ''}, from line ${b.beginLine}${b.endLine !== null ? ` to line ${b.endLine}` : ''}`,
+        open,
+        seek: { index: b.begin },
       };
     });
     let maxEvents = 1;
@@ -513,6 +578,7 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
       pinned: s.ui.tasks.pinned.includes(lane.taskId),
       syscalls,
       locks: lockRects,
+      waits,
       bucketLane: laneIndex,
       maxEvents,
       marks,
@@ -539,6 +605,14 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
     ticks: ticks(v.from, v.to, width),
     hiddenLanes: w.hiddenLanes,
   };
+}
+
+/** `37 µs`, `1.2 ms`, `2.50 s` (as the core's reports print durations). */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  if (seconds >= 1) return `${seconds.toFixed(2)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(seconds >= 0.1 ? 0 : 1)} ms`;
+  return `${(seconds * 1e6).toFixed(seconds >= 1e-5 ? 0 : 1)} µs`;
 }
 
 /** What one bucket of an aggregated timeline holds (tooltips, tests, accessible text). */
@@ -596,7 +670,7 @@ export function bucketAtX(tv: TimelineView, x: number): number {
 
 /** What lies under a point of the timeline: a bar of a detail window, a mark, or a bucket. */
 export interface TimelineHit {
-  kind: 'syscall' | 'lock' | 'mark' | 'bucket';
+  kind: 'syscall' | 'lock' | 'wait' | 'mark' | 'bucket';
   /** Index of the lane in `tv.lanes`. */
   lane: number;
   /** The bar's or bucket's rectangle (for a focus ring). */
@@ -634,6 +708,11 @@ export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | n
   };
   const rect = (r: Rect): Rect => ({ x: r.x, y: r.y, w: r.w, h: r.h });
   for (const m of lane.marks) if (inside(m)) return { kind: 'mark', lane: k, rect: rect(m), label: m.label, seek: m.seek };
+  // waits are drawn over the syscall bars
+  for (let i = lane.waits.length - 1; i >= 0; i--) {
+    const b = lane.waits[i];
+    if (inside(b)) return { kind: 'wait', lane: k, rect: rect(b), label: b.label, seek: b.seek };
+  }
   // the last drawn (innermost, later) bar is on top
   for (let i = lane.locks.length - 1; i >= 0; i--) {
     const b = lane.locks[i];
@@ -664,9 +743,9 @@ export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | n
  * The bars of a lane in keyboard order (by start, syscalls before the locks taken in them):
  * the timeline's keyboard navigation steps through these.
  */
-export function laneBars(lane: LaneView): (SyscallRect | LockRect | MarkRect)[] {
-  const bars: (SyscallRect | LockRect | MarkRect)[] = [...lane.syscalls, ...lane.locks, ...lane.marks];
-  const at = (b: SyscallRect | LockRect | MarkRect): number => ('index' in b.seek ? b.seek.index : 0);
+export function laneBars(lane: LaneView): (SyscallRect | LockRect | WaitRect | MarkRect)[] {
+  const bars: (SyscallRect | LockRect | WaitRect | MarkRect)[] = [...lane.syscalls, ...lane.waits, ...lane.locks, ...lane.marks];
+  const at = (b: SyscallRect | LockRect | WaitRect | MarkRect): number => ('index' in b.seek ? b.seek.index : 0);
   return bars.sort((a, b) => at(a) - at(b) || a.y - b.y);
 }
 

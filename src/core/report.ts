@@ -2,7 +2,7 @@
 // in the README) and SARIF 2.1.0 for code-scanning tools.
 
 import { Analysis } from './analysis/analyzer';
-import { FINDING_KINDS, FINDING_KIND_INFO, Finding, TraceWarning } from './types';
+import { FINDING_KINDS, FINDING_KIND_INFO, Finding, LockUsage, TraceWarning } from './types';
 
 export interface JsonReport {
   version: 1;
@@ -37,6 +37,24 @@ export function toJsonReport(a: Analysis, path = a.store.file, findings: Finding
     },
     findings: findings.map(({ id: _id, eventIndex: _e, ...rest }) => rest),
   };
+}
+
+/**
+ * What one of lockdep's usage names means: `IN-SOFTIRQ-W` → `taken in softirq context`,
+ * `HARDIRQ-ON-R` → `held with hardirqs enabled (read)`. Braces are allowed (`{IN-SOFTIRQ-W}`).
+ */
+export function usageMeaning(usage: string): string {
+  const m = /^\{?(IN-)?(HARDIRQ|SOFTIRQ)(-ON)?(?:-([WR]))?\}?$/.exec(usage.trim());
+  if (!m) return usage;
+  const irq = m[2] === 'HARDIRQ' ? 'hardirq' : 'softirq';
+  const read = m[4] === 'R' ? ' (read)' : '';
+  return m[1] ? `taken in ${irq} context${read}` : `held with ${irq}s enabled${read}`;
+}
+
+/** One usage of an irq-state finding: `{IN-SOFTIRQ-W} &dev->soft_lock: taken in softirq context at line 1637 by ls_seed/72`. */
+export function describeUsage(u: LockUsage): string {
+  const who = u.comm !== undefined ? ` by ${u.comm}/${u.pid ?? '?'}` : '';
+  return `{${u.usage.replace(/^\{|\}$/g, '')}} ${u.lock}: ${usageMeaning(u.usage)}${u.line > 0 ? ` at line ${u.line}` : ''}${who}`;
 }
 
 /** Titles by kind (SARIF rules are made for every kind in this table). */

@@ -6,6 +6,7 @@
 // Pure: runs in the extension host and in tests.
 
 import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
+import { holdContext, holdNode } from '../core/analysis/replay';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
 import { ActivitySummary, BucketSink, DIRECT_MAX_EVENTS } from './summary';
 import {
@@ -13,6 +14,7 @@ import {
   GraphNode,
   LockBar,
   LockGraphView,
+  WaitBar,
   SeekTarget,
   SyscallBar,
   TIMELINE_DETAIL_MAX_EVENTS,
@@ -51,6 +53,8 @@ export class PanelModel {
   readonly replay: Replay;
   /** Per-block activity for aggregated windows, computed lazily. */
   readonly activity: ActivitySummary;
+  /** For each kernel lock wait (in order of their begin): the latest end of it and every wait before it. */
+  private waitReach: Int32Array | null = null;
 
   constructor(
     readonly analysis: Analysis,
@@ -164,7 +168,10 @@ export class PanelModel {
     };
     if (n === 0) return win;
     if (detail) {
-      if (lanes.length) this.fillDetail(st, win);
+      if (lanes.length) {
+        this.fillDetail(st, win);
+        this.fillWaits(win);
+      }
     } else win.buckets = this.fillBuckets(st, win, clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS));
     return win;
   }
@@ -203,6 +210,7 @@ export class PanelModel {
       comm: s.tasks[k].comm,
       syscalls: [],
       locks: [],
+      waits: [],
       maxDepth: 0,
     }));
     const shownActive = chosen.filter((k) => active[k]).length;
@@ -218,6 +226,10 @@ export class PanelModel {
       const bar: LockBar = {
         lockId: h.lock,
         className: s.classes.get(h.cls),
+        node: holdNode(s, h),
+        domain: s.locks[h.lock].domain,
+        context: holdContext(h),
+        sinceBeforeTrace: (h.flags & HeldFlag.PreHeld) !== 0,
         depth,
         start,
         startLine: s.line[start],
@@ -256,6 +268,23 @@ export class PanelModel {
         enterLine: s.line[enter],
         exit: null,
         exitLine: null,
+        sinceBeforeTrace: false,
+      };
+      openSys.set(lane.taskId, bar);
+      lane.syscalls.push(bar);
+    };
+    // a syscall the task was in when the trace began: from its first event to the exit
+    const openAtStart = (lane: TimelineLane, first: number): void => {
+      const exit = this.replay.syscallAtStart(lane.taskId);
+      if (exit < first || openSys.has(lane.taskId)) return;
+      const bar: SyscallBar = {
+        name: s.names.get(s.ref[exit]),
+        nr: -1,
+        enter: first,
+        enterLine: s.line[first],
+        exit: null,
+        exitLine: null,
+        sinceBeforeTrace: true,
       };
       openSys.set(lane.taskId, bar);
       lane.syscalls.push(bar);
@@ -265,6 +294,7 @@ export class PanelModel {
       const t = st.tasks[lane.taskId];
       if (!t || t.exited) continue;
       if (t.sys >= 0) openSyscall(lane, t, win.from);
+      else if (t.last >= 0 && this.replay.syscallAtStart(lane.taskId) >= win.from) openAtStart(lane, s.tasks[lane.taskId].firstEvent);
       t.held.forEach((h, depth) => openLock(lane, h, depth, h.acq));
     }
     const hooks: StateHooks = {
@@ -296,6 +326,7 @@ export class PanelModel {
     for (let i = win.from; i < win.to; i++) {
       const taskId = s.task[i];
       const lane = laneOf.get(taskId);
+      if (lane && (st.tasks[taskId]?.last ?? -1) < 0) openAtStart(lane, i);
       if (lane && !(s.flags[i] & EventFlag.Duplicate)) {
         const t = st.task(taskId);
         const kind = s.kind[i] as EventKind;
@@ -315,6 +346,49 @@ export class PanelModel {
         openSyscall(lane, st.task(taskId), i);
       }
     }
+  }
+
+  /**
+   * The kernel lock waits (Analysis.contention) of the window's lanes that overlap [from, to).
+   * Waits are in order of their begin; a running maximum of their ends bounds the backward scan.
+   */
+  private fillWaits(win: TimelineWindow): void {
+    const waits = this.analysis.contention?.waits;
+    if (!waits?.length) return;
+    const s = this.store;
+    if (!this.waitReach) {
+      const reach = new Int32Array(waits.length);
+      let far = -1;
+      waits.forEach((w, k) => (reach[k] = far = Math.max(far, w.end >= 0 ? w.end : w.begin)));
+      this.waitReach = reach;
+    }
+    const reach = this.waitReach;
+    const laneOf = new Map<number, TimelineLane>(win.lanes.map((l) => [l.taskId, l]));
+    // the first wait that begins at or after the window's end
+    let lo = 0;
+    let hi = waits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (waits[mid].begin < win.to) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo - 1; k >= 0 && reach[k] >= win.from; k--) {
+      const w = waits[k];
+      const lane = laneOf.get(w.task);
+      if (!lane || (w.end >= 0 ? w.end : w.begin) < win.from) continue;
+      const bar: WaitBar = {
+        className: s.className(w.lock),
+        begin: w.begin,
+        beginLine: s.line[w.begin],
+        end: w.end >= 0 ? w.end : null,
+        endLine: w.end >= 0 ? s.line[w.end] : null,
+        seconds: Number.isFinite(w.seconds) ? w.seconds : null,
+        syscall: w.sysEntry >= 0 ? s.names.get(s.ref[w.sysEntry]) : null,
+        caller: w.caller,
+      };
+      lane.waits.push(bar);
+    }
+    for (const lane of win.lanes) lane.waits.reverse();
   }
 
   private fillBuckets(st: LockState, win: TimelineWindow, width: number): TimelineBuckets {

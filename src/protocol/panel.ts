@@ -13,10 +13,10 @@
 // test/unit/protocol/versions.test.ts compares the shape of every type here with
 // test/golden/protocol/panel.txt and fails when it changed while PANEL_PROTOCOL_VERSION did not.
 
-import type { CycleEdgeBody, FindingBody, ReplayStateBody } from './replayState';
+import type { CycleEdgeBody, FindingBody, LockDomainName, ReplayStateBody } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 3;
+export const PANEL_PROTOCOL_VERSION = 4;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
@@ -66,12 +66,25 @@ export interface SyscallBar {
   /** Event index of sys_exit, or null when it has not returned by the window's end. */
   exit: number | null;
   exitLine: number | null;
+  /**
+   * Entered before the trace began (the trace shows its exit, not its entry): `enter` is then the
+   * task's first event, and `nr` is -1.
+   */
+  sinceBeforeTrace: boolean;
 }
 
 /** A lock held by one task, as a bar [start, end] over event indices, nested by depth. */
 export interface LockBar {
   lockId: number;
   className: string;
+  /** The lock-graph node it counts as: its class, or `class/N` when nested in another instance. */
+  node: string;
+  /** Where the lock lives (a kernel lock outside a syscall was not taken in userspace). */
+  domain: LockDomainName;
+  /** The context it was taken in (kernel traces with latency flags). */
+  context: 'process' | 'softirq' | 'hardirq';
+  /** Held since before the trace began: the bar starts at the task's first event, not at an acquisition. */
+  sinceBeforeTrace: boolean;
   /** Nesting depth when taken: 0 = outermost. */
   depth: number;
   /** Acquisition event (may lie before the window) and its 1-based line. */
@@ -87,6 +100,27 @@ export interface LockBar {
   syscall: string | null;
   /** A syscall returned to userspace while it was held (at any time up to `end`). */
   acrossSyscall: boolean;
+}
+
+/**
+ * One wait of a task for a kernel lock (the analysis' contention waits: lockdep's lock_contended …
+ * lock_acquired, or contention_begin … contention_end), as a bar [begin, end] over event indices.
+ */
+export interface WaitBar {
+  /** The lock class waited for (a stock kernel's contention events name only an address). */
+  className: string;
+  /** The event that started the wait (may lie before the window) and its 1-based line. */
+  begin: number;
+  beginLine: number;
+  /** The event that ended it and its 1-based line, or null when the trace has no end of it. */
+  end: number | null;
+  endLine: number | null;
+  /** Seconds waited (null without an end). */
+  seconds: number | null;
+  /** The syscall that waited (null: none seen: a fault, an interrupt, a kernel thread). */
+  syscall: string | null;
+  /** The kernel function that took the lock (from a recorded kernel stack), when known. */
+  caller: string | null;
 }
 
 /**
@@ -123,6 +157,8 @@ export interface TimelineLane {
   /** Detail windows only. */
   syscalls: SyscallBar[];
   locks: LockBar[];
+  /** Kernel lock waits of the task in the window (detail windows only). */
+  waits: WaitBar[];
   /** Deepest nesting in the window (lane height). */
   maxDepth: number;
 }

@@ -62,7 +62,7 @@ export interface HeldLockBody {
 export interface SyscallBody {
   name: string;
   nr: number;
-  /** Its sys_enter event and 1-based trace line. */
+  /** Its sys_enter event and 1-based trace line; -1 and 0 (and `nr` -1) when it was entered before the trace began. */
   eventIndex: number;
   line: number;
 }
