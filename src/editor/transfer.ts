@@ -35,6 +35,7 @@ export interface PackedAnalysis {
   checkpoints: Float64Array[];
   checkpointInterval: number;
   readLocks: Analysis['readLocks'];
+  components: Analysis['components'];
   model: { preHeld: [number, PreHeld[]][]; forked: number[] };
 }
 
@@ -78,6 +79,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     checkpoints: a.checkpoints,
     checkpointInterval: a.checkpointInterval,
     readLocks: a.readLocks,
+    components: a.components,
     model: { preHeld: [...a.model.preHeld], forked: [...a.model.forked] },
   };
   return { packed, transfer: [...new Set(transfer)] };
@@ -119,5 +121,6 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
     model: { preHeld: new Map(p.model.preHeld), forked: new Set(p.model.forked) },
     checkpointInterval: p.checkpointInterval,
     readLocks: p.readLocks,
+    components: p.components,
   };
 }

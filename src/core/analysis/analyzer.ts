@@ -23,6 +23,9 @@ import Graph from 'graphology';
 import { EventStore } from '../store';
 import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
+import { Hierarchy } from './hierarchy';
+import { LockComponent, LockGraphTracker } from './lockGraph';
+import { describeWork } from './workqueue';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
@@ -44,6 +47,14 @@ export interface AnalyzeOptions {
   onProgress?: (events: number) => void;
   /** Events between replay checkpoints (default: adaptive, at most ~4096 checkpoints). */
   checkpointInterval?: number;
+  /** A declared lock hierarchy (`.locktrace.json`): every edge against it is an `order-violation` finding. */
+  hierarchy?: Hierarchy;
+  /**
+   * Keep, per edge, the lock instances and gate locks of every time it was made, and attribute
+   * kernel workers' edges to their work (default true). Off, inversions have `instanceCycle: null`
+   * and no `guardedBy`: for measuring, or to save a little time on huge traces.
+   */
+  instances?: boolean;
 }
 
 /** Attributes of an edge of the lock-order graph. */
@@ -79,6 +90,8 @@ export interface Analysis {
   readLocks: ReadLockRule;
   /** What the state machine needs to rebuild the same states (locks held since before the trace…). */
   model: AnalysisModel;
+  /** The class graph's strongly connected components with their cycles (lockGraph.ts). */
+  components: LockComponent[];
 }
 
 /** The analyzer's StateModel, plus the tasks whose whole life is in the trace. */
@@ -188,6 +201,8 @@ class Analyzer implements StateHooks {
   private readonly exitAt = new Map<number, number>();
   /** Locks the state machine dropped at inferred switches or returned interrupts, per class. */
   private readonly droppedCount = new Map<string, { count: number; line: number; why: string }>();
+  /** [lock graph] instances, gates, workqueue attribution, components (lockGraph.ts). */
+  private readonly lockGraph: LockGraphTracker;
 
   constructor(
     private readonly s: EventStore,
@@ -220,6 +235,12 @@ class Analyzer implements StateHooks {
       }
     }
     this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
+    this.lockGraph = new LockGraphTracker(s, this.edges, this.nodeNames, {
+      readLocks: this.readRule,
+      kinds: this.kinds,
+      hierarchy: opts.hierarchy,
+      instances: opts.instances ?? true,
+    });
   }
 
   private readonly interval: number;
@@ -243,6 +264,7 @@ class Analyzer implements StateHooks {
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
       else if (kind === EventKind.Acquire) this.markSeen(i);
+      else if (kind === EventKind.Other && this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
       st.step(this);
       if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
@@ -263,6 +285,7 @@ class Analyzer implements StateHooks {
         message: `${d.count} hold(s) of ${name} ended without a release event: ${d.why}`,
       });
     }
+    const components = this.lockGraph.finish(this.findings); // [lock graph] cycle ids, components, order violations
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
@@ -274,6 +297,7 @@ class Analyzer implements StateHooks {
       checkpointInterval: this.interval,
       readLocks: this.readRule,
       model: this.model,
+      components,
     };
   }
 
@@ -391,6 +415,7 @@ class Analyzer implements StateHooks {
 
   acquire(t: TaskState, task: number, i: number, h: Held): void {
     const s = this.s;
+    if (this.lockGraph.work.enabled) this.lockGraph.work.acquire(t, task, i, h); // [lock graph] workqueue maps
     const node = this.nodeOf(h);
     const toName = this.graphNode(this.nodeNames[node], i);
     this.graph.updateNodeAttribute(toName, 'acquisitions', (c) => (c ?? 0) + 1);
@@ -471,6 +496,7 @@ class Analyzer implements StateHooks {
     const fromRead = (p.flags & HeldFlag.Read) !== 0;
     const toRead = (h.flags & HeldFlag.Read) !== 0;
     const existing = this.edges.get(key);
+    this.lockGraph.occurrence(key, p, h, this.state.tasks[task], i); // [lock graph] instances and gates
     if (existing) {
       existing.count++;
       if (same) existing.sameSyscallSeen = true;
@@ -502,6 +528,8 @@ class Analyzer implements StateHooks {
       site: this.siteLabel(i),
       fromSite: this.siteLabel(p.acq),
     };
+    const via = this.lockGraph.origin(this.state.tasks[task], task); // [lock graph] a kworker's work item
+    if (via) attrs.via = via;
     this.edges.set(key, attrs);
     this.graphNode(from, p.acq);
     this.graph.addDirectedEdgeWithKey(`${from}\u0000${to}`, from, to, attrs);
@@ -987,7 +1015,7 @@ function findPreHeld(s: EventStore): StateModel & { forked: Set<number> } {
 }
 
 export function describeEdge(e: EdgeOrigin): string {
-  return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
+  return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : e.via ? ` ${describeWork(e.via)}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
 }
 
 function stripEdge(e: EdgeAttributes): EdgeOrigin {
@@ -1007,6 +1035,7 @@ function stripEdge(e: EdgeAttributes): EdgeOrigin {
     toRead: e.toRead,
     ...(e.site ? { site: e.site } : {}),
     ...(e.fromSite ? { fromSite: e.fromSite } : {}),
+    ...(e.via ? { via: e.via } : {}),
   };
 }
 

@@ -41,6 +41,7 @@ describe('initialize and launch', () => {
         ['irq-state', false],
         ['held-lock-freed', false],
         ['lockdep-other', false],
+        ['order-violation', false],
       ],
     );
   });
