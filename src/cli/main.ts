@@ -1,12 +1,30 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
-// `record` captures a new trace. Thin: argument parsing and I/O around the pure core.
+// `diff` and `hierarchy` look at the lock graph (graph.ts); `record` captures a new trace.
+// Thin: argument parsing and I/O around the pure core.
 // May import src/core, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { FINDING_KINDS, FindingKind, FormatOption, ReadLockRule, TraceError, analyze, formatText, toJsonReport, toSarif } from '../core';
+import {
+  Analysis,
+  FINDING_KINDS,
+  FindingKind,
+  FormatOption,
+  ReadLockRule,
+  Severity,
+  TraceError,
+  analyze,
+  findingSeverity,
+  formatText,
+  toJsonReport,
+  toSarif,
+} from '../core';
+import { unionCycles } from '../core/analysis/diff';
+import { Hierarchy } from '../core/analysis/hierarchy';
 import { SUPPRESSIONS_FILE, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 import { runRecord } from '../record/cli';
+import { GraphUsageError, runDiff, runHierarchy } from './graph';
+import { formatUnion } from './union';
 import { readTraceFile } from './readFile';
 
 const USAGE = `usage:
@@ -14,11 +32,15 @@ const USAGE = `usage:
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
                   [--suppressions FILE | --no-suppressions]
+                  [--guarded error|warning|information|hint|off] [--union]
+  locktrace diff OLD NEW [--json] [--format …] [--read-locks …]
+  locktrace hierarchy FILE [--write] [--suppressions FILE] [--json]
   locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
 Finding kinds: ${FINDING_KINDS.join(', ')}.
-Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input.`;
+Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input;
+diff: 1 when NEW has cycles OLD has not.`;
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -38,7 +60,13 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** Severity of inversions a gate lock makes safe (error and warning fail the run; off hides them). */
+  guarded: Severity | 'off';
+  /** Also report the cycles of the union of the traces' graphs that no single trace has whole. */
+  union: boolean;
 }
+
+const SEVERITIES = ['error', 'warning', 'information', 'hint', 'off'];
 
 function parseCheckArgs(argv: string[]): CheckArgs {
   const a: CheckArgs = {
@@ -51,6 +79,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    guarded: 'information',
+    union: false,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -117,12 +147,23 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--guarded': {
+        const v = value();
+        if (!SEVERITIES.includes(v)) throw new UsageError(`--guarded: expected ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+        a.guarded = v as Severity | 'off';
+        break;
+      }
+      case '--union':
+        a.union = true;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
     }
   }
   if (a.files.length === 0) throw new UsageError('check needs at least one trace FILE');
+  if (a.union && a.files.length < 2) throw new UsageError('--union needs at least two trace files');
+  if (a.union && a.output === 'sarif') throw new UsageError('--union: use --json or text output');
   return a;
 }
 
@@ -131,6 +172,11 @@ async function check(argv: string[], io: Io): Promise<number> {
   const reports: object[] = [];
   const texts: string[] = [];
   let failing = 0;
+  const analyses: { file: string; analysis: Analysis }[] = [];
+  const fails = (f: { kind: FindingKind; guardedBy?: string[] }) => {
+    const sev = findingSeverity(f, args.guarded);
+    return args.failOn.includes(f.kind) && (sev === 'error' || sev === 'warning');
+  };
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
     const store = await readTraceFile(file, {
@@ -141,14 +187,18 @@ async function check(argv: string[], io: Io): Promise<number> {
         ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`)
         : undefined,
     });
+    const sup = loadSuppressions(args.suppressions, file, io);
     const analysis = analyze(store, {
       readLocks: args.readLocks,
+      hierarchy: sup?.hierarchy,
       onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
     });
     if (showProgress) io.stderr.write('\r\x1b[K');
-    const sup = loadSuppressions(args.suppressions, file, io);
-    const { kept, suppressed } = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
-    failing += kept.filter((f) => args.failOn.includes(f.kind)).length;
+    if (args.union) analyses.push({ file, analysis });
+    const selected = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
+    const suppressed = selected.suppressed;
+    const kept = args.guarded === 'off' ? selected.kept.filter((f) => findingSeverity(f, 'off') !== 'off') : selected.kept;
+    failing += kept.filter(fails).length;
     if (args.output === 'json') {
       const report: object = toJsonReport(analysis, file, kept);
       // only when a rule matched, so reports without suppressions keep their documented shape
@@ -164,7 +214,7 @@ async function check(argv: string[], io: Io): Promise<number> {
         });
       }
       reports.push(report);
-    } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept));
+    } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept, args.guarded === 'off' ? undefined : args.guarded));
     else {
       for (const w of store.warnings) io.stderr.write(`${file}:${w.line}: warning: ${w.message}\n`);
       if (store.warningCount > store.warnings.length)
@@ -176,12 +226,15 @@ async function check(argv: string[], io: Io): Promise<number> {
       );
     }
   }
-  if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
+  const union = args.union ? unionCycles(analyses) : undefined;
+  if (union && args.failOn.includes('inversion')) failing += union.cycles.length;
+  if (union && args.output === 'json') io.stdout.write(`${JSON.stringify({ version: 1, reports, union })}\n`);
+  else if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
   else if (args.output === 'sarif') {
     // one SARIF log; several files become several runs.
     const runs = reports.flatMap((r) => (r as { runs: object[] }).runs);
     io.stdout.write(`${JSON.stringify({ ...reports[0], runs }, null, 2)}\n`);
-  } else io.stdout.write(texts.join('\n'));
+  } else io.stdout.write(texts.join('\n') + (union ? `\n${formatUnion(union)}` : ''));
   return failing > 0 ? 1 : 0;
 }
 
@@ -194,7 +247,7 @@ function loadSuppressions(
   option: string | null | undefined,
   trace: string,
   io: Io,
-): { file: string; rules: SuppressionRule[]; relativePath: string } | undefined {
+): { file: string; rules: SuppressionRule[]; relativePath: string; hierarchy?: Hierarchy } | undefined {
   if (option === null) return undefined;
   let file: string | undefined;
   if (option !== undefined) {
@@ -210,7 +263,7 @@ function loadSuppressions(
     .relative(path.dirname(path.resolve(file)), path.resolve(trace))
     .split(path.sep)
     .join('/');
-  return { file, rules: parsed.rules, relativePath };
+  return { file, rules: parsed.rules, relativePath, hierarchy: parsed.hierarchy };
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -221,6 +274,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await check(rest, io);
       case 'record':
         return await runRecord(rest, io);
+      case 'diff':
+        return await runDiff(rest, io);
+      case 'hierarchy':
+        return await runHierarchy(rest, io);
       case '--version':
       case '-V':
         io.stdout.write(`locktrace ${VERSION}\n`);
@@ -236,7 +293,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof GraphUsageError) {
       io.stderr.write(`locktrace: ${e.message}\n${USAGE}\n`);
       return 2;
     }
