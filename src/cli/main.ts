@@ -28,7 +28,7 @@ import { formatUnion } from './union';
 import { readTraceFile } from './readFile';
 
 const USAGE = `usage:
-  locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl] [--json | --sarif]
+  locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
                   [--suppressions FILE | --no-suppressions]
@@ -93,8 +93,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     switch (arg) {
       case '--format': {
         const v = value();
-        if (!['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl'].includes(v))
-          throw new UsageError(`--format: expected auto, ftrace, trace-cmd, perf or jsonl, got ${JSON.stringify(v)}`);
+        if (!['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl', 'kernel-log'].includes(v))
+          throw new UsageError(`--format: expected auto, ftrace, trace-cmd, perf, jsonl or kernel-log, got ${JSON.stringify(v)}`);
         a.format = v as FormatOption;
         break;
       }
@@ -221,8 +221,11 @@ async function check(argv: string[], io: Io): Promise<number> {
         io.stderr.write(`${file}: ${store.warningCount - store.warnings.length} more warnings not shown\n`);
       texts.push(formatText(analysis, file, kept));
       const supText = suppressed.length && sup ? `, ${suppressed.length} suppressed by ${sup.file}` : '';
+      const reports = store.kernelLog?.reports.length;
       texts.push(
-        `${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`,
+        reports !== undefined
+          ? `${file}: kernel log, ${reports} locking report(s), ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`
+          : `${file}: ${store.length} events, ${store.tasks.length} tasks, ${store.classes.size} lock classes, ${kept.length} finding(s)${supText}\n`,
       );
     }
   }

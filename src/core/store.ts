@@ -3,6 +3,7 @@
 // analysis, the replay engine and every front end.
 // May import only other src/core modules.
 
+import type { KernelLog } from './kernelLog/model';
 import { EventFlag, EventKind, LockDomain, LockInfo, TaskInfo, TraceFormat, TraceWarning } from './types';
 
 /** Interns strings to dense ids. */
@@ -85,6 +86,11 @@ export class EventStore {
   overwritten = 0;
   /** Whether events were reordered by timestamp (`sort` option) rather than kept in file order. */
   sorted = false;
+  /**
+   * A kernel log (format `kernel-log`): its lockdep reports, and what each (synthetic) event stands
+   * for. The analysis of such a store comes from the reports, not from the lock rules.
+   */
+  kernelLog: KernelLog | null = null;
 
   warn(line: number, message: string): void {
     this.warningCount++;

@@ -42,7 +42,8 @@ export const enum EventFlag {
 /** Where a lock lives, which decides which rules apply to it. */
 export type LockDomain = 'kernel' | 'user' | 'file';
 
-export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'jsonl';
+/** `kernel-log`: a kernel log (dmesg, console capture, journal, fuzzer report) holding lockdep reports. */
+export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'jsonl' | 'kernel-log';
 export type FormatOption = TraceFormat | 'auto';
 
 export type FindingKind =
@@ -255,6 +256,42 @@ export interface LockInfo {
   domain: LockDomain;
 }
 
+/** One frame of a kernel stack trace as a kernel log prints it (`lockseed_ioctl+0x40/0xda [lockseed]`). */
+export interface StackFrame {
+  /** Function as printed (`__mutex_lock.constprop.0`), or the address when the frame is not symbolized. */
+  fn: string;
+  /** `+0x40/0xda`: offset into the function and its size, as printed (hex). */
+  offset?: string;
+  size?: string;
+  /** Module the function is in (`[lockseed]`). */
+  module?: string;
+  /** Source location a symbolizer printed (`fs/ioctl.c:51`; the innermost one for inlined calls). */
+  source?: { file: string; line: number };
+  /** `[inline]`: a function inlined into the next frame (symbolized reports print them). */
+  inline?: boolean;
+  /** `? ` frames: the unwinder is not sure they are on the stack; never used to tell the context. */
+  unreliable?: boolean;
+  /** `[<ffffffff810a0bf1>]`, when printed. */
+  address?: string;
+  /** 1-based line of the frame in the log. */
+  line: number;
+}
+
+/** What a kernel stack trace says a lock was taken in (kernel logs). */
+export interface ExecContext {
+  kind: 'syscall' | 'fault' | 'kthread' | 'workqueue' | 'softirq' | 'hardirq' | 'nmi' | 'boot' | 'idle' | 'unknown';
+  /** kinds `syscall` and `fault`: the syscall in progress (null when its entry frame names none). */
+  syscall?: string | null;
+  /** A 32-bit or compat entry (`__ia32_sys_*`, `compat_sys_*`, `do_int80_syscall_32`). */
+  compat?: boolean;
+  /** The function that defines the context: work function, thread function, timer or irq handler, initcall. */
+  function?: string;
+  /** irq and softirq kinds: the context that was interrupted (`syscall ioctl`, `idle`). */
+  interrupted?: string;
+  /** One line for people: `syscall ioctl`, `workqueue lockseed_work_fn`, `softirq lockseed_timer_fn (interrupted syscall ioctl)`. */
+  label: string;
+}
+
 /** One edge of the lock-order graph: `from` was held when `to` was taken. */
 export interface EdgeOrigin {
   from: string;
@@ -280,6 +317,10 @@ export interface EdgeOrigin {
   toRead: boolean;
   /** Made by a kernel worker running a work item: the work and where it was queued (workqueue.ts). */
   via?: WorkOrigin;
+  /** Kernel logs: the context the `to` lock was taken in, read from the edge's stack. */
+  context?: ExecContext;
+  /** Kernel logs: the stack the log prints for this edge (innermost first). */
+  stack?: StackFrame[];
 }
 
 /** A work item a kworker ran, and the task and syscall that queued it. */
@@ -328,6 +369,18 @@ export interface LockUsage {
   line: number;
   comm?: string;
   pid?: number;
+  /** Kernel logs: the stack where the usage was recorded, and the context it shows. */
+  stack?: StackFrame[];
+  context?: ExecContext;
+}
+
+/** A lock a kernel log says a task held (`#0: ffff… (&dev->a_lock){+.+.}-{3:3}, at: lockseed_ioctl+0x40/0xda`). */
+export interface HeldLockRecord {
+  lock: string;
+  /** 1-based line of the `#N:` entry. */
+  line: number;
+  /** Where it was acquired (with inlined callers first when the log is symbolized). */
+  at?: StackFrame[];
 }
 
 export interface RelatedLine {
@@ -387,4 +440,11 @@ export interface Finding {
    * deadlock. Absent when there is none.
    */
   guardedBy?: string[];
+  /** Kernel logs: the report's title as printed (`WARNING: possible circular locking dependency detected`). */
+  title?: string;
+  /** Kernel logs: the reporting task's context and stack (its `stack backtrace:`), innermost first. */
+  context?: ExecContext;
+  stack?: StackFrame[];
+  /** Kernel logs: what the report says the task held, outermost first. */
+  held?: HeldLockRecord[];
 }

@@ -20,6 +20,7 @@
 // May import only src/core modules and graphology.
 
 import Graph from 'graphology';
+import { analyzeKernelLog } from '../kernelLog/analysis';
 import { EventStore } from '../store';
 import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
@@ -100,6 +101,7 @@ export interface AnalysisModel extends StateModel {
 }
 
 export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis {
+  if (store.kernelLog) return analyzeKernelLog(store, opts); // a kernel log: findings come from its reports
   return new Analyzer(store, opts).run();
 }
 
@@ -119,6 +121,7 @@ export async function analyzeAsync(
   store: EventStore,
   opts: AnalyzeOptions & { signal?: { aborted: boolean }; sliceEvents?: number; yieldFn?: () => Promise<void> } = {},
 ): Promise<Analysis> {
+  if (store.kernelLog) return analyzeKernelLog(store, opts);
   const a = new Analyzer(store, opts);
   const slice = opts.sliceEvents ?? 250_000;
   const pause = opts.yieldFn ?? (() => new Promise<void>((r) => setTimeout(r, 0)));

@@ -123,13 +123,15 @@ export class LockGraphTracker {
     // the reported cycles first: they are what the findings show
     for (const f of findings) {
       if (f.kind !== 'inversion' || !f.cycle?.length) continue;
+      const fp = cycleFingerprint(f.cycle.map((e) => e.from));
+      f.cycleId = shortCycleId(fp);
+      f.cycleFingerprint = fp;
       const path = f.cycle.map((e) => ids.get(e.from) ?? -1);
-      if (path.some((v) => v < 0)) continue;
+      // a cycle the graph does not hold whole (a kernel log's partial chain) gets its id only
+      if (path.some((v) => v < 0) || this.edgesOf(path).some((e) => !e)) continue;
       const c = comp[path[0]];
       const cyc = this.describe(path);
       cyc.reported = true;
-      f.cycleId = cyc.cycleId;
-      f.cycleFingerprint = cyc.cycleFingerprint;
       if (c >= 0) {
         f.component = result[c].id;
         if (!cycles[c].has(cyc.cycleFingerprint)) cycles[c].set(cyc.cycleFingerprint, cyc);
@@ -256,6 +258,33 @@ export class LockGraphTracker {
     }
     if (lines.length) f.message = `${f.message}\n${lines.join('\n')}`;
   }
+}
+
+/**
+ * Components, cycle ids and components of inversions for a lock graph built elsewhere (a kernel
+ * log's reports): the same as the analyzer's, without instances or gates (a log prints classes).
+ */
+export function componentsOfGraph(
+  store: EventStore,
+  graph: { forEachEdge(cb: (key: string, attrs: EdgeAttributes) => void): void },
+  findings: Finding[],
+  readLocks: ReadLockRule,
+): LockComponent[] {
+  const names: string[] = [];
+  const ids = new Map<string, number>();
+  const id = (n: string) => {
+    let k = ids.get(n);
+    if (k === undefined) {
+      k = names.length;
+      ids.set(n, k);
+      names.push(n);
+    }
+    return k;
+  };
+  const edges = new Map<number, EdgeAttributes>();
+  graph.forEachEdge((_k, e) => edges.set(id(e.from) * KEY + id(e.to), e));
+  const tracker = new LockGraphTracker(store, edges, names, { readLocks, kinds: new Set(), instances: false });
+  return tracker.finish(findings);
 }
 
 /** lockdep's strong-path rule for recursive readers (the analyzer applies it to the cycles it reports). */

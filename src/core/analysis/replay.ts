@@ -4,7 +4,7 @@
 // May import only src/core modules.
 
 import { EventStore } from '../store';
-import { EdgeOrigin, EventKind, Finding, LockDomain } from '../types';
+import { Ctx, EdgeOrigin, EventKind, Finding, LockDomain } from '../types';
 import { Analysis } from './analyzer';
 import { Held, HeldFlag, LockState } from './state';
 
@@ -20,6 +20,12 @@ export interface HeldLockView {
   pending: boolean;
   /** A syscall returned to userspace while it was held. */
   acrossSyscall: boolean;
+  /** Held since before the trace began (its release was seen, its acquisition was not). */
+  sinceBeforeTrace: boolean;
+  /** The context it was taken in (kernel traces with latency flags). */
+  context: 'process' | 'softirq' | 'hardirq';
+  /** The graph node it counts as: its class, or `class/N` when nested in another instance. */
+  node: string;
   eventIndex: number;
   line: number;
   /** Syscall that acquired it (null: userspace / unknown) and that syscall's entry line. */
@@ -139,6 +145,9 @@ export class Replay {
       try: (h.flags & HeldFlag.Try) !== 0,
       pending: (h.flags & HeldFlag.Pending) !== 0,
       acrossSyscall: (h.flags & HeldFlag.Crossed) !== 0,
+      sinceBeforeTrace: (h.flags & HeldFlag.PreHeld) !== 0,
+      context: h.irq & Ctx.Hardirq ? 'hardirq' : h.irq & Ctx.Softirq ? 'softirq' : 'process',
+      node: h.sub > 0 && lock.domain === 'kernel' ? `${s.classes.get(lock.classId)}/${h.sub}` : s.classes.get(lock.classId),
       eventIndex: h.acq,
       line: s.line[h.acq],
       syscall: h.sysEntry >= 0 ? s.names.get(s.ref[h.sysEntry]) : null,

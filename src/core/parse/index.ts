@@ -3,6 +3,9 @@
 // problems as warnings with line numbers, or as a TraceError when the input is not a trace at all.
 // May import only src/core modules.
 
+import { KernelLogReader } from '../kernelLog/reader';
+import { parseReport } from '../kernelLog/report';
+import { fillKernelLogStore } from '../kernelLog/events';
 import { EventStore } from '../store';
 import { Ctx, EventKind, FormatOption, TraceError, TraceFormat } from '../types';
 import { Arch, EventBuilder } from './interpret';
@@ -47,6 +50,13 @@ export class TraceParser {
   private lastProgress = 0;
   private contentLines = 0;
   private reserved = false;
+  /** Kernel logs: the reader that finds the lockdep reports. */
+  private kernel: KernelLogReader | null = null;
+  /**
+   * The first lines matched no format, so the rest is read as a kernel log whose first report may
+   * be far down (a fuzzer log): without any report or kernel-log line by the end, it is not a trace.
+   */
+  private speculative: { lineNo: number; text: string } | null = null;
 
   constructor(private readonly opts: ParseOptions) {
     this.store.file = opts.file;
@@ -77,9 +87,10 @@ export class TraceParser {
     this.splitter.end();
     if (!this.format) {
       const fmt = detectFormat(this.pending.map((p) => p.text));
-      if (!fmt) this.notATrace();
-      this.setFormat(fmt);
+      if (fmt) this.setFormat(fmt);
+      else this.speculate();
     }
+    if (this.kernel) return this.endKernelLog(this.kernel);
     if (this.sortBuffer) {
       const buf = this.sortBuffer;
       this.sortBuffer = null;
@@ -98,8 +109,7 @@ export class TraceParser {
     return s;
   }
 
-  private notATrace(): never {
-    const first = this.pending.find((p) => p.text.trim() !== '');
+  private notATrace(first: { lineNo: number; text: string } | undefined): never {
     if (!first) throw new TraceError(this.opts.file, 0, 'a lock trace (ftrace, trace-cmd report, perf script or locktrace JSONL)', '');
     throw new TraceError(
       this.opts.file,
@@ -109,10 +119,39 @@ export class TraceParser {
     );
   }
 
+  /** Reads the input as a kernel log whose reports may start after the lines format detection looked at. */
+  private speculate(): void {
+    const first = this.pending.find((p) => p.text.trim() !== '');
+    this.speculative = first ? { lineNo: first.lineNo, text: first.text } : { lineNo: 0, text: '' };
+    this.setFormat('kernel-log');
+  }
+
+  private endKernelLog(reader: KernelLogReader): EventStore {
+    const raw = reader.finish();
+    const s = this.store;
+    // read as a kernel log only because nothing else fitted: without a report or kernel lines, it is not a trace
+    if (this.speculative && raw.length === 0 && reader.dropped === 0 && reader.prefixedLines < 10)
+      this.notATrace(this.speculative.lineNo > 0 ? this.speculative : undefined);
+    for (const line of reader.longLines) s.warn(line, `line longer than ${MAX_LINE_BYTES} bytes; skipped`);
+    fillKernelLogStore(
+      s,
+      raw.map((r, k) => parseReport(r, k)),
+      raw,
+      { dropped: reader.dropped, prefixedLines: reader.prefixedLines },
+    );
+    s.lines = this.splitter.linesSeen;
+    s.bytes = this.splitter.bytesSeen;
+    s.trim();
+    return s;
+  }
+
   private setFormat(format: TraceFormat): void {
     this.format = format;
     this.store.format = format;
-    if (format === 'jsonl') {
+    if (format === 'kernel-log') {
+      const reader = (this.kernel = new KernelLogReader());
+      this.lineFn = (text, lineNo, offset, truncated) => reader.line(text, lineNo, offset, truncated);
+    } else if (format === 'jsonl') {
       const reader = new JsonlReader(this.builder);
       this.lineFn = (text, lineNo, offset, truncated) => {
         if (truncated) {
@@ -187,8 +226,8 @@ export class TraceParser {
     if (t !== '' && !t.startsWith('#')) this.contentLines++;
     if (this.contentLines >= DETECT_LINES || this.pending.length > 10 * DETECT_LINES) {
       const fmt = detectFormat(this.pending.map((p) => p.text));
-      if (!fmt) this.notATrace();
-      this.setFormat(fmt);
+      if (fmt) this.setFormat(fmt);
+      else this.speculate();
     }
   }
 }

@@ -4,6 +4,7 @@
 // May import only src/core modules.
 
 import { TraceFormat, parseLatencyFlags } from '../types';
+import { looksLikeKernelLog } from '../kernelLog/detect';
 
 export interface RawEvent {
   comm: string;
@@ -227,7 +228,7 @@ export function parsePerfLine(line: string): LineResult {
   return { comm: m[1], pid, cpu: +m[4], ts: +m[5], name: m[7], shape: 'event', body: m[8].trim(), ctx: 0 };
 }
 
-export function lineParserFor(format: Exclude<TraceFormat, 'jsonl'>): (line: string) => LineResult {
+export function lineParserFor(format: Exclude<TraceFormat, 'jsonl' | 'kernel-log'>): (line: string) => LineResult {
   return format === 'perf' ? parsePerfLine : parseFtraceLine;
 }
 
@@ -236,6 +237,7 @@ export const FORMAT_EXPECTATION: Record<TraceFormat, string> = {
   'trace-cmd': 'a trace-cmd report line `TASK-PID [CPU] TIMESTAMP: event: body`',
   perf: 'a perf script line `COMM PID [CPU] TIMESTAMP: subsys:event: body`',
   jsonl: 'a locktrace JSON Lines object (see docs/jsonl-format.md)',
+  'kernel-log': 'a kernel log line (dmesg, console capture, journalctl -k) with lockdep reports',
 };
 
 /**
@@ -255,7 +257,7 @@ export function detectFormat(firstLines: readonly string[]): TraceFormat | null 
     if (TRACECMD_LATENCY_RE.test(raw)) return 'trace-cmd';
     if (PERF_RE.test(raw)) return 'perf';
     if (/^CPU:?\d+ \[LOST/.test(line) || /^##### CPU/.test(line)) continue;
-    return sawTracerHeader ? 'ftrace' : null;
+    return sawTracerHeader ? 'ftrace' : looksLikeKernelLog(firstLines) ? 'kernel-log' : null;
   }
-  return sawTracerHeader ? 'ftrace' : null;
+  return sawTracerHeader ? 'ftrace' : looksLikeKernelLog(firstLines) ? 'kernel-log' : null;
 }

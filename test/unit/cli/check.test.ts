@@ -106,7 +106,7 @@ test('bad usage and unreadable input exit 2 with a clear message, and never modi
   assert.match(r.err, /check needs at least one trace FILE/);
   r = run('check', 'x', '--format', 'pdf');
   assert.equal(r.code, 2);
-  assert.match(r.err, /--format: expected auto, ftrace, trace-cmd, perf or jsonl/);
+  assert.match(r.err, /--format: expected auto, ftrace, trace-cmd, perf, jsonl or kernel-log/);
   r = run('check', 'no/such/file.trace');
   assert.equal(r.code, 2);
   assert.match(r.err, /no\/such\/file\.trace: no such file/);
@@ -134,4 +134,61 @@ test('bad usage and unreadable input exit 2 with a clear message, and never modi
 test('--help and --version', () => {
   assert.match(run('--help').out, /locktrace check FILE/);
   assert.match(run('--version').out, /^locktrace \d+\.\d+\.\d+/);
+});
+
+// --- kernel logs --------------------------------------------------------------------------------
+
+test('check on a kernel log: the report as a finding at its title line, a kernel-log summary, exit 1', () => {
+  const r = run('check', 'test/fixtures/kernel/ring3/dmesg.txt');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /^test\/fixtures\/kernel\/ring3\/dmesg\.txt:197: lock order inversion \(in-kernel\): ls_seed\/68 in ioctl$/m);
+  assert.match(r.out, /-> #2 &dev->b_lock -> &dev->c_lock: line 211, syscall ioctl, at lockseed_ioctl\+0x196\/0x530/);
+  assert.match(r.out, /ring3\/dmesg\.txt: kernel log, 1 locking report\(s\), 3 lock classes, 1 finding\(s\)/);
+  const clean = run('check', 'test/fixtures/kernel/fileio/dmesg.txt');
+  assert.equal(clean.code, 0, clean.err);
+  assert.match(clean.out, /kernel log, 0 locking report\(s\)/);
+});
+
+test('check --json on a kernel log: the trace schema, per-edge syscall, context and stack; golden', () => {
+  const file = 'test/fixtures/kernel-log/syzbot-5.10-circular3.txt';
+  const r = run('check', file, '--json');
+  assert.equal(r.code, 1, r.err);
+  const report = JSON.parse(r.out) as JsonReport;
+  assert.equal(report.trace.format, 'kernel-log');
+  const [f] = report.findings;
+  assert.equal(f.kind, 'inversion');
+  assert.equal(f.line, 11, 'the title line, not the rule above it');
+  assert.deepEqual(
+    [f.pid, f.comm, f.syscall, f.title],
+    [9871, 'syz-executor.3', 'write', 'WARNING: possible circular locking dependency detected'],
+  );
+  assert.ok(f.cycle);
+  assert.deepEqual(
+    f.cycle.map((e) => [e.from, e.to, e.line, e.syscall, e.context?.kind, e.stack?.[0].line]),
+    [
+      ['&vq->state_lock', '&dev->cfg_mutex', 47, 'write', 'syscall', 48],
+      ['&dev->cfg_mutex', '(wq_completion)vdev_wq', 36, 'ioctl', 'syscall', 37],
+      ['(wq_completion)vdev_wq', '&vq->state_lock', 26, null, 'workqueue', 27],
+    ],
+  );
+  golden('syzbot-5.10-circular3.txt.json', `${JSON.stringify(report, null, 2)}\n`);
+});
+
+test('check --sarif on a kernel log: results at the title lines, related locations at the edges', () => {
+  const r = run('check', 'test/fixtures/kernel/abba/dmesg.txt', '--sarif');
+  assert.equal(r.code, 1, r.err);
+  const inv = (JSON.parse(r.out) as SarifLog).runs[0].results[0];
+  assert.equal(inv.ruleId, 'inversion');
+  assert.equal(inv.locations[0].physicalLocation.region.startLine, 199);
+  assert.deepEqual(
+    inv.relatedLocations.map((l) => l.physicalLocation.region.startLine),
+    [221, 213, 245],
+  );
+});
+
+test('--format kernel-log forces the reader; --fail-on picks the kernel-log kinds', () => {
+  assert.equal(run('check', '--format', 'kernel-log', 'samples/syscall-order-inversion.trace').code, 0);
+  const other = 'test/fixtures/kernel-log/dmesg-lockdep-other.txt';
+  assert.equal(run('check', other, '--fail-on', 'inversion').code, 0);
+  assert.equal(run('check', other, '--fail-on', 'lockdep-other').code, 1);
 });

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EventStore, TraceError } from '../../../src/core';
@@ -19,7 +20,7 @@ const enc = new TextEncoder();
 
 /** Everything a parse produces, as plain data. */
 function snapshot(s: EventStore): unknown {
-  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num'] as const).map((c) =>
+  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const).map((c) =>
     Array.from(s[c].subarray(0, s.length), (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v)),
   );
   return {
@@ -71,6 +72,20 @@ test('fast path: every fixture parses to the same store as the string path', () 
   for (const f of fixtures) {
     const text = fixture(f);
     for (const chunk of [7, 4096, 1 << 20]) same(text, chunk);
+  }
+});
+
+test('fast path: real kernel captures (flags, interrupts, sched_switch, trace-cmd -l, perf) parse to the same store', () => {
+  const dir = path.join(repoRoot, 'test/fixtures/kernel');
+  for (const rel of [
+    'abba-sched/trace.txt.gz',
+    'irqstate/trace.txt.gz',
+    'irqstate-tracecmd/trace-cmd-report-l.txt.gz',
+    'irqstate-tracecmd/trace-cmd-report.txt.gz',
+    'abba-perf/perf-script.txt.gz',
+  ]) {
+    const text = zlib.gunzipSync(fs.readFileSync(path.join(dir, rel))).toString('utf8');
+    for (const chunk of [4093, 1 << 20]) same(text, chunk);
   }
 });
 

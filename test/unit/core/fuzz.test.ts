@@ -7,7 +7,16 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { Replay, TraceError, analyze, parseTrace } from '../../../src/core';
 import { TraceParser } from '../../../src/core/parse';
-import { fixture } from '../helpers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fixture, repoRoot } from '../helpers';
+
+/** The first lines of a real kernel capture (gzip): interrupts, the scheduler, flags, sched_switch. */
+function kernelSlice(rel: string, lines: number): string {
+  const text = zlib.gunzipSync(fs.readFileSync(path.join(repoRoot, rel))).toString('utf8');
+  return text.split('\n').slice(0, lines).join('\n');
+}
 
 const seeds = [
   fixture('samples/syscall-order-inversion.trace'),
@@ -22,6 +31,9 @@ const seeds = [
     '{"ev":"release","ts":4,"pid":1,"comm":"a","lock":"0x2"}',
     '{"ev":"release","ts":5,"pid":1,"comm":"a","lock":"0x1"}',
   ].join('\n'),
+  kernelSlice('test/fixtures/kernel/abba-sched/trace.txt.gz', 600),
+  kernelSlice('test/fixtures/kernel/irqstate-tracecmd/trace-cmd-report-l.txt.gz', 400),
+  kernelSlice('test/fixtures/kernel/abba-perf/perf-script.txt.gz', 400),
 ];
 
 const enc = new TextEncoder();
