@@ -127,6 +127,29 @@ test('cycle ids are the same in every format and trace length', () => {
   assert.deepEqual(ids(longer), want);
 });
 
+test('cycle ids on real captures: the AB-BA of lockseed has one id in ftrace, trace-cmd, perf, other runs and the kernel log', () => {
+  const kernel = path.join(repoRoot, 'test/fixtures/kernel');
+  const text = (f: string) => {
+    const buf = fs.readFileSync(path.join(kernel, f));
+    return (f.endsWith('.gz') ? zlib.gunzipSync(buf) : buf).toString('utf8');
+  };
+  const ids = [
+    'abba/trace.txt.gz',
+    'abba-sched/trace.txt.gz',
+    'abba-tracecmd/trace-cmd-report-l.txt.gz',
+    'abba-tracecmd/trace-cmd-report.txt.gz',
+    'abba-perf/perf-script.txt.gz',
+    'xsyscall/trace.txt.gz',
+    'abba/dmesg.txt',
+  ].map((f) => {
+    const inv = analyze(parseTrace(text(f), { file: f })).findings.filter((x) => x.kind === 'inversion');
+    assert.equal(inv.length, 1, `${f}: one inversion`);
+    assert.deepEqual(inv[0].locks, ['&dev->a_lock', '&dev->b_lock'], f);
+    return inv[0].cycleId;
+  });
+  assert.deepEqual(new Set(ids), new Set([cycleId(['&dev->a_lock', '&dev->b_lock'])]));
+});
+
 test('a trace with ABC/BCA/CAB nesting is one component with its three 2-cycles, shown once', () => {
   const a = load('scc-abc.trace');
   assert.equal(a.components.length, 1);
