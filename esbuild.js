@@ -63,7 +63,7 @@ const builds = [
   },
   { ...node, entryPoints: existing('src/adapter/main.ts'), outfile: 'out/debugAdapter.js' },
   // Analysis worker used by the extension host for big files (no `vscode`).
-  { ...node, entryPoints: existing('src/worker/analysisWorker.ts'), outfile: 'out/analysisWorker.js' },
+  { ...node, entryPoints: existing('src/load/worker.ts'), outfile: 'out/analysisWorker.js' },
   // Webview front end: runs in the browser sandbox of the panel.
   {
     ...node,

@@ -1,5 +1,6 @@
 // Extension entry point: creates the one LocktraceContext and hands it to each feature's register…
-// function. Keep it a list of registrations; features live under src/vscode/.
+// function. Keep it a list of registrations; features live under src/vscode/. Returns the
+// extension's API: only `testing`, which the integration tests read (see TraceServiceProbe).
 // May import: vscode, src/vscode/*. Nothing may import this file back.
 import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
@@ -9,21 +10,30 @@ import { registerEditor } from './vscode/editor';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
-import { TraceService } from './vscode/traces';
+import { TraceService, TraceServiceProbe } from './vscode/traces';
+import { registerWalkthrough } from './vscode/walkthrough';
 
-export function activate(extension: vscode.ExtensionContext): void {
+/** What `activate` returns (`vscode.extensions.getExtension('locktrace.locktrace').exports`). */
+export interface LocktraceApi {
+  /** For the integration tests: analyses on the extension host's thread and the service's loads. */
+  readonly testing: TraceServiceProbe;
+}
+
+export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const ctx = new LocktraceContext(extension);
-  // the analysed traces and the active trace, shared by the features that need them
+  // the one owner of analyses and the active trace, shared by every feature that needs a trace
   const traces = ctx.track(new TraceService(ctx));
   registerCommands(ctx);
-  const replays = registerDebug(ctx);
-  registerPanel(ctx, replays);
+  const replays = registerDebug(ctx, traces);
+  registerPanel(ctx, traces, replays);
   registerEditor(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
+  registerWalkthrough(ctx, traces);
   ctx.output.info(
     `locktrace ${(extension.extension.packageJSON as { version: string }).version} activated (${vscode.env.appName} ${vscode.version})`,
   );
+  return { testing: traces.probe };
 }
 
 export function deactivate(): void {

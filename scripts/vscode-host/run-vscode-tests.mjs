@@ -15,13 +15,14 @@
 //   the driver writes $LOCKTRACE_DRIVER_DIR/r1.json = {"id":"r1","ok":true,"result":{...}}
 //                                                or {"id":"r1","ok":false,"error":"..."}
 //   ops: ping | screenshot {name} | webviewText {selector} | webviewClick {selector}
-//        | workbenchText {selector} | press {key}          (optional timeoutMs on the selector ops;
+//        | workbenchText {selector} | workbenchClick {selector} | press {key}
+//        (optional timeoutMs on the selector ops;
 //        text results are textContent with U+00A0, which Monaco uses for spaces, turned into spaces)
 //
 // Usage:
 //   node run-vscode-tests.mjs --extension-development-path /abs/ext --extension-tests-path /abs/ext/out/test/integration
 //        --code-server-entry …/code-server/out/node/entry.js --node …/node24/bin/node
-//        [--folder /abs/workspace] [--artifacts-dir test-artifacts] [--screenshot file.png] [--timeout 300]
+//        [--folder /abs/workspace] [--artifacts-dir test-artifacts] [--screenshot file.png] [--timeout 600]
 //        [--chromium /usr/bin/chromium] [--env KEY=VALUE …] [--require-output REGEX] [--verbose] [--keep-temp]
 import { spawn, execFileSync } from 'node:child_process';
 import { parseArgs, format } from 'node:util';
@@ -40,7 +41,7 @@ const { values: opt } = parseArgs({
     chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
     'artifacts-dir': { type: 'string', default: 'test-artifacts' },
     screenshot: { type: 'string' },
-    timeout: { type: 'string', default: '300' },
+    timeout: { type: 'string', default: '600' },
     env: { type: 'string', multiple: true, default: [] },
     verbose: { type: 'boolean', default: false },
     'keep-temp': { type: 'boolean', default: false },
@@ -345,6 +346,12 @@ async function handleDriverRequest(page, req) {
     case 'workbenchText': {
       const el = await page.waitForSelector(needSelector(), { timeout: timeoutMs });
       return { text: plain(await el.textContent()) };
+    }
+    case 'workbenchClick': {
+      // a visible element of the workbench itself (a walkthrough step, its button)
+      const el = await page.waitForSelector(needSelector(), { timeout: timeoutMs, state: 'visible' });
+      await el.click();
+      return {};
     }
     case 'press':
       if (typeof req.key !== 'string') {

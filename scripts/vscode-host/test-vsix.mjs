@@ -62,7 +62,17 @@ try {
   for (const d of pkg.contributes?.debuggers ?? []) if (d.program) needed.push(d.program);
   for (const l of pkg.contributes?.languages ?? []) if (l.configuration) needed.push(l.configuration);
   for (const g of pkg.contributes?.grammars ?? []) needed.push(g.path);
-  needed.push('out/debugAdapter.js', 'out/media/panel.js', 'out/media/panel.css');
+  for (const w of pkg.contributes?.walkthroughs ?? [])
+    for (const step of w.steps ?? [])
+      for (const m of [step.media?.image, step.media?.markdown, step.media?.svg]) if (typeof m === 'string') needed.push(m);
+  // the walkthrough opens, checks and debugs the sample shipped in the extension
+  needed.push(
+    'out/debugAdapter.js',
+    'out/analysisWorker.js',
+    'out/media/panel.js',
+    'out/media/panel.css',
+    'samples/syscall-order-inversion.trace',
+  );
   const missing = needed.filter((f) => !existsSync(join(dir, f)));
   if (missing.length) fail(`the packaged extension lacks ${missing.join(', ')}: fix .vscodeignore`);
   log(`manifest files present: ${needed.join(', ')}`);

@@ -1,8 +1,9 @@
 // The Debug Adapter Protocol face of the replay runtime: maps DAP requests to ReplayRuntime calls
 // and runtime events to DAP events. Runs inline in the extension host and as the standalone
 // adapter (main.ts). Thread ids are task ids + 1; DAP lines are converted from the trace's 1-based
-// lines only here (toClientLine/fromClientLine).
-// May import @vscode/debugadapter, src/adapter, src/protocol and Node built-ins; never `vscode`.
+// lines only here (toClientLine/fromClientLine). Where traces come from is the runtime's
+// TraceAccess, given to the constructor (the inline adapter passes the extension's).
+// May import @vscode/debugadapter, src/adapter, src/core, src/protocol and Node built-ins; never `vscode`.
 
 import * as path from 'path';
 import {
@@ -26,7 +27,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
 import { REPLAY_STATE_EVENT, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
-import { BreakpointResult, FrameInfo, ReplayRuntime, VarNode } from './runtime';
+import { BreakpointResult, FrameInfo, ReplayRuntime, TraceAccess, VarNode } from './runtime';
 
 const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FINDING_KINDS.map((kind) => ({
   filter: kind,
@@ -47,7 +48,7 @@ const enum ErrorId {
 const MAX_FRAMES_PER_TASK = 1000;
 
 export class LocktraceSession extends LoggingDebugSession {
-  private readonly runtime = new ReplayRuntime();
+  private readonly runtime: ReplayRuntime;
   private launchArgs: LaunchArguments | null = null;
   private configurationDone!: Promise<void>;
   private resolveConfigurationDone: () => void = () => undefined;
@@ -63,8 +64,10 @@ export class LocktraceSession extends LoggingDebugSession {
   /** Settles once the first launch request has tried to load the trace. */
   private readonly launched = new Promise<void>((r) => (this.resolveLaunched = r));
 
-  constructor() {
+  /** `access`: where traces come from (default: from disk through src/load, as the standalone adapter does). */
+  constructor(access?: TraceAccess) {
     super();
+    this.runtime = new ReplayRuntime(access);
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.resetConfigurationDone();
@@ -183,6 +186,11 @@ export class LocktraceSession extends LoggingDebugSession {
   async loadedAnalysis(): Promise<{ program: string; analysis: Analysis } | undefined> {
     await this.launched;
     return this.runtime.loaded ? { program: this.runtime.program, analysis: this.runtime.analysisView } : undefined;
+  }
+
+  /** The analysis the replay runs on now (it changes when a restart loads the trace again). */
+  currentAnalysis(): Analysis | undefined {
+    return this.runtime.loaded ? this.runtime.analysisView : undefined;
   }
 
   // The base class drops a handler's return value: launch and restart run async and turn an

@@ -1,16 +1,17 @@
 // `locktrace diff OLD NEW` and `locktrace hierarchy TRACE`: the lock graph as its own subject.
 // diff compares two recordings of one workload (new, gone and unchanged dependencies and cycles);
 // hierarchy proposes a lock hierarchy the trace satisfies and can write it into .locktrace.json.
-// Thin: argument parsing and output around src/core (analysis/diff.ts, analysis/hierarchy.ts).
+// Thin: argument parsing and output around the loading layer and src/core (analysis/diff.ts,
+// analysis/hierarchy.ts).
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { Analysis, FormatOption, ReadLockRule, analyze } from '../core';
+import { Analysis, FormatOption, ReadLockRule } from '../core';
 import { DiffCycle, DiffEdge, EdgeWhere, GraphDiff, diffAnalyses } from '../core/analysis/diff';
 import { hierarchyToJson, proposeHierarchy } from '../core/analysis/hierarchy';
 import { describeWork } from '../core/analysis/workqueue';
 import { SUPPRESSIONS_FILE } from '../core/suppress';
-import { readTraceFile } from './readFile';
+import { loadAnalysis } from '../load';
 
 export interface GraphIo {
   stdout: NodeJS.WritableStream;
@@ -86,8 +87,8 @@ function parseArgs(argv: string[], cmd: string, allowWrite: boolean): TraceArgs 
 }
 
 async function analyzeFile(file: string, a: TraceArgs): Promise<Analysis> {
-  const store = await readTraceFile(file, { format: a.format, sort: a.sort, arch: a.arch });
-  return analyze(store, { readLocks: a.readLocks });
+  // in-process, as check does; the graph does not depend on suppressions
+  return loadAnalysis(file, { format: a.format, sort: a.sort, arch: a.arch, readLocks: a.readLocks, workerThreshold: Infinity });
 }
 
 function traceSummary(file: string, a: Analysis) {

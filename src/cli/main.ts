@@ -1,10 +1,9 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
 // `diff` and `hierarchy` look at the lock graph (graph.ts); `record` captures a new trace.
-// Thin: argument parsing and I/O around the pure core.
-// May import src/core, src/record and Node built-ins; never `vscode`.
+// Thin: argument parsing and output around the loading layer.
+// May import src/core, src/load, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
-import * as path from 'path';
 import {
   Analysis,
   FINDING_KINDS,
@@ -13,25 +12,22 @@ import {
   ReadLockRule,
   Severity,
   TraceError,
-  analyze,
   findingSeverity,
   formatText,
   toJsonReport,
   toSarif,
 } from '../core';
 import { unionCycles } from '../core/analysis/diff';
-import { Hierarchy } from '../core/analysis/hierarchy';
-import { SUPPRESSIONS_FILE, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
+import { Suppressions, findSuppressionsFile, loadAnalysis, readSuppressions } from '../load';
 import { runRecord } from '../record/cli';
 import { GraphUsageError, runDiff, runHierarchy } from './graph';
 import { formatUnion } from './union';
-import { readTraceFile } from './readFile';
 
 const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions]
+                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep]
                   [--guarded error|warning|information|hint|off] [--union]
   locktrace diff OLD NEW [--json] [--format …] [--read-locks …]
   locktrace hierarchy FILE [--write] [--suppressions FILE] [--json]
@@ -60,6 +56,8 @@ interface CheckArgs {
   progress: boolean;
   /** undefined: look for .locktrace.json next to each trace, then in the current directory; null: none. */
   suppressions: string | null | undefined;
+  /** The traced kernel's /proc/lockdep; undefined: TRACE.lockdep when there is one; null: none. */
+  lockdep: string | null | undefined;
   /** Severity of inversions a gate lock makes safe (error and warning fail the run; off hides them). */
   guarded: Severity | 'off';
   /** Also report the cycles of the union of the traces' graphs that no single trace has whole. */
@@ -79,6 +77,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     arch: 'x86_64',
     progress: true,
     suppressions: undefined,
+    lockdep: undefined,
     guarded: 'information',
     union: false,
   };
@@ -147,6 +146,13 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-suppressions':
         a.suppressions = null;
         break;
+      case '--lockdep':
+        a.lockdep = value();
+        if (!fs.existsSync(a.lockdep)) throw new UsageError(`--lockdep: no such file ${a.lockdep}`);
+        break;
+      case '--no-lockdep':
+        a.lockdep = null;
+        break;
       case '--guarded': {
         const v = value();
         if (!SEVERITIES.includes(v)) throw new UsageError(`--guarded: expected ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
@@ -179,25 +185,33 @@ async function check(argv: string[], io: Io): Promise<number> {
   };
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
-    const store = await readTraceFile(file, {
-      format: args.format,
-      sort: args.sort,
-      arch: args.arch,
-      onProgress: showProgress
-        ? (b, size) => io.stderr.write(`\r${file}: reading ${Math.round((100 * b) / Math.max(size, 1))}%`)
-        : undefined,
-    });
     const sup = loadSuppressions(args.suppressions, file, io);
-    const analysis = analyze(store, {
-      readLocks: args.readLocks,
-      hierarchy: sup?.hierarchy,
-      onProgress: showProgress ? (n) => io.stderr.write(`\r${file}: analysing ${Math.round((100 * n) / store.length)}%   `) : undefined,
-    });
+    // in-process (no worker): the CLI's thread has nothing else to do while a trace loads
+    const analysis = await loadAnalysis(
+      file,
+      {
+        format: args.format,
+        sort: args.sort,
+        arch: args.arch,
+        readLocks: args.readLocks,
+        suppressions: sup,
+        lockdep: args.lockdep,
+        workerThreshold: Infinity,
+      },
+      {
+        onProgress: showProgress
+          ? (p) =>
+              io.stderr.write(
+                `\r${file}: ${p.phase} ${Math.round(p.phase === 'reading' ? 2 * p.percent : 2 * (p.percent - 50))}%${p.phase === 'reading' ? '' : '   '}`,
+              )
+          : undefined,
+      },
+    );
     if (showProgress) io.stderr.write('\r\x1b[K');
+    const store = analysis.store;
     if (args.union) analyses.push({ file, analysis });
-    const selected = applySuppressions(analysis.findings, sup?.rules ?? [], sup?.relativePath);
-    const suppressed = selected.suppressed;
-    const kept = args.guarded === 'off' ? selected.kept.filter((f) => findingSeverity(f, 'off') !== 'off') : selected.kept;
+    const { suppressed } = analysis;
+    const kept = args.guarded === 'off' ? analysis.findings.filter((f) => findingSeverity(f, 'off') !== 'off') : analysis.findings;
     failing += kept.filter(fails).length;
     if (args.output === 'json') {
       const report: object = toJsonReport(analysis, file, kept);
@@ -244,29 +258,18 @@ async function check(argv: string[], io: Io): Promise<number> {
 /**
  * The suppression rules for a trace: the file given with --suppressions, else `.locktrace.json`
  * next to the trace, else in the current directory (none with --no-suppressions).
- * `relativePath` is the trace's path relative to the suppression file's folder (rules' `trace` globs).
  */
-function loadSuppressions(
-  option: string | null | undefined,
-  trace: string,
-  io: Io,
-): { file: string; rules: SuppressionRule[]; relativePath: string; hierarchy?: Hierarchy } | undefined {
+function loadSuppressions(option: string | null | undefined, trace: string, io: Io): Suppressions | undefined {
   if (option === null) return undefined;
   let file: string | undefined;
   if (option !== undefined) {
     if (!fs.existsSync(option)) throw new UsageError(`--suppressions: no such file ${option}`);
     file = option;
-  } else {
-    file = [path.join(path.dirname(trace), SUPPRESSIONS_FILE), SUPPRESSIONS_FILE].find((f) => fs.existsSync(f));
-  }
+  } else file = findSuppressionsFile(trace);
   if (!file) return undefined;
-  const parsed = parseSuppressions(fs.readFileSync(file, 'utf8'));
-  for (const e of parsed.errors) io.stderr.write(`${file}: warning: ${e}\n`);
-  const relativePath = path
-    .relative(path.dirname(path.resolve(file)), path.resolve(trace))
-    .split(path.sep)
-    .join('/');
-  return { file, rules: parsed.rules, relativePath, hierarchy: parsed.hierarchy };
+  const sup = readSuppressions(file, trace);
+  for (const e of sup.errors) io.stderr.write(`${file}: warning: ${e}\n`);
+  return sup;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

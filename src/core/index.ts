@@ -10,7 +10,7 @@ export type { ParseOptions } from './parse';
 export { detectFormat } from './parse/textFormats';
 export { normalizeAddress } from './parse/interpret';
 export type { Arch } from './parse/interpret';
-export { AnalysisCancelled, analyze, analyzeAsync, describeEdge } from './analysis/analyzer';
+export { AnalysisCancelled, analysisProbe, analyze, analyzeAsync, describeEdge } from './analysis/analyzer';
 export type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from './analysis/analyzer';
 export { Replay } from './analysis/replay';
 export { nestedNames, parseProcLockdep, sharedNames, splitLockdepName } from './analysis/kernelClasses';

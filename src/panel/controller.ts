@@ -76,7 +76,8 @@ export class PanelController {
         return;
       case 'selectFinding': {
         this.selectedFindingId = msg.findingId;
-        const f = msg.findingId === null ? undefined : this.model.analysis.findings[msg.findingId];
+        // by id: the reported findings may be a selection of the analyzer's (kinds, suppressions)
+        const f = msg.findingId === null ? undefined : this.model.analysis.findings.find((x) => x.id === msg.findingId);
         if (f && msg.seek) await this.seek({ index: f.eventIndex });
         return;
       }

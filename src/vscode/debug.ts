@@ -1,13 +1,18 @@
 // The `locktrace` debug type in VS Code: runs the replay debug adapter inline in the extension
-// host, fills in a launch configuration when there is no launch.json (F5 on a trace file), and
-// contributes the "locktrace: Debug Trace" command (editor title button on trace files), and tells
-// debug hovers to evaluate whole lock class names and addresses (src/adapter/evaluatable.ts).
-// May import: vscode, src/vscode/context, src/adapter (the session; no DAP types leak out), src/core types.
+// host, its traces loaded by the TraceService (the same analysis the editor and the lock panel
+// have, computed off the extension host's thread when big), fills in a launch configuration when
+// there is no launch.json (F5 on a trace file), contributes the "locktrace: Debug Trace" command
+// (editor title button on trace files), tells debug hovers to evaluate whole lock class names and
+// addresses (src/adapter/evaluatable.ts), and offers a restart when a debugged trace changes on disk.
+// May import: vscode, src/vscode/context, src/vscode/traces, src/adapter (the session and the
+// runtime's TraceAccess; no DAP types leak out), src/core types.
 import * as vscode from 'vscode';
 import { evaluatableAt } from '../adapter/evaluatable';
+import { TraceAccess, nodeTraceAccess } from '../adapter/runtime';
 import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
 import { LocktraceContext, PREFIX } from './context';
+import type { TraceService } from './traces';
 
 /** The debug type and the command id. */
 export const DEBUG_TYPE = PREFIX;
@@ -33,20 +38,47 @@ export class InlineReplays {
   async analysisOf(session: vscode.DebugSession): Promise<{ program: string; analysis: Analysis } | undefined> {
     return this.sessions.get(session.id)?.loadedAnalysis();
   }
+
+  /** The analysis a session replays now, without waiting (a restart may have loaded a new one). */
+  currentAnalysis(session: vscode.DebugSession): Analysis | undefined {
+    return this.sessions.get(session.id)?.currentAnalysis();
+  }
 }
 
-export function registerDebug(ctx: LocktraceContext): InlineReplays {
+/** The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk. */
+function serviceAccess(traces: TraceService): TraceAccess {
+  return {
+    loadAnalysis: (args) => traces.analysisFor(vscode.Uri.file(args.program), { format: args.format, readLocks: args.readLocks }),
+    readLine: (program, offset) => nodeTraceAccess.readLine(program, offset),
+  };
+}
+
+export function registerDebug(ctx: LocktraceContext, traces: TraceService): InlineReplays {
   const replays = new InlineReplays();
+  const access = serviceAccess(traces);
   ctx.track(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: (session) => {
-        const adapter = new LocktraceSession();
+        const adapter = new LocktraceSession(access);
         replays.add(session.id, adapter);
         return new vscode.DebugAdapterInlineImplementation(adapter);
       },
     }),
   );
   ctx.track(vscode.debug.onDidTerminateDebugSession((s) => replays.remove(s.id)));
+  // a session keeps replaying what it loaded; a restart loads the file again
+  ctx.track(
+    traces.onDidChangeOnDisk((uri) => {
+      const s = vscode.debug.activeDebugSession;
+      if (s?.type !== DEBUG_TYPE || s.configuration.program !== uri.fsPath) return;
+      void vscode.window
+        .showInformationMessage(
+          `locktrace: ${uri.path.split('/').pop()} changed on disk; restart debugging to replay the new content.`,
+          'Restart',
+        )
+        .then((pick) => pick && vscode.commands.executeCommand('workbench.action.debug.restart'));
+    }),
+  );
   ctx.track(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new TraceConfigurationProvider()));
   ctx.track(
     vscode.debug.registerDebugConfigurationProvider(

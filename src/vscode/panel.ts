@@ -1,14 +1,15 @@
 // The lock-state panel in VS Code: the `locktrace.showPanel` command (any trace file, no debug
-// session needed: the panel parses and analyzes the file itself), opening beside the editor when a
-// `locktrace` debug session starts, following the adapter's `locktraceState` events, sending
-// clicks back as `locktraceSeek` requests and revealing the trace line, and restoring the panel
-// after a window reload (WebviewPanelSerializer). The conversation itself lives in
-// src/panel/controller.ts; this file only wires it to VS Code. During a debug session the panel's
-// model works on the session's own analysis (InlineReplays from ./debug), not a second one.
-// May import: vscode, ./context, ./nonce, ./debug (types), src/panel, src/protocol, src/core, src/cli/readFile.
+// session needed: the TraceService's analysis of it, the same the editor shows), opening beside
+// the editor when a `locktrace` debug session starts, following the adapter's `locktraceState`
+// events, sending clicks back as `locktraceSeek` requests and revealing the trace line, and
+// restoring the panel after a window reload (WebviewPanelSerializer). The conversation itself
+// lives in src/panel/controller.ts; this file only wires it to VS Code. During a debug session the
+// panel's model works on the session's own analysis (InlineReplays from ./debug; a restart that
+// loads a new one is followed), without one it follows the TraceService (a change on disk, an
+// edit, new settings or suppressions show up in the panel).
+// May import: vscode, ./context, ./nonce, ./traces, ./debug (types), src/panel, src/protocol, src/core types.
 import * as vscode from 'vscode';
-import { readTraceFile } from '../cli/readFile';
-import { EventStore, ReadLockRule, analyze, parseTrace } from '../core';
+import type { Analysis, FormatOption, ReadLockRule } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';
 import { PanelModel } from '../panel/model';
@@ -17,6 +18,7 @@ import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from
 import { LocktraceContext, PREFIX } from './context';
 import type { InlineReplays } from './debug';
 import { newNonce } from './nonce';
+import type { TraceService } from './traces';
 
 export const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
 const DEBUG_TYPE = PREFIX;
@@ -26,8 +28,8 @@ export function tracePosition(traceLine: number): vscode.Position {
   return new vscode.Position(Math.max(0, traceLine - 1), 0);
 }
 
-export function registerPanel(ctx: LocktraceContext, replays?: InlineReplays): void {
-  const panels = new LockPanels(ctx, replays);
+export function registerPanel(ctx: LocktraceContext, traces: TraceService, replays?: InlineReplays): void {
+  const panels = new LockPanels(ctx, traces, replays);
   ctx.track(panels);
   ctx.track(
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri, line?: number) => {
@@ -91,11 +93,39 @@ class LockPanels implements vscode.Disposable {
   private readonly listeners: vscode.Disposable[] = [];
   /** Messages that arrive while the trace is loading are handled once it is loaded. */
   private loadGeneration = 0;
+  /** Keeps the shown trace's analysis (and the watch on its file) in the TraceService. */
+  private pin: vscode.Disposable | undefined;
+  /** One model per analysis: going back to an analysis reuses its summaries. */
+  private readonly models = new WeakMap<Analysis, PanelModel>();
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly ctx: LocktraceContext,
+    private readonly traces: TraceService,
     private readonly replays?: InlineReplays,
-  ) {}
+  ) {
+    this.subscriptions = [
+      traces.onDidAnalyze((r) => void this.refresh(r.uri)),
+      traces.onDidInvalidate(() => void this.refresh()),
+      traces.onDidChangeOnDisk((uri) => void this.refresh(uri)),
+    ];
+  }
+
+  /**
+   * Without a session the panel shows the TraceService's current analysis of its trace: when that
+   * is another one (the file changed on disk, an edit, settings, suppressions), load it, keeping
+   * the position. A session-driven panel follows its session instead.
+   */
+  private async refresh(uri?: vscode.Uri): Promise<void> {
+    const shown = this.uri;
+    if (!this.panel || !shown || this.session || (uri && uri.toString() !== shown.toString())) return;
+    const gen = this.loadGeneration;
+    const current = await this.controller;
+    const r = await this.traces.get(shown);
+    if (gen !== this.loadGeneration || this.session || r.error?.cancelled || r.analysis === current?.model.analysis) return;
+    this.ctx.output.debug(`lock panel: ${shown.fsPath || shown.toString()} has a new analysis, showing it`);
+    await this.load(shown, undefined, current?.index ?? 0, false);
+  }
 
   async show(uri: vscode.Uri, session: vscode.DebugSession | undefined, column: vscode.ViewColumn, preserveFocus = false): Promise<void> {
     if (!this.panel) {
@@ -136,7 +166,12 @@ class LockPanels implements vscode.Disposable {
       void this.load(this.uri, session, body.index);
       return;
     }
-    void this.controller.then((c) => c?.onSessionState(body));
+    void this.controller.then((c) => {
+      // a restart loaded the trace again (it changed on disk): show the session's new analysis
+      const now = this.replays?.currentAnalysis(session);
+      if (c && now && now !== c.model.analysis && this.uri) return this.load(this.uri, session, body.index, false);
+      c?.onSessionState(body);
+    });
   }
 
   onSessionEnd(session: vscode.DebugSession): void {
@@ -170,13 +205,16 @@ class LockPanels implements vscode.Disposable {
         this.panel = undefined;
         this.session = undefined;
         this.uri = undefined;
+        this.pin?.dispose();
+        this.pin = undefined;
         this.controller = Promise.resolve(undefined);
         for (const d of this.listeners.splice(0)) d.dispose();
       }),
     );
   }
 
-  private async load(uri: vscode.Uri, session: vscode.DebugSession | undefined, index: number): Promise<void> {
+  /** Shows a trace at an event; `reuseModel`: keep the model when it is the same trace (a new driver, same analysis). */
+  private async load(uri: vscode.Uri, session: vscode.DebugSession | undefined, index: number, reuseModel = true): Promise<void> {
     const panel = this.panel;
     if (!panel) return;
     const gen = ++this.loadGeneration;
@@ -186,11 +224,15 @@ class LockPanels implements vscode.Disposable {
     // set synchronously: state events that arrive while loading chain onto the new controller
     this.uri = uri;
     this.session = session;
+    if (!sameTrace || !this.pin) {
+      this.pin?.dispose();
+      this.pin = this.traces.pin(uri);
+    }
     panel.title = `Lock state: ${uri.path.split('/').pop() ?? ''}`;
     this.controller = (async () => {
       const previous = await previousP;
       try {
-        const model = sameTrace && previous ? previous.model : await this.loadModel(uri, session);
+        const model = reuseModel && sameTrace && previous ? previous.model : await this.loadModel(uri, session);
         if (gen !== this.loadGeneration) return undefined;
         const c = new PanelController(model, this.port(panel, uri, session), index);
         if (previous) {
@@ -222,29 +264,37 @@ class LockPanels implements vscode.Disposable {
   }
 
   private async loadModel(uri: vscode.Uri, session: vscode.DebugSession | undefined): Promise<PanelModel> {
-    // a debug session of this extension host already analysed the trace: share it (read-only)
+    // a debug session of this extension host already has the trace: share its analysis (read-only)
     const shared = session && (await this.replays?.analysisOf(session));
     if (shared && uri.scheme === 'file' && shared.program === uri.fsPath) {
       this.ctx.output.info(`lock panel: using the analysis of debug session ${session.name}`);
-      return new PanelModel(shared.analysis, shared.program);
+      return this.modelOf(shared.analysis, shared.program);
     }
+    // no session, or one not running in this extension host: the TraceService's analysis, with the
+    // session's options when there is one
     const cfg = session?.configuration;
-    const readLocks = (cfg?.readLocks as ReadLockRule | undefined) ?? this.ctx.settings(uri).get<ReadLockRule>('readLocks');
-    const format = cfg?.format as 'auto' | undefined;
-    return vscode.window.withProgress(
+    const request = cfg
+      ? { format: cfg.format as FormatOption | undefined, readLocks: cfg.readLocks as ReadLockRule | undefined, fromDisk: true }
+      : {};
+    const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'locktrace: analyzing trace for the lock panel' },
-      async () => {
-        let store: EventStore;
-        if (uri.scheme === 'file') store = await readTraceFile(uri.fsPath, { format });
-        else store = parseTrace(await vscode.workspace.fs.readFile(uri), { file: uri.toString(), format });
-        return new PanelModel(analyze(store, { readLocks }), uri.scheme === 'file' ? uri.fsPath : uri.toString());
-      },
+      () => this.traces.get(uri, undefined, request),
     );
+    if (!r.analysis) throw new Error(r.error?.message ?? 'not a trace');
+    return this.modelOf(r.analysis, uri.scheme === 'file' ? uri.fsPath : uri.toString());
+  }
+
+  private modelOf(analysis: Analysis, tracePath: string): PanelModel {
+    let m = this.models.get(analysis);
+    if (!m || m.path !== tracePath) this.models.set(analysis, (m = new PanelModel(analysis, tracePath)));
+    return m;
   }
 
   dispose(): void {
     this.panel?.dispose();
+    this.pin?.dispose();
     for (const d of this.listeners.splice(0)) d.dispose();
+    for (const d of this.subscriptions.splice(0)) d.dispose();
   }
 }
 

@@ -1,39 +1,39 @@
-// TraceService: the one place the extension turns a trace document into an analysis, shared by
-// diagnostics, hovers, navigation, commands and other features (C/C++ source annotations build on
-// it too). It caches by URI + document version (+ format and read-lock rule), analyses small
-// traces in-process and big ones in a worker thread (out/analysisWorker.js) with a cancellable
-// progress notification, applies the `locktrace.findings.kinds` setting and `.locktrace.json`
-// suppressions, and tracks the *active trace* (the one being debugged, or the last one opened or
-// checked) with the debugger's position in it (from the adapter's `locktraceState` events).
-// Also owns the status bar item and the `locktrace.selectActiveTrace` command.
-// May import: vscode, ./context, src/core, src/editor, src/protocol, src/cli/readFile, Node built-ins.
+// TraceService: the one owner of analyses in the extension. Diagnostics, hovers, navigation,
+// commands, the lock panel, C/C++ source annotations and the inline debug adapter all ask it, and
+// get the same analysis object for the same trace and options, computed once. It loads through
+// src/load (small traces in-process, big ones in the analysis worker with a cancellable progress
+// notification, so the extension host's thread never analyses a big trace), applies the
+// `locktrace.findings.kinds` setting and `.locktrace.json` suppressions (src/load's
+// selectFindings), caches by source (the file on disk by mtime and size, or an editor's unsaved
+// text by version) and options, and drops what a change on disk made stale (file watchers), so
+// every feature reads the new content. It also tracks the *active trace* (the one being debugged,
+// or the last one opened or checked) with the debugger's position in it (from the adapter's
+// `locktraceState` events), and owns the status bar item and `locktrace.selectActiveTrace`.
+// May import: vscode, ./context, src/core, src/editor, src/load, src/protocol, Node built-ins.
+import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import * as vscode from 'vscode';
-import {
-  Analysis,
-  FINDING_KINDS,
-  Finding,
-  FindingKind,
-  FormatOption,
-  ReadLockRule,
-  Replay,
-  TraceError,
-  analyze,
-  parseTrace,
-} from '../core';
-import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
+import { Analysis, FINDING_KINDS, Finding, FindingKind, FormatOption, ReadLockRule, Replay, TraceError, analysisProbe } from '../core';
+import { SUPPRESSIONS_FILE, SuppressedFinding, parseSuppressions } from '../core/suppress';
 import { TraceIndex } from '../editor/traceIndex';
-import { unpackAnalysis } from '../editor/transfer';
-import { ANALYSIS_WORKER_VERSION, AnalyzeRequest, WorkerMessage } from '../protocol/analysisWorker';
+import {
+  DEFAULT_WORKER_THRESHOLD,
+  LoadProgress,
+  LoadedAnalysis,
+  Suppressions,
+  TraceSource,
+  isCancelled,
+  loadAnalysis,
+  selectFindings,
+} from '../load';
 import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
 import { LocktraceContext, PREFIX } from './context';
 
 export const LANGUAGE_ID = PREFIX;
 export const SELECT_ACTIVE_TRACE_COMMAND = `${PREFIX}.selectActiveTrace`;
 const DEBUG_TYPE = PREFIX;
-/** Default size above which a trace is analysed in the worker (`locktrace.analysis.workerThreshold`). */
-const DEFAULT_WORKER_THRESHOLD = 2 * 1024 * 1024;
+/** A burst of change events while a file is being written becomes one re-read. */
+const DISK_CHANGE_DELAY_MS = 200;
 
 // --- line bases: trace lines are 1-based, vscode.Position lines 0-based. Convert only here. ---
 
@@ -55,18 +55,29 @@ export function traceLineRange(doc: vscode.TextDocument | undefined, line: numbe
   return new vscode.Range(l, t.firstNonWhitespaceCharacterIndex, l, t.range.end.character);
 }
 
+/** Options of one analysis; unset ones come from the trace's `locktrace.*` settings. */
+export interface TraceRequest {
+  format?: FormatOption;
+  readLocks?: ReadLockRule;
+  /**
+   * Analyse the file on disk even when an editor holds unsaved changes (the debugger reads event
+   * lines from the file, so its analysis must be the file's).
+   */
+  fromDisk?: boolean;
+}
+
 /** An analysed trace (or why it could not be read) as seen with the current settings. */
 export interface TraceResult {
   uri: vscode.Uri;
-  /** Document version analysed (-1: read from disk). */
+  /** Version of the open document when asked (-1: no document). */
   version: number;
-  /** Undefined when the file is not a readable trace (see `error`). */
-  analysis?: Analysis;
+  /** Undefined when the file is not a readable trace (see `error`). Its `findings` are the reported ones. */
+  analysis?: LoadedAnalysis;
   /** Lookup tables for editor features (undefined with `analysis`). */
   index?: TraceIndex;
   /** Replay engine over the analysis (created on first use, shared). */
   readonly replay?: Replay;
-  /** Findings to report: kinds enabled in the settings, suppressions applied. */
+  /** Findings to report: kinds enabled in the settings, suppressions applied (`analysis.findings`). */
   findings: Finding[];
   /** Findings a `.locktrace.json` rule accepted. */
   suppressed: SuppressedFinding[];
@@ -87,23 +98,50 @@ export interface TracePosition {
   line: number;
 }
 
+/**
+ * What the integration tests read through the extension's API (`exports.testing`): every analysis
+ * the analyzer started on the extension host's own thread, and every load the service made.
+ */
+export interface TraceServiceProbe {
+  /** Analyses run on the extension host's thread (trace name, events, bytes), oldest first. */
+  hostAnalyses(): { file: string; events: number; bytes: number }[];
+  /** Loads made by the service (trace name, options, where it ran), oldest first. */
+  loads(): { file: string; format: FormatOption; readLocks: ReadLockRule; source: 'disk' | 'text'; inWorker: boolean }[];
+  reset(): void;
+}
+
+/** An analysis as loaded, before the finding kinds and suppressions of a generation are applied. */
 interface Raw {
-  analysis?: Analysis;
+  analysis?: LoadedAnalysis;
   index?: TraceIndex;
-  replay?: Replay;
   error?: TraceResult['error'];
   inWorker: boolean;
 }
 
+/** A TraceResult without the per-call `version`. */
+type Derived = Omit<TraceResult, 'version' | 'replay'>;
+
 interface CacheEntry {
-  key: string;
+  uri: vscode.Uri;
+  slot: 'disk' | 'text';
+  /** What was read: `mtime:size` of the file, or the document version of unsaved text. */
+  stamp: string;
   raw: Promise<Raw>;
-  derived?: { generation: number; result: Promise<TraceResult> };
-  last?: TraceResult;
+  derived?: { generation: number; result: Promise<Derived> };
 }
 
+const PROBE_LIMIT = 200;
+
 export class TraceService implements vscode.Disposable {
+  /** Analyses by `uri|format|readLocks|slot`. */
   private readonly cache = new Map<string, CacheEntry>();
+  /** The last result per URI (any options), for the status bar and `peek`. */
+  private readonly last = new Map<string, TraceResult>();
+  private readonly watchers = new Map<string, vscode.Disposable>();
+  private readonly diskTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly replays = new WeakMap<Analysis, Replay>();
+  /** URIs a feature shows without an editor (the lock panel): kept like the active trace. */
+  private readonly pinned = new Map<string, number>();
   /** Bumped when settings or suppression files change: derived results are recomputed. */
   private generation = 0;
   private activeUri: vscode.Uri | undefined;
@@ -112,8 +150,11 @@ export class TraceService implements vscode.Disposable {
   private readonly positionEmitter = new vscode.EventEmitter<TracePosition | undefined>();
   private readonly resultEmitter = new vscode.EventEmitter<TraceResult>();
   private readonly invalidateEmitter = new vscode.EventEmitter<void>();
+  private readonly diskEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly status: vscode.StatusBarItem;
   private debugSession: vscode.DebugSession | undefined;
+  private readonly hostAnalyses: ReturnType<TraceServiceProbe['hostAnalyses']> = [];
+  private readonly loadLog: ReturnType<TraceServiceProbe['loads']> = [];
 
   /** The active trace changed (undefined: none). */
   readonly onDidChangeActive = this.activeEmitter.event;
@@ -123,12 +164,37 @@ export class TraceService implements vscode.Disposable {
   readonly onDidAnalyze = this.resultEmitter.event;
   /** Settings or suppressions changed: results should be fetched again. */
   readonly onDidInvalidate = this.invalidateEmitter.event;
+  /** A trace file changed on disk: its cached analyses are gone, the next `get` reads it again. */
+  readonly onDidChangeOnDisk = this.diskEmitter.event;
+
+  /** For the integration tests only (see TraceServiceProbe). */
+  readonly probe: TraceServiceProbe = {
+    hostAnalyses: () => [...this.hostAnalyses],
+    loads: () => [...this.loadLog],
+    reset: () => {
+      this.hostAnalyses.length = 0;
+      this.loadLog.length = 0;
+    },
+  };
 
   constructor(private readonly ctx: LocktraceContext) {
     this.status = vscode.window.createStatusBarItem('locktrace.activeTrace', vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'locktrace: active trace';
     this.status.command = SELECT_ACTIVE_TRACE_COMMAND;
-    const subs: vscode.Disposable[] = [this.activeEmitter, this.positionEmitter, this.resultEmitter, this.invalidateEmitter, this.status];
+    // the analyzer says when it starts on this thread (the worker's analyses run in another module instance)
+    analysisProbe.started = (store) => {
+      this.hostAnalyses.push({ file: store.file, events: store.length, bytes: store.bytes });
+      if (this.hostAnalyses.length > PROBE_LIMIT) this.hostAnalyses.shift();
+    };
+    const subs: vscode.Disposable[] = [
+      this.activeEmitter,
+      this.positionEmitter,
+      this.resultEmitter,
+      this.invalidateEmitter,
+      this.diskEmitter,
+      this.status,
+      { dispose: () => (analysisProbe.started = undefined) },
+    ];
     subs.push(
       vscode.commands.registerCommand(SELECT_ACTIVE_TRACE_COMMAND, (uri?: vscode.Uri | string) => this.selectActive(uri)),
       vscode.window.onDidChangeActiveTextEditor((e) => {
@@ -139,7 +205,7 @@ export class TraceService implements vscode.Disposable {
       }),
       vscode.workspace.onDidCloseTextDocument((d) => {
         // keep the last result (the active trace may be closed), drop others
-        if (d.uri.toString() !== this.activeUri?.toString()) this.cache.delete(d.uri.toString());
+        this.forget(d.uri);
       }),
       vscode.debug.onDidStartDebugSession((s) => {
         const program = programOf(s);
@@ -217,7 +283,7 @@ export class TraceService implements vscode.Disposable {
     }
     const seen = new Map<string, vscode.Uri>();
     for (const d of vscode.workspace.textDocuments) if (d.languageId === LANGUAGE_ID) seen.set(d.uri.toString(), d.uri);
-    for (const key of this.cache.keys()) seen.set(key, vscode.Uri.parse(key));
+    for (const e of this.cache.values()) seen.set(e.uri.toString(), e.uri);
     for (const u of await vscode.workspace.findFiles('**/*.{trace,ftrace,ltrace}', '**/node_modules/**', 200)) seen.set(u.toString(), u);
     const items = [...seen.values()].map((u) => ({
       label: path.basename(u.path),
@@ -238,7 +304,7 @@ export class TraceService implements vscode.Disposable {
       this.status.hide();
       return;
     }
-    const last = this.cache.get(uri.toString())?.last;
+    const last = this.last.get(uri.toString());
     const name = path.basename(uri.path);
     const count = last ? (last.error ? 'not a trace' : `${last.findings.length} finding${last.findings.length === 1 ? '' : 's'}`) : '…';
     const pos = this.activePosition ? ` · line ${this.activePosition.line}` : '';
@@ -261,60 +327,75 @@ export class TraceService implements vscode.Disposable {
     this.updateStatus();
   }
 
-  /** Drops the cached analysis of a URI that is no longer open (kept for the active trace). */
+  /**
+   * Keeps a trace's analyses, and the watch on its file, while the returned disposable is not
+   * disposed, even when no editor shows it (the lock panel pins its trace).
+   */
+  pin(uri: vscode.Uri): vscode.Disposable {
+    const k = uri.toString();
+    this.pinned.set(k, (this.pinned.get(k) ?? 0) + 1);
+    let done = false;
+    return {
+      dispose: () => {
+        if (done) return;
+        done = true;
+        const n = (this.pinned.get(k) ?? 1) - 1;
+        if (n > 0) this.pinned.set(k, n);
+        else this.pinned.delete(k);
+      },
+    };
+  }
+
+  /** Drops the cached analyses of a URI that is no longer open (kept for the active trace and pinned ones). */
   forget(uri: vscode.Uri): void {
-    if (uri.toString() !== this.activeUri?.toString()) this.cache.delete(uri.toString());
+    const k = uri.toString();
+    if (k === this.activeUri?.toString() || this.pinned.has(k)) return;
+    this.drop(k, () => true);
+    this.last.delete(k);
   }
 
   /** The last result computed for a URI, without waiting (hovers use `get`). */
   peek(uri: vscode.Uri): TraceResult | undefined {
-    return this.cache.get(uri.toString())?.last;
+    return this.last.get(uri.toString());
   }
 
   /**
-   * Parses and analyses a trace (the open document's text when it is open, else the file),
-   * cached by URI and document version. Never rejects for bad input: `error` says why. Rejects with
+   * Parses and analyses a trace (an open document's unsaved text when it has any, else the file),
+   * cached by source and options. Never rejects for bad input: `error` says why. Rejects with
    * vscode.CancellationError when `token` is cancelled (the shared analysis keeps running).
    */
-  async get(target: vscode.Uri | vscode.TextDocument, token?: vscode.CancellationToken): Promise<TraceResult> {
+  async get(target: vscode.Uri | vscode.TextDocument, token?: vscode.CancellationToken, request: TraceRequest = {}): Promise<TraceResult> {
     const uri = target instanceof vscode.Uri ? target : target.uri;
     const doc = target instanceof vscode.Uri ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) : target;
-    const format = this.ctx.settings(uri).get<FormatOption>('format', 'auto');
-    const readLocks = this.ctx.settings(uri).get<ReadLockRule>('readLocks', 'non-recursive');
-    let version = -1;
-    let stamp = '';
-    if (doc) version = doc.version;
-    else if (uri.scheme === 'file') {
-      try {
-        const st = await vscode.workspace.fs.stat(uri);
-        stamp = `${st.mtime}:${st.size}`;
-      } catch {
-        stamp = 'missing';
-      }
-    }
-    const key = `${version}|${stamp}|${format}|${readLocks}`;
-    const k = uri.toString();
+    const format = request.format ?? this.ctx.settings(uri).get<FormatOption>('format', 'auto');
+    const readLocks = request.readLocks ?? this.ctx.settings(uri).get<ReadLockRule>('readLocks', 'non-recursive');
+    const version = doc ? doc.version : -1;
+    const useText = !!doc && !request.fromDisk && (doc.isDirty || uri.scheme !== 'file');
+    const slot = useText ? 'text' : 'disk';
+    const stamp = useText ? `v${version}` : await this.diskStamp(uri);
+    const k = `${uri.toString()}|${format}|${readLocks}|${slot}`;
     let entry = this.cache.get(k);
-    if (!entry || entry.key !== key) {
-      const previous = entry;
-      entry = { key, raw: this.analyse(uri, doc, format, readLocks), last: previous?.last };
+    if (!entry || entry.stamp !== stamp) {
+      entry = { uri, slot, stamp, raw: this.load(uri, useText ? doc : undefined, format, readLocks) };
       this.cache.set(k, entry);
+      if (slot === 'disk' && uri.scheme === 'file') this.watch(uri);
     }
     const generation = this.generation;
     let derived = entry.derived;
     if (!derived || derived.generation !== generation) {
       const e = entry;
-      const result = e.raw.then((raw) => this.derive(uri, version, raw));
+      const result = e.raw.then((raw) => this.derive(uri, raw));
       derived = e.derived = { generation, result };
-      void result.then((r) => {
+      void result.then((d) => {
         if (this.cache.get(k) !== e) return;
-        e.last = r;
-        if (r.error?.cancelled) this.cache.delete(k); // ask again next time
+        if (d.error?.cancelled) this.cache.delete(k); // ask again next time
+        const r = this.view(d, version);
+        this.last.set(uri.toString(), r);
         this.resultEmitter.fire(r);
         if (uri.toString() === this.activeUri?.toString()) this.updateStatus();
       });
     }
-    const result = derived.result;
+    const result = derived.result.then((d) => this.view(d, version));
     if (!token) return result;
     if (token.isCancellationRequested) throw new vscode.CancellationError();
     return new Promise<TraceResult>((resolve, reject) => {
@@ -331,137 +412,142 @@ export class TraceService implements vscode.Disposable {
     });
   }
 
-  private async analyse(
-    uri: vscode.Uri,
-    doc: vscode.TextDocument | undefined,
-    format: FormatOption,
-    readLocks: ReadLockRule,
-  ): Promise<Raw> {
+  /**
+   * The analysis of a trace file for the debugger (the file on disk, the given options, the
+   * settings' finding kinds and suppressions): the same object the other features get. Throws with
+   * the reason (a TraceError's message names the file and line) when it cannot be read.
+   */
+  async analysisFor(uri: vscode.Uri, request: Omit<TraceRequest, 'fromDisk'>): Promise<LoadedAnalysis> {
+    const r = await this.get(uri, undefined, { ...request, fromDisk: true });
+    if (!r.analysis) throw new Error(r.error?.message ?? 'not a trace');
+    return r.analysis;
+  }
+
+  private view(d: Derived, version: number): TraceResult {
+    const replays = this.replays;
+    return {
+      ...d,
+      version,
+      get replay() {
+        const a = d.analysis;
+        if (!a) return undefined;
+        let r = replays.get(a);
+        if (!r) replays.set(a, (r = new Replay(a)));
+        return r;
+      },
+    };
+  }
+
+  private async diskStamp(uri: vscode.Uri): Promise<string> {
+    try {
+      if (uri.scheme === 'file') {
+        const st = await fs.promises.stat(uri.fsPath);
+        return `${st.mtimeMs}:${st.size}`;
+      }
+      const st = await vscode.workspace.fs.stat(uri);
+      return `${st.mtime}:${st.size}`;
+    } catch {
+      return 'missing';
+    }
+  }
+
+  /** Loads a trace through src/load: the worker for big ones, under a cancellable progress notification. */
+  private async load(uri: vscode.Uri, doc: vscode.TextDocument | undefined, format: FormatOption, readLocks: ReadLockRule): Promise<Raw> {
     const name = uri.scheme === 'file' ? uri.fsPath : uri.toString();
     const threshold = this.ctx.settings(uri).get<number>('analysis.workerThreshold', DEFAULT_WORKER_THRESHOLD);
+    const abort = new AbortController();
+    let notification: ProgressNotification | undefined;
+    const started = Date.now();
     try {
-      let size: number;
-      if (doc) size = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-      else size = (await vscode.workspace.fs.stat(uri)).size;
-      if (size >= threshold) {
-        const req: AnalyzeRequest = { type: 'analyze', version: ANALYSIS_WORKER_VERSION, file: name, format, readLocks };
-        if (uri.scheme === 'file' && (!doc || !doc.isDirty)) req.path = uri.fsPath;
-        else req.text = doc ? doc.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-        return await this.inWorker(req, path.basename(uri.path));
+      let source: TraceSource;
+      if (doc) source = { text: doc.getText(), name };
+      else if (uri.scheme === 'file') source = { path: uri.fsPath, name };
+      else source = { text: await vscode.workspace.fs.readFile(uri), name };
+      const analysis = await loadAnalysis(
+        source,
+        {
+          format,
+          readLocks,
+          workerThreshold: threshold,
+          workerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'out', 'analysisWorker.js').fsPath,
+        },
+        {
+          signal: abort.signal,
+          onProgress: (p: LoadProgress) => {
+            if (!p.inWorker) return;
+            notification ??= new ProgressNotification(`locktrace: analysing ${path.basename(uri.path)}`, () => {
+              this.ctx.output.debug(`analysis of ${name} cancelled`);
+              abort.abort();
+            });
+            notification.report(`${p.message} ${Math.min(100, Math.round(p.percent))}%`, p.percent);
+          },
+        },
+      );
+      this.loadLog.push({ file: name, format, readLocks, source: doc ? 'text' : 'disk', inWorker: analysis.inWorker });
+      if (this.loadLog.length > PROBE_LIMIT) this.loadLog.shift();
+      if (!analysis.inWorker) return { analysis, index: new TraceIndex(analysis), inWorker: false };
+      this.ctx.output.debug(
+        `analysed ${name} in a worker: ${analysis.store.length} events, ${analysis.all.findings.length} finding(s), ${Date.now() - started} ms`,
+      );
+      // the editor's index of a big trace is built here in slices, so the host never freezes; Cancel stops it
+      notification?.report('indexing for hovers and navigation');
+      const pause = () => (abort.signal.aborted ? Promise.reject(new Error('cancelled')) : new Promise<void>((r) => setTimeout(r, 0)));
+      try {
+        const index = await TraceIndex.build(analysis, undefined, pause);
+        return { analysis, index, inWorker: true };
+      } catch (e) {
+        if (abort.signal.aborted) return { error: { message: 'analysis cancelled', line: 0, cancelled: true }, inWorker: true };
+        return { error: { message: `indexing failed: ${String(e)}`, line: 0 }, inWorker: true };
       }
-      const bytes = doc ? doc.getText() : await vscode.workspace.fs.readFile(uri);
-      const store = parseTrace(bytes, { file: name, format });
-      const analysis = analyze(store, { readLocks });
-      return { analysis, index: new TraceIndex(analysis), inWorker: false };
     } catch (e) {
+      if (isCancelled(e)) return { error: { message: 'analysis cancelled', line: 0, cancelled: true }, inWorker: true };
       if (e instanceof TraceError) return { error: { message: e.message, line: e.line }, inWorker: false };
       const message = e instanceof Error ? e.message : String(e);
       this.ctx.output.error(`analysing ${name}: ${message}`);
       return { error: { message, line: 0 }, inWorker: false };
+    } finally {
+      notification?.done();
     }
   }
 
-  /** Runs one analysis in a worker thread under a cancellable progress notification. */
-  private inWorker(req: AnalyzeRequest, label: string): Promise<Raw> {
-    const script = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'out', 'analysisWorker.js').fsPath;
-    return new Promise<Raw>((resolve) => {
-      void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `locktrace: analysing ${label}`, cancellable: true },
-        (progress, token) =>
-          new Promise<void>((done) => {
-            const started = Date.now();
-            const worker = new Worker(script);
-            let reported = 0;
-            let finished = false;
-            let analysed = false;
-            const finish = (raw: Raw) => {
-              if (finished) return;
-              finished = true;
-              void worker.terminate();
-              resolve(raw);
-              done();
-            };
-            token.onCancellationRequested(() => {
-              this.ctx.output.debug(`analysis of ${req.file} cancelled`);
-              finish({ error: { message: 'analysis cancelled', line: 0, cancelled: true }, inWorker: true });
-            });
-            worker.on('message', (msg: WorkerMessage) => {
-              switch (msg.type) {
-                case 'progress': {
-                  const pct = Math.min(100, Math.round(msg.percent));
-                  if (pct > reported) {
-                    progress.report({ message: `${msg.message} ${pct}%`, increment: pct - reported });
-                    reported = pct;
-                  }
-                  return;
-                }
-                case 'done': {
-                  const analysis = unpackAnalysis(msg.analysis);
-                  this.ctx.output.debug(
-                    `analysed ${req.file} in a worker: ${analysis.store.length} events, ${analysis.findings.length} finding(s), ${Date.now() - started} ms`,
-                  );
-                  // the editor's index of a big trace is built here in slices, so the host never freezes;
-                  // the worker exits meanwhile (that is not a failure any more), Cancel stops the build
-                  analysed = true;
-                  progress.report({ message: 'indexing for hovers and navigation' });
-                  const pause = () => (finished ? Promise.reject(new Error('cancelled')) : new Promise<void>((r) => setTimeout(r, 0)));
-                  TraceIndex.build(analysis, undefined, pause).then(
-                    (index) => finish({ analysis, index, inWorker: true }),
-                    (e: unknown) => finish({ error: { message: `indexing failed: ${String(e)}`, line: 0 }, inWorker: true }),
-                  );
-                  return;
-                }
-                case 'error':
-                  finish({ error: { message: msg.message, line: msg.traceError?.line ?? 0 }, inWorker: true });
-                  return;
-                default: {
-                  const never: never = msg;
-                  void never;
-                }
-              }
-            });
-            worker.on('error', (e) => finish({ error: { message: `analysis worker failed: ${e.message}`, line: 0 }, inWorker: true }));
-            worker.on('exit', (code) => {
-              if (!finished && !analysed) finish({ error: { message: `analysis worker exited (${code})`, line: 0 }, inWorker: true });
-            });
-            worker.postMessage(req);
-          }),
-      );
-    });
-  }
-
-  private async derive(uri: vscode.Uri, version: number, raw: Raw): Promise<TraceResult> {
-    const kinds = new Set(this.ctx.settings(uri).get<FindingKind[]>('findings.kinds', [...FINDING_KINDS]));
-    const base = raw.analysis ? raw.analysis.findings.filter((f) => kinds.has(f.kind)) : [];
+  /** Applies the finding kinds and suppressions of now to a loaded analysis. */
+  private async derive(uri: vscode.Uri, raw: Raw): Promise<Derived> {
+    const kinds = this.ctx.settings(uri).get<FindingKind[]>('findings.kinds', [...FINDING_KINDS]);
     const sup = this.ctx.settings(uri).get<boolean>('suppressions.enabled', true) ? await this.suppressionsFor(uri) : undefined;
-    const applied = sup ? applySuppressions(base, sup.rules, sup.relativePath) : { kept: base, suppressed: [] };
-    const result: TraceResult = {
+    const analysis = raw.analysis
+      ? selectFindings(
+          raw.analysis,
+          {
+            kinds,
+            suppressions: sup && {
+              file: sup.file.toString(),
+              rules: sup.rules,
+              errors: sup.errors,
+              relativePath: sup.relativePath,
+              hierarchy: sup.hierarchy,
+            },
+          },
+          raw.inWorker,
+        )
+      : undefined;
+    return {
       uri,
-      version,
-      analysis: raw.analysis,
+      analysis,
       index: raw.index,
-      get replay() {
-        if (!raw.analysis) return undefined;
-        raw.replay ??= new Replay(raw.analysis);
-        return raw.replay;
-      },
-      findings: applied.kept,
-      suppressed: applied.suppressed,
+      findings: analysis?.findings ?? [],
+      suppressed: analysis?.suppressed ?? [],
       suppressionsFile: sup?.file,
       suppressionErrors: sup?.errors ?? [],
       error: raw.error,
       inWorker: raw.inWorker,
     };
-    return result;
   }
 
   /**
    * The `.locktrace.json` for a trace: next to it, then each parent folder up to its workspace
    * folder; for a trace outside the workspace, its folder, then the workspace folders.
    */
-  async suppressionsFor(
-    uri: vscode.Uri,
-  ): Promise<{ file: vscode.Uri; rules: SuppressionRule[]; errors: string[]; relativePath: string } | undefined> {
+  async suppressionsFor(uri: vscode.Uri): Promise<(Omit<Suppressions, 'file'> & { file: vscode.Uri }) | undefined> {
     const candidates: vscode.Uri[] = [];
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     let dir = vscode.Uri.joinPath(uri, '..');
@@ -486,13 +572,97 @@ export class TraceService implements vscode.Disposable {
       for (const e of parsed.errors) this.ctx.output.warn(`${file.fsPath || file.toString()}: ${e}`);
       const base = vscode.Uri.joinPath(file, '..').path;
       const relativePath = path.posix.relative(base, uri.path);
-      return { file, rules: parsed.rules, errors: parsed.errors, relativePath };
+      return { file, rules: parsed.rules, errors: parsed.errors, relativePath, hierarchy: parsed.hierarchy };
     }
     return undefined;
   }
 
+  // --- changes on disk --------------------------------------------------------------------
+
+  /** Watches a trace file the cache holds an analysis of (inside or outside the workspace). */
+  private watch(uri: vscode.Uri): void {
+    const k = uri.toString();
+    if (this.watchers.has(k)) return;
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
+    );
+    const changed = () => this.changedOnDisk(uri);
+    this.watchers.set(k, vscode.Disposable.from(w, w.onDidChange(changed), w.onDidCreate(changed), w.onDidDelete(changed)));
+  }
+
+  private changedOnDisk(uri: vscode.Uri): void {
+    const k = uri.toString();
+    clearTimeout(this.diskTimers.get(k));
+    this.diskTimers.set(
+      k,
+      setTimeout(() => {
+        this.diskTimers.delete(k);
+        // analyses of the file are stale; unsaved text in an editor is not
+        const dropped = this.drop(k, (e) => e.slot === 'disk', false);
+        if (!dropped) return;
+        this.ctx.output.info(`${uri.fsPath} changed on disk: reading it again`);
+        this.diskEmitter.fire(uri);
+        // whoever shows it (diagnostics, the status bar, the lock panel, source features) gets the new result
+        if (this.last.has(k)) void this.get(uri).catch(() => undefined);
+      }, DISK_CHANGE_DELAY_MS),
+    );
+  }
+
+  /** Drops the cache entries of a URI that `which` accepts; the watcher goes when none is left. */
+  private drop(k: string, which: (e: CacheEntry) => boolean, unwatch = true): boolean {
+    let dropped = false;
+    for (const [key, e] of this.cache) {
+      if (e.uri.toString() !== k || !which(e)) continue;
+      this.cache.delete(key);
+      dropped = true;
+    }
+    if (unwatch && ![...this.cache.values()].some((e) => e.uri.toString() === k && e.slot === 'disk')) {
+      this.watchers.get(k)?.dispose();
+      this.watchers.delete(k);
+    }
+    return dropped;
+  }
+
   dispose(): void {
     this.cache.clear();
+    this.last.clear();
+    for (const w of this.watchers.values()) w.dispose();
+    this.watchers.clear();
+    for (const t of this.diskTimers.values()) clearTimeout(t);
+  }
+}
+
+/** A cancellable progress notification opened on demand; reports before VS Code runs the task are kept. */
+class ProgressNotification {
+  private progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+  private pending: { message: string; percent?: number } | undefined;
+  private reported = 0;
+  private finish: () => void = () => undefined;
+  private finished = false;
+
+  constructor(title: string, onCancel: () => void) {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(onCancel);
+      this.progress = progress;
+      if (this.pending) this.report(this.pending.message, this.pending.percent);
+      return this.finished ? Promise.resolve() : new Promise<void>((r) => (this.finish = r));
+    });
+  }
+
+  report(message: string, percent?: number): void {
+    if (!this.progress) {
+      this.pending = { message, percent };
+      return;
+    }
+    const pct = percent === undefined ? this.reported : Math.min(100, Math.round(percent));
+    if (percent !== undefined && pct <= this.reported) return;
+    this.progress.report({ message, increment: pct - this.reported });
+    this.reported = pct;
+  }
+
+  done(): void {
+    this.finished = true;
+    this.finish();
   }
 }
 

@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { analyze } from '../../src/core';
-import { readTraceFile } from '../../src/cli/readFile';
+import { readTraceFile } from '../../src/load/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
 import { jsByteScan, nodeLineCount } from './floors';

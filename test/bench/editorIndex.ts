@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import { EventKind, Replay, analyze } from '../../src/core';
-import { readTraceFile } from '../../src/cli/readFile';
+import { readTraceFile } from '../../src/load/readFile';
 import { lockHover, syscallHover } from '../../src/editor/hover';
 import { TraceIndex } from '../../src/editor/traceIndex';
 import { tokenAt } from '../../src/editor/tokens';

@@ -13,7 +13,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Analysis, analyze, diffAnalyses, proposeHierarchy, toJsonReport, unionCycles } from '../../src/core';
-import { readTraceFile } from '../../src/cli/readFile';
+import { readTraceFile } from '../../src/load';
 import { generateTrace } from './generate';
 
 export interface GraphBenchResult {

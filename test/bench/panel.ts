@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import { analyze } from '../../src/core';
-import { readTraceFile } from '../../src/cli/readFile';
+import { readTraceFile } from '../../src/load/readFile';
 import { PanelController } from '../../src/panel/controller';
 import { CHROMIUM, launchChromium, writePanelPage } from '../browser/chromium';
 import { Stats, stats } from './stats';

@@ -17,6 +17,8 @@ export interface DriverOps {
   webviewClick: { args: { selector: string; timeoutMs?: number }; result: Record<string, never> };
   /** textContent of an element of the workbench itself (hover widget, status bar, …). */
   workbenchText: { args: { selector: string; timeoutMs?: number }; result: { text: string | null } };
+  /** Clicks a visible element of the workbench itself (a walkthrough step, its button). */
+  workbenchClick: { args: { selector: string; timeoutMs?: number }; result: Record<string, never> };
   /** A key press in the focused workbench element (Playwright key names: "Escape", "Control+P"). */
   press: { args: { key: string }; result: Record<string, never> };
 }

@@ -100,7 +100,15 @@ export interface AnalysisModel extends StateModel {
   forked: Set<number>;
 }
 
+/**
+ * Sees every analysis that starts in this thread (this copy of the module: a worker's analyses are
+ * not seen by its caller's). Only the extension's test API sets it, to prove that big traces are
+ * never analysed on the extension host's thread.
+ */
+export const analysisProbe: { started?: (store: EventStore) => void } = {};
+
 export function analyze(store: EventStore, opts: AnalyzeOptions = {}): Analysis {
+  analysisProbe.started?.(store);
   if (store.kernelLog) return analyzeKernelLog(store, opts); // a kernel log: findings come from its reports
   return new Analyzer(store, opts).run();
 }
@@ -121,6 +129,7 @@ export async function analyzeAsync(
   store: EventStore,
   opts: AnalyzeOptions & { signal?: { aborted: boolean }; sliceEvents?: number; yieldFn?: () => Promise<void> } = {},
 ): Promise<Analysis> {
+  analysisProbe.started?.(store);
   if (store.kernelLog) return analyzeKernelLog(store, opts);
   const a = new Analyzer(store, opts);
   const slice = opts.sliceEvents ?? 250_000;

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ReplayRuntime, StopEvent } from '../../../src/adapter/runtime';
+import { ReplayRuntime, StopEvent, TraceAccess } from '../../../src/adapter/runtime';
+import { analyze, parseTrace } from '../../../src/core';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace');
@@ -98,5 +99,51 @@ describe('ReplayRuntime', () => {
       rt.readLine(rt.index),
       '       aio-writer-2101 [001] ..... 10231.000204: lock_acquire: 00000000f13b2c07 &inode->i_dio_map',
     );
+  });
+
+  it('takes its trace from an injected TraceAccess (a test feeds it; no file is read)', async () => {
+    const text = fs.readFileSync(SAMPLE, 'utf8');
+    const program = '/nowhere/fed.trace';
+    const analysis = analyze(parseTrace(text, { file: program }));
+    const asked: string[] = [];
+    const access: TraceAccess = {
+      loadAnalysis: (args) => {
+        asked.push(args.program);
+        return Promise.resolve(analysis);
+      },
+      // the sample is ASCII: byte offsets are string offsets
+      readLine: (_program, offset) => text.slice(offset).split('\n')[0],
+    };
+    const rt = new ReplayRuntime(access);
+    await rt.load({ program });
+    assert.equal(rt.analysisView, analysis, 'the runtime replays the analysis it was given');
+    rt.goto(rt.gotoTarget(20));
+    assert.equal(
+      rt.readLine(rt.index),
+      '       aio-writer-2101 [001] ..... 10231.000204: lock_acquire: 00000000f13b2c07 &inode->i_dio_map',
+    );
+    await rt.reload();
+    assert.deepEqual(asked, [program, program], 'a restart asks the access again');
+  });
+
+  it('the default access honours a .locktrace.json next to the trace: a suppressed finding never stops a run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-runtime-'));
+    try {
+      const file = path.join(dir, 'sample.trace');
+      fs.copyFileSync(SAMPLE, file);
+      fs.writeFileSync(path.join(dir, '.locktrace.json'), JSON.stringify({ suppress: [{ kind: 'inversion' }] }));
+      const rt = new ReplayRuntime();
+      await rt.load({ program: file });
+      assert.deepEqual(
+        rt.analysisView.findings.map((f) => f.line),
+        [17, 22, 31, 36],
+      );
+      rt.setExceptionFilters(['inversion']);
+      const ended = new Promise<{ index: number }>((r) => rt.on('end', r));
+      rt.continue();
+      assert.equal((await ended).index, rt.store.length - 1, 'no stop at the suppressed inversion (line 35)');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import type { JsonReport } from '../../../src/core/report';
 import { repoRoot } from '../helpers';
 
@@ -191,4 +192,28 @@ test('--format kernel-log forces the reader; --fail-on picks the kernel-log kind
   const other = 'test/fixtures/kernel-log/dmesg-lockdep-other.txt';
   assert.equal(run('check', other, '--fail-on', 'inversion').code, 0);
   assert.equal(run('check', other, '--fail-on', 'lockdep-other').code, 1);
+});
+
+test("the traced kernel's /proc/lockdep: TRACE.lockdep beside the trace, --lockdep FILE, --no-lockdep", () => {
+  // the lockseed `recursive` capture: two instances of one class nested without an annotation, which
+  // only the kernel's class list can tell from an annotated nesting
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-lockdep-'));
+  try {
+    const capture = path.join(repoRoot, 'test/fixtures/kernel/recursive');
+    const trace = path.join(dir, 'rec.trace');
+    fs.writeFileSync(trace, zlib.gunzipSync(fs.readFileSync(path.join(capture, 'trace.txt.gz'))));
+    const lockdep = zlib.gunzipSync(fs.readFileSync(path.join(capture, 'lockdep.txt.gz')));
+    const recursive = (r: { out: string }) => (JSON.parse(r.out) as JsonReport).findings.filter((f) => f.kind === 'recursive').length;
+    assert.equal(recursive(run('check', trace, '--json')), 0, 'without the class list the nesting looks annotated');
+    fs.writeFileSync(path.join(dir, 'proc-lockdep.txt'), lockdep);
+    assert.equal(recursive(run('check', trace, '--json', '--lockdep', path.join(dir, 'proc-lockdep.txt'))), 1);
+    fs.writeFileSync(`${trace}.lockdep`, lockdep);
+    assert.equal(recursive(run('check', trace, '--json')), 1, 'TRACE.lockdep is found beside the trace');
+    assert.equal(recursive(run('check', trace, '--json', '--no-lockdep')), 0);
+    const bad = run('check', trace, '--lockdep', path.join(dir, 'missing'));
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--lockdep: no such file/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -15,8 +15,9 @@ import {
 import { DIRECT_MAX_EVENTS } from '../../../src/panel/summary';
 import { LockState } from '../../../src/core/analysis/state';
 import { EventKind } from '../../../src/core';
+import { selectFindings } from '../../../src/load';
 import { prng } from '../../bench/generate';
-import { generatedModel, sampleModel } from './fixture';
+import { SAMPLE, generatedModel, sampleModel } from './fixture';
 
 const ALL = emptyTaskFilter();
 
@@ -353,6 +354,18 @@ describe('PanelController', () => {
     assert.deepEqual(seeks, [{ index: inv.eventIndex }]);
     assert.equal(c.index, inv.eventIndex);
     assert.equal(posted[0].type === 'init' && posted[0].source, 'debug');
+  });
+
+  it('a finding selected in a selection of findings (kinds, suppressions) seeks to that finding, by id', async () => {
+    const all = sampleModel().analysis;
+    const m = new PanelModel(selectFindings(all, { kinds: ['inversion'] }), SAMPLE);
+    const revealed: number[] = [];
+    const c = new PanelController(m, { post: () => undefined, reveal: (line) => revealed.push(line) });
+    const inv = m.analysis.findings[0];
+    assert.ok(inv.id > 0, 'its id is not its position in the selection');
+    await c.handle({ type: 'selectFinding', findingId: inv.id, seek: true });
+    assert.deepEqual(revealed, [inv.line]);
+    assert.equal(c.index, inv.eventIndex);
   });
 
   it('answers timeline requests with the same request id', async () => {

@@ -1,7 +1,7 @@
-// Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints)
-// between threads: the analysis worker packs it, the extension host unpacks it into an Analysis
-// that Replay, hovers and diagnostics use exactly like one made in-process. The typed-array
-// columns are handed over (transfer list), not copied.
+// Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints,
+// the state model) between threads: the analysis worker packs it, loadAnalysis unpacks it into an
+// Analysis that Replay, hovers and diagnostics use exactly like one made in-process. The
+// typed-array columns are handed over (transfer list), not copied.
 // May import only src/core and graphology.
 
 import Graph from 'graphology';
@@ -28,6 +28,7 @@ export interface PackedAnalysis {
     sorted: boolean;
     lostEvents: number;
     overwritten: number;
+    kernelLog: EventStore['kernelLog'];
   };
   findings: Analysis['findings'];
   notes: Analysis['notes'];
@@ -72,6 +73,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
       sorted: s.sorted,
       lostEvents: s.lostEvents,
       overwritten: s.overwritten,
+      kernelLog: s.kernelLog,
     },
     findings: a.findings,
     notes: a.notes,
@@ -110,6 +112,7 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
   s.sorted = ps.sorted;
   s.lostEvents = ps.lostEvents;
   s.overwritten = ps.overwritten;
+  s.kernelLog = ps.kernelLog;
   const graph: LockGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: false });
   graph.import(p.graph);
   return {

@@ -1,5 +1,5 @@
 // Reads a trace file from disk in chunks into the core parser (never the whole text at once).
-// Node-only helper shared by the CLI and the standalone debug adapter.
+// Part of the loading layer (src/load): loadAnalysis and the analysis worker read files through it.
 // May import src/core and Node built-ins.
 
 import * as fs from 'fs';

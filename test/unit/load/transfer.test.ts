@@ -7,8 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { Replay, analyze, parseTrace, toJsonReport } from '../../../src/core';
 import { lockHover } from '../../../src/editor/hover';
 import { TraceIndex } from '../../../src/editor/traceIndex';
-import { PackedAnalysis, packAnalysis, unpackAnalysis } from '../../../src/editor/transfer';
-import { WorkerMessage } from '../../../src/protocol/analysisWorker';
+import { WorkerMessage } from '../../../src/load/messages';
+import { PackedAnalysis, packAnalysis, unpackAnalysis } from '../../../src/load/transfer';
 import { fixture, repoRoot } from '../helpers';
 
 const links = { reveal: (l: number) => `r${l}`, debug: (l: number) => `d${l}` };

@@ -1,0 +1,267 @@
+// What the debugger shows at a position of the replay: threads (tasks seen so far), each task's
+// frames (its event, held locks innermost first, its syscall), scopes and variable trees (event,
+// held locks, syscall, lock graph, findings so far), and the exception widget's report of a finding.
+// Also the Value → variable tree conversion the debug console uses.
+// May import src/core, ../expr (types, formatValue) and the runtime's own modules.
+
+import { EdgeOrigin, EventFlag, EventKind, Finding, FindingKind, HeldLockView, TaskView, describeEdge } from '../../core';
+import { Value, formatValue } from '../expr';
+import { dataIdFor } from './breakpoints';
+import type { StopEvent } from './events';
+import { LoadedTrace, firstLine, isLockEvent } from './loading';
+
+export interface FrameInfo {
+  kind: 'event' | 'lock' | 'syscall';
+  name: string;
+  /** 1-based trace line. */
+  line: number;
+  eventIndex: number;
+  held?: HeldLockView;
+}
+
+/** A variable tree node; children are built when expanded. */
+export interface VarNode {
+  name: string;
+  value: string;
+  type?: string;
+  evaluateName?: string;
+  /** Set on locks: a data breakpoint can be set on this variable. */
+  dataId?: string;
+  children?: () => VarNode[];
+}
+
+export interface ScopeInfo {
+  name: 'Event' | 'Held locks' | 'Syscall' | 'Lock graph' | 'Findings so far';
+  children: () => VarNode[];
+}
+
+/** The debugger's view of a trace at one event (`index`, the current one). */
+export class Variables {
+  constructor(
+    private readonly trace: LoadedTrace,
+    private readonly index: number,
+  ) {}
+
+  /** Task of the current event: the stopped thread. */
+  get currentTask(): number {
+    return this.trace.store.task[this.index];
+  }
+
+  /** Tasks seen at or before the current event, in order of appearance. */
+  threads(): { taskId: number; name: string }[] {
+    return this.trace.replay.view(this.index).tasks.map((t) => ({ taskId: t.taskId, name: `${t.comm}-${t.pid}` }));
+  }
+
+  taskView(taskId: number): TaskView | undefined {
+    return this.trace.replay.view(this.index).tasks.find((t) => t.taskId === taskId);
+  }
+
+  /** Top: the task's current event; then held locks innermost first; then its syscall. */
+  frames(taskId: number): FrameInfo[] {
+    const t = this.taskView(taskId);
+    if (!t) return [];
+    const s = this.trace.store;
+    const out: FrameInfo[] = [];
+    const ev = taskId === this.currentTask ? this.index : t.lastEvent;
+    if (ev >= 0) out.push({ kind: 'event', name: this.trace.describeEvent(ev), line: s.line[ev], eventIndex: ev });
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      const how = [h.read ? 'read' : '', h.try ? 'try' : ''].filter(Boolean).join(' ');
+      const since = `${h.pending ? 'waiting since' : 'held since'} ${h.syscall ?? 'userspace'}, line ${h.line}`;
+      out.push({
+        kind: 'lock',
+        name: `${h.className} (${how ? `${how}, ` : ''}${since})`,
+        line: h.line,
+        eventIndex: h.eventIndex,
+        held: h,
+      });
+    }
+    if (t.syscall) {
+      out.push({
+        kind: 'syscall',
+        name: `${t.syscall.name} (entered at line ${t.syscall.line})`,
+        line: t.syscall.line || s.line[Math.max(0, ev)],
+        eventIndex: t.syscall.eventIndex,
+      });
+    }
+    return out;
+  }
+
+  scopes(taskId: number, frame: FrameInfo): ScopeInfo[] {
+    const s = this.trace.store;
+    const t = this.taskView(taskId);
+    const ev = frame.eventIndex >= 0 ? frame.eventIndex : this.index;
+    const lockClass = isLockEvent(s.kind[ev]) ? s.className(s.ref[ev]) : (t?.held[t.held.length - 1]?.className ?? null);
+    return [
+      { name: 'Event', children: () => this.eventVars(ev) },
+      {
+        name: 'Held locks',
+        children: () =>
+          (t?.held ?? [])
+            .slice()
+            .reverse()
+            .map((h, k) => this.heldVar(h, `held[${(t?.held.length ?? 0) - 1 - k}]`)),
+      },
+      { name: 'Syscall', children: () => this.syscallVars(t) },
+      { name: 'Lock graph', children: () => this.graphVars(lockClass) },
+      { name: 'Findings so far', children: () => this.trace.replay.view(this.index).findingsSoFar.map((f) => findingVar(f)) },
+    ];
+  }
+
+  private eventVars(i: number): VarNode[] {
+    const s = this.trace.store;
+    const task = s.taskOf(i);
+    const out: VarNode[] = [
+      leaf('index', i),
+      leaf('line', s.line[i]),
+      leaf('time', s.ts[i]),
+      leaf('cpu', s.cpu[i]),
+      leaf('task', `${task.comm}-${task.pid}`),
+      leaf('event', this.trace.describeEvent(i)),
+    ];
+    const kind = s.kind[i] as EventKind;
+    if (isLockEvent(kind)) {
+      const lock = s.lockOf(i);
+      out.push(
+        { ...leaf('lock', lock.key), dataId: dataIdFor('lock', lock.key) },
+        { ...leaf('class', s.className(lock.id)), dataId: dataIdFor('class', s.className(lock.id)) },
+      );
+      if (s.flags[i] & EventFlag.Read) out.push(leaf('read', true));
+      if (s.flags[i] & EventFlag.Try) out.push(leaf('try', true));
+    }
+    const site = s.sites.get(i);
+    if (site) out.push(valueVar('site', site as unknown as Value));
+    out.push(leaf('body', this.trace.readLine(i)));
+    return out;
+  }
+
+  private heldVar(h: HeldLockView, evaluateName: string): VarNode {
+    const v = heldValue(h);
+    return {
+      name: h.className,
+      value: `${h.lock}${h.read ? ' read' : ''}${h.try ? ' try' : ''}${h.pending ? ' (waiting)' : ''}, since line ${h.line}${h.syscall ? ` in ${h.syscall}` : ''}`,
+      evaluateName,
+      dataId: dataIdFor('lock', h.lock),
+      children: () => [
+        ...Object.entries(v).map(([k, x]) => valueVar(k, x, `${evaluateName}.${k}`)),
+        leaf('acquiring event', this.trace.readLine(h.eventIndex)),
+      ],
+    };
+  }
+
+  private syscallVars(t: TaskView | undefined): VarNode[] {
+    const sc = t?.syscall;
+    if (!sc) return [leaf('syscall', 'none (in userspace)')];
+    const out = [leaf('name', sc.name), leaf('number', sc.nr)];
+    if (sc.eventIndex >= 0) {
+      const raw = this.trace.readLine(sc.eventIndex);
+      const args = /\(([^()]*)\)\s*$/.exec(raw);
+      if (args) out.push(leaf('args', args[1]));
+      out.push(leaf('entered at', `line ${sc.line}`));
+    } else out.push(leaf('entered at', 'before the trace began'));
+    return out;
+  }
+
+  private graphVars(lockClass: string | null): VarNode[] {
+    if (lockClass === null) return [leaf('lock', 'no current lock')];
+    const edges = this.trace.replay.edgesOf(lockClass, this.index);
+    if (edges.length === 0) return [leaf(lockClass, 'no ordering edges so far')];
+    return edges.map((e) => edgeVar(e));
+  }
+}
+
+/** The finding of the last exception stop (when still there), as a report with the cycle's edges. */
+export function exceptionInfo(lastStop: StopEvent | null, index: number): { id: FindingKind; description: string; details: string } | null {
+  const f = lastStop?.finding;
+  if (!f || lastStop?.index !== index) return null;
+  const lines = [f.message];
+  if (f.cycle) {
+    lines.push('', 'cycle:');
+    for (const e of f.cycle) lines.push(`  ${describeEdge(e)}`);
+  }
+  if (f.related.length) {
+    lines.push('', 'related lines:');
+    for (const r of f.related) lines.push(`  line ${r.line}: ${r.message}`);
+  }
+  return { id: f.kind, description: firstLine(f.message), details: lines.join('\n') };
+}
+
+export function edgeVar(e: EdgeOrigin): VarNode {
+  return {
+    name: `${e.from} -> ${e.to}`,
+    value: `line ${e.line}, ${e.comm}-${e.pid} in ${e.syscall ?? 'userspace'}`,
+    children: () => Object.entries(edgeValue(e)).map(([k, x]) => valueVar(k, x)),
+  };
+}
+
+function findingVar(f: Finding): VarNode {
+  return {
+    name: `${f.kind} (line ${f.line})`,
+    value: firstLine(f.message),
+    children: () => [
+      leaf('message', f.message),
+      leaf('task', `${f.comm}-${f.pid}`),
+      leaf('syscall', f.syscall),
+      valueVar('locks', f.locks),
+      ...(f.cycle ? [{ name: 'cycle', value: `${f.cycle.length} edges`, children: () => f.cycle!.map((e) => edgeVar(e)) }] : []),
+      { name: 'related', value: `${f.related.length} lines`, children: () => f.related.map((r) => leaf(`line ${r.line}`, r.message)) },
+    ],
+  };
+}
+
+export function leaf(name: string, v: string | number | boolean | null): VarNode {
+  return { name, value: v === null ? 'null' : String(v), type: v === null ? undefined : typeof v };
+}
+
+export function heldValue(h: HeldLockView): { [k: string]: Value } {
+  return {
+    class: h.className,
+    lock: h.lock,
+    read: h.read,
+    try: h.try,
+    pending: h.pending,
+    acrossSyscall: h.acrossSyscall,
+    line: h.line,
+    syscall: h.syscall,
+    syscallLine: h.syscallLine,
+  };
+}
+
+export function edgeValue(e: EdgeOrigin): { [k: string]: Value } {
+  return {
+    from: e.from,
+    to: e.to,
+    line: e.line,
+    task: `${e.comm}-${e.pid}`,
+    syscall: e.syscall,
+    fromLine: e.fromLine,
+    fromSyscall: e.fromSyscall,
+    crossSyscall: e.crossSyscall,
+  };
+}
+
+export function findingValue(f: Finding): { [k: string]: Value } {
+  return { kind: f.kind, message: firstLine(f.message), line: f.line, pid: f.pid, comm: f.comm, syscall: f.syscall, locks: f.locks };
+}
+
+/** Generic Value → variable tree. */
+export function valueVar(name: string, v: Value, evaluateName?: string): VarNode {
+  if (v === null || typeof v !== 'object') return { ...leaf(name, v), evaluateName };
+  if (Array.isArray(v)) {
+    return {
+      name,
+      value: v.length <= 5 && v.every((x) => x === null || typeof x !== 'object') ? formatValue(v) : `list of ${v.length}`,
+      type: 'list',
+      evaluateName,
+      children: () => v.map((x, k) => valueVar(`[${k}]`, x, evaluateName ? `${evaluateName}[${k}]` : undefined)),
+    };
+  }
+  return {
+    name,
+    value: formatValue(v),
+    type: 'record',
+    evaluateName,
+    children: () =>
+      Object.entries(v).map(([k, x]) => valueVar(k, x, evaluateName && /^[A-Za-z_$][\w$]*$/.test(k) ? `${evaluateName}.${k}` : undefined)),
+  };
+}
