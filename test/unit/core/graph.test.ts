@@ -26,6 +26,7 @@ import {
 import { stronglyConnected, witnessCycles } from '../../../src/core/analysis/cycles';
 import { HierarchyMatcher } from '../../../src/core/analysis/hierarchy';
 import { applySuppressions, parseSuppressions } from '../../../src/core/suppress';
+import { selectFindings } from '../../../src/load';
 import { repoRoot } from '../helpers';
 
 const dir = path.join(repoRoot, 'test/fixtures/graph');
@@ -234,6 +235,23 @@ test('declared hierarchy: levels, globs, nested levels; a consistent trace has n
   assert.deepEqual(parseHierarchy(['a', ['b', 'c'], 3]).errors, [
     'hierarchy[2]: expected a class name or glob, or a list of them (level ignored)',
   ]);
+});
+
+test('the loading layer applies a declared hierarchy with the suppressions: no new analysis, unique ids, suppressible', () => {
+  const a = analyze(parseTrace(read('hierarchy-violation.trace'), { file: 'x' }));
+  const hierarchy = parseHierarchy(['sb_writers', '&sb->s_type->i_mutex_key', ['&mm->mmap_lock'], '&(&q*->lock)->rlock']).hierarchy;
+  const sup = { file: 'ws/.locktrace.json', rules: [], errors: [], relativePath: 'x', hierarchy };
+  const sel = selectFindings(a, { suppressions: sup });
+  assert.deepEqual(
+    sel.findings.map((f) => [f.kind, f.line, f.id]),
+    [['order-violation', 18, a.findings.length]],
+  );
+  assert.match(sel.findings[0].message, /the declared hierarchy \(\.locktrace\.json\)/);
+  assert.deepEqual(a.findings, [], 'the analysis itself is untouched');
+  assert.deepEqual(selectFindings(a, { suppressions: sup, kinds: ['inversion'] }).findings, []);
+  const quiet = selectFindings(a, { suppressions: { ...sup, rules: [{ kind: 'order-violation' }] } });
+  assert.equal(quiet.findings.length, 0);
+  assert.equal(quiet.suppressed.length, 1);
 });
 
 test('proposed hierarchy: the trace satisfies it, cycles share a level and are listed', () => {
