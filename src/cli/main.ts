@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import {
   Analysis,
+  DEFAULT_FINDING_KINDS,
   FINDING_KINDS,
   FindingKind,
   FormatOption,
@@ -27,14 +28,16 @@ const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
-                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep]
+                  [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep] [--contention]
                   [--guarded error|warning|information|hint|off] [--union]
   locktrace diff OLD NEW [--json] [--format …] [--read-locks …]
   locktrace hierarchy FILE [--write] [--suppressions FILE] [--json]
-  locktrace record [-o OUT.ltrace] [--pid PID | -- CMD ARGS...]
+  locktrace record [--kernel | --contention | --auto] [-o OUT] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
 Finding kinds: ${FINDING_KINDS.join(', ')}.
+--contention adds findings of kind contention: where syscalls waited for kernel locks, and how long
+(they fail the check only with --fail-on contention).
 Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input;
 diff: 1 when NEW has cycles OLD has not.`;
 
@@ -62,6 +65,8 @@ interface CheckArgs {
   guarded: Severity | 'off';
   /** Also report the cycles of the union of the traces' graphs that no single trace has whole. */
   union: boolean;
+  /** Report `contention` findings too. */
+  contention: boolean;
 }
 
 const SEVERITIES = ['error', 'warning', 'information', 'hint', 'off'];
@@ -71,7 +76,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     files: [],
     format: 'auto',
     output: 'text',
-    failOn: [...FINDING_KINDS],
+    failOn: [...DEFAULT_FINDING_KINDS],
     readLocks: 'non-recursive',
     sort: false,
     arch: 'x86_64',
@@ -80,6 +85,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     lockdep: undefined,
     guarded: 'information',
     union: false,
+    contention: false,
   };
   let failOnGiven = false;
   for (let k = 0; k < argv.length; k++) {
@@ -162,6 +168,9 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--union':
         a.union = true;
         break;
+      case '--contention':
+        a.contention = true;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         a.files.push(arg);
@@ -179,10 +188,9 @@ async function check(argv: string[], io: Io): Promise<number> {
   const texts: string[] = [];
   let failing = 0;
   const analyses: { file: string; analysis: Analysis }[] = [];
-  const fails = (f: { kind: FindingKind; guardedBy?: string[] }) => {
-    const sev = findingSeverity(f, args.guarded);
-    return args.failOn.includes(f.kind) && (sev === 'error' || sev === 'warning');
-  };
+  // --fail-on decides, except that a guarded inversion fails only at error or warning severity
+  const fails = (f: { kind: FindingKind; guardedBy?: string[] }) =>
+    args.failOn.includes(f.kind) && (f.kind !== 'inversion' || !f.guardedBy?.length || args.guarded === 'error' || args.guarded === 'warning');
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
     const sup = loadSuppressions(args.suppressions, file, io);
@@ -196,6 +204,7 @@ async function check(argv: string[], io: Io): Promise<number> {
         readLocks: args.readLocks,
         suppressions: sup,
         lockdep: args.lockdep,
+        kinds: args.contention ? FINDING_KINDS : DEFAULT_FINDING_KINDS,
         workerThreshold: Infinity,
       },
       {

@@ -121,7 +121,7 @@ function componentBlock(c: LockComponent, path: string): string[] {
 }
 
 const SARIF_LEVEL: Record<string, 'error' | 'warning' | 'note'> = Object.fromEntries(
-  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity]),
+  FINDING_KINDS.map((k) => [k, FINDING_KIND_INFO[k].severity === 'information' ? 'note' : FINDING_KIND_INFO[k].severity]),
 );
 
 const SARIF_OF: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', information: 'note', hint: 'note' };

@@ -55,7 +55,8 @@ export type FindingKind =
   | 'irq-state'
   | 'held-lock-freed'
   | 'lockdep-other'
-  | 'order-violation';
+  | 'order-violation'
+  | 'contention';
 
 /** What every front end says about a finding kind: one table, so a new kind is added in one place. */
 export interface FindingKindInfo {
@@ -65,8 +66,8 @@ export interface FindingKindInfo {
   short: string;
   /** The debugger's exception filter label. */
   filterLabel: string;
-  /** Default severity of diagnostics and SARIF results. */
-  severity: 'error' | 'warning';
+  /** Default severity of diagnostics and SARIF results (`information`: SARIF `note`). */
+  severity: 'error' | 'warning' | 'information';
 }
 
 export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> = {
@@ -99,6 +100,12 @@ export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> =
     filterLabel: 'Lock taken against the declared hierarchy (.locktrace.json)',
     severity: 'warning',
   },
+  contention: {
+    title: 'kernel lock contention',
+    short: 'waited for a kernel lock',
+    filterLabel: 'Syscall waited for a kernel lock (contention)',
+    severity: 'information',
+  },
 };
 
 /** How much a finding matters, as editors grade diagnostics ('off': not shown at all). */
@@ -130,7 +137,14 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'held-lock-freed',
   'lockdep-other',
   'order-violation',
+  'contention',
 ];
+
+/**
+ * The kinds reported unless asked otherwise: `contention` (where syscalls waited for kernel locks)
+ * is a measurement, not a bug, so `check` shows it only with `--contention`.
+ */
+export const DEFAULT_FINDING_KINDS: readonly FindingKind[] = FINDING_KINDS.filter((k) => k !== 'contention');
 
 /**
  * The execution context of an event, read from ftrace's latency-flags column (`d.h2.`): a byte per
@@ -447,4 +461,26 @@ export interface Finding {
   stack?: StackFrame[];
   /** Kernel logs: what the report says the task held, outermost first. */
   held?: HeldLockRecord[];
+  /** contention findings: how often and how long the syscall waited for the kernel lock. */
+  wait?: ContentionStats;
+}
+
+/** What a `contention` finding measured (milliseconds). */
+export interface ContentionStats {
+  /** Waits (begin … end pairs) in the group. */
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** Over the waits that ended inside the trace. */
+  avgMs: number;
+  /** Waits whose end is not in the trace. */
+  unfinished: number;
+  /** Distinct tasks that waited. */
+  tasks: number;
+  /** The kernel function that took the lock (from the recorded kernel stack), when known. */
+  caller: string | null;
+  /** Userspace locks held during some of the waits (class names). */
+  holding: string[];
+  /** 1-based line where the longest wait began. */
+  longestLine: number;
 }

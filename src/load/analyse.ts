@@ -4,7 +4,7 @@
 // May import src/core, ./readFile, ./messages (types) and Node built-ins.
 
 import * as fs from 'fs';
-import { Analysis, ProcLockdep, TraceError, analyzeAsync, parseProcLockdep, parseTrace } from '../core';
+import { Analysis, FINDING_KINDS, ProcLockdep, TraceError, analyzeAsync, parseProcLockdep, parseTrace } from '../core';
 import type { AnalyzeRequest, ProgressMessage } from './messages';
 import { readTraceFile } from './readFile';
 
@@ -33,6 +33,8 @@ export async function readAndAnalyse(
   return analyzeAsync(store, {
     readLocks: req.readLocks,
     lockdep: req.lockdepPath !== undefined ? readLockdep(req.lockdepPath) : undefined,
+    // every kind: which are reported is the caller's selection (selectFindings)
+    kinds: FINDING_KINDS,
     signal: hooks.signal,
     onProgress: progress
       ? (done) => progress({ type: 'progress', phase: 'analysing', message: 'analysing', percent: 50 + (50 * done) / n })

@@ -6,7 +6,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { Analysis, EdgeAttributes, FINDING_KINDS, Finding, FindingKind } from '../core';
+import { Analysis, DEFAULT_FINDING_KINDS, EdgeAttributes, Finding, FindingKind } from '../core';
 import { Hierarchy, orderViolations } from '../core/analysis/hierarchy';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 
@@ -25,7 +25,7 @@ export interface Suppressions {
 
 /** What to report of an analysis. */
 export interface FindingSelection {
-  /** Finding kinds to report (default: all). */
+  /** Finding kinds to report (default: DEFAULT_FINDING_KINDS: every kind but `contention`). */
   kinds?: readonly FindingKind[];
   /** Rules that accept known findings (default: none). */
   suppressions?: Suppressions;
@@ -50,7 +50,7 @@ export interface LoadedAnalysis extends Analysis {
 /** Applies a selection to an analysis (to its `all` when it is already a LoadedAnalysis). */
 export function selectFindings(analysis: Analysis, selection: FindingSelection = {}, inWorker?: boolean): LoadedAnalysis {
   const all = isLoaded(analysis) ? analysis.all : analysis;
-  const kinds = new Set<FindingKind>(selection.kinds ?? FINDING_KINDS);
+  const kinds = new Set<FindingKind>(selection.kinds ?? DEFAULT_FINDING_KINDS);
   const sup = selection.suppressions;
   const wanted: Finding[] = all.findings.filter((f) => kinds.has(f.kind));
   if (sup?.hierarchy && kinds.has('order-violation')) {

@@ -1,9 +1,12 @@
 // Converts parsed trace_pipe records into locktrace JSONL events (docs/jsonl-format.md):
 // pairs uprobes with their uretprobes per thread (acquire → acquired/acquire_failed), turns
 // flock/fcntl lock syscalls into file-lock events with the file's path, tracks fd → path per
-// process, and names locks and call sites through the Symbolizer.
-// May import ./parse, ./probes, ./symbolize (no I/O of its own besides the symbolizer's).
+// process, names locks and call sites through the Symbolizer, and kernel locks of contention
+// events through the ContentionNamer.
+// May import ./kcontention, ./parse, ./probes, ./symbolize (no I/O of its own besides theirs).
 import * as path from 'path';
+import type { ContentionNamer } from './kcontention';
+import { lockCaller } from './kcontention';
 import { parseFields, parseProbeHead, parseRawSyscall, PipeRecord } from './parse';
 import type { ProbeInfo } from './probes';
 import { NR, Site, Symbolizer } from './symbolize';
@@ -21,6 +24,8 @@ export interface ConvertOptions {
   waitExec: boolean;
   /** Working directory of the root, to resolve relative paths. */
   cwd: string;
+  /** Names the kernel locks of `lock:contention_begin/end` (when they are recorded). */
+  contention?: ContentionNamer;
 }
 
 interface Pending {
@@ -107,6 +112,8 @@ export class Converter {
         this.fileHeld.delete(tgid);
       }
       this.pending.delete(r.pid);
+    } else if ((r.name === 'contention_begin' || r.name === 'contention_end') && this.o.contention) {
+      this.onContention(r, emit);
     } else if (r.name === 'sched_process_exec') {
       const f = parseFields(r.body);
       this.o.sym.reset(tgid);
@@ -117,6 +124,32 @@ export class Converter {
     }
     this.events += out.length;
     return out;
+  }
+
+  /** `ffff8881a9c88180 (flags=SPIN|MUTEX)` with its stack, `ffff8881a9c88180 (ret=0)`. */
+  private onContention(r: PipeRecord, emit: (ev: string, extra?: Record<string, unknown>) => void): void {
+    const m = /^(?:0x)?([0-9a-f]+)\s*\((flags|ret)=([^)]*)\)/.exec(r.body);
+    if (!m) {
+      emit('other', { name: r.name, body: r.body });
+      return;
+    }
+    const addr = BigInt(`0x${m[1]}`);
+    const lock = `0x${addr.toString(16)}`;
+    if (r.name === 'contention_end') {
+      emit('contention_end', { lock, ret: Number(m[3]) || 0 });
+      return;
+    }
+    const flags = m[3];
+    const caller = r.stack ? lockCaller(r.stack) : undefined;
+    emit('contention_begin', {
+      lock,
+      class: this.o.contention!.name(addr, flags, r.stack),
+      lockKind: 'kernel',
+      flags,
+      ...(/READ/.test(flags) ? { read: true } : {}),
+      ...(caller ? { site: { fn: caller } } : {}),
+      ...(r.stack ? { stack: r.stack } : {}),
+    });
   }
 
   private site(tgid: number, ra: bigint | undefined): Site | undefined {

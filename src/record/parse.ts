@@ -11,6 +11,8 @@ export interface PipeRecord {
   /** Event name as printed (`sys_enter`, `sched_process_fork`, a uprobe's event name). */
   name: string;
   body: string;
+  /** Kernel stack printed after the event by a `stacktrace` trigger (innermost first). */
+  stack?: string[];
 }
 
 // `comm-pid (tgid) [cpu] flags ts: name: body`; comm may hold spaces and dashes, so the pid is the

@@ -1,21 +1,32 @@
-// The recording session: resolves the program and its C library, defines the probes in a private
-// tracefs instance, starts the command held at a go signal (or attaches to a pid), streams
-// trace_pipe through the Converter into a JSONL file, and removes everything it created on every
-// exit path. May import Node built-ins and the other ./ modules; no `vscode`.
-import { ChildProcess, spawn } from 'child_process';
+// The recording session: picks the mode (userspace locks, plus kernel lock contention on stock
+// kernels, or lockdep's kernel locks: kernel.ts), resolves the program and its C library, defines
+// the probes in a private tracefs instance and streams trace_pipe through the Converter into a
+// JSONL file (run.ts starts the command and removes everything on every exit path).
+// May import Node built-ins and the other ./ modules; no `vscode`.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Writable } from 'stream';
 import { Converter } from './convert';
 import { ElfError, ElfFile } from './elf';
-import { parsePipeLine } from './parse';
+import { ContentionNamer, hashPtrOffIsSafe, KernelSymbols, StackJoiner } from './kcontention';
+import { recordKernel } from './kernel';
 import { planProbes, ProbeInfo } from './probes';
+import { runTraced } from './run';
 import { Symbolizer, syscallNames } from './symbolize';
 import { findTracefs, RecordSetupError, sweepStale, TraceSession } from './tracefs';
 
+/**
+ * What to record. `user`: the program's userspace locks (uprobes on the C library), file locks,
+ * syscalls. `contention`: the same plus the kernel locks its syscalls waited for
+ * (`lock:contention_begin/end` with kernel stacks; stock kernels). `kernel`: lockdep's lock events
+ * (`lock:lock_acquire`…) as ftrace text (kernels built with CONFIG_LOCKDEP). `auto`: `kernel` when
+ * the kernel has lockdep's events, else `contention` when it has the contention events, else `user`.
+ */
+export type RecordMode = 'user' | 'contention' | 'kernel' | 'auto';
+
 export interface RecordOptions {
-  out: string;
+  /** Output file, or a function of the mode recorded (when `auto` decides it). */
+  out: string | ((mode: Exclude<RecordMode, 'auto'>) => string);
   command?: string[];
   pid?: number;
   /** Stop after this many seconds (0: until the program exits or Ctrl-C). */
@@ -23,10 +34,16 @@ export interface RecordOptions {
   cwd?: string;
   /** Per-CPU buffer size in KiB. */
   bufferKb?: number;
+  /** Default `user`. */
+  mode?: RecordMode;
   log: (msg: string) => void;
 }
 
 export interface RecordResult {
+  /** The mode that was recorded (`auto` resolved). */
+  mode: Exclude<RecordMode, 'auto'>;
+  /** Files written beside the output (the kernel's /proc/lockdep). */
+  extraFiles: string[];
   events: number;
   seconds: number;
   lost: number;
@@ -121,18 +138,67 @@ export function resolveLockLibrary(exe: ElfFile | undefined, pidMaps?: string): 
   );
 }
 
+/** The lock tracepoints of the running kernel (tracefs `events/lock/…`). */
+export interface KernelLockEvents {
+  /** lockdep's lock_acquire/lock_release (CONFIG_LOCKDEP). */
+  lockdep: boolean;
+  /** lock:contention_begin/contention_end (Linux 5.19+). */
+  contention: boolean;
+}
+
+export function kernelLockEvents(root: string): KernelLockEvents {
+  const has = (e: string) => fs.existsSync(path.join(root, 'events', e));
+  return { lockdep: has('lock/lock_acquire'), contention: has('lock/contention_begin') && has('lock/contention_end') };
+}
+
+/** Resolves `auto` and checks that the kernel can record the mode asked for. */
+export function resolveMode(mode: RecordMode, ev: KernelLockEvents): Exclude<RecordMode, 'auto'> {
+  if (mode === 'auto') return ev.lockdep ? 'kernel' : ev.contention ? 'contention' : 'user';
+  if (mode === 'kernel' && !ev.lockdep) {
+    throw new RecordSetupError(
+      `this kernel (${os.release()}) has no lockdep lock events (events/lock/lock_acquire is missing): ` +
+        '--kernel needs a kernel built with CONFIG_LOCKDEP (CONFIG_PROVE_LOCKING or CONFIG_LOCK_STAT), as in test/kernel/. ' +
+        (ev.contention ? 'On this kernel, --contention records the kernel locks your program waited for.' : ''),
+    );
+  }
+  if (mode === 'contention' && !ev.contention) {
+    throw new RecordSetupError(
+      `this kernel (${os.release()}) has no lock contention events (events/lock/contention_begin is missing; Linux 5.19 or later has them).`,
+    );
+  }
+  return mode;
+}
+
 /** Records until the program exits, the duration ends, or SIGINT/SIGTERM. Throws RecordSetupError. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new RecordSetupError(`locktrace record supports Linux on x86-64 only (this is ${process.platform}/${process.arch}).`);
   }
   if (process.getuid?.() !== 0) {
-    throw new RecordSetupError('locktrace record needs root to create tracing instances and uprobes: run `sudo locktrace record …`.');
+    throw new RecordSetupError('locktrace record needs root to create tracing instances and probes: run `sudo locktrace record …`.');
   }
   const cwd = o.cwd ?? process.cwd();
   const root = findTracefs();
   for (const s of sweepStale(root)) o.log(`removed leftover ${s} of an earlier locktrace that was killed`);
+  const mode = resolveMode(o.mode ?? 'user', kernelLockEvents(root));
+  if (o.mode === 'auto') o.log(`recording mode: ${mode}`);
+  if (mode === 'kernel') {
+    if (o.command) {
+      const p = which(o.command[0], cwd);
+      if (!p) throw new RecordSetupError(`command not found: ${o.command[0]}`);
+    } else if (!fs.existsSync(`/proc/${o.pid}`)) throw new RecordSetupError(`no process ${o.pid}`);
+    return recordKernel({ ...o, cwd, out: outFile(o.out, mode) }, new TraceSession(root));
+  }
+  return recordUser({ ...o, cwd, out: outFile(o.out, mode) }, root, mode === 'contention');
+}
 
+function outFile(out: RecordOptions['out'], mode: Exclude<RecordMode, 'auto'>): string {
+  return typeof out === 'string' ? out : out(mode);
+}
+
+/** The userspace recorder (JSONL), with kernel lock contention when `contention`. */
+async function recordUser(o: RecordOptions & { cwd: string; out: string }, root: string, contention: boolean): Promise<RecordResult> {
+  const cwd = o.cwd;
   // What to probe.
   let exe: ElfFile | undefined;
   let lib: ElfFile;
@@ -166,191 +232,116 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       `${root}/uprobe_events is missing: the kernel was built without CONFIG_UPROBE_EVENTS, so userspace locks cannot be traced.`,
     );
   }
-  let child: ChildProcess | undefined;
+  const probeInfo = new Map<string, ProbeInfo>();
+  const sym = new Symbolizer();
+  if (o.pid !== undefined) sym.loadMaps(o.pid);
+  const events = ['sched/sched_process_fork', 'sched/sched_process_exit', 'sched/sched_process_exec'];
+  // raw_syscalls gives every syscall with its arguments; the file-lock and fd logic reads the
+  // flock/fcntl/open/close/dup ones from it too, so syscalls:* would only duplicate them.
+  events.push('raw_syscalls/sys_enter', 'raw_syscalls/sys_exit');
+  if (contention) events.push('lock/contention_begin', 'lock/contention_end');
+  let probeNames: string[] = [];
   let outFd: number | undefined;
-  const onExit = () => session.cleanup();
-  process.on('exit', onExit);
-  let stopReason: string | undefined;
-  const stopWaiters: (() => void)[] = [];
-  const stop = (why: string) => {
-    if (!stopReason) stopReason = why;
-    for (const w of stopWaiters.splice(0)) w();
+  let conv: Converter | undefined;
+  const joiner = new StackJoiner();
+  const write = (recs: ReturnType<StackJoiner['line']>) => {
+    let chunk = '';
+    for (const r of recs) for (const ev of conv!.feed(r)) chunk += `${JSON.stringify(ev)}\n`;
+    if (chunk) fs.writeSync(outFd!, chunk);
   };
-  const onSignal = (sig: NodeJS.Signals) => {
-    o.log(`${sig}: stopping`);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill(sig);
-      } catch {
-        /* gone */
-      }
-      setTimeout(() => stop(sig), 2000).unref();
-    } else stop(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    session.create();
-    session.write('tracing_on', '0');
-    session.write('trace_clock', 'mono');
-    session.write('options/record-tgid', '1');
-    session.write('options/event-fork', '1');
-    session.write('buffer_size_kb', String(o.bufferKb ?? 8192));
-    const probeInfo = new Map<string, ProbeInfo>();
-    for (const p of planned) {
-      session.addUprobe({ event: p.event, kind: p.kind, file: p.file, offset: p.offset, args: p.args });
-      probeInfo.set(p.event, p);
-    }
-
-    // Start the command held at a go signal: the launcher shell reads a line from fd 3 and execs.
-    let rootPid: number;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      if (o.pid !== undefined) {
-        rootPid = o.pid;
-        return;
-      }
-      child = spawn('/bin/sh', ['-c', 'read -r _ <&3; exec 3<&-; exec "$@"', 'locktrace-launch', ...o.command!], {
-        cwd,
-        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-      });
-      child.on('exit', (code, signal) => resolve({ code, signal }));
-      child.on('error', () => resolve({ code: 127, signal: null }));
-      rootPid = child.pid!;
-    });
-    let result: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
-    void exited.then((r) => {
-      result = r;
-      stop('exit');
-    });
-
-    // The pid filter must be in place before any event is enabled: an empty filter traces everyone.
-    const pids = o.pid !== undefined ? fs.readdirSync(`/proc/${o.pid}/task`) : [String(rootPid!)];
-    session.write('set_event_pid', pids.join(' '));
-    const got = fs.readFileSync(path.join(session.dir, 'set_event_pid'), 'utf8').trim();
-    if (!got) throw new RecordSetupError(`could not set the pid filter (process ${rootPid!} already gone?)`);
-
-    const sym = new Symbolizer();
-    if (o.pid !== undefined) sym.loadMaps(o.pid);
-    const events = ['sched/sched_process_fork', 'sched/sched_process_exit', 'sched/sched_process_exec'];
-    // raw_syscalls gives every syscall with its arguments; the file-lock and fd logic reads the
-    // flock/fcntl/open/close/dup ones from it too, so syscalls:* would only duplicate them.
-    events.push('raw_syscalls/sys_enter', 'raw_syscalls/sys_exit');
-    for (const e of events) {
-      try {
-        session.enableEvent(e);
-      } catch (err) {
-        throw new RecordSetupError(`could not enable event ${e}: ${(err as Error).message}`);
-      }
-    }
-    // The kernel decodes the probed instruction only when a probe is enabled, and refuses some
-    // (glibc's pthread_spin_lock starts with `lock decl (%rdi)`): skip those with a warning.
-    const refused = new Set<string>();
-    for (const p of planned) {
-      if (refused.has(p.fn)) continue;
-      try {
-        session.enableEvent(`${session.group}/${p.event}`);
-        events.push(`${session.group}/${p.event}`);
-      } catch (err) {
-        if (p.fn === 'pthread_mutex_lock' || p.aux === 'entry') {
-          throw new RecordSetupError(`the kernel refused to enable the uprobe on ${p.fn} in ${p.file}: ${(err as Error).message}`);
-        }
-        refused.add(p.fn);
-        o.log(`warning: cannot probe ${p.fn} (the kernel's uprobes refuse its first instruction); its calls are not recorded`);
-      }
-    }
-    const enabled = planned.filter((p) => !refused.has(p.fn));
-
-    outFd = fs.openSync(o.out, 'w');
-    const probeNames = [
-      ...enabled.filter((p) => !p.ret).map((p) => `uprobe:${p.file}:${p.fn}`),
-      ...enabled.filter((p) => p.ret).map((p) => `uretprobe:${p.file}:${p.fn}`),
-      ...events.filter((e) => !e.startsWith(session.group)).map((e) => e.replace('/', ':')),
-    ];
-    const header = {
-      type: 'header',
-      format: 'locktrace',
-      version: 1,
-      created: new Date().toISOString(),
-      machine: { hostname: os.hostname(), arch: os.arch() === 'x64' ? 'x86_64' : os.arch(), cpus: os.cpus().length },
-      kernel: os.release(),
-      command: o.command ?? [exe ? exe.path : String(o.pid)],
-      pid: rootPid!,
+    const r = await runTraced(o, session, {
       clock: 'mono',
-      probes: probeNames,
-      recorder: { program: exe?.path, library: lib.path, cwd },
-      // flock/fcntl lock events are written explicitly (with paths): readers must not derive
-      // them a second time from the flock/fcntl syscalls (docs/jsonl-format.md).
-      fileLockEvents: 'explicit',
-    };
-    fs.writeSync(outFd, `${JSON.stringify(header)}\n`);
-
-    const conv = new Converter({ probes: probeInfo, sym, nrNames: syscallNames(), rootPid: rootPid!, waitExec: o.pid === undefined, cwd });
-    session.openPipe();
-    session.write('tracing_on', '1');
-    const started = Date.now();
-    if (child) (child.stdio[3] as Writable | null)?.end('go\n');
-    if (o.pid !== undefined) {
-      const poll = setInterval(() => {
-        if (!fs.existsSync(`/proc/${o.pid}`)) stop('exit');
-      }, 100);
-      stopWaiters.push(() => clearInterval(poll));
-    }
-    if (o.duration) setTimeout(() => stop('duration'), o.duration * 1000).unref();
-
-    const buf = Buffer.alloc(1 << 20);
-    let rest = '';
-    let lost = 0;
-    const pump = (): number => {
-      let total = 0;
-      for (;;) {
-        const n = session.readPipe(buf);
-        if (n <= 0) break;
-        total += n;
-        const text = rest + buf.toString('utf8', 0, n);
-        const lines = text.split('\n');
-        rest = lines.pop() ?? '';
-        let chunk = '';
-        for (const line of lines) {
-          const lm = /\[LOST (\d+) EVENTS\]/.exec(line);
-          if (lm) {
-            lost += Number(lm[1]);
-            continue;
-          }
-          const r = parsePipeLine(line);
-          if (!r) continue;
-          for (const ev of conv.feed(r)) chunk += `${JSON.stringify(ev)}\n`;
+      // raw kernel addresses in contention events, for /proc/kallsyms (root only; default hashed)
+      options: contention && hashPtrOffIsSafe(os.release()) ? { 'hash-ptr': '0' } : {},
+      prepare(s) {
+        for (const p of planned) {
+          s.addUprobe({ event: p.event, kind: p.kind, file: p.file, offset: p.offset, args: p.args });
+          probeInfo.set(p.event, p);
         }
-        if (chunk) fs.writeSync(outFd!, chunk);
-      }
-      return total;
-    };
-    await new Promise<void>((resolve) => {
-      const tick = setInterval(pump, 25);
-      stopWaiters.push(() => {
-        clearInterval(tick);
-        resolve();
-      });
-      if (stopReason) stop(stopReason);
+        if (contention) s.addTrigger('lock/contention_begin', 'stacktrace');
+      },
+      enable(s) {
+        for (const e of events) {
+          try {
+            s.enableEvent(e);
+          } catch (err) {
+            throw new RecordSetupError(`could not enable event ${e}: ${(err as Error).message}`);
+          }
+        }
+        // The kernel decodes the probed instruction only when a probe is enabled, and refuses some
+        // (glibc's pthread_spin_lock starts with `lock decl (%rdi)`): skip those with a warning.
+        const refused = new Set<string>();
+        for (const p of planned) {
+          if (refused.has(p.fn)) continue;
+          try {
+            s.enableEvent(`${s.group}/${p.event}`);
+            events.push(`${s.group}/${p.event}`);
+          } catch (err) {
+            if (p.fn === 'pthread_mutex_lock' || p.aux === 'entry') {
+              throw new RecordSetupError(`the kernel refused to enable the uprobe on ${p.fn} in ${p.file}: ${(err as Error).message}`);
+            }
+            refused.add(p.fn);
+            o.log(`warning: cannot probe ${p.fn} (the kernel's uprobes refuse its first instruction); its calls are not recorded`);
+          }
+        }
+        const enabled = planned.filter((p) => !refused.has(p.fn));
+        probeNames = [
+          ...enabled.filter((p) => !p.ret).map((p) => `uprobe:${p.file}:${p.fn}`),
+          ...enabled.filter((p) => p.ret).map((p) => `uretprobe:${p.file}:${p.fn}`),
+          ...events.filter((e) => !e.startsWith(s.group)).map((e) => e.replace('/', ':')),
+          ...(contention ? ['trigger:lock:contention_begin:stacktrace'] : []),
+        ];
+      },
+      start(rootPid) {
+        outFd = fs.openSync(o.out, 'w');
+        const header = {
+          type: 'header',
+          format: 'locktrace',
+          version: 1,
+          created: new Date().toISOString(),
+          machine: { hostname: os.hostname(), arch: os.arch() === 'x64' ? 'x86_64' : os.arch(), cpus: os.cpus().length },
+          kernel: os.release(),
+          command: o.command ?? [exe ? exe.path : String(o.pid)],
+          pid: rootPid,
+          clock: 'mono',
+          mode: contention ? 'contention' : 'user',
+          probes: probeNames,
+          recorder: { program: exe?.path, library: lib.path, cwd },
+          // flock/fcntl lock events are written explicitly (with paths): readers must not derive
+          // them a second time from the flock/fcntl syscalls (docs/jsonl-format.md).
+          fileLockEvents: 'explicit',
+        };
+        fs.writeSync(outFd, `${JSON.stringify(header)}\n`);
+        conv = new Converter({
+          probes: probeInfo,
+          sym,
+          nrNames: syscallNames(),
+          rootPid,
+          waitExec: o.pid === undefined,
+          cwd,
+          contention: contention ? new ContentionNamer(new KernelSymbols()) : undefined,
+        });
+      },
+      line(text) {
+        if (/\[LOST \d+ EVENTS\]/.test(text)) return;
+        write(joiner.line(text));
+      },
+      end() {
+        write(joiner.end());
+      },
     });
-    // Drain what the kernel still holds, then stop tracing.
-    session.write('tracing_on', '0');
-    for (let i = 0; i < 3; i++) {
-      if (pump() === 0) await new Promise((r) => setTimeout(r, 30));
-    }
-    const seconds = (Date.now() - started) / 1000;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL'); // duration ended: the program does not outlive its recording
-      result = await exited;
-    }
-    if (lost > 0) o.log(`warning: the kernel dropped ${lost} events (buffer full); try --buffer-kb with a larger value`);
-    return { events: conv.events, seconds, lost, exitCode: result.code, signal: result.signal, probes: probeNames };
+    return {
+      mode: contention ? 'contention' : 'user',
+      extraFiles: [],
+      events: conv?.events ?? 0,
+      seconds: r.seconds,
+      lost: r.lost,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      probes: probeNames,
+    };
   } finally {
     if (outFd !== undefined) fs.closeSync(outFd);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    const problems = session.cleanup();
-    process.off('exit', onExit);
-    for (const p of problems) o.log(`cleanup: ${p}`);
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }

@@ -1,6 +1,7 @@
 // tracefs access for the recorder: find or mount tracefs, create a private instance, define and
-// remove uprobes under a group name owned by this process, and sweep what a killed recorder left.
-// Everything created is tracked so `cleanup()` can undo it on any exit path.
+// remove uprobes and event probes (eprobes) under a group name owned by this process, set event
+// triggers, and sweep what a killed recorder left. Everything created is tracked so `cleanup()` can
+// undo it on any exit path.
 // May import Node built-ins only.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -72,6 +73,8 @@ export class TraceSession {
   readonly instance: string;
   readonly dir: string;
   private readonly probes: string[] = [];
+  private readonly eprobes: string[] = [];
+  private readonly triggers: { event: string; trigger: string }[] = [];
   private pipeFd: number | undefined;
   private cleaned = false;
 
@@ -118,19 +121,40 @@ export class TraceSession {
     try {
       this.write(path.join(this.root, 'uprobe_events'), line, true);
     } catch (e) {
-      let log = '';
-      try {
-        log = fs.readFileSync(path.join(this.root, 'error_log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
-      } catch {
-        /* no error_log */
-      }
-      throw new RecordSetupError(`the kernel refused uprobe \`${line}\`: ${oneLine(e)}${log ? ` (${log})` : ''}`);
+      throw new RecordSetupError(`the kernel refused uprobe \`${line}\`: ${oneLine(e)}${errorLogTail(this.root)}`);
     }
     this.probes.push(def.event);
   }
 
   enableEvent(event: string): void {
     this.write(`events/${event}/enable`, '1');
+  }
+
+  /** Whether the kernel has the tracepoint `system/event` (e.g. `lock/lock_acquire`). */
+  hasEvent(event: string): boolean {
+    return fs.existsSync(path.join(this.root, 'events', event));
+  }
+
+  /**
+   * Defines an event probe in our group on top of `target` (`syscalls.sys_enter_openat`), e.g.
+   * `path=+0($filename):ustring`. Returns the kernel's complaint instead of throwing: eprobes are
+   * optional (kernels without CONFIG_EPROBE_EVENTS refuse every definition with EINVAL).
+   */
+  addEprobe(event: string, target: string, args: string): string | undefined {
+    const line = `e:${this.group}/${event} ${target} ${args}`.trim();
+    try {
+      this.write(path.join(this.root, 'dynamic_events'), line, true);
+    } catch (e) {
+      return `${oneLine(e)}${errorLogTail(this.root)}`;
+    }
+    this.eprobes.push(event);
+    return undefined;
+  }
+
+  /** Adds a trigger (`stacktrace`) to an event of the instance; removed again by cleanup. */
+  addTrigger(event: string, trigger: string): void {
+    this.write(`events/${event}/trigger`, trigger);
+    this.triggers.push({ event, trigger });
   }
 
   /** Opens the instance's trace_pipe non-blocking so reading never hangs shutdown. */
@@ -176,6 +200,7 @@ export class TraceSession {
     };
     if (fs.existsSync(this.dir)) {
       tryDo('tracing_on', () => this.write('tracing_on', '0'));
+      for (const t of this.triggers.splice(0)) tryDo(`trigger ${t.event}`, () => this.write(`events/${t.event}/trigger`, `!${t.trigger}`));
       tryDo('events/enable', () => this.write('events/enable', '0'));
       tryDo(`rmdir ${this.dir}`, () => rmdirRetry(this.dir));
     }
@@ -200,26 +225,42 @@ function rmdirRetry(dir: string): void {
   }
 }
 
-/** Removes every uprobe of `group` (they must be disabled in every instance first). */
+/** Removes every uprobe and eprobe of `group` (they must be disabled in every instance first). */
 export function removeGroup(root: string, group: string): string[] {
   const problems: string[] = [];
-  const file = path.join(root, 'uprobe_events');
-  let defs: string;
-  try {
-    defs = fs.readFileSync(file, 'utf8');
-  } catch {
-    return problems;
-  }
-  for (const line of defs.split('\n')) {
-    const m = /^[pr]:([^/\s]+)\/(\S+)/.exec(line);
-    if (!m || m[1] !== group) continue;
+  // uprobes through uprobe_events (kernels before dynamic_events have only that), eprobes
+  // through dynamic_events (which also lists the uprobes, already gone by then).
+  for (const [file, kinds] of [
+    ['uprobe_events', 'pr'],
+    ['dynamic_events', 'e'],
+  ] as const) {
+    let defs: string;
     try {
-      fs.appendFileSync(file, `-:${m[1]}/${m[2]}\n`);
-    } catch (e) {
-      problems.push(`remove uprobe ${m[1]}/${m[2]}: ${oneLine(e)}`);
+      defs = fs.readFileSync(path.join(root, file), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of defs.split('\n')) {
+      const m = /^([a-z])\d*:([^/\s]+)\/(\S+)/.exec(line);
+      if (!m || m[2] !== group || !kinds.includes(m[1])) continue;
+      try {
+        fs.appendFileSync(path.join(root, file), `-:${m[2]}/${m[3]}\n`);
+      } catch (e) {
+        problems.push(`remove ${m[1] === 'e' ? 'eprobe' : 'uprobe'} ${m[2]}/${m[3]}: ${oneLine(e)}`);
+      }
     }
   }
   return problems;
+}
+
+/** The last lines of tracefs' error_log, as ` (…)` for an error message, or ''. */
+export function errorLogTail(root: string): string {
+  try {
+    const log = fs.readFileSync(path.join(root, 'error_log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
+    return log ? ` (${log})` : '';
+  } catch {
+    return '';
+  }
 }
 
 function alive(pid: number): boolean {
@@ -249,16 +290,18 @@ export function sweepStale(root: string): string[] {
   } catch {
     /* no instances dir */
   }
-  try {
-    const groups = new Set<string>();
-    for (const line of fs.readFileSync(path.join(root, 'uprobe_events'), 'utf8').split('\n')) {
-      const m = /^[pr]:(locktrace_(\d+))\//.exec(line);
-      if (m && !alive(Number(m[2]))) groups.add(m[1]);
+  const groups = new Set<string>();
+  for (const file of ['uprobe_events', 'dynamic_events']) {
+    try {
+      for (const line of fs.readFileSync(path.join(root, file), 'utf8').split('\n')) {
+        const m = /^[pre]\d*:(locktrace_(\d+))\//.exec(line);
+        if (m && !alive(Number(m[2]))) groups.add(m[1]);
+      }
+    } catch {
+      /* no such file */
     }
-    for (const g of groups) if (removeGroup(root, g).length === 0) swept.push(`uprobes ${g}`);
-  } catch {
-    /* no uprobes */
   }
+  for (const g of groups) if (removeGroup(root, g).length === 0) swept.push(`probes ${g}`);
   return swept;
 }
 
@@ -270,12 +313,14 @@ export function leftovers(root: string): string[] {
   } catch {
     /* none */
   }
-  try {
-    for (const line of fs.readFileSync(path.join(root, 'uprobe_events'), 'utf8').split('\n')) {
-      if (/^[pr]:locktrace_/.test(line)) out.push(line);
+  for (const file of ['uprobe_events', 'dynamic_events']) {
+    try {
+      for (const line of fs.readFileSync(path.join(root, file), 'utf8').split('\n')) {
+        if (/^[pre]\d*:locktrace_/.test(line) && !out.includes(line)) out.push(line);
+      }
+    } catch {
+      /* none */
     }
-  } catch {
-    /* none */
   }
   return out;
 }

@@ -1,6 +1,8 @@
-// "Record and Debug" (`locktrace.recordAndDebug`): runs a command line under `locktrace record` as a
-// task (its terminal shows the recorder's and the program's output) with a progress notification,
-// then opens the recording, makes it the active trace and starts a `locktrace` debug session on it.
+// "Record and Debug" (`locktrace.recordAndDebug`): runs a command line under `locktrace record --auto`
+// as a task (its terminal shows the recorder's and the program's output) with a progress
+// notification, then opens the recording, makes it the active trace and starts a `locktrace` debug
+// session on it. `--auto` records lockdep's kernel locks when the running kernel has them, else the
+// program's userspace locks plus the kernel locks its syscalls waited for (docs/recorder.md).
 // The recorder is the extension's own CLI (out/cli.js) run by the extension host's Node.
 // May import: vscode, ./context, Node built-ins.
 import * as fs from 'fs';
@@ -78,7 +80,7 @@ async function recordAndDebug(
 
   const cli = vscode.Uri.joinPath(ctx.extension.extensionUri, 'out', 'cli.js').fsPath;
   let exe = process.execPath;
-  let args = [cli, 'record', '-o', output, '--', ...argv];
+  let args = [cli, 'record', '--auto', '-o', output, '--', ...argv];
   const useSudo = settings.get<boolean>('record.sudo', true) && typeof process.getuid === 'function' && process.getuid() !== 0;
   if (useSudo) {
     args = ['--preserve-env=ELECTRON_RUN_AS_NODE', exe, ...args];

@@ -22,7 +22,8 @@
 import Graph from 'graphology';
 import { analyzeKernelLog } from '../kernelLog/analysis';
 import { EventStore } from '../store';
-import { Ctx, EdgeOrigin, EventKind, FINDING_KINDS, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Hierarchy } from './hierarchy';
 import { LockComponent, LockGraphTracker } from './lockGraph';
@@ -42,7 +43,7 @@ export interface AnalyzeOptions {
    * (two instances of it held at once are lockdep's "possible recursive locking").
    */
   lockdep?: ProcLockdep;
-  /** Finding kinds to report (default: all). */
+  /** Finding kinds to report (default: DEFAULT_FINDING_KINDS, every kind but `contention`). */
   kinds?: readonly FindingKind[];
   /** Called every ~1M events with the number of events processed. */
   onProgress?: (events: number) => void;
@@ -93,6 +94,8 @@ export interface Analysis {
   model: AnalysisModel;
   /** The class graph's strongly connected components with their cycles (lockGraph.ts). */
   components: LockComponent[];
+  /** Where tasks waited for kernel locks (contention.ts), whatever `kinds` asked for. */
+  contention?: ContentionSummary;
 }
 
 /** The analyzer's StateModel, plus the tasks whose whole life is in the trace. */
@@ -220,7 +223,7 @@ class Analyzer implements StateHooks {
     private readonly s: EventStore,
     private readonly opts: AnalyzeOptions,
   ) {
-    this.kinds = new Set(opts.kinds ?? FINDING_KINDS);
+    this.kinds = new Set(opts.kinds ?? DEFAULT_FINDING_KINDS);
     this.readRule = opts.readLocks ?? 'non-recursive';
     this.model = findPreHeld(s);
     const procShared = opts.lockdep ? sharedNames(opts.lockdep) : [];
@@ -297,6 +300,8 @@ class Analyzer implements StateHooks {
         message: `${d.count} hold(s) of ${name} ended without a release event: ${d.why}`,
       });
     }
+    const contention = analyzeContention(s);
+    if (this.kinds.has('contention')) this.findings.push(...contentionFindings(s, contention));
     const components = this.lockGraph.finish(this.findings); // [lock graph] cycle ids, components, order violations
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
@@ -310,6 +315,7 @@ class Analyzer implements StateHooks {
       readLocks: this.readRule,
       model: this.model,
       components,
+      contention,
     };
   }
 

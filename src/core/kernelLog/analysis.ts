@@ -337,6 +337,8 @@ class KernelLogAnalyzer {
         if (a && r.held.length) for (const h of this.taskHeld(r)?.locks ?? []) this.pendingEdge(r, h, a, base, context, stack);
         return base;
       }
+      case 'contention':
+        return null; // a measurement of recorded traces; no kernel log report is one
     }
   }
 

@@ -217,3 +217,23 @@ test("the traced kernel's /proc/lockdep: TRACE.lockdep beside the trace, --lockd
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--contention adds contention findings (with their numbers in --json); they fail only with --fail-on contention', () => {
+  const trace = 'test/fixtures/contention/pipe-writers.ltrace';
+  const plain = run('check', trace, '--json');
+  assert.equal(plain.code, 0, plain.err);
+  assert.deepEqual((JSON.parse(plain.out) as JsonReport).findings, []);
+  const on = run('check', trace, '--json', '--contention');
+  assert.equal(on.code, 0, 'contention findings are not failures by default');
+  const findings = (JSON.parse(on.out) as JsonReport).findings;
+  assert.deepEqual(
+    findings.map((f) => [f.kind, f.syscall, f.wait?.count]),
+    [
+      ['contention', 'write', 3],
+      ['contention', null, 1],
+    ],
+  );
+  const text = run('check', trace, '--contention');
+  assert.match(text.out, /kernel lock contention: kc\/101 in write \[seen 3 times\]/);
+  assert.equal(run('check', trace, '--contention', '--fail-on', 'contention').code, 1);
+});
