@@ -190,7 +190,8 @@ async function check(argv: string[], io: Io): Promise<number> {
   const analyses: { file: string; analysis: Analysis }[] = [];
   // --fail-on decides, except that a guarded inversion fails only at error or warning severity
   const fails = (f: { kind: FindingKind; guardedBy?: string[] }) =>
-    args.failOn.includes(f.kind) && (f.kind !== 'inversion' || !f.guardedBy?.length || args.guarded === 'error' || args.guarded === 'warning');
+    args.failOn.includes(f.kind) &&
+    (f.kind !== 'inversion' || !f.guardedBy?.length || args.guarded === 'error' || args.guarded === 'warning');
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
     const sup = loadSuppressions(args.suppressions, file, io);
