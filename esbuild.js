@@ -79,7 +79,9 @@ const builds = [
     entryPoints: ['test/unit', 'test/browser', 'test/record'].flatMap((d) => findEntries(d, /\.test\.ts$/)),
     outbase: 'test',
     outdir: 'out/test',
-    external: ['vscode', 'playwright-core'],
+    // typescript: the protocol version test reads the wire types with the compiler API;
+    // eslint: the import-boundary test runs the repository's lint config
+    external: ['vscode', 'playwright-core', 'typescript', 'eslint', 'typescript-eslint'],
   },
   {
     ...node,

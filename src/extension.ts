@@ -1,7 +1,6 @@
 // Extension entry point: creates the one LocktraceContext and hands it to each feature's register…
 // function. Keep it a list of registrations; features live under src/vscode/. Returns the
 // extension's API: only `testing`, which the integration tests read (see TraceServiceProbe).
-// May import: vscode, src/vscode/*. Nothing may import this file back.
 import * as vscode from 'vscode';
 import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';

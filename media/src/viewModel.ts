@@ -1,9 +1,7 @@
 // The lock panel's front-end logic without the DOM: a reducer over host messages, and functions
 // from the protocol's state to view models (task columns, timeline geometry, findings, graph
 // layout). media/src/panel.ts only turns these into elements; unit tests run them in Node.
-// May import only src/protocol and src/core types (type-only: the webview bundle stays small).
 
-import type { EdgeOrigin, Finding, HeldLockView } from '../../src/core';
 import {
   GraphEdge,
   HostMessage,
@@ -20,7 +18,7 @@ import {
   bucketRange,
   emptyTaskFilter,
 } from '../../src/protocol/panel';
-import type { ReplayStateBody, TaskStateBody } from '../../src/protocol/replayState';
+import type { CycleEdgeBody, FindingBody, HeldLockBody, ReplayStateBody, TaskStateBody } from '../../src/protocol/replayState';
 
 // ---------------------------------------------------------------------------------------------
 // State and reducer
@@ -145,7 +143,7 @@ export function timelineIsCurrent(s: PanelViewState): boolean {
 // Findings
 
 /** The finding whose cycle and syscalls are highlighted. */
-export function selectedFinding(s: PanelViewState): Finding | null {
+export function selectedFinding(s: PanelViewState): FindingBody | null {
   const all = s.trace?.findings ?? [];
   if (s.ui.selectedFindingId !== null) return all.find((f) => f.id === s.ui.selectedFindingId) ?? null;
   const soFar = s.replay?.findingsSoFar ?? [];
@@ -155,7 +153,7 @@ export function selectedFinding(s: PanelViewState): Finding | null {
 
 export interface FindingItem {
   id: number;
-  kind: Finding['kind'];
+  kind: FindingBody['kind'];
   title: string;
   detail: string;
   line: number;
@@ -197,7 +195,7 @@ export interface Highlights {
   cycle: HighlightEvent[];
 }
 
-export function highlightsOf(f: Finding | null): Highlights {
+export function highlightsOf(f: FindingBody | null): Highlights {
   if (!f) return { primary: null, cycle: [] };
   const cycle: HighlightEvent[] = [];
   for (const e of f.cycle ?? []) {
@@ -247,7 +245,7 @@ export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number
   return !q || t.comm.toLowerCase().includes(q) || String(t.pid).includes(q);
 }
 
-export function heldItem(h: HeldLockView, findingLocks: ReadonlySet<string>): HeldItem {
+export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): HeldItem {
   const badges = [h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(Boolean);
   const how = badges.length ? ` (${badges.join(', ')})` : '';
   const where = h.syscall ? ` in ${h.syscall}` : ' in userspace';
@@ -729,7 +727,7 @@ export interface GraphView {
 export const NODE_R = 7;
 
 /** Whether graph edge `e` is one of the cycle's edges. */
-function inCycle(cycle: readonly EdgeOrigin[], e: GraphEdge): boolean {
+function inCycle(cycle: readonly CycleEdgeBody[], e: GraphEdge): boolean {
   return cycle.some((c) => c.from === e.from && c.to === e.to);
 }
 

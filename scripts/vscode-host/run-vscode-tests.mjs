@@ -31,6 +31,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { chromium } from 'playwright-core';
 
+/** Chromium's flags for this offline machine (no sandbox as root, no GPU, nothing that reaches the network); the panel's browser tests use them too. */
+const CHROMIUM_FLAGS = JSON.parse(readFileSync(new URL('./chromium-flags.json', import.meta.url), 'utf8'));
+
 const { values: opt } = parseArgs({
   options: {
     'extension-development-path': { type: 'string' },
@@ -464,17 +467,7 @@ async function main() {
     executablePath: opt.chromium,
     headless: true,
     env: { ...process.env, HOME: chromeHome, XDG_CONFIG_HOME: chromeHome, XDG_CACHE_HOME: chromeHome },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      '--disable-breakpad',
-    ],
+    args: [...CHROMIUM_FLAGS, '--disable-dev-shm-usage', '--disable-breakpad'],
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => out(`[browser] page error: ${e}`, true));

@@ -2,7 +2,6 @@
 // the debug console: literals, names, member/index access, calls, comparison and boolean operators.
 // Pure: it knows nothing of the replay; names and functions are resolved through an `Env`.
 // docs/debugging.md documents the language for users.
-// May import nothing.
 
 /** Plain JSON-like values every expression evaluates to. */
 export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };

@@ -1,7 +1,6 @@
 // Launch arguments of the `locktrace` debug type: the TypeScript interface, the schema that
 // package.json's `contributes.debuggers[0].configurationAttributes.launch` must match (a unit test
 // compares them), and validation with messages meant for users.
-// May import only src/core types and Node built-ins.
 
 import * as fs from 'fs';
 import * as path from 'path';

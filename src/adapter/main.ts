@@ -2,7 +2,6 @@
 // DAP client (and the protocol tests) can replay a lock trace. Nothing may write to stdout here
 // except the protocol. Traces are loaded from disk through src/load (big ones in the analysis
 // worker, out/analysisWorker.js beside this bundle).
-// May import src/adapter and @vscode/debugadapter.
 
 import { DebugSession } from '@vscode/debugadapter';
 import { nodeTraceAccess } from './runtime';

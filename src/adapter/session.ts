@@ -3,7 +3,6 @@
 // adapter (main.ts). Thread ids are task ids + 1; DAP lines are converted from the trace's 1-based
 // lines only here (toClientLine/fromClientLine). Where traces come from is the runtime's
 // TraceAccess, given to the constructor (the inline adapter passes the extension's).
-// May import @vscode/debugadapter, src/adapter, src/core, src/protocol and Node built-ins; never `vscode`.
 
 import * as path from 'path';
 import {
@@ -25,9 +24,10 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
-import { REPLAY_STATE_EVENT, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
+import { encodeReplayState } from '../protocol/encode';
+import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
-import { BreakpointResult, FrameInfo, ReplayRuntime, TraceAccess, VarNode } from './runtime';
+import { BreakpointResult, FrameInfo, NamedBreakpointSpec, ReplayRuntime, TraceAccess, VarNode } from './runtime';
 
 const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FINDING_KINDS.map((kind) => ({
   filter: kind,
@@ -137,6 +137,14 @@ export class LocktraceSession extends LoggingDebugSession {
     }
   }
 
+  /** Execution requests: the response goes out before the runtime moves (its stopped event follows). */
+  private answerThenMove(response: DebugProtocol.Response, move: () => void): void {
+    this.guarded(response, () => {
+      this.sendResponse(response);
+      move();
+    });
+  }
+
   private resetConfigurationDone(): void {
     this.configurationDone = new Promise((r) => (this.resolveConfigurationDone = r));
   }
@@ -147,8 +155,13 @@ export class LocktraceSession extends LoggingDebugSession {
     this.nextFrameId = 1;
   }
 
+  /** The body of the `locktraceState` event and request: the runtime's position copied into the protocol's own records, so only the protocol's fields leave the adapter. */
+  private replayState(): ReplayStateBody {
+    return encodeReplayState(this.runtime.state());
+  }
+
   private sendReplayState(): void {
-    this.sendEvent(new DapEvent(REPLAY_STATE_EVENT, this.runtime.state()));
+    this.sendEvent(new DapEvent(REPLAY_STATE_EVENT, this.replayState()));
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -328,10 +341,23 @@ export class LocktraceSession extends LoggingDebugSession {
     response: DebugProtocol.SetFunctionBreakpointsResponse,
     args: DebugProtocol.SetFunctionBreakpointsArguments,
   ): void {
+    this.setNamedBreakpoints(
+      response,
+      args.breakpoints,
+      (b) => b.name,
+      (specs) => this.runtime.setFunctionBreakpoints(specs),
+    );
+  }
+
+  /** Function and data breakpoints: a named target each (a function, a lock), with the same conditions, answered alike. */
+  private setNamedBreakpoints<B extends { condition?: string; hitCondition?: string }>(
+    response: DebugProtocol.SetFunctionBreakpointsResponse | DebugProtocol.SetDataBreakpointsResponse,
+    breakpoints: B[],
+    nameOf: (b: B) => string,
+    set: (specs: NamedBreakpointSpec[]) => BreakpointResult[],
+  ): void {
     this.guarded(response, () => {
-      const results = this.runtime.setFunctionBreakpoints(
-        args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })),
-      );
+      const results = set(breakpoints.map((b) => ({ name: nameOf(b), condition: b.condition, hitCondition: b.hitCondition })));
       response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
       this.sendResponse(response);
     });
@@ -368,13 +394,12 @@ export class LocktraceSession extends LoggingDebugSession {
     response: DebugProtocol.SetDataBreakpointsResponse,
     args: DebugProtocol.SetDataBreakpointsArguments,
   ): void {
-    this.guarded(response, () => {
-      const results = this.runtime.setDataBreakpoints(
-        args.breakpoints.map((b) => ({ name: b.dataId, condition: b.condition, hitCondition: b.hitCondition })),
-      );
-      response.body = { breakpoints: results.map((r) => this.toDapBreakpoint(r)) };
-      this.sendResponse(response);
-    });
+    this.setNamedBreakpoints(
+      response,
+      args.breakpoints,
+      (b) => b.dataId,
+      (specs) => this.runtime.setDataBreakpoints(specs),
+    );
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
@@ -476,38 +501,23 @@ export class LocktraceSession extends LoggingDebugSession {
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.reverseContinue();
-    });
+    this.answerThenMove(response, () => this.runtime.reverseContinue());
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.next();
-    });
+    this.answerThenMove(response, () => this.runtime.next());
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepIn();
-    });
+    this.answerThenMove(response, () => this.runtime.stepIn());
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepOut();
-    });
+    this.answerThenMove(response, () => this.runtime.stepOut());
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
-    this.guarded(response, () => {
-      this.sendResponse(response);
-      this.runtime.stepBack();
-    });
+    this.answerThenMove(response, () => this.runtime.stepBack());
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
@@ -573,7 +583,7 @@ export class LocktraceSession extends LoggingDebugSession {
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (command === REPLAY_STATE_EVENT) {
       return this.guarded(response, () => {
-        response.body = this.runtime.state();
+        response.body = this.replayState();
         this.sendResponse(response);
       });
     }
@@ -588,7 +598,7 @@ export class LocktraceSession extends LoggingDebugSession {
           return this.fail(response, ErrorId.Request, `${SEEK_REQUEST}: no event at ${JSON.stringify(a)}`);
         // the stopped event (and the state event) go out first so the UI and the panel agree
         this.runtime.goto(i);
-        response.body = this.runtime.state();
+        response.body = this.replayState();
         this.sendResponse(response);
       });
     }

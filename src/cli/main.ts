@@ -1,7 +1,6 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
 // `diff` and `hierarchy` look at the lock graph (graph.ts); `record` captures a new trace.
 // Thin: argument parsing and output around the loading layer.
-// May import src/core, src/load, src/record and Node built-ins; never `vscode`.
 
 import * as fs from 'fs';
 import {

@@ -1,6 +1,5 @@
 // Public surface of the pure core: parse a trace, analyze it, replay it, report it.
 // Everything here runs in the CLI, the debug adapter, the extension host, workers and tests.
-// May import nothing from `vscode` or `@vscode/*`.
 
 export * from './types';
 export { EventStore, StringTable, kindLabel } from './store';

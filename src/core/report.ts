@@ -1,6 +1,5 @@
 // Report shapes of an analysis: the text splat, the versioned JSON report (`--json`, documented
 // in the README) and SARIF 2.1.0 for code-scanning tools.
-// May import only src/core modules.
 
 import { Analysis } from './analysis/analyzer';
 import { LockComponent } from './analysis/lockGraph';

@@ -1,7 +1,6 @@
 // Columnar event store: one typed array per field plus interned string tables, so a
 // 10-million-event trace costs tens of bytes per event. Written by the parsers, read by the
 // analysis, the replay engine and every front end.
-// May import only other src/core modules.
 
 import type { KernelLog } from './kernelLog/model';
 import { EventFlag, EventKind, LockDomain, LockInfo, TaskInfo, TraceFormat, TraceWarning } from './types';

@@ -8,7 +8,6 @@
 //     "hierarchy": ["sb_writers", "&sb->s_type->i_mutex_key", ["&mm->mmap_lock", "&vma->lock"]] }
 // Every field of a rule is optional; a rule matches a finding when every field it gives matches.
 // The same file may declare the intended lock hierarchy (analysis/hierarchy.ts).
-// May import only src/core modules.
 
 import { matchesCycleId, parseCycleId } from './analysis/cycles';
 import { Hierarchy, parseHierarchy } from './analysis/hierarchy';

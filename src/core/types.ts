@@ -1,6 +1,5 @@
 // Plain records shared by the whole core (parsing, event store, analysis, replay) and by every
 // layer above it (CLI, debug adapter, extension, webview protocol).
-// May import nothing: no `vscode`, no Node modules.
 
 /** What an event means to the analysis. Stored as a byte per event. */
 export const enum EventKind {

@@ -1,7 +1,6 @@
 // Hover texts (Markdown) for locks and syscalls, and the "where was it acquired" lookup behind
 // go-to-definition. Pure: the VS Code layer passes a `HoverLinks` that turns a trace line into a
 // link (command URIs there, anything in tests). Lines are 1-based trace lines.
-// May import only src/core and ./traceIndex.
 
 import { EdgeOrigin, FINDING_KIND_INFO, Finding, Replay } from '../core';
 import { SyscallSpan, TraceIndex } from './traceIndex';

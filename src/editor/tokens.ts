@@ -3,7 +3,6 @@
 // with regular expressions: the lock of a `lock_acquire` line is found where its class name or its
 // address is printed. Elsewhere (comments, JSONL, lines without events) a known class name or a
 // known address under the cursor still resolves. Columns are 0-based UTF-16 offsets, lines 1-based.
-// May import only src/core and ./traceIndex.
 
 import { EventKind, normalizeAddress } from '../core';
 import { SyscallSpan, TraceIndex } from './traceIndex';

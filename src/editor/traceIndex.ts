@@ -9,7 +9,6 @@
 // arrays with per-span offsets, and a span's object (`SyscallSpan`) is only made when a hover,
 // definition, symbol or folding provider asks for it. Acquire/release lists per class are computed
 // on demand from the store (references are rare; the store's columns are already in memory).
-// May import only src/core.
 
 import { Analysis, EventFlag, EventKind, EventStore } from '../core';
 import { Held, HeldFlag, LockState, StateHooks } from '../core/analysis/state';

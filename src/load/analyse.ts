@@ -1,7 +1,6 @@
 // Parse and analyse one trace on the current thread: the one recipe both the analysis worker and
 // loadAnalysis's in-process path run, so a trace gives the same Analysis wherever it is analysed.
 // Reading and analysing report progress as one 0–100 scale (reading 0–50, analysing 50–100).
-// May import src/core, ./readFile, ./messages (types) and Node built-ins.
 
 import * as fs from 'fs';
 import { Analysis, FINDING_KINDS, ProcLockdep, TraceError, analyzeAsync, parseProcLockdep, parseTrace } from '../core';

@@ -2,7 +2,6 @@
 // the lock hierarchy a `.locktrace.json` declares, minus what its rules accept. The one place these rules are applied, for the CLI, the debug
 // adapter and every feature of the extension. Also finds and reads suppression files on disk for
 // the Node callers (the extension looks them up through VS Code's file system and passes the rules).
-// May import src/core and Node built-ins.
 
 import * as fs from 'fs';
 import * as path from 'path';

@@ -1,7 +1,6 @@
 // The caller's half of the analysis worker: starts out/analysisWorker.js for one request, relays
 // its progress, turns its answer back into an Analysis (or the same error the in-process path would
 // throw) and terminates it when the load is cancelled.
-// May import src/core, ./messages, ./transfer and Node built-ins.
 
 import * as fs from 'fs';
 import { Worker } from 'worker_threads';

@@ -3,7 +3,6 @@
 // big ones, with progress and cancellation, and applies the finding kinds and suppressions asked
 // for. The CLI, the standalone debug adapter and the extension's TraceService all load through it.
 // Node-only: never imports `vscode`.
-// May import src/core, the other modules of src/load and Node built-ins.
 
 import * as fs from 'fs';
 import * as path from 'path';

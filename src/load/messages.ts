@@ -1,7 +1,6 @@
 // Messages between loadAnalysis (src/load/index.ts, on the caller's thread) and the analysis worker
 // (src/load/worker.ts, bundled to out/analysisWorker.js), which parses and analyses big traces off
 // the caller's thread. One request per worker; the caller cancels by terminating the worker.
-// May import only src/core types and ./transfer types.
 
 import type { Arch, FormatOption, ReadLockRule } from '../core';
 import type { PackedAnalysis } from './transfer';

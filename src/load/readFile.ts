@@ -1,6 +1,5 @@
 // Reads a trace file from disk in chunks into the core parser (never the whole text at once).
 // Part of the loading layer (src/load): loadAnalysis and the analysis worker read files through it.
-// May import src/core and Node built-ins.
 
 import * as fs from 'fs';
 import { EventStore, FormatOption, TraceParser } from '../core';

@@ -2,7 +2,6 @@
 // the state model) between threads: the analysis worker packs it, loadAnalysis unpacks it into an
 // Analysis that Replay, hovers and diagnostics use exactly like one made in-process. The
 // typed-array columns are handed over (transfer list), not copied.
-// May import only src/core and graphology.
 
 import Graph from 'graphology';
 import type { SerializedGraph } from 'graphology-types';

@@ -2,7 +2,6 @@
 // standalone adapter): bundled to out/analysisWorker.js and started by loadAnalysis for big traces.
 // Receives an AnalyzeRequest, posts progress, then the packed analysis (typed arrays transferred)
 // or an error.
-// May import src/core, ./analyse, ./transfer, ./messages and Node built-ins; never `vscode`.
 
 import { parentPort } from 'worker_threads';
 import { TraceError } from '../core';

@@ -2,7 +2,7 @@
 // PanelModel and follows either a debug session (positions come from the adapter's
 // `locktraceState` events, seeks go back to it) or its own position (no session).
 // src/vscode/panel.ts wires it to a real webview; tests and the browser test drive it directly.
-// Pure. May import src/panel, src/protocol and src/core.
+// Pure.
 
 import {
   HostMessage,

@@ -1,7 +1,7 @@
 // The lock panel's HTML shell: a strict Content-Security-Policy (scripts and styles only from the
 // extension's own resources, and only with this load's nonce; no network, no eval, no inline code),
 // the bundled stylesheet and script. Shared by src/vscode/panel.ts and the browser test.
-// Pure. May import nothing.
+// Pure.
 
 export interface PanelHtmlOptions {
   /** `webview.cspSource`: the origin webview resources are served from. */

@@ -3,7 +3,7 @@
 // from the store for the requested range only, replaying from the nearest checkpoint, and are
 // aggregated into buckets when the range is too large to draw event by event (summed from the
 // block pyramid of ./summary.ts, so every zoom level of a 10M-event trace costs milliseconds).
-// Pure: runs in the extension host and in tests. May import src/core and src/protocol only.
+// Pure: runs in the extension host and in tests.
 
 import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
@@ -24,7 +24,8 @@ import {
   TimelineWindow,
   TraceSummary,
 } from '../protocol/panel';
-import { REPLAY_STATE_VERSION, ReplayStateBody } from '../protocol/replayState';
+import { encodeFinding, encodeReplayState } from '../protocol/encode';
+import type { ReplayStateBody } from '../protocol/replayState';
 
 /** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */
 export const GRAPH_MAX_NODES = 48;
@@ -73,7 +74,7 @@ export class PanelModel {
       firstLine: s.length ? s.line[0] : 0,
       lastLine: s.length ? s.line[s.length - 1] : 0,
       tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
-      findings: this.analysis.findings,
+      findings: this.analysis.findings.map(encodeFinding),
     };
   }
 
@@ -92,18 +93,12 @@ export class PanelModel {
 
   /** The replay state after event `index`, in the same shape the debug adapter publishes. */
   stateAt(index: number): ReplayStateBody {
-    const v = this.replay.view(index);
-    return {
-      version: REPLAY_STATE_VERSION,
+    return encodeReplayState({
+      ...this.replay.view(index),
       path: this.path,
-      index: v.index,
-      line: v.line,
-      taskId: v.taskId,
       totalEvents: this.store.length,
-      tasks: v.tasks,
-      findingsSoFar: v.findingsSoFar,
       totalFindings: this.analysis.findings.length,
-    };
+    });
   }
 
   /** Lock classes and ordering edges made at or before `upTo`. */

@@ -9,7 +9,7 @@
 // from a few blocks per bucket; only the unaligned ends of the window (under 256 events each) are
 // replayed. Smaller windows are replayed event by event (at most DIRECT_MAX_EVENTS).
 // Storage: one entry per (block, task active in it), per level in flat typed columns.
-// Pure. May import src/core and src/protocol only.
+// Pure.
 
 import { Analysis, EventKind, EventStore } from '../core';
 import { HeldFlag, LockState, StateHooks, TaskState } from '../core/analysis/state';

@@ -7,13 +7,16 @@
 // aggregated windows, which are typed arrays (structured clone copies them as flat buffers).
 //
 // Line numbers named `line` are 1-based trace lines throughout (never editor positions).
-// May import only src/core types and ./replayState.
+//
+// The protocol's own records (and those of ./replayState.ts, which the `state` message carries):
+// the panel host (src/panel/model.ts) builds them from the core's, field by field.
+// test/unit/protocol/versions.test.ts compares the shape of every type here with
+// test/golden/protocol/panel.txt and fails when it changed while PANEL_PROTOCOL_VERSION did not.
 
-import type { EdgeOrigin, Finding } from '../core';
-import type { ReplayStateBody } from './replayState';
+import type { CycleEdgeBody, FindingBody, ReplayStateBody } from './replayState';
 
-/** Bumped on any incompatible change; both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 2;
+/** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
+export const PANEL_PROTOCOL_VERSION = 4;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
@@ -50,7 +53,7 @@ export interface TraceSummary {
   lastLine: number;
   tasks: TaskSummary[];
   /** Every finding of the trace (the state carries the ones at or before the position). */
-  findings: Finding[];
+  findings: FindingBody[];
 }
 
 /** A syscall of one task, as a bar [enter, exit] over event indices. */
@@ -148,13 +151,15 @@ export interface GraphNode {
 }
 
 /**
- * One edge of the graph: the core's edge origin (`from` was held when `to` was taken, where and in
- * which syscall it was first made, where `from` was acquired), trimmed to what the panel draws.
+ * One edge of the graph: `from` was held when `to` was taken (what the panel draws of a cycle
+ * edge), and how many times it was made.
  */
-export type GraphEdge = Pick<
-  EdgeOrigin,
+export interface GraphEdge extends Pick<
+  CycleEdgeBody,
   'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall'
-> & { count: number };
+> {
+  count: number;
+}
 
 /** The lock-order graph of the classes seen up to `upTo` (inclusive). */
 export interface LockGraphView {

@@ -2,7 +2,6 @@
 // (--pid PID | -- CMD ARGS…)`:
 // argument parsing and messages for the recorder. Exit codes: the traced program's own code
 // when it ran (so scripts can tell), 2 for usage and setup errors (no root, no tracefs…).
-// May import Node built-ins and ./recorder, ./tracefs.
 import * as os from 'os';
 import * as path from 'path';
 import { record, RecordMode } from './recorder';
@@ -23,7 +22,7 @@ Records the locks of CMD and all its children (or of a running process). Needs r
                 with kernel stacks; stock kernels, Linux 5.19+)
   --kernel      lockdep's kernel lock events (lock:lock_acquire…), syscalls and process events
                 with the interrupt-context flags, as ftrace text (OUT.trace; kernels built with
-                CONFIG_LOCKDEP); saves /proc/lockdep as OUT.lockdep.txt
+                CONFIG_LOCKDEP); saves /proc/lockdep as OUT.lockdep (check finds it there)
   --auto        --kernel when the kernel has lockdep's events, else --contention when it has the
                 contention events, else the default
 See docs/recorder.md.

@@ -3,7 +3,6 @@
 // flock/fcntl lock syscalls into file-lock events with the file's path, tracks fd → path per
 // process, names locks and call sites through the Symbolizer, and kernel locks of contention
 // events through the ContentionNamer.
-// May import ./kcontention, ./parse, ./probes, ./symbolize (no I/O of its own besides theirs).
 import * as path from 'path';
 import type { ContentionNamer } from './kcontention';
 import { lockCaller } from './kcontention';

@@ -1,7 +1,6 @@
 // A small ELF64 little-endian reader for the recorder: program headers (load bias, PT_INTERP),
 // the dynamic section (DT_NEEDED, RPATH/RUNPATH), and the symbol tables (.symtab, .dynsym with
 // GNU symbol versions), so probe offsets and lock names come from the binaries themselves.
-// May import Node built-ins only.
 import * as fs from 'fs';
 
 export interface ElfSymbol {

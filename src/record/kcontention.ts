@@ -3,7 +3,6 @@
 // lines), joined back to its event, and the lock named: a static lock by its symbol in
 // /proc/kallsyms, any other by the kind of lock (from the event's flags) and the function that
 // called the lock primitive (`mutex via anon_pipe_write`), like `perf lock contention` does.
-// May import Node built-ins and ./parse.
 import * as fs from 'fs';
 import { parsePipeLine, PipeRecord } from './parse';
 

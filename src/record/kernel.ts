@@ -4,7 +4,6 @@
 // interrupt context), plus file paths of open/openat through an event probe when the kernel has
 // them. Lines of trace_pipe are written as they come; the header, which names what the kernel's
 // /proc/lockdep knows only at the end (classes sharing a name), is put in front when it stops.
-// May import Node built-ins and ./run, ./tracefs.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -190,7 +189,7 @@ function assemble(o: KernelRecordOptions, part: string, f: HeaderFacts): string[
   } catch {
     /* CONFIG_LOCKDEP without /proc/lockdep (or not root) */
   }
-  const lockdepFile = `${o.out}.lockdep.txt`;
+  const lockdepFile = `${o.out}.lockdep`;
   if (lockdep !== undefined) {
     fs.writeFileSync(lockdepFile, lockdep);
     extra.push(lockdepFile);

@@ -1,5 +1,5 @@
 // Parses lines of a tracefs instance's trace_pipe (with options/record-tgid) into plain records.
-// Pure: no I/O. May import nothing.
+// Pure: no I/O.
 
 export interface PipeRecord {
   comm: string;

@@ -1,7 +1,6 @@
 // What the recorder probes: the C library's lock functions (uprobes + uretprobes), the helpers
 // that give file locks their paths and types, and the tracepoints. x86-64 calling convention:
 // first argument %di, second %si, third %dx; at function entry the return address is at 0(%sp).
-// May import nothing but ./elf.
 
 import type { ElfFile } from './elf';
 

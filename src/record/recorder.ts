@@ -2,7 +2,6 @@
 // kernels, or lockdep's kernel locks: kernel.ts), resolves the program and its C library, defines
 // the probes in a private tracefs instance and streams trace_pipe through the Converter into a
 // JSONL file (run.ts starts the command and removes everything on every exit path).
-// May import Node built-ins and the other ./ modules; no `vscode`.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

@@ -3,7 +3,7 @@
 // any event is enabled, trace_pipe pumped line by line into the mode's handler until the program
 // exits, the duration ends or SIGINT/SIGTERM, then a drain and the cleanup of everything created.
 // The modes (recorder.ts: userspace JSONL, kernel.ts: lockdep ftrace text) only say what to set up
-// and what to do with each line. May import Node built-ins and ./tracefs.
+// and what to do with each line.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';

@@ -2,7 +2,7 @@
 // of the program or library they live in (`db_lock`), return addresses into function and
 // file:line (addr2line on the DWARF of a -g build, else the nearest ELF function symbol).
 // Load biases per process come from probe hits (the probed address minus the symbol's linked
-// address) or from /proc/PID/maps. May import Node built-ins and ./elf.
+// address) or from /proc/PID/maps.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';

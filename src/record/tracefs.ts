@@ -2,7 +2,6 @@
 // remove uprobes and event probes (eprobes) under a group name owned by this process, set event
 // triggers, and sweep what a killed recorder left. Everything created is tracked so `cleanup()` can
 // undo it on any exit path.
-// May import Node built-ins only.
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';

@@ -1,6 +1,5 @@
 // Public surface of the source matcher: scan C/C++ text for lock sites and map them to a trace's
 // lock classes. Pure: no `vscode`, no Node modules, no file system (callers pass text).
-// May import only src/source modules.
 export { lex, LineMap } from './lexer';
 export type { Token, SourcePos } from './lexer';
 export { LOCK_FUNCTIONS } from './locks';

@@ -2,7 +2,7 @@
 // offsets; comments, string and character literals are recognised so that nothing inside them is
 // taken for code; preprocessor directives (with backslash continuations) are dropped as a whole, as
 // are `#if 0` … `#endif` regions. Not a preprocessor: macros are never expanded.
-// May import nothing (pure, no `vscode`, no Node modules).
+// Pure: no `vscode`, no Node modules.
 
 export type TokenKind = 'ident' | 'number' | 'punct' | 'string' | 'char';
 

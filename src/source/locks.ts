@@ -1,7 +1,6 @@
 // The lock functions, macros and annotations the source scanner knows: kernel mutex, spinlock,
 // rwlock, rwsem and percpu-rwsem calls, scope guards, sparse context annotations, lockdep
 // assertions and class setters, static definitions, and the pthread API. Plain data.
-// May import nothing.
 
 /** What a lock site does with its lock. */
 export type SiteKind =

@@ -4,7 +4,6 @@
 // struct type where the files make it clear; globals by symbol name; userspace locks named by
 // address by their first-use file:line. More than one candidate on the same evidence is reported
 // as ambiguous, never guessed.
-// May import only src/source modules.
 
 import { lex } from './lexer';
 import { LockExpr, LockSite, Segment, SourceScan, parseLockExpr } from './scan';

@@ -4,7 +4,6 @@
 // declarations (used to tell structs apart). Works on tokens (lexer.ts), so comments, strings and
 // macro definitions never produce sites; a name that is declared, defined or used as a member
 // (`void mutex_lock(struct mutex *)`, `ops->mutex_lock(x)`) is not a call.
-// May import only src/source modules.
 
 import { LineMap, SourcePos, Token, lex } from './lexer';
 import { LOCK_FUNCTIONS, LOCK_STRUCTS, LOCK_TYPES, LockFunction, STATEMENT_KEYWORDS, SiteKind, guardIsRead } from './locks';

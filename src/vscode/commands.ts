@@ -1,12 +1,7 @@
 // General commands that belong to no single feature (feature commands live with their feature).
-// May import: vscode, ./context.
 import * as vscode from 'vscode';
 import type { LocktraceContext } from './context';
-
-/** Command ids contributed in package.json (`contributes.commands`). */
-export const Commands = {
-  showOutput: 'locktrace.showOutput',
-} as const;
+import { Commands } from './ids';
 
 /** Registers the general commands on the context. */
 export function registerCommands(ctx: LocktraceContext): void {

@@ -1,11 +1,14 @@
 // The one object created by activate() and passed to every feature's register…(ctx) function
 // (rust-analyzer style): it owns the disposables, the `locktrace` output channel, settings access
-// and the diagnostic collection, so no feature keeps module-level singletons.
-// May import: vscode. Must not import feature modules or src/extension.ts.
+// and the diagnostic collection, so no feature keeps module-level singletons. It is also the one
+// subscriber to the debug adapter's `locktraceState` events, which features receive through it.
+// Must not import feature modules (they import it) or src/extension.ts.
 import * as vscode from 'vscode';
+import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
+import { DEBUG_TYPE, PREFIX } from './ids';
 
-/** Prefix of every contributed id: commands, settings, views, context keys, the debug type. */
-export const PREFIX = 'locktrace';
+/** A feature's listener for the replay state a locktrace debug session publishes at every stop. */
+export type ReplayStateListener = (session: vscode.DebugSession, state: ReplayStateBody) => void;
 
 /** Shared state of the extension for one activation. Disposed when the extension deactivates. */
 export class LocktraceContext implements vscode.Disposable {
@@ -14,6 +17,8 @@ export class LocktraceContext implements vscode.Disposable {
   /** Problems reported for trace documents (lock-order inversions, parse errors, …). */
   readonly diagnostics: vscode.DiagnosticCollection;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly replayStateListeners = new Set<ReplayStateListener>();
+  private replayStateEvents: vscode.Disposable | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = this.track(vscode.window.createOutputChannel(PREFIX, { log: true }));
@@ -40,6 +45,24 @@ export class LocktraceContext implements vscode.Disposable {
         if (e.affectsConfiguration(PREFIX)) listener(e);
       }),
     );
+  }
+
+  /**
+   * Calls `listener` with every `locktraceState` event of a `locktrace` debug session, until the
+   * returned disposable is disposed (not owned by the context: a listener for the whole activation
+   * is passed to `track`). The extension's only subscription to the adapter's custom events.
+   */
+  onReplayState(listener: ReplayStateListener): vscode.Disposable {
+    this.replayStateEvents ??= this.track(
+      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+        if (e.session.type !== DEBUG_TYPE || e.event !== REPLAY_STATE_EVENT) return;
+        const state = e.body as ReplayStateBody | undefined;
+        if (typeof state?.index !== 'number') return;
+        for (const l of [...this.replayStateListeners]) l(e.session, state);
+      }),
+    );
+    this.replayStateListeners.add(listener);
+    return { dispose: () => this.replayStateListeners.delete(listener) };
   }
 
   dispose(): void {

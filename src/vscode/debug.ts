@@ -4,20 +4,15 @@
 // there is no launch.json (F5 on a trace file), contributes the "locktrace: Debug Trace" command
 // (editor title button on trace files), tells debug hovers to evaluate whole lock class names and
 // addresses (src/adapter/evaluatable.ts), and offers a restart when a debugged trace changes on disk.
-// May import: vscode, src/vscode/context, src/vscode/traces, src/adapter (the session and the
-// runtime's TraceAccess; no DAP types leak out), src/core types.
+// The session of src/adapter runs inline here; no DAP types leak out of this file.
 import * as vscode from 'vscode';
 import { evaluatableAt } from '../adapter/evaluatable';
 import { TraceAccess, nodeTraceAccess } from '../adapter/runtime';
 import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
-import { LocktraceContext, PREFIX } from './context';
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, LANGUAGE_ID } from './ids';
 import type { TraceService } from './traces';
-
-/** The debug type and the command id. */
-export const DEBUG_TYPE = PREFIX;
-export const DEBUG_TRACE_COMMAND = `${PREFIX}.debugTrace`;
-const LANGUAGE_ID = PREFIX;
 
 /**
  * The inline adapters of running `locktrace` sessions, by session id: the lock panel takes the
@@ -98,7 +93,7 @@ export function registerDebug(ctx: LocktraceContext, traces: TraceService): Inli
     }),
   );
   ctx.track(
-    vscode.commands.registerCommand(DEBUG_TRACE_COMMAND, async (resource?: vscode.Uri) => {
+    vscode.commands.registerCommand(Commands.debugTrace, async (resource?: vscode.Uri) => {
       const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
       if (!uri || uri.scheme !== 'file') {
         void vscode.window.showErrorMessage('locktrace: open a trace file (on disk) to debug it.');

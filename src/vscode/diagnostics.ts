@@ -5,12 +5,12 @@
 // parser warnings. Updated on open, edit (debounced), save, settings and suppression changes.
 // Traces too big for VS Code to hand to extensions (above 50 MB there is no TextDocument) get their
 // problems too when they are open in an editor tab: they are analysed from the file.
-// May import: vscode, ./context, ./traces, src/core, src/editor, Node's fs (the first bytes of a big file).
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { FINDING_KINDS, FINDING_KIND_INFO, Finding, FindingKind, detectFormat } from '../core';
-import { LocktraceContext, PREFIX } from './context';
-import { LANGUAGE_ID, TraceResult, TraceService, traceLineRange } from './traces';
+import { LocktraceContext } from './context';
+import { LANGUAGE_ID, PREFIX } from './ids';
+import { TraceResult, TraceService, traceLineRange } from './traces';
 
 /** Default severities (`locktrace.findings.severity`). */
 export const DEFAULT_SEVERITY: Record<FindingKind, SeverityName> = Object.fromEntries(

@@ -4,23 +4,15 @@
 // detection by content and by the `locktrace.files.associations` globs, and the commands Check
 // Trace, Export Findings, Debug to Line and Reveal Line. The Markdown and lookups are pure
 // (src/editor); this file only maps them to VS Code objects.
-// May import: vscode, ./context, ./traces, ./diagnostics, src/core, src/editor, src/protocol.
 import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
 import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';
 import { tokenAt } from '../editor/tokens';
-import { REPLAY_STATE_EVENT, SEEK_REQUEST } from '../protocol/replayState';
-import { LocktraceContext, PREFIX } from './context';
+import { SEEK_REQUEST } from '../protocol/replayState';
+import { LocktraceContext } from './context';
 import { registerDiagnostics } from './diagnostics';
-import { LANGUAGE_ID, TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
-
-export const EditorCommands = {
-  checkTrace: `${PREFIX}.checkTrace`,
-  exportFindings: `${PREFIX}.exportFindings`,
-  revealLine: `${PREFIX}.revealLine`,
-  debugToLine: `${PREFIX}.debugToLine`,
-  showInPanel: `${PREFIX}.showFindingInPanel`,
-} as const;
+import { Commands, DEBUG_TYPE, LANGUAGE_ID, PREFIX } from './ids';
+import { TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
 
 const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
 /**
@@ -29,12 +21,11 @@ const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
  * workbench seconds on every request, and an outline that long is no help).
  */
 const SYSCALL_SYMBOLS = 5000;
-const DEBUG_TYPE = PREFIX;
 
 /** Command-URI links for hovers: the pure hover code only knows `HoverLinks`. */
 function linksFor(uri: vscode.Uri): HoverLinks {
   const cmd = (id: string, line: number) => `command:${id}?${encodeURIComponent(JSON.stringify([uri.toString(), line]))}`;
-  return { reveal: (line) => cmd(EditorCommands.revealLine, line), debug: (line) => cmd(EditorCommands.debugToLine, line) };
+  return { reveal: (line) => cmd(Commands.revealLine, line), debug: (line) => cmd(Commands.debugToLine, line) };
 }
 
 function asUri(u: vscode.Uri | string | undefined): vscode.Uri | undefined {
@@ -72,7 +63,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
           for (const id of tok.lockIds) text += `\n\n---\n\n${lockHover(r.index, r.replay, r.findings, s.className(id), line, links, id)}`;
         }
         const md = new vscode.MarkdownString(text);
-        md.isTrusted = { enabledCommands: [EditorCommands.revealLine, EditorCommands.debugToLine] };
+        md.isTrusted = { enabledCommands: [Commands.revealLine, Commands.debugToLine] };
         return new vscode.Hover(md, new vscode.Range(pos.line, tok.start, pos.line, tok.end));
       },
     }),
@@ -150,7 +141,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
           return out;
         },
       },
-      { label: 'locktrace' },
+      { label: PREFIX },
     ),
   );
 
@@ -188,13 +179,13 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
             new vscode.CodeLens(range, {
               title: `$(debug-alt) Debug to here`,
               tooltip: `Replay ${doc.uri.path.split('/').pop()} and stop at line ${f.line} (${findingTitle(f)})`,
-              command: EditorCommands.debugToLine,
+              command: Commands.debugToLine,
               arguments: [doc.uri.toString(), f.line],
             }),
             new vscode.CodeLens(range, {
               title: '$(layers) Show in lock panel',
               tooltip: 'Open the lock panel on this trace',
-              command: EditorCommands.showInPanel,
+              command: Commands.showFindingInPanel,
               arguments: [doc.uri.toString(), f.line],
             }),
           );
@@ -220,7 +211,7 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     return traces.active;
   };
 
-  reg(EditorCommands.checkTrace, async (arg?: vscode.Uri | string) => {
+  reg(Commands.checkTrace, async (arg?: vscode.Uri | string) => {
     const uri = targetOf(arg);
     if (!uri) {
       void vscode.window.showErrorMessage('locktrace: open a trace file to check it.');
@@ -246,7 +237,7 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     return summary;
   });
 
-  reg(EditorCommands.exportFindings, async (arg?: vscode.Uri | string, target?: vscode.Uri | string, format?: 'json' | 'sarif') => {
+  reg(Commands.exportFindings, async (arg?: vscode.Uri | string, target?: vscode.Uri | string, format?: 'json' | 'sarif') => {
     const uri = targetOf(arg);
     if (!uri) {
       void vscode.window.showErrorMessage('locktrace: open a trace file to export its findings.');
@@ -281,7 +272,7 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     return dest.toString();
   });
 
-  reg(EditorCommands.revealLine, async (arg: vscode.Uri | string, line: number) => {
+  reg(Commands.revealLine, async (arg: vscode.Uri | string, line: number) => {
     const uri = asUri(arg);
     if (!uri || typeof line !== 'number') return;
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -291,13 +282,13 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
     ed.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   });
 
-  reg(EditorCommands.debugToLine, async (arg: vscode.Uri | string, line: number) => debugToLine(ctx, traces, asUri(arg), line));
+  reg(Commands.debugToLine, async (arg: vscode.Uri | string, line: number) => debugToLine(ctx, traces, asUri(arg), line));
 
-  reg(EditorCommands.showInPanel, async (arg: vscode.Uri | string, line?: number) => {
+  reg(Commands.showFindingInPanel, async (arg: vscode.Uri | string, line?: number) => {
     const uri = asUri(arg);
     if (!uri) return;
     // the panel moves its debug session, or itself, to the line
-    await vscode.commands.executeCommand(`${PREFIX}.showPanel`, uri, line);
+    await vscode.commands.executeCommand(Commands.showPanel, uri, line);
   });
 }
 
@@ -317,11 +308,11 @@ async function debugToLine(ctx: LocktraceContext, traces: TraceService, uri: vsc
         sub.dispose();
         resolve(undefined);
       }, 30_000);
-      const sub = vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-        if (e.session.type !== DEBUG_TYPE || e.event !== REPLAY_STATE_EVENT || e.session.configuration.program !== uri.fsPath) return;
+      const sub = ctx.onReplayState((s) => {
+        if (s.configuration.program !== uri.fsPath) return;
         clearTimeout(timer);
         sub.dispose();
-        resolve(e.session);
+        resolve(s);
       });
     });
     const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {

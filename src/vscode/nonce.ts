@@ -1,5 +1,4 @@
 // The one nonce helper for every webview's Content-Security-Policy (a fresh value per HTML load).
-// May import Node built-ins only.
 import { randomBytes } from 'crypto';
 
 /** 128 random bits, base64 (valid in a CSP `'nonce-…'` source). */

@@ -7,21 +7,18 @@
 // panel's model works on the session's own analysis (InlineReplays from ./debug; a restart that
 // loads a new one is followed), without one it follows the TraceService (a change on disk, an
 // edit, new settings or suppressions show up in the panel).
-// May import: vscode, ./context, ./nonce, ./traces, ./debug (types), src/panel, src/protocol, src/core types.
 import * as vscode from 'vscode';
 import type { Analysis, FormatOption, ReadLockRule } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';
 import { PanelModel } from '../panel/model';
-import { PANEL_PROTOCOL_VERSION, PANEL_VIEW_TYPE, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
-import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
-import { LocktraceContext, PREFIX } from './context';
+import { PANEL_PROTOCOL_VERSION, PanelPersistedState, hostMessage, isWebviewMessage } from '../protocol/panel';
+import { ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
+import { LocktraceContext } from './context';
 import type { InlineReplays } from './debug';
+import { Commands, DEBUG_TYPE, PANEL_VIEW_TYPE } from './ids';
 import { newNonce } from './nonce';
 import type { TraceService } from './traces';
-
-export const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
-const DEBUG_TYPE = PREFIX;
 
 /** Trace lines are 1-based; editor positions are 0-based. The one place that converts. */
 export function tracePosition(traceLine: number): vscode.Position {
@@ -32,7 +29,7 @@ export function registerPanel(ctx: LocktraceContext, traces: TraceService, repla
   const panels = new LockPanels(ctx, traces, replays);
   ctx.track(panels);
   ctx.track(
-    vscode.commands.registerCommand(SHOW_PANEL_COMMAND, async (resource?: vscode.Uri, line?: number) => {
+    vscode.commands.registerCommand(Commands.showPanel, async (resource?: vscode.Uri, line?: number) => {
       const session = vscode.debug.activeDebugSession?.type === DEBUG_TYPE ? vscode.debug.activeDebugSession : undefined;
       const uri = resource instanceof vscode.Uri ? resource : session ? programOf(session) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {
@@ -50,11 +47,7 @@ export function registerPanel(ctx: LocktraceContext, traces: TraceService, repla
       void panels.show(programOf(s)!, s, vscode.ViewColumn.Beside, true);
     }),
   );
-  ctx.track(
-    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-      if (e.session.type === DEBUG_TYPE && e.event === REPLAY_STATE_EVENT) panels.onSessionState(e.session, e.body as ReplayStateBody);
-    }),
-  );
+  ctx.track(ctx.onReplayState((session, state) => panels.onSessionState(session, state)));
   ctx.track(vscode.debug.onDidTerminateDebugSession((s) => panels.onSessionEnd(s)));
   ctx.track(
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {

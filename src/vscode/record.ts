@@ -4,16 +4,12 @@
 // session on it. `--auto` records lockdep's kernel locks when the running kernel has them, else the
 // program's userspace locks plus the kernel locks its syscalls waited for (docs/recorder.md).
 // The recorder is the extension's own CLI (out/cli.js) run by the extension host's Node.
-// May import: vscode, ./context, Node built-ins.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LocktraceContext, PREFIX } from './context';
-
-export const RECORD_AND_DEBUG_COMMAND = `${PREFIX}.recordAndDebug`;
-const TASK_TYPE = `${PREFIX}-record`;
-const DEBUG_TYPE = PREFIX;
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, PREFIX, TASK_TYPE } from './ids';
 
 /** What this command needs from the TraceService. */
 export interface TraceActivation {
@@ -32,7 +28,7 @@ export interface RecordOptions {
 
 export function registerRecord(ctx: LocktraceContext, traces: TraceActivation): void {
   ctx.track(
-    vscode.commands.registerCommand(RECORD_AND_DEBUG_COMMAND, async (commandLine?: string, options: RecordOptions = {}) => {
+    vscode.commands.registerCommand(Commands.recordAndDebug, async (commandLine?: string, options: RecordOptions = {}) => {
       try {
         return await recordAndDebug(ctx, traces, typeof commandLine === 'string' ? commandLine : undefined, options ?? {});
       } catch (e) {

@@ -6,17 +6,13 @@
 // src/source (pure); this file only translates them to VS Code objects.
 // Lazy by design: only open C/C++ documents and files named by the active trace's call sites are
 // read; nothing is indexed on activation.
-// May import: vscode, ./context, src/source, src/core.
 import * as vscode from 'vscode';
 import { Analysis, EdgeOrigin, EventKind, Finding, Replay } from '../core';
 import { ClassIndex, LockSite, RecordedSite, SiteMatch, SourceScan, basename, scanSource } from '../source';
-import { LocktraceContext, PREFIX } from './context';
+import { LocktraceContext } from './context';
+import { Commands, PREFIX } from './ids';
 
-export const SHOW_LOCK_IN_TRACE_COMMAND = `${PREFIX}.showLockInTrace`;
 /** Commands of other features the hover links to (src/vscode/editor.ts, panel.ts). */
-const REVEAL_LINE_COMMAND = `${PREFIX}.revealLine`;
-const DEBUG_TO_LINE_COMMAND = `${PREFIX}.debugToLine`;
-const SHOW_PANEL_COMMAND = `${PREFIX}.showPanel`;
 
 const SELECTOR: vscode.DocumentSelector = [{ language: 'c' }, { language: 'cpp' }];
 const LANGUAGES = new Set(['c', 'cpp']);
@@ -72,7 +68,7 @@ class SourceFeature implements vscode.Disposable {
         onDidChangeCodeLenses: this.lensEmitter.event,
         provideCodeLenses: (doc) => this.codeLenses(doc),
       }),
-      vscode.commands.registerCommand(SHOW_LOCK_IN_TRACE_COMMAND, (className?: string) => this.showLockInTrace(className)),
+      vscode.commands.registerCommand(Commands.showLockInTrace, (className?: string) => this.showLockInTrace(className)),
       traces.onDidChangeActive(() => this.changed()),
       traces.onDidAnalyze((r) => {
         if (r.uri.toString() === traces.active?.toString()) this.changed();
@@ -224,7 +220,7 @@ class SourceFeature implements vscode.Disposable {
       const line0 = toEditorLine(site.line);
       const range = this.rangeOnLine(doc, line0);
       const d = new vscode.Diagnostic(range, message(m), vscode.DiagnosticSeverity.Warning);
-      d.source = 'locktrace';
+      d.source = PREFIX;
       d.code = 'inversion';
       d.relatedInformation = related;
       add(doc.uri, d);
@@ -251,7 +247,7 @@ class SourceFeature implements vscode.Disposable {
         for (const cls of m.classes) {
           if (!classes.has(cls)) continue;
           const d = new vscode.Diagnostic(siteRange(doc, site), message(cls), vscode.DiagnosticSeverity.Warning);
-          d.source = 'locktrace';
+          d.source = PREFIX;
           d.relatedInformation = related;
           add(doc.uri, d);
         }
@@ -303,7 +299,7 @@ class SourceFeature implements vscode.Disposable {
     if (!model || token.isCancellationRequested) return undefined;
     const m = model.index.match(site, scan, doc.uri.fsPath || doc.uri.path);
     const md = new vscode.MarkdownString('', true);
-    md.isTrusted = { enabledCommands: [REVEAL_LINE_COMMAND, DEBUG_TO_LINE_COMMAND, SHOW_LOCK_IN_TRACE_COMMAND, SHOW_PANEL_COMMAND] };
+    md.isTrusted = { enabledCommands: [Commands.revealLine, Commands.debugToLine, Commands.showLockInTrace, Commands.showPanel] };
     md.supportHtml = false;
     const traceName = basename(model.uri.path);
     if (!m.classes.length) {
@@ -319,7 +315,7 @@ class SourceFeature implements vscode.Disposable {
       );
       for (const c of m.classes)
         md.appendMarkdown(
-          `- ${code(c)} — ${acquisitions(model.analysis, c)} acquisitions · ${commandLink('show in trace', SHOW_LOCK_IN_TRACE_COMMAND, [c])}\n`,
+          `- ${code(c)} — ${acquisitions(model.analysis, c)} acquisitions · ${commandLink('show in trace', Commands.showLockInTrace, [c])}\n`,
         );
       return new vscode.Hover(md, siteRange(doc, site));
     }
@@ -330,7 +326,7 @@ class SourceFeature implements vscode.Disposable {
   private describeClass(md: vscode.MarkdownString, model: Model, cls: string, m: SiteMatch, site: LockSite): void {
     const g = model.analysis.graph;
     const trace = model.uri.toString();
-    const lineLink = (line: number) => commandLink(`line ${line}`, REVEAL_LINE_COMMAND, [trace, line]);
+    const lineLink = (line: number) => commandLink(`line ${line}`, Commands.revealLine, [trace, line]);
     md.appendMarkdown(
       `**locktrace** · lock class ${code(cls)} · ${site.kind === 'acquire' ? `${site.try ? 'try' : ''}${site.read ? 'read ' : ''}acquisition` : site.kind.replace('annotate-', '')} · matched ${howText(m)}\n\n`,
     );
@@ -374,13 +370,13 @@ class SourceFeature implements vscode.Disposable {
       md.appendMarkdown('**Findings:**\n\n');
       for (const f of findings.slice(0, MAX_LIST)) {
         md.appendMarkdown(
-          `- ${f.kind}${f.order ? ` (${f.order})` : ''}: ${escapeMd(f.locks.join(', '))} at ${lineLink(f.line)} by ${escapeMd(f.comm)}/${f.pid}${f.syscall ? ` in \`${f.syscall}\`` : ''} · ${commandLink('debug to here', DEBUG_TO_LINE_COMMAND, [trace, f.line])}\n`,
+          `- ${f.kind}${f.order ? ` (${f.order})` : ''}: ${escapeMd(f.locks.join(', '))} at ${lineLink(f.line)} by ${escapeMd(f.comm)}/${f.pid}${f.syscall ? ` in \`${f.syscall}\`` : ''} · ${commandLink('debug to here', Commands.debugToLine, [trace, f.line])}\n`,
         );
       }
       md.appendMarkdown('\n');
     }
     md.appendMarkdown(
-      `${commandLink('$(references) Show lock in trace', SHOW_LOCK_IN_TRACE_COMMAND, [cls])} · ${commandLink('$(layers) Lock panel', SHOW_PANEL_COMMAND, [trace])}\n\n`,
+      `${commandLink('$(references) Show lock in trace', Commands.showLockInTrace, [cls])} · ${commandLink('$(layers) Lock panel', Commands.showPanel, [trace])}\n\n`,
     );
   }
 
@@ -432,7 +428,7 @@ class SourceFeature implements vscode.Disposable {
         lenses.push(
           new vscode.CodeLens(range, {
             title: parts.join('; '),
-            command: SHOW_LOCK_IN_TRACE_COMMAND,
+            command: Commands.showLockInTrace,
             arguments: [cls],
             tooltip: `Show the acquisitions of ${cls} in ${basename(model.uri.path)}`,
           }),
@@ -485,7 +481,7 @@ class SourceFeature implements vscode.Disposable {
     await vscode.window.showTextDocument(doc, { preview: true });
     await vscode.commands.executeCommand('editor.action.showReferences', model.uri, locations[0].range.start, locations);
     try {
-      await vscode.commands.executeCommand(SHOW_PANEL_COMMAND, model.uri);
+      await vscode.commands.executeCommand(Commands.showPanel, model.uri);
     } catch (e) {
       this.ctx.output.warn(`show lock in trace: lock panel: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -9,7 +9,6 @@
 // every feature reads the new content. It also tracks the *active trace* (the one being debugged,
 // or the last one opened or checked) with the debugger's position in it (from the adapter's
 // `locktraceState` events), and owns the status bar item and `locktrace.selectActiveTrace`.
-// May import: vscode, ./context, src/core, src/editor, src/load, src/protocol, Node built-ins.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -26,12 +25,8 @@ import {
   loadAnalysis,
   selectFindings,
 } from '../load';
-import { REPLAY_STATE_EVENT, ReplayStateBody } from '../protocol/replayState';
-import { LocktraceContext, PREFIX } from './context';
-
-export const LANGUAGE_ID = PREFIX;
-export const SELECT_ACTIVE_TRACE_COMMAND = `${PREFIX}.selectActiveTrace`;
-const DEBUG_TYPE = PREFIX;
+import { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE, LANGUAGE_ID, PREFIX, STATUS_BAR_ITEMS } from './ids';
 /** A burst of change events while a file is being written becomes one re-read. */
 const DISK_CHANGE_DELAY_MS = 200;
 
@@ -178,9 +173,9 @@ export class TraceService implements vscode.Disposable {
   };
 
   constructor(private readonly ctx: LocktraceContext) {
-    this.status = vscode.window.createStatusBarItem('locktrace.activeTrace', vscode.StatusBarAlignment.Left, 50);
+    this.status = vscode.window.createStatusBarItem(STATUS_BAR_ITEMS.activeTrace, vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'locktrace: active trace';
-    this.status.command = SELECT_ACTIVE_TRACE_COMMAND;
+    this.status.command = Commands.selectActiveTrace;
     // the analyzer says when it starts on this thread (the worker's analyses run in another module instance)
     analysisProbe.started = (store) => {
       this.hostAnalyses.push({ file: store.file, events: store.length, bytes: store.bytes });
@@ -196,7 +191,7 @@ export class TraceService implements vscode.Disposable {
       { dispose: () => (analysisProbe.started = undefined) },
     ];
     subs.push(
-      vscode.commands.registerCommand(SELECT_ACTIVE_TRACE_COMMAND, (uri?: vscode.Uri | string) => this.selectActive(uri)),
+      vscode.commands.registerCommand(Commands.selectActiveTrace, (uri?: vscode.Uri | string) => this.selectActive(uri)),
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e && e.document.languageId === LANGUAGE_ID && !this.debugSession) this.setActive(e.document.uri);
       }),
@@ -213,12 +208,10 @@ export class TraceService implements vscode.Disposable {
         this.debugSession = s;
         this.setActive(program);
       }),
-      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-        if (e.session.type !== DEBUG_TYPE || e.event !== REPLAY_STATE_EVENT) return;
-        const body = e.body as ReplayStateBody;
-        const uri = programOf(e.session);
-        if (!uri || !body || typeof body.index !== 'number') return;
-        this.debugSession = e.session;
+      this.ctx.onReplayState((session, body) => {
+        const uri = programOf(session);
+        if (!uri) return;
+        this.debugSession = session;
         if (this.activeUri?.toString() !== uri.toString()) this.setActive(uri);
         this.position = { uri, index: body.index, line: body.line };
         this.positionEmitter.fire(this.position);

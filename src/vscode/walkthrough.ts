@@ -2,21 +2,12 @@
 // link to, all on the sample shipped in the extension (samples/syscall-order-inversion.trace): open
 // it, show its findings in the Problems view, debug it, show its lock panel. Each returns what it
 // did, so the integration test can follow the steps through the same links a user clicks.
-// May import: vscode, ./context, ./traces.
 import * as vscode from 'vscode';
-import { LocktraceContext, PREFIX } from './context';
+import type { LocktraceContext } from './context';
+import { Commands, DEBUG_TYPE } from './ids';
 import type { TraceService } from './traces';
 
-/** Command ids of the walkthrough's steps (contributed in package.json). */
-export const WalkthroughCommands = {
-  openSample: `${PREFIX}.openSample`,
-  showFindings: `${PREFIX}.walkthrough.showFindings`,
-  debugSample: `${PREFIX}.walkthrough.debugSample`,
-  showPanel: `${PREFIX}.walkthrough.showPanel`,
-} as const;
-
 const SAMPLE = ['samples', 'syscall-order-inversion.trace'];
-const DEBUG_TYPE = PREFIX;
 
 export function registerWalkthrough(ctx: LocktraceContext, traces: TraceService): void {
   const sample = vscode.Uri.joinPath(ctx.extension.extensionUri, ...SAMPLE);
@@ -32,16 +23,16 @@ export function registerWalkthrough(ctx: LocktraceContext, traces: TraceService)
     return editor;
   };
 
-  reg(WalkthroughCommands.openSample, async () => (await open()).document.uri);
+  reg(Commands.openSample, async () => (await open()).document.uri);
 
-  reg(WalkthroughCommands.showFindings, async () => {
+  reg(Commands.walkthroughShowFindings, async () => {
     const editor = await open();
     const r = await traces.get(editor.document);
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     return { uri: sample.toString(), lines: r.findings.map((f) => f.line) };
   });
 
-  reg(WalkthroughCommands.debugSample, async () => {
+  reg(Commands.walkthroughDebugSample, async () => {
     await open();
     const running = vscode.debug.activeDebugSession;
     if (running?.type === DEBUG_TYPE && running.configuration.program === sample.fsPath) {
@@ -57,8 +48,8 @@ export function registerWalkthrough(ctx: LocktraceContext, traces: TraceService)
     });
   });
 
-  reg(WalkthroughCommands.showPanel, async () => {
-    await vscode.commands.executeCommand(`${PREFIX}.showPanel`, sample);
+  reg(Commands.walkthroughShowPanel, async () => {
+    await vscode.commands.executeCommand(Commands.showPanel, sample);
     return sample.toString();
   });
 }

@@ -7,20 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { panelHtml } from '../../src/panel/html';
+import CHROMIUM_FLAGS from '../../scripts/vscode-host/chromium-flags.json';
 
 export const CHROMIUM = process.env.LOCKTRACE_CHROMIUM ?? '/usr/bin/chromium';
 
-/** No sandbox (root), no GPU, and nothing that would reach the network. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** No sandbox (root), no GPU, and nothing that would reach the network: the flags the VS Code host runner uses too. */
+export const CHROMIUM_ARGS = ['--headless', ...CHROMIUM_FLAGS];
 
 /**
  * Starts Chromium with a profile in `userDataDir` (a fresh directory) and returns its first page;

@@ -2,7 +2,6 @@
 // DebugAdapterTracker that records every DAP message between VS Code and the adapter (per session),
 // waiting for messages, launching the shared sample, and cleaning up sessions and breakpoints.
 // Used by debug.test.ts and panel.test.ts. Everything goes through VS Code's debug API.
-// May import: vscode, node built-ins, @vscode/debugprotocol types. Not src/.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';

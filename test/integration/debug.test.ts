@@ -3,7 +3,6 @@
 // debug hovers on lock classes, the end of the trace, the no-launch.json command and a bad
 // program path. A DebugAdapterTracker
 // (./dap.ts) records what the adapter sent so the tests see the same stopped events VS Code saw.
-// May import: vscode, node built-ins, ./dap, ./driver. Not src/.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';

@@ -1,7 +1,6 @@
 // Tests of the driver request channel itself (test/integration/driver.ts ⇄ run-vscode-tests.mjs), on a
 // throw-away webview created by the test, so webview features can rely on webviewText/webviewClick.
 // Skipped under VSCODE_EXECUTABLE (test-electron has no Playwright driver).
-// May import: vscode, node built-ins, ./driver.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';

@@ -3,7 +3,7 @@
 // Protocol (docs/vscode-tests.md): log one line `LOCKTRACE_DRIVER {"id":…,"op":…}`; the driver writes
 // `$LOCKTRACE_DRIVER_DIR/<id>.json` = {id, ok, result | error}; we poll for that file.
 // Only the code-server route has a driver; under VSCODE_EXECUTABLE (test-electron) `driverAvailable()` is false.
-// May import: node built-ins. Not vscode, not src/.
+// Uses no `vscode` API: it talks to the host through files.
 import * as fs from 'fs';
 import * as path from 'path';
 

@@ -3,7 +3,6 @@
 // definitions, references, folding, CodeLens, the commands (Check Trace, Export Findings, Debug to
 // Line, Select Active Trace), .locktrace.json suppressions, parse errors, edits, the worker path,
 // and screenshots of the workbench with diagnostics and a hover open.
-// May import: vscode, node built-ins, ./driver. Not src/ (test the extension through VS Code's API).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';

@@ -11,7 +11,6 @@
 // Files above 50 MB are never given to extensions as documents (VS Code's sync limit): for those
 // the test opens the editor with `vscode.open`, expects the problems (analysed from the file) and
 // records that hovers are unavailable.
-// May import: vscode, node built-ins, the bench's trace generator.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as inspector from 'inspector';

@@ -2,7 +2,7 @@
 // convention: extensionTestsPath points at this module's folder and run() is called). Runs every
 // *.test.js bundled next to it (esbuild: test/integration/**/*.ts → out/test/integration/) with mocha.
 // LOCKTRACE_TEST_GREP (set by `run.mjs --grep`) filters tests by name.
-// May import: node built-ins, mocha. Not vscode (tests do that), not src/.
+// Uses no `vscode` API itself (the tests do).
 import * as fs from 'fs';
 import * as path from 'path';
 import Mocha from 'mocha';

@@ -4,7 +4,6 @@
 // debugger (VS Code's focused frame follows), the panel shares the session's analysis, and workbench
 // screenshots in dark and light themes.
 // Needs the driver (code-server route); skipped under VSCODE_EXECUTABLE.
-// May import: vscode, node built-ins, ./dap, ./driver. Not src/.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';

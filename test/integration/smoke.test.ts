@@ -1,6 +1,5 @@
 // Smoke test of the extension in a real extension host: language registration (by extension and by
 // first line), activation, the locktrace.showOutput command.
-// May import: vscode, node built-ins, ./driver. Not src/ (test the extension through VS Code's API).
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';

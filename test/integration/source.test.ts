@@ -3,7 +3,6 @@
 // test/workspace/source-traces/), switching the active trace, and a real recording of
 // test/record-programs/abba.c through "Record and Debug" whose diagnostics land on the exact
 // pthread_mutex_lock lines.
-// May import: vscode, node built-ins, ./driver. Not src/ (test the extension through VS Code's API).
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';

@@ -6,7 +6,7 @@
 // again by the diagnostics and the lock panel, and a restarted debug session's panel shows the new
 // analysis.
 // The lock panel parts need the driver (code-server route) and are skipped under VSCODE_EXECUTABLE.
-// May import: vscode, node built-ins, ./dap, ./driver, ./wait. Not src/ (the probe's shape is restated here).
+// The probe's shape is restated here: the suite does not import src/.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';

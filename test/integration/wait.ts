@@ -1,6 +1,5 @@
 // Polling helper shared by the integration suites: the workbench and the extension host update
 // asynchronously, so tests wait for a condition instead of sleeping.
-// May import nothing.
 
 /**
  * Calls `fn` every 50 ms until it returns a truthy value (returned) or `timeoutMs` passes (throws,

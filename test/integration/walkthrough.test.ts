@@ -3,7 +3,6 @@
 // button in the walkthrough page through the driver; running the linked commands on the
 // test-electron route) opens the sample, shows its findings in the Problems view, starts debugging
 // it (stopping at the inversion) and shows the lock panel there.
-// May import: vscode, node built-ins, ./dap, ./driver, ./wait. Not src/.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';

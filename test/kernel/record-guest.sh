@@ -8,7 +8,7 @@
 #
 #   test/kernel/record-guest.sh NAME...     e.g. abba flock fileio (names from captures.txt)
 #
-# Results in $LOCKTRACE_KERNEL_WORK/record/NAME/: NAME.trace (the recording), NAME.trace.lockdep.txt,
+# Results in $LOCKTRACE_KERNEL_WORK/record/NAME/: NAME.trace (the recording), NAME.trace.lockdep,
 # NAME.trace.dmesg.txt, stderr.txt (the recorder's messages), check.txt, check.json, verdict.txt.
 # The lab's kernel cannot run node (tinyconfig: no madvise, no AF_UNIX sockets): this script builds
 # a variant with record.fragment added, once, in $WORK/build-record (cached in $WORK/images-record).

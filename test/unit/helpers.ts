@@ -1,4 +1,4 @@
-// Shared helpers for unit tests: where the repository is, reading fixtures.
+// Shared helpers for unit tests: where the repository is, reading fixtures, generated traces.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -15,4 +15,20 @@ export const repoRoot = (() => {
 
 export function fixture(rel: string): string {
   return fs.readFileSync(path.join(repoRoot, rel), 'utf8');
+}
+
+/**
+ * An ftrace text where one task takes and releases one mutex `pairs` times (2 × pairs events, no
+ * finding): long enough that running through it takes a while.
+ */
+export function repeatedLockTrace(pairs: number): string {
+  const lines = ['# tracer: nop'];
+  for (let k = 0; k < pairs; k++) {
+    const t = (100 + k / 1e5).toFixed(6);
+    lines.push(
+      `          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`,
+      `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

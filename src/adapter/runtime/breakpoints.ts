@@ -2,7 +2,6 @@
 // breakpoints (`lock:CLASS`, `syscall:NAME`), data breakpoints (a lock or every lock of a class
 // changing hands), exception breakpoints (finding kinds), with conditions, hit counts and
 // logpoints. `check` decides whether one event stops a run.
-// May import src/core, ../expr and the runtime's own modules.
 
 import { EventKind, FINDING_KINDS, FindingKind } from '../../core';
 import { Env, Node, evaluateNode, interpolate, parseExpr, parseHitCondition, truthy } from '../expr';

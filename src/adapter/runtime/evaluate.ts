@@ -2,7 +2,6 @@
 // ordering edges; anything else is an expression of the evaluate language (../expr.ts) over the
 // names and functions below, evaluated at an event with the replay's state. Also the names
 // breakpoint conditions and logpoints use, and completions.
-// May import src/core, ../expr and the runtime's own modules.
 
 import { EventFlag, EventKind, Replay } from '../../core';
 import { Env, ExprError, Value, evaluateNode, formatValue, parseExpr } from '../expr';

@@ -1,7 +1,6 @@
 // What the replay runtime reports, as a typed event map (not strings with `any[]` payloads): stops,
 // output (warnings, logpoints), loading progress and the end of the trace. src/adapter/session.ts
 // maps them to DAP events.
-// May import src/core types.
 
 import type { Finding } from '../../core';
 

@@ -1,7 +1,6 @@
 // Moving through the replay: the current event, steps (next event of the task or of any task,
 // step out of a syscall, step back), runs forwards and backwards to the next breakpoint or finding
 // (yielding every few thousand events so pause works), goto, pause.
-// May import src/core and the runtime's own modules.
 
 import type { Breakpoints } from './breakpoints';
 import type { StopEvent, StopReason } from './events';

@@ -8,7 +8,6 @@
 //   evaluate.ts     debug console expressions, condition names, completions
 //   events.ts       the typed event map
 // This file composes them and builds the replay state the lock panel follows.
-// May import src/core, src/protocol and the runtime's own modules.
 
 import { Analysis, EventStore, TaskView } from '../../core';
 import { REPLAY_STATE_VERSION, ReplayStateBody } from '../../protocol/replayState';

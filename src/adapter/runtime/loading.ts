@@ -3,7 +3,6 @@
 // Code reuses the extension's analysis, tests can feed their own), and the LoadedTrace every other
 // part of the runtime reads: the analysis, its replay engine, findings by event, the task filter,
 // the raw text of a line, and lookups of locks, classes and syscalls by name.
-// May import src/core, src/load, ../launchArgs and Node built-ins.
 
 import * as fs from 'fs';
 import { Analysis, EventKind, EventStore, Finding, Replay, normalizeAddress } from '../../core';

@@ -2,7 +2,6 @@
 // frames (its event, held locks innermost first, its syscall), scopes and variable trees (event,
 // held locks, syscall, lock graph, findings so far), and the exception widget's report of a finding.
 // Also the Value → variable tree conversion the debug console uses.
-// May import src/core, ../expr (types, formatValue) and the runtime's own modules.
 
 import { EdgeOrigin, EventFlag, EventKind, Finding, FindingKind, HeldLockView, TaskView, describeEdge } from '../../core';
 import { Value, formatValue } from '../expr';

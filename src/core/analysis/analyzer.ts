@@ -17,7 +17,6 @@
 // - a kernel lock held when a syscall returns to userspace (lockdep_sys_exit) is reported with the
 //   syscall that leaked it; userspace and file locks are meant to live across syscalls;
 // - kernel and userspace locks still held when a task exits are reported.
-// May import only src/core modules and graphology.
 
 import Graph from 'graphology';
 import { analyzeKernelLog } from '../kernelLog/analysis';

@@ -5,7 +5,6 @@
 // lock_acquired when the trace has those (their lock names are lockdep's classes). Grouped by lock
 // class, syscall and the function that took the lock (the call site a recorder stored), each group
 // is one finding of kind `contention` (off by default: AnalyzeOptions.kinds turns it on).
-// May import only src/core modules.
 
 import { EventStore } from '../store';
 import { EventFlag, EventKind, Finding } from '../types';

@@ -1,6 +1,5 @@
 // What lockdep knows about lock classes that a trace's lock_acquire event does not print, from
 // Linux's source and from /proc/lockdep of real kernels. docs/kernel-traces.md explains each list.
-// May import nothing.
 
 /**
  * Classes lockdep acquires with check=0: they take part in no dependency and no recursion or

@@ -1,7 +1,6 @@
 // Replay engine: the lock state of every task at any event, rebuilt from the nearest checkpoint
 // the analysis left, so seeking backwards costs the same as forwards. Produces plain view records
 // for the debug adapter, the panel and the editor.
-// May import only src/core modules.
 
 import { EventStore } from '../store';
 import { Ctx, EdgeOrigin, EventKind, Finding, LockDomain } from '../types';

@@ -18,7 +18,6 @@
 //   they are put on the task's stack at its first event;
 // - task exit: the task keeps running exit code after sched_process_exit; it is done at its final
 //   switch-out (or at the end of the trace).
-// May import only src/core modules.
 
 import { EventStore } from '../store';
 import { Ctx, EventFlag, EventKind } from '../types';

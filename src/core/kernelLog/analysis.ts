@@ -2,7 +2,6 @@
 // edge with the context its stack shows, the syscall-order / in-kernel classification from what
 // the log says about locks held across a return to user space, one lock graph for every report of
 // the log, and replay checkpoints over the log's synthetic events (docs/kernel-logs.md).
-// May import only src/core modules and graphology.
 
 import Graph from 'graphology';
 import type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from '../analysis/analyzer';

@@ -3,7 +3,6 @@
 // entries, or the frame above `do_syscall_64`), a page fault, a kernel thread, a workqueue item,
 // a hard or soft interrupt (and what it interrupted), boot code or the idle loop. Also the
 // acquisition site: the first frame outside the locking primitives.
-// May import only src/core modules.
 
 import { ExecContext, StackFrame } from '../types';
 

@@ -1,7 +1,6 @@
 // Content detection of kernel logs (never the file name): most lines carry a kernel-log prefix
 // (dmesg timestamps or dates, journal prefixes, printk caller ids, kmsg records), a lockdep report
 // title shows up, or the log starts the way a boot log does.
-// May import only src/core modules.
 
 import { stripPrefix } from './prefix';
 import { reportTitle } from './titles';

@@ -10,7 +10,6 @@
 // - at the report's last line, every lock its tasks were given is released again (Derived events),
 //   so the next report starts from a clean state.
 // Events are in line order across reports (interleaved caller streams interleave their events).
-// May import only src/core modules.
 
 import { EventStore } from '../store';
 import { EventFlag, EventKind } from '../types';

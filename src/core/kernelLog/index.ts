@@ -1,7 +1,6 @@
 // Kernel logs (dmesg, console captures, journalctl -k, fuzzer reports) read as lock traces: the
 // reader finds every lockdep report, the report parser reads it, the events make it steppable,
 // and the analysis gives findings like a trace's (docs/kernel-logs.md).
-// May import only src/core modules and graphology.
 
 export { analyzeKernelLog } from './analysis';
 export { acquisitionSite, baseFunction, contextOfStack, frameLabel, syscallOfStack } from './context';

@@ -1,7 +1,6 @@
 // Line-level readers for lockdep reports: stack frames in every shape kernels and symbolizers
 // print them, interrupt-section markers and register dumps (skipped), and lock references with
 // their class name (`#N` name version, `/N` subclass), usage bits and wait types.
-// May import only src/core modules.
 
 import { StackFrame } from '../types';
 import { KernelLockRef } from './model';

@@ -1,7 +1,6 @@
 // The records a kernel log is read into: each lockdep (or other locking) report with its locks,
 // chain, held-lock lists and stacks, and what each synthetic event of the log's EventStore stands
 // for, so the debugger, panel and editor can show the log's own stacks at every step.
-// May import only src/core modules.
 
 import { ExecContext, FindingKind, StackFrame } from '../types';
 

@@ -4,7 +4,6 @@
 // from terminals and serial consoles. Stripping them gives the text lockdep printed, plus a
 // stream key: lines of one report share it, and fuzzer output interleaved with kernel messages
 // (no prefix) or another CPU's messages (another caller id) does not.
-// May import nothing outside src/core.
 
 export interface KernelLine {
   /** The message text as the kernel printed it (leading spaces kept: frames and `#N:` entries are indented). */

@@ -3,7 +3,6 @@
 // backtrace ends, its held-lock list is complete, another report starts, or too many lines in a
 // row are not report text (fuzzer output or other messages). Only report lines are kept, and each
 // report and stack is bounded, so memory stays bounded on any log.
-// May import only src/core modules.
 
 import { FindingKind } from '../types';
 import { isRegisterLine, parseFrame, parseLockLine, parseMarker } from './lines';

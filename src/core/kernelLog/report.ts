@@ -1,7 +1,6 @@
 // Reads one report's lines into a KernelReport: the task, the lock being acquired and the one
 // held, the `-> #N` chain with each entry's stack, every held-lock list, the irq usages with their
 // stacks, and the backtrace. Lines it does not know are passed over; stacks and lists are bounded.
-// May import only src/core modules.
 
 import { StackFrame } from '../types';
 import { KernelLockRef, KernelReport, UsageTrace } from './model';

@@ -3,7 +3,6 @@
 // (`[ INFO: possible circular locking dependency detected ]`, `[ BUG: held lock freed! ]`), and the
 // other locking reports (RCU, lockdep limits, spinlock debugging, sleeping in atomic context, hung
 // tasks with their held locks), so nothing locking-related in a log is dropped silently.
-// May import only src/core modules.
 
 import { FindingKind } from '../types';
 

@@ -10,7 +10,6 @@
 // is declined, so the string path stays the one definition of the grammar and its error
 // messages; a differential test (test/unit/core/fastPath.test.ts) holds the two to the same
 // result on every fixture and on fuzzed traces.
-// May import only src/core modules.
 
 import { EventFlag, EventKind, parseLatencyFlags } from '../types';
 import { EventBuilder } from './interpret';

@@ -1,7 +1,6 @@
 // The trace reader: bytes in (in chunks, as they arrive), an EventStore out. Detects the format
 // from the first lines unless told, keeps every event's line number and byte offset, and reports
 // problems as warnings with line numbers, or as a TraceError when the input is not a trace at all.
-// May import only src/core modules.
 
 import { KernelLogReader } from '../kernelLog/reader';
 import { parseReport } from '../kernelLog/report';

@@ -2,7 +2,6 @@
 // raw and per-syscall syscall events (with duplicate boundaries merged), fork/exit, and the
 // syscall-level file locks (flock, and fcntl where the lock type is known) turned into lock
 // events on a per-file lock. Shared by every text format and the JSONL reader.
-// May import only src/core modules.
 
 import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../syscallTables';
 import { EventStore } from '../store';

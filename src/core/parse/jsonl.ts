@@ -1,7 +1,6 @@
 // Reader for locktrace's own JSON Lines format (docs/jsonl-format.md), as written by
 // `locktrace record`. Each line is validated field by field; a bad line is a warning naming the
 // line and the field, never a crash.
-// May import only src/core modules.
 
 import { EventFlag, EventKind, LockDomain } from '../types';
 import { EventBuilder } from './interpret';

@@ -1,7 +1,6 @@
 // Splits a byte stream into lines without ever holding the whole text: chunks in, one callback
 // per line out, with its 1-based number and byte offset. Handles CRLF and a missing final newline,
 // and bounds memory on absurdly long lines (they are cut and reported, never buffered whole).
-// May import nothing outside src/core.
 
 /** Longest line kept; longer lines are truncated to this many bytes and flagged. */
 export const MAX_LINE_BYTES = 64 * 1024;

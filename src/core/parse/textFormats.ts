@@ -1,7 +1,6 @@
 // Line grammars of the text formats: ftrace's trace/trace_pipe, `trace-cmd report` and
 // `perf script`, plus content-based format detection. Each line becomes a RawEvent (task, CPU,
 // time, event name and body); what the event *means* is decided in interpret.ts.
-// May import only src/core modules.
 
 import { TraceFormat, parseLatencyFlags } from '../types';
 import { looksLikeKernelLog } from '../kernelLog/detect';

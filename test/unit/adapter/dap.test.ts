@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ReplayStateBody } from '../../../src/protocol/replayState';
+import { REPLAY_STATE_VERSION, type ReplayStateBody } from '../../../src/protocol/replayState';
+import { repeatedLockTrace } from '../helpers';
 import { FIXTURES, SAMPLE, frames, launchAndStop, scopeVars, startClient, stopAfter, threadId, topLine } from './dapClient';
 
 const FINDINGS = path.join(FIXTURES, 'findings.trace');
@@ -265,15 +266,7 @@ describe('stepping', () => {
   it('pause stops a long run', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-adapter-'));
     const big = path.join(dir, 'big.trace');
-    const lines: string[] = ['# tracer: nop'];
-    for (let k = 0; k < 60000; k++) {
-      const t = (100 + k / 1e5).toFixed(6);
-      lines.push(
-        `          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`,
-        `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`,
-      );
-    }
-    fs.writeFileSync(big, `${lines.join('\n')}\n`);
+    fs.writeFileSync(big, repeatedLockTrace(60000));
     try {
       // a condition that is never true but costs a state rebuild per event keeps the run busy
       const stop = await launchAndStop(dc, { program: big, stopOnEntry: true }, () =>
@@ -496,7 +489,7 @@ describe('custom locktraceState event and requests', () => {
     const stop = await launchAndStop(dc, { program: SAMPLE });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(states.length, 1);
-    assert.equal(states[0].version, 1);
+    assert.equal(states[0].version, REPLAY_STATE_VERSION);
     assert.equal(states[0].line, 35);
     const state = (await dc.customRequest('locktraceState')).body as ReplayStateBody;
     assert.equal(state.path, SAMPLE);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ReplayRuntime, StopEvent, TraceAccess } from '../../../src/adapter/runtime';
 import { analyze, parseTrace } from '../../../src/core';
+import { repeatedLockTrace } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace');
@@ -18,15 +19,7 @@ describe('ReplayRuntime', () => {
   it('pause stops a run at the chunk boundary it reached', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-runtime-'));
     const file = path.join(dir, 'long.trace');
-    const lines = ['# tracer: nop'];
-    for (let k = 0; k < 30000; k++) {
-      const t = (100 + k / 1e5).toFixed(6);
-      lines.push(
-        `          worker-301 [000] ..... ${t}: lock_acquire: 00000000aaaa0001 &dev->mutex`,
-        `          worker-301 [000] ..... ${t}: lock_release: 00000000aaaa0001 &dev->mutex`,
-      );
-    }
-    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    fs.writeFileSync(file, repeatedLockTrace(30000));
     try {
       const rt = new ReplayRuntime();
       await rt.load({ program: file });
