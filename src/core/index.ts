@@ -16,7 +16,7 @@ export { nestedNames, parseProcLockdep, sharedNames, splitLockdepName } from './
 export type { LockdepClass, ProcLockdep } from './analysis/kernelClasses';
 export type { HeldLockView, ReplayView, SyscallView, TaskView } from './analysis/replay';
 export { cycleFingerprint, cycleId, matchesCycleId, parseCycleId } from './analysis/cycles';
-export type { ComponentCycle, LockComponent } from './analysis/lockGraph';
+export type { ComponentCycle, InstanceGraphEdge, LockComponent } from './analysis/lockGraph';
 export { diffAnalyses, unionCycles } from './analysis/diff';
 export type { DiffCycle, DiffEdge, EdgeWhere, GraphDiff, UnionCycle, UnionResult } from './analysis/diff';
 export { HierarchyMatcher, hierarchyToJson, orderViolations, parseHierarchy, proposeHierarchy } from './analysis/hierarchy';

@@ -36,6 +36,7 @@ export interface PackedAnalysis {
   checkpointInterval: number;
   readLocks: Analysis['readLocks'];
   components: Analysis['components'];
+  instanceEdges: Analysis['instanceEdges'];
   model: { preHeld: [number, PreHeld[]][]; forked: number[] };
 }
 
@@ -81,6 +82,7 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     checkpointInterval: a.checkpointInterval,
     readLocks: a.readLocks,
     components: a.components,
+    instanceEdges: a.instanceEdges,
     model: { preHeld: [...a.model.preHeld], forked: [...a.model.forked] },
   };
   return { packed, transfer: [...new Set(transfer)] };
@@ -124,5 +126,6 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
     checkpointInterval: p.checkpointInterval,
     readLocks: p.readLocks,
     components: p.components,
+    instanceEdges: p.instanceEdges,
   };
 }

@@ -25,7 +25,7 @@ import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind
 import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Hierarchy } from './hierarchy';
-import { LockComponent, LockGraphTracker } from './lockGraph';
+import { InstanceGraphEdge, LockComponent, LockGraphTracker } from './lockGraph';
 import { describeWork } from './workqueue';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
@@ -93,6 +93,8 @@ export interface Analysis {
   model: AnalysisModel;
   /** The class graph's strongly connected components with their cycles (lockGraph.ts). */
   components: LockComponent[];
+  /** The instance view of the components' edges: pairs of lock instances (lockGraph.ts). */
+  instanceEdges: InstanceGraphEdge[];
   /** Where tasks waited for kernel locks (contention.ts), whatever `kinds` asked for. */
   contention?: ContentionSummary;
 }
@@ -314,6 +316,7 @@ class Analyzer implements StateHooks {
       readLocks: this.readRule,
       model: this.model,
       components,
+      instanceEdges: this.lockGraph.instanceEdges(),
       contention,
     };
   }

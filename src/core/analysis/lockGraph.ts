@@ -68,10 +68,20 @@ interface EdgeExtra {
 
 /** Instance pairs listed per edge in a finding when the cycle does not close between instances. */
 const LISTED_PAIRS = 4;
+/** Instance edges kept for the instance view (Analysis.instanceEdges), in all. */
+const MAX_INSTANCE_EDGES = 20_000;
+
+/** An edge between lock instances, for the instance view of the graph. */
+export interface InstanceGraphEdge extends InstanceEdge {
+  /** Event where this pair first made the edge. */
+  eventIndex: number;
+}
 
 export class LockGraphTracker {
   private readonly extra = new Map<number, EdgeExtra>();
   readonly work: WorkTracker;
+  /** Edges inside components with cycles (set by finish): what the instance view shows. */
+  private componentEdges: number[] = [];
 
   constructor(
     private readonly s: EventStore,
@@ -150,6 +160,8 @@ export class LockGraphTracker {
         if (cycles[c].has(fp)) continue;
         cycles[c].set(fp, this.describe(path));
       }
+      if (cycles[c].size > 0)
+        for (const v of members) for (const w of out[v]) if (comp[w] === comp[v]) this.componentEdges.push(v * KEY + w);
       const list = [...cycles[c].values()].sort(
         (a, b) =>
           a.line - b.line ||
@@ -161,6 +173,30 @@ export class LockGraphTracker {
       result[c].line = list.length ? list[0].line : 0;
     });
     return result.filter((c) => c.cycles.length > 0).sort((a, b) => a.line - b.line || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * The instance view of the components' edges: every pair of lock instances kept for them (at
+   * most MAX_INSTANCE_PAIRS per edge, MAX_INSTANCE_EDGES in all), in order of first appearance.
+   */
+  instanceEdges(): InstanceGraphEdge[] {
+    const out: InstanceGraphEdge[] = [];
+    for (const key of this.componentEdges) {
+      const r = this.extra.get(key)?.instances;
+      const a = this.edges.get(key);
+      if (!r || !a) continue;
+      for (let j = 0; j < r.from.length && out.length < MAX_INSTANCE_EDGES; j++) {
+        out.push({
+          from: a.from,
+          to: a.to,
+          fromInstance: this.s.locks[r.from[j]].key,
+          toInstance: this.s.locks[r.to[j]].key,
+          eventIndex: r.at[j],
+          line: this.s.line[r.at[j]],
+        });
+      }
+    }
+    return out.sort((x, y) => x.eventIndex - y.eventIndex);
   }
 
   private edgesOf(path: readonly number[]): EdgeAttributes[] {

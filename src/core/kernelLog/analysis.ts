@@ -139,6 +139,7 @@ class KernelLogAnalyzer {
       notes: this.notes,
       checkpoints,
       components,
+      instanceEdges: [], // a log prints classes, not instances
       checkpointInterval: interval,
       readLocks: this.opts.readLocks ?? 'non-recursive',
       model,

@@ -27,6 +27,7 @@ import { stronglyConnected, witnessCycles } from '../../../src/core/analysis/cyc
 import { HierarchyMatcher } from '../../../src/core/analysis/hierarchy';
 import { applySuppressions, parseSuppressions } from '../../../src/core/suppress';
 import { selectFindings } from '../../../src/load';
+import { packAnalysis, unpackAnalysis } from '../../../src/load/transfer';
 import { repoRoot } from '../helpers';
 
 const dir = path.join(repoRoot, 'test/fixtures/graph');
@@ -366,4 +367,19 @@ test('union: a cycle whose edges were recorded in three different traces', () =>
   // a cycle one trace has whole is that trace's own finding, not the union's
   const self = unionCycles(['scc-abc.trace', 'union-1.trace'].map((f) => ({ file: f, analysis: load(f) })));
   assert.deepEqual(self.cycles, []);
+});
+
+test("the instance view: the pairs of lock instances on the components' edges, carried by the worker transfer", () => {
+  const a = load('parent-child-instances.trace');
+  assert.deepEqual(
+    a.instanceEdges.map((e) => `${e.from}@${e.fromInstance} -> ${e.to}@${e.toInstance} line ${e.line}`),
+    [
+      '&inode->i_rwsem@0xffff888004a10100 -> &ei->xattr_sem@0xffff888004a10180 line 12',
+      '&ei->xattr_sem@0xffff888004b20180 -> &inode->i_rwsem@0xffff888004b20100 line 18',
+    ],
+  );
+  assert.deepEqual(load('diff-old.trace').instanceEdges, [], 'no component, nothing to show');
+  const back = unpackAnalysis(JSON.parse(JSON.stringify(packAnalysis(a).packed)) as ReturnType<typeof packAnalysis>['packed']);
+  assert.deepEqual(back.instanceEdges, a.instanceEdges);
+  assert.deepEqual(back.components, a.components);
 });
