@@ -103,6 +103,9 @@ function drawGraph(gv: GraphView): Node {
         { class: `lt-node${n.inCycle ? ' lt-in-cycle' : ''}`, 'data-node': n.id },
         svg('circle', { cx: n.x, cy: n.y, r: 7 }),
         svg('text', { x: n.labelX, y: n.labelY, 'text-anchor': n.anchor, class: 'lt-node-label' }, n.label),
+        ...(n.sublabel
+          ? [svg('text', { x: n.labelX, y: n.sublabelY ?? n.labelY + 12, 'text-anchor': n.anchor, class: 'lt-node-sublabel' }, n.sublabel)]
+          : []),
       ),
     );
   }

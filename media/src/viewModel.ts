@@ -778,8 +778,10 @@ export function indexAtX(view: { from: number; to: number; width: number }, x: n
 
 export interface GraphNodeView {
   id: string;
-  /** Text drawn beside the node (the class; for an instance, the class and the instance). */
+  /** Text drawn beside the node (the class), and under it (an instance's address or lock id). */
   label: string;
+  sublabel?: string;
+  sublabelY?: number;
   x: number;
   y: number;
   inCycle: boolean;
@@ -860,7 +862,7 @@ function nodeViews(
   width: number,
   height: number,
   emphasized: readonly string[],
-  label: (id: string) => string = (id) => id,
+  label: (id: string) => [string, string?] = (id) => [id],
 ): GraphNodeView[] {
   const cx = width / 2;
   const cy = height / 2;
@@ -869,15 +871,20 @@ function nodeViews(
     const dx = p.x - cx;
     const anchor: GraphNodeView['anchor'] = Math.abs(dx) < 20 ? 'middle' : dx < 0 ? 'end' : 'start';
     const off = NODE_R + 5;
+    const [text, sub] = label(id);
+    const above = anchor === 'middle' && p.y < cy;
+    const labelY = anchor === 'middle' ? p.y + (above ? -off : off + 8) : p.y + 4;
     return {
       id,
-      label: label(id),
+      label: text,
+      ...(sub ? { sublabel: sub, sublabelY: above ? labelY : labelY + 12 } : {}),
       x: p.x,
       y: p.y,
       inCycle: emphasized.includes(id),
       anchor,
       labelX: anchor === 'middle' ? p.x : p.x + (dx < 0 ? -off : off),
-      labelY: anchor === 'middle' ? p.y + (p.y < cy ? -off : off + 8) : p.y + 4,
+      // two lines above a node: the first one higher
+      labelY: above && sub ? labelY - 12 : labelY,
     };
   });
 }
@@ -1012,7 +1019,7 @@ export function instanceGraphView(s: PanelViewState, width: number, height: numb
   const pos = circlePositions(order, width, height);
   const nodes = nodeViews(order, pos, width, height, closes ? emphasized : [], (id) => {
     const at = id.lastIndexOf('@');
-    return `${id.slice(0, at)} · ${id.slice(at + 1)}`;
+    return [id.slice(0, at), id.slice(at + 1)];
   });
   const has = new Set(list.map(key));
   const centre = { x: width / 2, y: height / 2 };
