@@ -38,6 +38,7 @@ export const Commands = {
   debugToLine: 'locktrace.debugToLine',
   revealLine: 'locktrace.revealLine',
   showFindingInPanel: 'locktrace.showFindingInPanel',
+  compareTraces: 'locktrace.compareTraces',
   // the Get Started walkthrough's steps (src/vscode/walkthrough.ts)
   openSample: 'locktrace.openSample',
   walkthroughShowFindings: 'locktrace.walkthrough.showFindings',

@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import {
   EdgeAttributes,
+  Replay,
   analyze,
   cycleFingerprint,
   cycleId,
@@ -28,6 +29,8 @@ import { HierarchyMatcher } from '../../../src/core/analysis/hierarchy';
 import { applySuppressions, parseSuppressions } from '../../../src/core/suppress';
 import { selectFindings } from '../../../src/load';
 import { packAnalysis, unpackAnalysis } from '../../../src/load/transfer';
+import { lockHover } from '../../../src/editor/hover';
+import { TraceIndex } from '../../../src/editor/traceIndex';
 import { repoRoot } from '../helpers';
 
 const dir = path.join(repoRoot, 'test/fixtures/graph');
@@ -382,4 +385,35 @@ test("the instance view: the pairs of lock instances on the components' edges, c
   const back = unpackAnalysis(JSON.parse(JSON.stringify(packAnalysis(a).packed)) as ReturnType<typeof packAnalysis>['packed']);
   assert.deepEqual(back.instanceEdges, a.instanceEdges);
   assert.deepEqual(back.components, a.components);
+});
+
+test('hovers: a lock in a guarded cycle shows the cycle id and its gate; a kworker edge names the queuing syscall', () => {
+  const hover = (f: string, cls: string) => {
+    const a = load(f);
+    const md = lockHover(new TraceIndex(a), new Replay(a), a.findings, cls, a.store.line[a.store.length - 1], {
+      reveal: (l: number) => `reveal:${l}`,
+      debug: (l: number) => `debug:${l}`,
+    });
+    return { a, md };
+  };
+  const g = hover('gate-guarded.trace', 'lock_a');
+  assert.match(
+    g.md,
+    new RegExp(`cycle \`${g.a.findings[0].cycleId}\`; guarded by \`gate_mutex\`: every edge made under it, so it cannot deadlock`),
+  );
+  const p = hover('parent-child-instances.trace', '&inode->i_rwsem');
+  assert.match(
+    p.md,
+    /only between different instances of these classes \(`0xffff888004b20180` → `0xffff888004b20100`, `0xffff888004a10100` → `0xffff888004a10180`\)/,
+  );
+  assert.doesNotMatch(p.md, /closes between the same locks/);
+  const s = hover('same-instances.trace', '&inode->i_rwsem');
+  const [i0, i1] = s.a.findings[0].instances!;
+  assert.ok(s.md.includes(`closes between the same locks: \`${i0.fromInstance}\` → \`${i1.fromInstance}\` → \`${i0.fromInstance}\``), s.md);
+  assert.doesNotMatch(s.md, /only between different instances/);
+  const w = hover('workqueue-events.trace', 'lock_a');
+  assert.match(
+    w.md,
+    /`lock_b -> lock_a` first made at \[line \d+\]\(reveal:\d+\) via work flush_fn on events queued in write \(\[line 11\]\(reveal:11\), writer\/41\) by kworker\/0:1\/40/,
+  );
 });
