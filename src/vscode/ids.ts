@@ -39,6 +39,7 @@ export const Commands = {
   revealLine: 'locktrace.revealLine',
   showFindingInPanel: 'locktrace.showFindingInPanel',
   compareTraces: 'locktrace.compareTraces',
+  proposeHierarchy: 'locktrace.proposeHierarchy',
   // the Get Started walkthrough's steps (src/vscode/walkthrough.ts)
   openSample: 'locktrace.openSample',
   walkthroughShowFindings: 'locktrace.walkthrough.showFindings',
