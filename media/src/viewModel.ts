@@ -977,7 +977,7 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
     };
   });
   const caption = f?.cycleId
-    ? `${f.cycleId}${f.component ? ` in component ${f.component}` : ''}${findingMarks(f).length ? ` · ${findingMarks(f).join(' · ')}` : ''}`
+    ? `${f.cycleId}${f.component && f.component !== f.cycleId ? ` in component ${f.component}` : ''}${findingMarks(f).length ? ` · ${findingMarks(f).join(' · ')}` : ''}`
     : '';
   return { mode: 'class', width, height, nodes, edges, truncatedNodes: g.truncatedNodes, caption };
 }

@@ -112,6 +112,8 @@ suite('lock graph views and commands', function () {
 
   test('Compare Lock Graph with Another Trace shows the diff view in the panel', async function () {
     if (!driverAvailable()) this.skip();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.window.showTextDocument(DIFF_NEW);
     await clearWorkbench();
     // as from the explorer: the right-clicked file (newer) and the whole selection
     await vscode.commands.executeCommand('locktrace.compareTraces', DIFF_NEW, [DIFF_OLD, DIFF_NEW]);
