@@ -85,6 +85,27 @@ suite('lock graph views and commands', function () {
     assert.match(md, /only between different instances of these classes \(`0xffff888004b20180` → `0xffff888004b20100`, /);
   });
 
+  test('a gate-guarded inversion is information by default, and follows locktrace.findings.guardedSeverity', async () => {
+    const uri = vscode.Uri.file(path.join(GRAPH, 'gate-guarded.trace'));
+    await vscode.window.showTextDocument(uri);
+    const inv = () => ours(uri).find((d) => (d.code as { value: string }).value === 'inversion');
+    const d = await waitFor('the guarded inversion', inv);
+    assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Information);
+    assert.match(d.message, /guarded by gate_mutex/);
+    const cfg = vscode.workspace.getConfiguration('locktrace');
+    await cfg.update('findings.guardedSeverity', 'error', vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor('the guarded inversion as an error', () => inv()?.severity === vscode.DiagnosticSeverity.Error);
+      await cfg.update('findings.guardedSeverity', 'off', vscode.ConfigurationTarget.Global);
+      await waitFor('no guarded inversion', () => !inv());
+      await new Promise((r) => setTimeout(r, 500));
+      assert.strictEqual(inv(), undefined, 'the guarded inversion stays hidden');
+    } finally {
+      await cfg.update('findings.guardedSeverity', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor('the guarded inversion back as information', () => inv()?.severity === vscode.DiagnosticSeverity.Information);
+  });
+
   test('the panel toggles between the class graph and the instance graph', async function () {
     if (!driverAvailable()) this.skip();
     await clearWorkbench();
