@@ -2,7 +2,6 @@
 // outermost first; the classes of a cycle share a level) and writes it into the trace's
 // .locktrace.json as "hierarchy", like `locktrace hierarchy TRACE --write`. Every later edge against
 // it is an order-violation finding. The proposal itself is core's (src/core/analysis/hierarchy.ts).
-// May import vscode, src/core and the TraceService (./traces).
 import * as vscode from 'vscode';
 import { hierarchyToJson, proposeHierarchy, ProposedHierarchy } from '../core/analysis/hierarchy';
 import { SUPPRESSIONS_FILE } from '../core/suppress';
