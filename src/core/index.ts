@@ -17,5 +17,12 @@ export type { ContentionGroup, ContentionSummary, ContentionWait } from './analy
 export { nestedNames, parseProcLockdep, sharedNames, splitLockdepName } from './analysis/kernelClasses';
 export type { LockdepClass, ProcLockdep } from './analysis/kernelClasses';
 export type { HeldLockView, ReplayView, SyscallView, TaskView } from './analysis/replay';
-export { describeUsage, formatText, toJsonReport, toSarif, usageMeaning } from './report';
+export { cycleFingerprint, cycleId, matchesCycleId, parseCycleId } from './analysis/cycles';
+export type { ComponentCycle, InstanceGraphEdge, LockComponent } from './analysis/lockGraph';
+export { diffAnalyses, unionCycles } from './analysis/diff';
+export type { DiffCycle, DiffEdge, EdgeWhere, GraphDiff, UnionCycle, UnionResult } from './analysis/diff';
+export { HierarchyMatcher, hierarchyToJson, orderViolations, parseHierarchy, proposeHierarchy } from './analysis/hierarchy';
+export type { Hierarchy, ProposedHierarchy } from './analysis/hierarchy';
+export { describeWork } from './analysis/workqueue';
+export { componentsOf, describeUsage, formatText, toJsonReport, toSarif, usageMeaning } from './report';
 export type { JsonReport } from './report';

@@ -2,7 +2,7 @@
 // go-to-definition. Pure: the VS Code layer passes a `HoverLinks` that turns a trace line into a
 // link (command URIs there, anything in tests). Lines are 1-based trace lines.
 
-import { EdgeOrigin, FINDING_KIND_INFO, Finding, HeldLockView, Replay } from '../core';
+import { EdgeOrigin, FINDING_KIND_INFO, Finding, HeldLockView, Replay, describeWork } from '../core';
 import { SyscallSpan, TraceIndex } from './traceIndex';
 
 export interface HoverLinks {
@@ -67,7 +67,30 @@ function heldSince(h: HeldLockView, links: HoverLinks, brief = false): string {
 
 function edgeText(e: EdgeOrigin, links: HoverLinks, kernel: boolean): string {
   const by = `${e.comm}/${e.pid}`;
-  return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)}${inWhere(e.syscall, kernel)} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
+  // a kernel worker's edge belongs to whoever queued its work
+  const where =
+    !e.syscall && e.via
+      ? ` ${describeWork(e.via).replace(/\(line (\d+)/, (_m, l: string) => `(${lineLink(links, Number(l))}`)}`
+      : inWhere(e.syscall, kernel);
+  return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)}${where} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
+}
+
+/** What the lock graph says of an inversion: its cycle id, gates and the instance view. */
+function graphNotes(f: Finding): string {
+  const notes: string[] = [];
+  if (f.cycleId)
+    notes.push(`cycle ${code(f.cycleId)}${f.component && f.component !== f.cycleId ? ` in component ${code(f.component)}` : ''}`);
+  if (f.guardedBy?.length) notes.push(`guarded by ${f.guardedBy.map(code).join(', ')}: every edge made under it, so it cannot deadlock`);
+  if (f.instanceCycle === true && f.instances?.length)
+    notes.push(
+      `closes between the same locks: ${[...f.instances.map((i) => code(i.fromInstance)), code(f.instances[0].fromInstance)].join(' → ')}`,
+    );
+  if (f.instanceCycle === false) {
+    const pairs = (f.instances ?? []).slice(0, 3).map((i) => `${code(i.fromInstance)} → ${code(i.toInstance)}`);
+    notes.push(`only between different instances of these classes${pairs.length ? ` (${pairs.join(', ')})` : ''}`);
+  }
+  if (f.instanceCycle === null) notes.push('instances: too many pairs seen to tell');
+  return notes.length ? ` — ${notes.join('; ')}` : '';
 }
 
 export function findingTitle(f: Finding): string {
@@ -142,7 +165,7 @@ export function lockHover(
     out.push('', '**Findings:**');
     for (const f of mine.slice(0, 10))
       out.push(
-        `- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''}) · [debug to here](${links.debug(f.line)})`,
+        `- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''})${graphNotes(f)} · [debug to here](${links.debug(f.line)})`,
       );
   }
   out.push('', `[Debug to line ${line}](${links.debug(line)})`);

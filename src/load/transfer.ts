@@ -35,6 +35,8 @@ export interface PackedAnalysis {
   checkpoints: Float64Array[];
   checkpointInterval: number;
   readLocks: Analysis['readLocks'];
+  components: Analysis['components'];
+  instanceEdges: Analysis['instanceEdges'];
   model: { preHeld: [number, PreHeld[]][]; forked: number[] };
   /** Plain records and Maps: structured clone copies them as they are. */
   contention?: Analysis['contention'];
@@ -81,6 +83,8 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     checkpoints: a.checkpoints,
     checkpointInterval: a.checkpointInterval,
     readLocks: a.readLocks,
+    components: a.components,
+    instanceEdges: a.instanceEdges,
     model: { preHeld: [...a.model.preHeld], forked: [...a.model.forked] },
     ...(a.contention ? { contention: a.contention } : {}),
   };
@@ -125,5 +129,7 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
     checkpointInterval: p.checkpointInterval,
     readLocks: p.readLocks,
     ...(p.contention ? { contention: p.contention } : {}),
+    components: p.components,
+    instanceEdges: p.instanceEdges,
   };
 }

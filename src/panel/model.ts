@@ -5,11 +5,15 @@
 // block pyramid of ./summary.ts, so every zoom level of a 10M-event trace costs milliseconds).
 // Pure: runs in the extension host and in tests.
 
-import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
+import { Analysis, EventFlag, EventKind, EventStore, GraphDiff, LockComponent, Replay, componentsOf } from '../core';
 import { holdContext, holdNode } from '../core/analysis/replay';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
 import { ActivitySummary, BucketSink, DIRECT_MAX_EVENTS } from './summary';
 import {
+  ComponentBody,
+  DiffEdgeBody,
+  DiffStatus,
+  GraphDiffView,
   GraphEdge,
   GraphNode,
   LockBar,
@@ -26,11 +30,13 @@ import {
   TimelineWindow,
   TraceSummary,
 } from '../protocol/panel';
-import { encodeFinding, encodeReplayState } from '../protocol/encode';
+import { encodeFinding, encodeInstanceEdge, encodeReplayState, encodeWorkOrigin } from '../protocol/encode';
 import type { ReplayStateBody } from '../protocol/replayState';
 
 /** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */
 export const GRAPH_MAX_NODES = 48;
+/** Edges of a diff view drawn at most (new and gone ones first). */
+export const DIFF_MAX_EDGES = 96;
 
 export interface TimelineRequest {
   requestId: number;
@@ -79,6 +85,7 @@ export class PanelModel {
       lastLine: s.length ? s.line[s.length - 1] : 0,
       tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
       findings: this.analysis.findings.map(encodeFinding),
+      components: componentsOf(this.analysis, this.analysis.findings).map(encodeComponent),
     };
   }
 
@@ -140,11 +147,66 @@ export class PanelModel {
         fromLine: a.fromLine,
         fromSyscall: a.fromSyscall,
         crossSyscall: a.crossSyscall,
+        ...(a.via ? { via: encodeWorkOrigin(a.via) } : {}),
         count: a.count,
       });
     });
     edges.sort((a, b) => a.eventIndex - b.eventIndex);
-    return { upTo, nodes, edges, truncatedNodes: seen.length - nodes.length };
+    const instances = (this.analysis.instanceEdges ?? [])
+      .filter((e) => e.eventIndex <= upTo && ids.has(e.from) && ids.has(e.to))
+      .map((e) => ({ ...encodeInstanceEdge(e), eventIndex: e.eventIndex }));
+    return { upTo, nodes, edges, truncatedNodes: seen.length - nodes.length, instances };
+  }
+
+  /**
+   * The diff view of this trace's lock graph against another recording's (`diff` from the core's
+   * diffAnalyses, this trace being `shownIsNew ? new : old`): every new and gone edge, and the
+   * unchanged edges between their classes, at most DIFF_MAX_EDGES.
+   */
+  diffView(diff: GraphDiff, other: { name: string; path: string }, shownIsNew: boolean): GraphDiffView {
+    const shown = shownIsNew ? 'new' : 'old';
+    const body = (status: DiffStatus, e: GraphDiff['edges']['new'][number]): DiffEdgeBody => {
+      const w = (status === 'gone' ? e.old : status === 'new' ? e.new : e[shown]) ?? e.new ?? e.old;
+      return {
+        from: e.from,
+        to: e.to,
+        status,
+        line: w?.line ?? 0,
+        pid: w?.pid ?? -1,
+        comm: w?.comm ?? '',
+        syscall: w?.syscall ?? null,
+        ...(w?.via ? { via: encodeWorkOrigin(w.via) } : {}),
+        count: w?.count ?? 0,
+      };
+    };
+    const changed = [...diff.edges.new.map((e) => body('new', e)), ...diff.edges.gone.map((e) => body('gone', e))];
+    const classes = new Set(changed.flatMap((e) => [e.from, e.to]));
+    for (const c of [...diff.cycles.new, ...diff.cycles.gone]) for (const n of c.path) classes.add(n);
+    const same = diff.edges.unchanged.filter((e) => classes.has(e.from) && classes.has(e.to)).map((e) => body('unchanged', e));
+    const all = [...changed, ...same];
+    const edges = all.slice(0, DIFF_MAX_EDGES);
+    const cycle = (status: DiffStatus, c: GraphDiff['cycles']['new'][number]) => ({
+      cycleId: c.cycleId,
+      path: c.path.slice(),
+      status,
+      line: (status === 'gone' ? c.old?.line : status === 'new' ? c.new?.line : c[shown]?.line) ?? 0,
+    });
+    return {
+      otherName: other.name,
+      otherPath: other.path,
+      shownIsNew,
+      counts: {
+        edges: { new: diff.edges.new.length, gone: diff.edges.gone.length, unchanged: diff.edges.unchanged.length },
+        cycles: { new: diff.cycles.new.length, gone: diff.cycles.gone.length, unchanged: diff.cycles.unchanged.length },
+      },
+      edges,
+      cycles: [
+        ...diff.cycles.new.map((c) => cycle('new', c)),
+        ...diff.cycles.gone.map((c) => cycle('gone', c)),
+        ...diff.cycles.unchanged.map((c) => cycle('unchanged', c)),
+      ],
+      truncatedEdges: all.length - edges.length,
+    };
   }
 
   /** The swimlane timeline over events [from, to): bars when small enough, buckets otherwise. */
@@ -418,4 +480,24 @@ export class PanelModel {
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
+}
+
+/** A component as the panel protocol has it. */
+function encodeComponent(c: LockComponent): ComponentBody {
+  const out: ComponentBody = {
+    id: c.id,
+    classes: c.classes.slice(),
+    edges: c.edges,
+    line: c.line,
+    cycles: c.cycles.map((y) => ({
+      cycleId: y.cycleId,
+      path: y.path.slice(),
+      line: y.line,
+      reported: y.reported,
+      instanceCycle: y.instanceCycle,
+      ...(y.guardedBy ? { guardedBy: y.guardedBy.slice() } : {}),
+    })),
+  };
+  if (c.truncated) out.truncated = true;
+  return out;
 }

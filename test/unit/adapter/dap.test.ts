@@ -42,6 +42,7 @@ describe('initialize and launch', () => {
         ['irq-state', false],
         ['held-lock-freed', false],
         ['lockdep-other', false],
+        ['order-violation', false],
         ['contention', false],
       ],
     );
