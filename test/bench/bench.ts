@@ -9,6 +9,7 @@
 //   (--no-editor: without the editor's hover child, the lock panel and the VS Code host runs)
 //   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
+//   node out/bench/bench.js --only-graph [--graph-events N] [--graph-classes N] [--graph-inversions N]   (lock graph, ./graph.ts)
 //   (child modes used by the harness itself: --child floor|scan|check|phases|hover FILE,
 //    --child tokenize FILE js|wasm FORMAT, --child parse FILE WORKERS js|wasm parallel|in-turn)
 // Node-only.
@@ -29,6 +30,7 @@ import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 import { editorHostOnly, editorHostRuns } from './editorHost';
 import { ParseRun, ScalingResult, TokenizeResult, parseChild, scaling, tokenizeChild } from './scaling';
+import { GraphBenchResult, graphBench, graphChild, graphSummary } from './graph';
 
 const root = path.resolve(__dirname, '../..');
 const outDir = path.join(root, 'bench-out');
@@ -56,6 +58,7 @@ async function child(mode: string, file: string): Promise<void> {
     fs.writeSync(3, JSON.stringify(r));
     return;
   }
+  if (mode.startsWith('graph-')) return graphChild(mode, file);
   const t0 = performance.now();
   const r: ChildResult = { wallMs: 0, maxRssKb: 0 };
   if (mode === 'floor') {
@@ -290,6 +293,15 @@ async function benchMain(): Promise<void> {
     fs.writeFileSync(path.join(outDir, 'panel.json'), `${JSON.stringify(r, null, 2)}\n`);
     return;
   }
+  const graphOptions = {
+    events: Number(arg('--graph-events') ?? 10_000_000),
+    classes: Number(arg('--graph-classes') ?? 20_000),
+    inversions: Number(arg('--graph-inversions') ?? 20),
+  };
+  if (process.argv.includes('--only-graph')) {
+    updateReadmeGraph(graphBench(__filename, outDir, graphOptions));
+    return;
+  }
   const quick = process.argv.includes('--quick');
   const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
   const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
@@ -360,6 +372,8 @@ async function benchMain(): Promise<void> {
   }
   if (generateOnly) return;
   const parallel = await parallelSection(rows, formats, sizes, runs);
+  // the lock graph at 20,000 classes and 10M events (./graph.ts)
+  const graph = quick ? undefined : graphBench(__filename, outDir, graphOptions);
   const recorder: RecorderResult = process.argv.includes('--no-recorder') ? { skipped: '--no-recorder' } : recorderOverhead();
   if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
   else
@@ -389,6 +403,7 @@ async function benchMain(): Promise<void> {
     profileTop,
     recorder,
     editorHost,
+    graph,
   };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
@@ -397,6 +412,7 @@ async function benchMain(): Promise<void> {
     fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
     updateReadmeTable(result.machine, rows, runs, load);
+    if (graph) updateReadmeGraph(graph);
   }
   console.log(
     `results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`,
@@ -515,6 +531,26 @@ function updateReadmeTable(machine: string, rows: Row[], runs: number, load: num
         const p = r.replay as ReplayResult;
         return `Replay over DAP, ${(r.events / 1e6).toFixed(0)}M events: launch to first stop ${(p.launchToFirstStopMs / 1000).toFixed(2)} s (${(p.launchToFirstStopMs / r.checkMs).toFixed(2)}× check); median / worst: seek ${p.seek.medianMs.toFixed(1)} / ${p.seek.worstMs.toFixed(1)} ms, next ${p.next.medianMs.toFixed(1)} / ${p.next.worstMs.toFixed(1)} ms, step back ${p.stepBack.medianMs.toFixed(1)} / ${p.stepBack.worstMs.toFixed(1)} ms, reverse-continue ${p.reverseContinue.medianMs.toFixed(1)} / ${p.reverseContinue.worstMs.toFixed(1)} ms.`;
       }),
+    end,
+  ];
+  fs.writeFileSync(readme, text.slice(0, a) + lines.join('\n') + text.slice(b + end.length));
+}
+
+/** Rewrites the lock-graph rows between their markers in README.md. */
+function updateReadmeGraph(r: GraphBenchResult): void {
+  const readme = path.join(root, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const start = '<!-- graph-bench:start -->';
+  const end = '<!-- graph-bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    start,
+    `Measured by \`npm run bench\` (\`--only-graph\` for these rows alone) on ${os.cpus().length} × ${cpu}, Node ${process.version} (${new Date().toISOString().slice(0, 10)}); one run, fresh process per step.`,
+    '',
+    ...graphSummary(r),
     end,
   ];
   fs.writeFileSync(readme, text.slice(0, a) + lines.join('\n') + text.slice(b + end.length));
