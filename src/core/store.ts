@@ -33,7 +33,7 @@ export class StringTable {
   }
 }
 
-type Column = Uint32Array | Float64Array | Int16Array | Uint8Array | Int32Array;
+export type Column = Uint32Array | Float64Array | Int16Array | Uint8Array | Int32Array;
 
 const INITIAL_CAPACITY = 1024;
 /** At most this many warnings are kept one by one; the rest are only counted. */
@@ -110,12 +110,30 @@ export class EventStore {
     this.ctx = f(this.ctx);
   }
 
+  /** Whether columns made from now on live in SharedArrayBuffers (see shareColumns). */
+  private sharedColumns = false;
+
+  /**
+   * Makes the columns of the next growth (or reservation) in SharedArrayBuffers, so other threads
+   * can fault their pages in ahead of the writes (the parallel parse); reading them is unchanged.
+   */
+  shareColumns(): void {
+    this.sharedColumns = true;
+  }
+
+  /** The columns, as the arrays of their buffers (the ones to share with other threads). */
+  columns(): Column[] {
+    return [this.line, this.offset, this.ts, this.cpu, this.task, this.kind, this.flags, this.ref, this.num, this.ctx];
+  }
+
   private grow(min = 0): void {
     // double while small, then grow by half: less transient memory on huge traces
     const cur = this.line.length;
     const cap = Math.max(min, cur < 1 << 22 ? cur * 2 : Math.ceil(cur * 1.5));
+    const shared = this.sharedColumns;
     this.remap(<T extends Column>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
+      const C = a.constructor as (new (n: number) => T) & (new (b: SharedArrayBuffer) => T) & { BYTES_PER_ELEMENT: number };
+      const b = shared ? new C(new SharedArrayBuffer(cap * C.BYTES_PER_ELEMENT)) : new C(cap);
       b.set(a);
       return b;
     });
