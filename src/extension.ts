@@ -6,6 +6,7 @@ import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
 import { registerEditor } from './vscode/editor';
+import { KernelSourceResolver } from './vscode/kernelSource';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
@@ -22,10 +23,12 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const ctx = new LocktraceContext(extension);
   // the one owner of analyses and the active trace, shared by every feature that needs a trace
   const traces = ctx.track(new TraceService(ctx));
+  // where kernel logs' stack frames are in source, for the debugger and the editor alike
+  const kernelSources = new KernelSourceResolver(ctx);
   registerCommands(ctx);
-  const replays = registerDebug(ctx, traces);
+  const replays = registerDebug(ctx, traces, kernelSources);
   registerPanel(ctx, traces, replays);
-  registerEditor(ctx, traces);
+  registerEditor(ctx, traces, kernelSources);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
   registerWalkthrough(ctx, traces);
