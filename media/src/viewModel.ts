@@ -789,7 +789,9 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
     const sy = a.y + uy * NODE_R;
     const ex = b.x - ux * (NODE_R + 3);
     const ey = b.y - uy * (NODE_R + 3);
-    const label = `${e.syscall ?? 'userspace'}:${e.line}`;
+    // a kernel log's edge says its context (a workqueue, softirq or kthread has no syscall, and is not userspace)
+    const label = `${e.context ?? e.syscall ?? 'userspace'}:${e.line}`;
+    const by = e.pid >= 0 ? ` by ${e.comm}/${e.pid}` : '';
     return {
       from: e.from,
       to: e.to,
@@ -798,7 +800,7 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
       labelX: r2((a.x + b.x) / 4 + mx / 2),
       labelY: r2((a.y + b.y) / 4 + my / 2),
       label,
-      title: `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}`,
+      title: `${e.from} → ${e.to}: made at line ${e.line}${by}${e.context ? ` in ${e.context}` : e.syscall ? ` in ${e.syscall}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}`,
       inCycle: inCycle(cycle, e),
       crossSyscall: e.crossSyscall,
       seek: { index: e.eventIndex },

@@ -137,6 +137,7 @@ export class PanelModel {
         fromSyscall: a.fromSyscall,
         crossSyscall: a.crossSyscall,
         count: a.count,
+        ...(a.context ? { context: a.context.label } : {}),
       });
     });
     edges.sort((a, b) => a.eventIndex - b.eventIndex);

@@ -16,7 +16,7 @@
 import type { CycleEdgeBody, FindingBody, ReplayStateBody } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 3;
+export const PANEL_PROTOCOL_VERSION = 4;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
@@ -159,6 +159,8 @@ export interface GraphEdge extends Pick<
   'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall'
 > {
   count: number;
+  /** Kernel logs: the context the edge was made in, read from its stack (`syscall ioctl`, `workqueue fn`, `softirq fn`). */
+  context?: string;
 }
 
 /** The lock-order graph of the classes seen up to `upTo` (inclusive). */
