@@ -3,7 +3,7 @@
 // edge's context, the held lists naming it), the lines printing a class, and the outline.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Finding, analyze, parseTrace } from '../../../src/core';
+import { analyze, parseTrace } from '../../../src/core';
 import type { KernelLog } from '../../../src/core/kernelLog';
 import {
   classLines,
@@ -19,7 +19,7 @@ import { fixture } from '../helpers';
 function load(rel: string) {
   const text = fixture(rel);
   const analysis = analyze(parseTrace(text, { file: rel }));
-  return { lines: text.split('\n'), analysis, log: analysis.store.kernelLog as KernelLog, findings: analysis.findings as Finding[] };
+  return { lines: text.split('\n'), analysis, log: analysis.store.kernelLog as KernelLog, findings: analysis.findings };
 }
 
 const links = { reveal: (l: number) => `reveal:${l}`, debug: (l: number) => `debug:${l}`, panel: (l: number) => `panel:${l}` };
