@@ -172,6 +172,9 @@ suite('kernel logs', function () {
   });
 
   test('the debugger steps through the chain edge by edge, back again, each edge with its stack in source', async () => {
+    // the lock panel opens beside the log when the session starts (no panel left from earlier tests)
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
     const m0 = 0;
     const session = await launch({ program: DMESG.fsPath, stopOnEntry: true });
     const entry = await log.event<DebugProtocol.StoppedEvent>(session, 'stopped', m0);
@@ -219,9 +222,22 @@ suite('kernel logs', function () {
     assert.strictEqual(filePath(entryFrame.source?.path), DMESG.fsPath);
     assert.strictEqual(entryFrame.line, 229);
     if (driverAvailable()) {
-      // the debugger stopped on -> #0 with the lock panel beside it (its graph labels each edge with its context)
-      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
-      await new Promise((r) => setTimeout(r, 1500));
+      // the lock panel opened with the session: the chain is its lock graph, each edge labelled with its context and line
+      const edge = async (from: string, to: string, re: RegExp) =>
+        waitFor(`panel edge ${from} -> ${to} matching ${re}`, async () => {
+          const r = await driverRequest('webviewText', {
+            selector: `.lt-edge[data-from="${from}"][data-to="${to}"]`,
+            timeoutMs: 5_000,
+          }).catch(() => ({
+            text: null,
+          }));
+          return r.text !== null && re.test(r.text) && r.text;
+        });
+      const e1 = await edge('&dev->a_lock', '&dev->b_lock', /syscall ioctl:213$/);
+      assert.match(e1, /made at line 213 in syscall ioctl/);
+      assert.doesNotMatch(e1, /\/-1/, 'no task is named for an edge lockdep recorded none for');
+      assert.match(await edge('&dev->b_lock', '&dev->a_lock', /syscall ioctl:221$/), /made at line 221 by ls_seed\/66 in syscall ioctl/);
+      await new Promise((r) => setTimeout(r, 500));
       const shot = await driverRequest('screenshot', { name: 'kernel-log-debug' });
       assert.ok(fs.existsSync(shot.path));
     }
