@@ -171,6 +171,27 @@ suite('kernel logs', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test("with the log as the active trace, the kernel tree's lock expressions light up with the report's classes", async () => {
+    await vscode.commands.executeCommand('locktrace.selectActiveTrace', DMESG);
+    const c = await vscode.workspace.openTextDocument(path.join(TREE, 'drivers/misc/lockseed.c'));
+    const k = c
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('mutex_lock(&dev->b_lock)'));
+    assert.ok(k > 0);
+    const pos = new vscode.Position(k, c.lineAt(k).text.indexOf('&dev->b_lock') + 7);
+    const text = await waitFor('a locktrace hover in lockseed.c', async () => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', c.uri, pos);
+      const t = hovers
+        .flatMap((h) => h.contents)
+        .map((x) => (typeof x === 'string' ? x : x.value))
+        .join('\n');
+      return /locktrace/.test(t) && t;
+    });
+    assert.match(text, /lock class `&dev->b_lock`/);
+    assert.match(text, /&dev->a_lock/);
+  });
+
   test('the debugger steps through the chain edge by edge, back again, each edge with its stack in source', async () => {
     // the lock panel opens beside the log when the session starts (no panel left from earlier tests)
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
