@@ -47,7 +47,7 @@ function renderColumn(c: TaskColumn): HTMLElement {
         b.addEventListener('click', () => seek({ line: c.syscallLine ?? 1 }));
         return b;
       })()
-    : el('span', { class: 'lt-muted lt-syscall-now' }, c.exited ? 'exited' : 'in userspace');
+    : el('span', { class: 'lt-muted lt-syscall-now' }, c.idle);
   const list = el('ol', { class: 'lt-stack', 'aria-label': `Locks held by ${c.comm}/${c.pid}, innermost first` });
   for (const h of c.held) {
     const b = el(
@@ -61,7 +61,7 @@ function renderColumn(c: TaskColumn): HTMLElement {
       },
       el('span', { class: 'lt-held-class' }, h.className),
       ...h.badges.map((x) => el('span', { class: `lt-badge lt-badge-${x}` }, x)),
-      el('span', { class: 'lt-held-where' }, `L${h.line} · ${h.syscall ?? 'userspace'}`),
+      el('span', { class: 'lt-held-where' }, `L${h.line}${h.where ? ` · ${h.where}` : ''}`),
       ...(h.acrossSyscall
         ? [el('span', { class: 'lt-badge lt-badge-across', title: 'held across a syscall boundary' }, '⇥ across syscall')]
         : []),

@@ -220,6 +220,8 @@ export interface HeldItem {
   syscall: string | null;
   syscallLine: number | null;
   acrossSyscall: boolean;
+  /** Where it was taken, after its line: the syscall, `userspace`, or nothing (a kernel log has no syscall spans). */
+  where: string;
   /** Part of the selected finding's lock set. */
   inFinding: boolean;
   /** Accessible one-line description. */
@@ -235,6 +237,8 @@ export interface TaskColumn {
   exited: boolean;
   syscall: string | null;
   syscallLine: number | null;
+  /** What the column says without a syscall: `in userspace`, `exited`, or nothing for a kernel log's tasks. */
+  idle: string;
   /** Innermost first (top of the stack first). */
   held: HeldItem[];
 }
@@ -245,10 +249,10 @@ export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number
   return !q || t.comm.toLowerCase().includes(q) || String(t.pid).includes(q);
 }
 
-export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): HeldItem {
+export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>, kernelLog = false): HeldItem {
   const badges = [h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(Boolean);
   const how = badges.length ? ` (${badges.join(', ')})` : '';
-  const where = h.syscall ? ` in ${h.syscall}` : ' in userspace';
+  const where = h.syscall ? ` in ${h.syscall}` : kernelLog ? '' : ' in userspace';
   return {
     className: h.className,
     lock: h.lock,
@@ -258,6 +262,7 @@ export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): He
     syscall: h.syscall,
     syscallLine: h.syscallLine,
     acrossSyscall: h.acrossSyscall,
+    where: h.syscall ?? (kernelLog ? '' : 'userspace'),
     inFinding: findingLocks.has(h.className),
     label: `${h.className}${how}, taken at line ${h.line}${where}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
   };
@@ -270,6 +275,7 @@ export function taskColumns(s: PanelViewState): TaskColumn[] {
   const f = selectedFinding(s);
   const locks = new Set(f?.locks ?? []);
   const pinned = s.ui.tasks.pinned;
+  const kernelLog = s.trace?.kernelLog === true;
   const cols = r.tasks
     .filter((t) => taskVisible(s.ui.tasks, t))
     .map((t: TaskStateBody): TaskColumn => ({
@@ -281,10 +287,11 @@ export function taskColumns(s: PanelViewState): TaskColumn[] {
       exited: t.exited,
       syscall: t.syscall?.name ?? null,
       syscallLine: t.syscall?.line ?? null,
+      idle: t.exited ? 'exited' : kernelLog ? '' : 'in userspace',
       held: t.held
         .slice()
         .reverse()
-        .map((h) => heldItem(h, locks)),
+        .map((h) => heldItem(h, locks, kernelLog)),
     }));
   const rank = (c: TaskColumn): number => (c.pinned ? pinned.indexOf(c.taskId) : pinned.length + c.taskId);
   return cols.sort((a, b) => rank(a) - rank(b));

@@ -75,6 +75,7 @@ export class PanelModel {
       lastLine: s.length ? s.line[s.length - 1] : 0,
       tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
       findings: this.analysis.findings.map(encodeFinding),
+      ...(s.format === 'kernel-log' ? { kernelLog: true } : {}),
     };
   }
 

@@ -54,6 +54,8 @@ export interface TraceSummary {
   tasks: TaskSummary[];
   /** Every finding of the trace (the state carries the ones at or before the position). */
   findings: FindingBody[];
+  /** A kernel log: no syscall spans (a lock without a syscall is not "in userspace"), tasks are a report's. */
+  kernelLog?: boolean;
 }
 
 /** A syscall of one task, as a bar [enter, exit] over event indices. */

@@ -362,4 +362,26 @@ describe('view model: the lock graph of a kernel log', () => {
     assert.doesNotMatch(wq.title, /by \S*\/-1/);
     assert.match(wq.title, /in workqueue vdev_reset_work/);
   });
+
+  it('says nothing about userspace in the task columns: a log has no syscall spans', () => {
+    const k = kernelLogModel();
+    const end = k.store.length - 1;
+    // the reporting task's held list (just before the report's end releases everything)
+    const at = k.resolve({ line: 80 });
+    assert.ok(at < end);
+    const s = [hostMessage('init', { source: 'standalone', trace: k.summary() }), hostMessage('state', { state: k.stateAt(at) })].reduce(
+      reduce,
+      initialState(),
+    );
+    const cols = taskColumns(s);
+    const task = cols.find((c) => c.pid === 9871)!;
+    assert.deepEqual(
+      task.held.map((h) => [h.className, h.line, h.where]),
+      [['&vq->state_lock', 80, '']],
+    );
+    for (const c of cols) assert.notEqual(c.idle, 'in userspace', `${c.comm}/${c.pid}`);
+    assert.doesNotMatch(task.held[0].label, /userspace/);
+    // a trace still says where a lock was taken outside any syscall
+    assert.ok(taskColumns(stateAt(at35)).every((c) => c.idle === 'in userspace' || c.syscall !== null || c.idle === 'exited'));
+  });
 });
