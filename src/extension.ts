@@ -6,6 +6,7 @@ import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
 import { registerEditor } from './vscode/editor';
+import { registerHierarchy } from './vscode/hierarchy';
 import { KernelSourceResolver } from './vscode/kernelSource';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
@@ -29,6 +30,7 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const replays = registerDebug(ctx, traces, kernelSources);
   registerPanel(ctx, traces, replays);
   registerEditor(ctx, traces, kernelSources);
+  registerHierarchy(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
   registerWalkthrough(ctx, traces);

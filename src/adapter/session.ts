@@ -456,7 +456,8 @@ export class LocktraceSession extends LoggingDebugSession {
                 this.toClientLine(at.line),
               )
             : new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1));
-          if (f.subtle) sf.presentationHint = 'subtle';
+          if (f.hint) sf.presentationHint = f.hint;
+          else if (f.subtle) sf.presentationHint = 'subtle';
           else if (f.kind !== 'event') sf.presentationHint = 'normal';
           return sf;
         });

@@ -38,6 +38,8 @@ export const Commands = {
   debugToLine: 'locktrace.debugToLine',
   revealLine: 'locktrace.revealLine',
   showFindingInPanel: 'locktrace.showFindingInPanel',
+  compareTraces: 'locktrace.compareTraces',
+  proposeHierarchy: 'locktrace.proposeHierarchy',
   // the Get Started walkthrough's steps (src/vscode/walkthrough.ts)
   openSample: 'locktrace.openSample',
   walkthroughShowFindings: 'locktrace.walkthrough.showFindings',

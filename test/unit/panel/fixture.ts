@@ -43,3 +43,12 @@ export function kernelLogModel(): PanelModel {
   const store = parseTrace(fs.readFileSync(KERNEL_LOG), { file: KERNEL_LOG });
   return new PanelModel(analyze(store), KERNEL_LOG);
 }
+
+/** The lockseed abba capture of the QEMU lockdep kernel, as the integration workspace holds it. */
+export const KERNEL_ABBA = path.join(ROOT, 'test', 'workspace', 'kernel', 'lockseed-abba.trace');
+
+let abba: PanelModel | undefined;
+export function kernelAbbaModel(): PanelModel {
+  abba ??= new PanelModel(analyze(parseTrace(fs.readFileSync(KERNEL_ABBA), { file: KERNEL_ABBA })), KERNEL_ABBA);
+  return abba;
+}

@@ -377,7 +377,7 @@ describe('view model: the lock graph of a kernel log', () => {
     const task = cols.find((c) => c.pid === 9871)!;
     assert.deepEqual(
       task.held.map((h) => [h.className, h.line, h.where]),
-      [['&vq->state_lock', 80, '']],
+      [['&vq->state_lock', 80, 'L80']],
     );
     for (const c of cols) assert.notEqual(c.idle, 'in userspace', `${c.comm}/${c.pid}`);
     assert.doesNotMatch(task.held[0].label, /userspace/);
