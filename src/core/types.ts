@@ -244,6 +244,17 @@ export class TraceError extends Error {
   }
 }
 
+/** `r` without repeats of the same line and message, in order. */
+export function dedupeRelated(r: RelatedLine[]): RelatedLine[] {
+  const seen = new Set<string>();
+  return r.filter((x) => {
+    const k = `${x.line}\u0000${x.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 export function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
 }

@@ -21,7 +21,18 @@
 import Graph from 'graphology';
 import { analyzeKernelLog } from '../kernelLog/analysis';
 import { EventStore } from '../store';
-import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
+import {
+  Ctx,
+  DEFAULT_FINDING_KINDS,
+  EdgeOrigin,
+  EventKind,
+  Finding,
+  FindingKind,
+  LockUsage,
+  ReadLockRule,
+  RelatedLine,
+  dedupeRelated,
+} from '../types';
 import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
 import { Hierarchy } from './hierarchy';
@@ -1057,16 +1068,6 @@ function stripEdge(e: EdgeAttributes): EdgeOrigin {
     ...(e.fromSite ? { fromSite: e.fromSite } : {}),
     ...(e.via ? { via: e.via } : {}),
   };
-}
-
-function dedupeRelated(r: RelatedLine[]): RelatedLine[] {
-  const seen = new Set<string>();
-  return r.filter((x) => {
-    const k = `${x.line}\u0000${x.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   LockUsage,
   RelatedLine,
   StackFrame,
+  dedupeRelated,
 } from '../types';
 import { acquisitionSite, contextOfStack, frameLabel } from './context';
 import { KernelLockRef, KernelLog, KernelReport } from './model';
@@ -475,7 +476,7 @@ class KernelLogAnalyzer {
       const h = this.heldAcross.get(e.from);
       if (h) related.push({ line: h.line, message: `${e.from} held across a return to user space by ${h.comm}/${h.pid}` });
     }
-    f.related = dedupe(related);
+    f.related = dedupeRelated(related);
     return f;
   }
 
@@ -492,7 +493,7 @@ class KernelLogAnalyzer {
         ? `  the same lock instance (${a.address}) again: a self-deadlock`
         : '  another instance of the same class: a deadlock unless the nesting is annotated (mutex_lock_nested() and friends)',
     ].join('\n');
-    f.related = dedupe([
+    f.related = dedupeRelated([
       ...(h ? [{ line: h.line, message: `${h.name} already held here` }] : []),
       ...(a ? [{ line: a.line, message: `${a.name} acquired again here` }] : []),
     ]);
@@ -622,16 +623,6 @@ function ordinal(n: number): string {
   const t = n % 100;
   if (t >= 11 && t <= 13) return 'th';
   return ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
-}
-
-function dedupe(r: RelatedLine[]): RelatedLine[] {
-  const seen = new Set<string>();
-  return r.filter((x) => {
-    const k = `${x.line}\u0000${x.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** The Analysis of a store read from a kernel log (`store.kernelLog` set). */

@@ -161,6 +161,7 @@ function reportEvents(r: KernelReport, pseudo: () => number): Synth[] {
   switch (r.kind) {
     case 'inversion':
     case 'recursive':
+    case 'lockdep-other':
       if (a)
         ev({
           ...base,
@@ -204,16 +205,6 @@ function reportEvents(r: KernelReport, pseudo: () => number): Synth[] {
         name: `free ${r.freed ? `${r.freed.from}-${r.freed.to}` : 'memory'} with a lock held there`,
         info: { ...about, role: 'free' },
       });
-      break;
-    case 'lockdep-other':
-      if (a)
-        ev({
-          ...base,
-          kind: EventKind.Acquire,
-          flags: EventFlag.Pending,
-          lock: { key: lockKey(a, `r${r.index}:acquire`), name: a.name },
-          info: { ...about, role: 'acquire' },
-        });
       break;
   }
 
