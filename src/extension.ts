@@ -9,6 +9,7 @@ import { registerEditor } from './vscode/editor';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
+import { TraceViewProbe, registerTraceView } from './vscode/traceView';
 import { TraceService, TraceServiceProbe } from './vscode/traces';
 import { registerWalkthrough } from './vscode/walkthrough';
 
@@ -16,6 +17,8 @@ import { registerWalkthrough } from './vscode/walkthrough';
 export interface LocktraceApi {
   /** For the integration tests: analyses on the extension host's thread and the service's loads. */
   readonly testing: TraceServiceProbe;
+  /** For the integration tests: each open trace view's first paint, scroll frame timings, hovers. */
+  readonly traceViews: TraceViewProbe;
 }
 
 export function activate(extension: vscode.ExtensionContext): LocktraceApi {
@@ -26,13 +29,14 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const replays = registerDebug(ctx, traces);
   registerPanel(ctx, traces, replays);
   registerEditor(ctx, traces);
+  const traceViews = registerTraceView(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
   registerWalkthrough(ctx, traces);
   ctx.output.info(
     `locktrace ${(extension.extension.packageJSON as { version: string }).version} activated (${vscode.env.appName} ${vscode.version})`,
   );
-  return { testing: traces.probe };
+  return { testing: traces.probe, traceViews };
 }
 
 export function deactivate(): void {

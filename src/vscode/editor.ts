@@ -6,12 +6,13 @@
 // (src/editor); this file only maps them to VS Code objects.
 import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
-import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';
+import { HoverLinks, acquiringLine, findingTitle, tokenHover } from '../editor/hover';
 import { tokenAt } from '../editor/tokens';
 import { SEEK_REQUEST } from '../protocol/replayState';
 import { LocktraceContext } from './context';
 import { registerDiagnostics } from './diagnostics';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID, PREFIX } from './ids';
+import { tooBigForDocuments } from './traceView';
 import { TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
 
 const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
@@ -54,15 +55,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
         const under = await tokenUnder(traces, doc, pos, token);
         if (!under) return undefined;
         const { r, line, tok } = under;
-        const links = linksFor(doc.uri);
-        let text: string;
-        if (tok.kind === 'lock') text = lockHover(r.index, r.replay, r.findings, tok.className, line, links, tok.lockId);
-        else {
-          text = syscallHover(r.index, tok.span, links);
-          const s = r.index.store;
-          for (const id of tok.lockIds) text += `\n\n---\n\n${lockHover(r.index, r.replay, r.findings, s.className(id), line, links, id)}`;
-        }
-        const md = new vscode.MarkdownString(text);
+        const md = new vscode.MarkdownString(tokenHover(r.index, r.replay, r.findings, tok, line, linksFor(doc.uri)));
         md.isTrusted = { enabledCommands: [Commands.revealLine, Commands.debugToLine] };
         return new vscode.Hover(md, new vscode.Range(pos.line, tok.start, pos.line, tok.end));
       },
@@ -275,6 +268,8 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
   reg(Commands.revealLine, async (arg: vscode.Uri | string, line: number) => {
     const uri = asUri(arg);
     if (!uri || typeof line !== 'number') return;
+    // VS Code has no document of a big trace: its lines are shown in the trace view
+    if (await tooBigForDocuments(uri)) return vscode.commands.executeCommand(Commands.openTraceView, uri, line);
     const doc = await vscode.workspace.openTextDocument(uri);
     const ed = await vscode.window.showTextDocument(doc, { preview: true });
     const range = traceLineRange(doc, line);
