@@ -75,6 +75,18 @@ async function viewText(selector: string, re: RegExp, timeoutMs = 20_000): Promi
   }
 }
 
+/** textContent of an element of the lock panel, polled until `re` matches. */
+async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+  return waitFor(
+    `${selector} to match ${re}`,
+    async () => {
+      const t = (await driverRequest('webviewText', { selector, timeoutMs: 3_000 }).catch(() => ({ text: null }))).text;
+      return t !== null && re.test(t) && t;
+    },
+    timeoutMs,
+  );
+}
+
 /** The editor tabs showing `file`: in the trace view and as text. */
 function tabsOf(file: vscode.Uri): { view: number; text: number } {
   let view = 0;
@@ -87,14 +99,42 @@ function tabsOf(file: vscode.Uri): { view: number; text: number } {
   return { view, text };
 }
 
-/** Scroll frame timings of `count` wheel turns over the view; the gesture's stats from the webview. */
-async function wheel(file: string, deltaY: number, count: number): Promise<ScrollStats> {
+/**
+ * Scroll frame timings of `count` wheel turns over the view, measured in the webview. Under load
+ * the turns can come more than the meter's quiet time apart, which splits them into several
+ * gestures: every gesture since the first turn is summed.
+ */
+async function wheel(file: string, deltaY: number, count: number): Promise<ScrollStats & { gestures: number }> {
   const before = viewOf(file)?.scrolls.length ?? 0;
   await driverRequest('webviewWheel', { selector: `${VIEW} .viewport`, deltaY, count, intervalMs: 16 });
-  return waitFor('the scroll gesture measured in the webview', () => {
+  // the last gesture ends a quiet time after the last turn
+  await new Promise((r) => setTimeout(r, 1000));
+  const all = await waitFor('the scroll gestures measured in the webview', () => {
     const s = viewOf(file)?.scrolls ?? [];
-    return s.length > before && s[s.length - 1];
+    return s.length > before && s.slice(before);
   });
+  const sum = (f: (s: ScrollStats) => number) => all.reduce((a, s) => a + f(s), 0);
+  const max = (f: (s: ScrollStats) => number) => Math.max(...all.map(f));
+  // a percentile over the gestures, each counted by its frames
+  const weighted = (f: (s: ScrollStats) => number, q: number) => {
+    const sorted = [...all].sort((a, b) => f(a) - f(b));
+    const total = sum((s) => s.frames);
+    let seen = 0;
+    for (const s of sorted) if ((seen += s.frames) >= q * total) return f(s);
+    return f(sorted[sorted.length - 1]);
+  };
+  return {
+    gestures: all.length,
+    frames: sum((s) => s.frames),
+    // the gestures' medians and 95th percentiles, weighted by their frames
+    medianMs: weighted((s) => s.medianMs, 0.5),
+    p95Ms: weighted((s) => s.p95Ms, 0.95),
+    maxMs: max((s) => s.maxMs),
+    longFrames: sum((s) => s.longFrames),
+    blankFrames: sum((s) => s.blankFrames),
+    lines: sum((s) => s.lines),
+    durationMs: sum((s) => s.durationMs),
+  };
 }
 
 suite('trace view', function () {
@@ -181,12 +221,15 @@ suite('trace view', function () {
 
     // mouse wheel: at the start, then far into the file (lines never read before)
     const scrollStart = await wheel(file, 120, 120);
+    // 120 turns of 120 px move the view by hundreds of 19 px lines
+    assert.ok(scrollStart.lines > 100, `the wheel moved the view ${scrollStart.lines} lines`);
     await driverRequest('webviewClick', { selector: `${VIEW} input.goto` });
     await driverRequest('press', { key: 'Control+A' });
     const middle = String(Math.floor(painted.lineCount / 2));
     for (const k of [...middle, 'Enter']) await driverRequest('press', { key: k });
     await viewText('.row.selected .ln', new RegExp(`^${middle}$`));
     const scrollMiddle = await wheel(file, -240, 120);
+    assert.ok(scrollMiddle.lines > 100, `the wheel moved the view ${scrollMiddle.lines} lines`);
 
     // a finding: the toolbar's next finding from the top, then the generated inversion through a hover link's command
     const findingLines = vscode.languages
@@ -245,6 +288,22 @@ suite('trace view', function () {
       await waitFor('the view at the frame', () => viewOf(file)?.revealed === frameLine);
       assert.deepStrictEqual(tabsOf(uri), { view: 1, text: 0 }, 'the other stack frame opened the trace view');
     }
+    // the view's "Lock panel" opens the lock panel at its selected line; the panel's finding leads
+    // back into the view (the panel reveals lines of a big trace there, not in a text tab)
+    await vscode.commands.executeCommand('locktrace.openTraceView', uri, debugLine);
+    await viewText('.row.selected .ln', new RegExp(`^${debugLine}$`));
+    await driverRequest('webviewClick', { selector: `${VIEW} button.show-panel` });
+    const panelHeader = await panelText('#lt-position', new RegExp(`^line ${debugLine} · `));
+    assert.match(panelHeader, /debug session/, 'the panel follows the debug session');
+    await vscode.commands.executeCommand('locktrace.openTraceView', uri, 1);
+    await waitFor('the view at line 1', () => viewOf(file)?.revealed === 1);
+    await driverRequest('webviewClick', { selector: '.lt-finding.lt-kind-inversion' });
+    const panelFinding = await waitFor("the panel's finding revealed in the view", () => {
+      const r = viewOf(file)?.revealed;
+      return r !== undefined && r !== null && findingLines.includes(r) && r;
+    });
+    await viewText('.row.selected .ln', new RegExp(`^${panelFinding}$`));
+    assert.deepStrictEqual(tabsOf(uri), { view: 1, text: 0 }, 'the lock panel revealed the line in the trace view');
     await driverRequest('screenshot', { name: 'trace-view-big-debug' });
     await cleanUp();
     await waitFor('the position cleared', () => viewOf(file)?.position === null);
@@ -282,7 +341,7 @@ suite('trace view', function () {
       hoverHostMs: hover.ms,
       debugToLineMs: Math.round(debugMs),
       frameLine,
-      lineRequests: painted.lineRequests,
+      lineRequestsAtFirstPaint: painted.lineRequests,
     };
     const out = process.env.LOCKTRACE_TRACE_VIEW_OUT ?? path.join(process.env.LOCKTRACE_TEST_ARTIFACTS ?? os.tmpdir(), 'trace-view.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
