@@ -14,6 +14,14 @@ const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LOCK_UN = 8;
+// fcntl record locks: commands and lock types (asm-generic/fcntl.h)
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
+const F_RDLCK = 0;
+const F_WRLCK = 1;
+const F_UNLCK = 2;
 
 const NO_SYSCALL = -1;
 const NO_ARGS: number[] = [];
@@ -108,6 +116,8 @@ interface TaskBuild {
   openName: string | null;
   /** A path an event printed for the task's next (or current) open, e.g. an eprobe on sys_enter_openat. */
   nextOpenPath: string | null;
+  /** An fcntl record-lock command in progress (F_SETLK/F_SETLKW/OFD): its fd and cmd, until its lock type is known. */
+  fcntl: { fd: number; cmd: number } | null;
   /** File locks held (lock id), to release on close. */
   fileLocks: Set<number>;
 }
@@ -121,7 +131,9 @@ export class EventBuilder {
   private readonly tasks = new Map<number, TaskBuild>();
   private readonly table: Readonly<Record<number, string>>;
   private readonly nrByName = new Map<string, number>();
-  private warnedFcntl = false;
+  /** The line of the first fcntl record-lock command, and whether any event printed a lock type. */
+  private firstUntypedFcntl = 0;
+  private fcntlTyped = false;
   /** False when the writer emits file-lock events itself (JSONL header `fileLockEvents: "explicit"`). */
   deriveFileLocks = true;
   private lastTs = -Infinity;
@@ -159,6 +171,7 @@ export class EventBuilder {
         fds: new Map(),
         openName: null,
         nextOpenPath: null,
+        fcntl: null,
         fileLocks: new Set(),
       };
       this.tasks.set(pid, t);
@@ -326,6 +339,13 @@ export class EventBuilder {
         if (this.deriveFileLocks && ev.name.includes('open')) {
           const m = PATH_FIELD.exec(body);
           if (m) this.notePath(ev.pid, m[1]);
+        } else if (this.deriveFileLocks && ev.name.startsWith('fcntl')) {
+          const m = /\bcmd=(\d+) ltype=(\d+)/.exec(body);
+          if (m) {
+            this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
+            this.fcntlLock(ev, line, offset, +m[1], +m[2]);
+            return;
+          }
         }
         this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
       }
@@ -387,6 +407,7 @@ export class EventBuilder {
     tb.sys = NO_SYSCALL;
     tb.pendingTry = null;
     tb.pendingLock = -1;
+    tb.fcntl = null;
   }
 
   // --- file locks ---------------------------------------------------------------------------
@@ -442,18 +463,51 @@ export class EventBuilder {
       case 'fcntl':
       case 'fcntl64': {
         const cmd = args[1];
-        if ((cmd === 6 || cmd === 7 || cmd === 37 || cmd === 38) && !this.warnedFcntl) {
-          this.warnedFcntl = true;
-          this.store.warn(
-            line,
-            'fcntl record locks (F_SETLK/F_SETLKW/F_OFD_SETLK*) keep the lock type in user memory, which syscall tracepoints do not print; they are not analysed here (record with `locktrace record` to include them)',
-          );
+        if (cmd === F_SETLK || cmd === F_SETLKW || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW) {
+          tb.fcntl = { fd: args[0], cmd };
+          if (this.firstUntypedFcntl === 0) this.firstUntypedFcntl = line;
         }
         return;
       }
       default:
         return;
     }
+  }
+
+  /**
+   * The lock type of an fcntl record lock, printed by an event of its own (`fcntl:
+   * (syscalls.sys_enter_fcntl) cmd=7 ltype=1`, an eprobe `locktrace record --kernel` records): the
+   * lock becomes a file lock like flock's (a POSIX lock of the whole file: the byte range is not
+   * printed), acquired when the syscall returns 0.
+   */
+  private fcntlLock(ev: RawEvent, line: number, offset: number, cmd: number, ltype: number): void {
+    const tb = this.taskBuild(ev.pid);
+    this.fcntlTyped = true;
+    const f = tb.fcntl;
+    if (!f || f.cmd !== cmd || tb.sys === NO_SYSCALL || !this.store.names.get(tb.sys).startsWith('fcntl')) return;
+    tb.fcntl = null;
+    const id = this.fileId(tb, ev.pid, f.fd);
+    const key = `posix:${id}`;
+    const className = `posix ${id}`;
+    const s = this.store;
+    if (ltype === F_UNLCK) {
+      const lock = s.lockByKeyLookup(key);
+      if (lock !== undefined && tb.fileLocks.has(lock)) {
+        this.push(ev, line, offset, EventKind.Release, EventFlag.Derived, lock, 0);
+        tb.fileLocks.delete(lock);
+      }
+      return;
+    }
+    if (ltype !== F_RDLCK && ltype !== F_WRLCK) return;
+    const read = ltype === F_RDLCK;
+    const lock = s.lockFor(key, className, 'file');
+    if (tb.fileLocks.has(lock)) return; // a conversion (read <-> write) of a lock the task holds
+    if (cmd === F_SETLK || cmd === F_OFD_SETLK) {
+      tb.pendingTry = { key, className, read };
+      return;
+    }
+    this.push(ev, line, offset, EventKind.Acquire, EventFlag.Derived | EventFlag.Pending | (read ? EventFlag.Read : 0), lock, 0);
+    tb.pendingLock = lock;
   }
 
   private takePath(tb: TaskBuild): string | null {
@@ -478,6 +532,12 @@ export class EventBuilder {
     const id = tb.fds.get(fd);
     if (id === undefined) return;
     tb.fds.delete(fd);
+    // POSIX record locks go with any close of the file by the process
+    const posix = this.store.lockByKeyLookup(`posix:${id}`);
+    if (posix !== undefined && tb.fileLocks.has(posix)) {
+      tb.fileLocks.delete(posix);
+      this.push(ev, line, offset, EventKind.Release, EventFlag.Derived, posix, 0);
+    }
     // the flock goes away with the last descriptor of this task on the file.
     for (const other of tb.fds.values()) if (other === id) return;
     const lock = this.store.lockByKeyLookup(`file:${id}`);
@@ -505,6 +565,8 @@ export class EventBuilder {
         if (ret >= 0 && id !== undefined) tb.fds.set(ret, id);
         return;
       }
+      case 'fcntl':
+      case 'fcntl64':
       case 'flock': {
         if (tb.pendingLock >= 0) {
           const lock = tb.pendingLock;
@@ -547,6 +609,12 @@ export class EventBuilder {
 
   /** Called once at the end: reports out-of-order timestamps. */
   finish(): void {
+    if (this.firstUntypedFcntl > 0 && !this.fcntlTyped) {
+      this.store.warn(
+        this.firstUntypedFcntl,
+        'fcntl record locks (F_SETLK/F_SETLKW/F_OFD_SETLK*) keep the lock type in user memory, which syscall tracepoints do not print; they are not analysed here (`locktrace record` records it: an event probe on stock and lockdep kernels alike)',
+      );
+    }
     for (const [name, m] of this.missingExit) {
       this.store.warn(
         m.line,

@@ -67,7 +67,8 @@ const sameSet = (a: string[], b: string[]) => [...a].sort().join('\n') === [...b
 
 /** Which documented rule explains a finding lockdep did not report, or null. */
 function explain(f: Finding, dir: string, exp: Expect, file: string): string | null {
-  if (f.kind === 'inversion' && f.locks.every((l) => l.startsWith('flock '))) return 'file locks (flock) are not lockdep locks';
+  if (f.kind === 'inversion' && f.locks.every((l) => l.startsWith('flock ') || l.startsWith('posix ')))
+    return 'file locks (flock, fcntl record locks) are not lockdep locks';
   const first = exp.lockdepReports[0];
   const trigger = first?.trigger?.find((t) => t.file === file)?.line;
   if (first && trigger !== undefined && f.line > trigger && exp.debugLocksAtEnd === 0) {
@@ -159,7 +160,8 @@ for (const cap of captures) {
     const missing: string[] = [];
     let checked = 0;
     a.graph.forEachEdge((_k, e) => {
-      if (e.line >= off || e.from.startsWith('flock ') || e.to.startsWith('flock ')) return;
+      const file = (n: string) => n.startsWith('flock ') || n.startsWith('posix ');
+      if (e.line >= off || file(e.from) || file(e.to)) return;
       if (!known.has(base(e.from)) || !known.has(base(e.to))) return;
       checked++;
       if (!pairs.has(`${base(e.from)}\u0000${base(e.to)}`)) missing.push(`${e.from} -> ${e.to} (line ${e.line})`);
@@ -168,3 +170,14 @@ for (const cap of captures) {
     assert.deepEqual(missing, [], `dependencies no chain of /proc/lockdep_chains has (of ${checked})`);
   });
 }
+
+test('a recording by locktrace record --kernel names file locks by path and analyses fcntl record locks', () => {
+  const dir = path.join(ROOT, 'record-flock');
+  const a = analyze(parseTrace(read(dir, 'trace.txt.gz'), { file: 'trace.txt.gz' }));
+  assert.deepEqual(
+    a.findings.map((f) => `${f.kind} ${f.locks.join(' ')}`),
+    ['inversion flock /mnt/lockA flock /mnt/lockB', 'inversion posix /mnt/lockA posix /mnt/lockB'],
+  );
+  // the POSIX round's second lock is the one the kernel refused with EDEADLK
+  assert.match(read(dir, 'stdout.txt'), /EDEADLK/);
+});
