@@ -298,29 +298,34 @@ async function debugToLine(ctx: LocktraceContext, traces: TraceService, uri: vsc
   }
   let session = vscode.debug.activeDebugSession;
   if (!(session?.type === DEBUG_TYPE && session.configuration.program === uri.fsPath)) {
+    // the first stop of the new session, or its end: a big trace's launch may analyse it first,
+    // which takes longer than any fixed timeout on a slow machine (it shows its own progress)
+    const subs: vscode.Disposable[] = [];
     const ready = new Promise<vscode.DebugSession | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        resolve(undefined);
-      }, 30_000);
-      const sub = ctx.onReplayState((s) => {
-        if (s.configuration.program !== uri.fsPath) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(s);
+      subs.push(
+        ctx.onReplayState((s) => {
+          if (s.configuration.program === uri.fsPath) resolve(s);
+        }),
+        vscode.debug.onDidTerminateDebugSession((s) => {
+          if (s.type === DEBUG_TYPE && s.configuration.program === uri.fsPath) resolve(undefined);
+        }),
+      );
+    });
+    try {
+      const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: DEBUG_TYPE,
+        request: 'launch',
+        name: `Debug to line ${line}`,
+        program: uri.fsPath,
+        stopOnEntry: true,
       });
-    });
-    const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
-      type: DEBUG_TYPE,
-      request: 'launch',
-      name: `Debug to line ${line}`,
-      program: uri.fsPath,
-      stopOnEntry: true,
-    });
-    if (!started) return false;
-    session = await ready;
+      if (!started) return false;
+      session = await ready;
+    } finally {
+      for (const d of subs) d.dispose();
+    }
     if (!session) {
-      ctx.output.error(`debug to line ${line}: the session did not stop on entry`);
+      ctx.output.error(`debug to line ${line}: the session ended before its first stop`);
       return false;
     }
   }
