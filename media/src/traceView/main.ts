@@ -152,6 +152,20 @@ function scheduleHide(): void {
 
 hover.addEventListener('mouseleave', scheduleHide);
 hover.addEventListener('mouseenter', () => clearTimeout(hideTimer));
+// the wheel over the hover box scrolls the box while it can, then the view (the box goes): a box
+// that shows up under a resting pointer must not stop the scrolling
+hover.addEventListener(
+  'wheel',
+  (ev) => {
+    if (ev.ctrlKey) return;
+    const canScroll = ev.deltaY > 0 ? hover.scrollTop + hover.clientHeight < hover.scrollHeight - 1 : ev.deltaY < 0 && hover.scrollTop > 0;
+    if (canScroll) return;
+    ev.preventDefault();
+    hideHover();
+    view.root.dispatchEvent(new WheelEvent('wheel', ev));
+  },
+  { passive: false },
+);
 
 /** Places the hover box under (or above) a rectangle of the page. */
 function placeHover(anchor: { left: number; top: number; bottom: number }): void {
