@@ -6,6 +6,7 @@ import { LocktraceContext } from './vscode/context';
 import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
 import { registerEditor } from './vscode/editor';
+import { registerHierarchy } from './vscode/hierarchy';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
@@ -30,6 +31,7 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   registerPanel(ctx, traces, replays);
   registerEditor(ctx, traces);
   const traceViews = registerTraceView(ctx, traces);
+  registerHierarchy(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
   registerWalkthrough(ctx, traces);

@@ -25,6 +25,8 @@ export const timelineInfo = el('span', { class: 'lt-muted' });
 export const kbdInfo = el('span', { class: 'lt-kbd-info', 'aria-live': 'polite' });
 export const findingsList = el('ol', { id: 'lt-findings', class: 'lt-findings', 'aria-label': 'Findings' });
 export const graphHost = el('div', { id: 'lt-graph', class: 'lt-graph' });
+/** The graph section's view buttons (classes, instances, diff), rendered by ./graph.ts. */
+export const graphModeBar = el('div', { class: 'lt-modes', role: 'group', 'aria-label': 'Graph view' });
 
 function toolButton(label: string, text: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', { type: 'button', class: 'lt-tool', title: label, 'aria-label': label }, text);
@@ -67,7 +69,12 @@ export function buildPage(): void {
       'div',
       { class: 'lt-bottom' },
       el('section', { class: 'lt-findings-box', 'aria-label': 'Findings' }, el('h2', {}, 'Findings'), findingsList),
-      el('section', { class: 'lt-graph-box', 'aria-label': 'Lock-order graph' }, el('h2', {}, 'Lock order'), graphHost),
+      el(
+        'section',
+        { class: 'lt-graph-box', 'aria-label': 'Lock-order graph' },
+        el('div', { class: 'lt-section-head' }, el('h2', {}, 'Lock order'), el('span', { class: 'lt-spacer' }), graphModeBar),
+        graphHost,
+      ),
     ),
   );
   document.body.append(root);

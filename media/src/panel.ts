@@ -51,7 +51,7 @@ function render(): void {
   if (changed('stacks', [s.replay, s.ui.tasks, sel])) renderStacks();
   if (changed('timeline', [s.timeline, s.ui.view, s.replay, sel, s.ui.tasks, timelineWidth(), s.trace])) renderTimeline();
   if (changed('findings', [s.trace, s.replay, sel])) renderFindings();
-  if (changed('graph', [s.graph, sel, frameLayout().graphW])) renderGraph();
+  if (changed('graph', [s.graph, s.diff, s.trace, s.ui.graphMode, sel, frameLayout().graphW])) renderGraph();
 }
 
 onStateChange(update);

@@ -1,5 +1,6 @@
 // The held-lock stacks: one column per visible task (pinned first), its syscall and the locks it
-// holds, innermost first. Clicking a lock or the syscall moves there; the star pins the task.
+// holds, innermost first, each with the context it was taken in (softirq, hardirq) and whether it
+// was held since before the trace. Clicking a lock or the syscall moves there; the star pins the task.
 
 import { el } from './dom';
 import { post, seek } from './host';
@@ -41,10 +42,14 @@ function renderColumn(c: TaskColumn): HTMLElement {
     ? (() => {
         const b = el(
           'button',
-          { type: 'button', class: 'lt-syscall-now', title: `in ${c.syscall} since line ${c.syscallLine}` },
+          {
+            type: 'button',
+            class: 'lt-syscall-now',
+            title: c.syscallLine ? `in ${c.syscall} since line ${c.syscallLine}` : `in ${c.syscall}, entered before the trace began`,
+          },
           `in ${c.syscall}`,
         );
-        b.addEventListener('click', () => seek({ line: c.syscallLine ?? 1 }));
+        b.addEventListener('click', () => seek({ line: c.syscallLine || 1 }));
         return b;
       })()
     : el('span', { class: 'lt-muted lt-syscall-now' }, c.exited ? 'exited' : 'in userspace');
@@ -54,14 +59,15 @@ function renderColumn(c: TaskColumn): HTMLElement {
       'button',
       {
         type: 'button',
-        class: `lt-held${h.acrossSyscall ? ' lt-across' : ''}${h.inFinding ? ' lt-in-finding' : ''}`,
+        class: `lt-held${h.acrossSyscall ? ' lt-across' : ''}${h.inFinding ? ' lt-in-finding' : ''}${h.sinceBeforeTrace ? ' lt-before-trace' : ''}`,
         'data-class': h.className,
+        'data-node': h.node,
         'aria-label': h.label,
         title: `${h.label}\n${h.lock}`,
       },
-      el('span', { class: 'lt-held-class' }, h.className),
+      el('span', { class: 'lt-held-class' }, h.node),
       ...h.badges.map((x) => el('span', { class: `lt-badge lt-badge-${x}` }, x)),
-      el('span', { class: 'lt-held-where' }, `L${h.line} · ${h.syscall ?? 'userspace'}`),
+      el('span', { class: 'lt-held-where' }, h.where),
       ...(h.acrossSyscall
         ? [el('span', { class: 'lt-badge lt-badge-across', title: 'held across a syscall boundary' }, '⇥ across syscall')]
         : []),

@@ -3,8 +3,12 @@
 // layout). media/src/panel.ts only turns these into elements; unit tests run them in Node.
 
 import {
-  GraphEdge,
+  ComponentBody,
+  DiffStatus,
+  GraphDiffView,
+  GraphMode,
   HostMessage,
+  LockBar,
   LockGraphView,
   PANEL_PROTOCOL_VERSION,
   PanelPersistedState,
@@ -18,7 +22,14 @@ import {
   bucketRange,
   emptyTaskFilter,
 } from '../../src/protocol/panel';
-import type { CycleEdgeBody, FindingBody, HeldLockBody, ReplayStateBody, TaskStateBody } from '../../src/protocol/replayState';
+import type {
+  CycleEdgeBody,
+  FindingBody,
+  HeldLockBody,
+  ReplayStateBody,
+  TaskStateBody,
+  WorkOriginBody,
+} from '../../src/protocol/replayState';
 
 // ---------------------------------------------------------------------------------------------
 // State and reducer
@@ -34,6 +45,8 @@ export interface UiState {
   tasks: TaskFilter;
   /** Visible timeline range [from, to) in event indices. */
   view: ViewRange | null;
+  /** What the graph section draws: classes, lock instances, or the comparison with another trace. */
+  graphMode: GraphMode;
 }
 
 export interface PanelViewState {
@@ -42,6 +55,8 @@ export interface PanelViewState {
   replay: ReplayStateBody | null;
   timeline: TimelineWindow | null;
   graph: LockGraphView | null;
+  /** The lock graph compared with another trace, when the host sent one. */
+  diff: GraphDiffView | null;
   error: string | null;
   ui: UiState;
 }
@@ -57,11 +72,14 @@ export function initialState(persisted?: PanelPersistedState | null): PanelViewS
     replay: null,
     timeline: null,
     graph: null,
+    diff: null,
     error: null,
     ui: {
       selectedFindingId: ok ? persisted.selectedFindingId : null,
       tasks: ok ? persisted.tasks : emptyTaskFilter(),
       view: ok ? persisted.view : null,
+      // a comparison is not kept across reloads: back to the class graph until the host sends one
+      graphMode: ok && persisted.graphMode !== 'diff' ? persisted.graphMode : 'class',
     },
   };
 }
@@ -72,7 +90,10 @@ export function reduce(s: PanelViewState, msg: HostMessage): PanelViewState {
       const samePath = s.trace?.path === msg.trace.path;
       const ui = samePath || s.trace === null ? s.ui : { ...s.ui, selectedFindingId: null, view: null };
       const view = ui.view && ui.view.to <= msg.trace.totalEvents ? ui.view : null;
-      return { ...s, trace: msg.trace, source: msg.source, error: null, timeline: null, ui: { ...ui, view } };
+      // another trace's comparison does not apply (the host sends this one's after init)
+      const diff = samePath ? s.diff : null;
+      const graphMode = !diff && ui.graphMode === 'diff' ? 'class' : ui.graphMode;
+      return { ...s, trace: msg.trace, source: msg.source, error: null, timeline: null, diff, ui: { ...ui, view, graphMode } };
     }
     case 'state': {
       const total = msg.state.totalEvents;
@@ -83,6 +104,11 @@ export function reduce(s: PanelViewState, msg: HostMessage): PanelViewState {
       return { ...s, timeline: msg.window };
     case 'graph':
       return { ...s, graph: msg.graph };
+    case 'diff': {
+      // a comparison just asked for is what to show; without one, the diff view goes away
+      const graphMode: GraphMode = msg.diff ? 'diff' : s.ui.graphMode === 'diff' ? 'class' : s.ui.graphMode;
+      return { ...s, diff: msg.diff, ui: { ...s.ui, graphMode } };
+    }
     case 'error':
       return { ...s, error: msg.message };
     default:
@@ -99,6 +125,7 @@ export function persisted(s: PanelViewState): PanelPersistedState {
     selectedFindingId: s.ui.selectedFindingId,
     tasks: s.ui.tasks,
     view: s.ui.view,
+    graphMode: s.ui.graphMode,
   };
 }
 
@@ -156,6 +183,11 @@ export interface FindingItem {
   kind: FindingBody['kind'];
   title: string;
   detail: string;
+  /** Inversions: the cycle's id, and what the lock graph says of it (`guarded by G`, `different instances only`). */
+  cycleId?: string;
+  marks: string[];
+  /** Inversions: the component it belongs to. */
+  component?: string;
   line: number;
   /** Not reached yet at the current position. */
   ahead: boolean;
@@ -167,16 +199,70 @@ export interface FindingItem {
 export function findingItems(s: PanelViewState): FindingItem[] {
   const sel = selectedFinding(s);
   const index = s.replay?.index ?? -1;
-  return (s.trace?.findings ?? []).map((f) => ({
-    id: f.id,
-    kind: f.kind,
-    title: `${f.kind}: ${f.locks.join(' ⇄ ')}`,
-    detail: `line ${f.line} · ${f.comm}/${f.pid}${f.syscall ? ` in ${f.syscall}` : ''}${f.occurrences > 1 ? ` · ×${f.occurrences}` : ''}`,
-    line: f.line,
-    ahead: f.eventIndex > index,
-    selected: sel?.id === f.id,
-    atCursor: f.eventIndex === index,
-  }));
+  return (s.trace?.findings ?? []).map((f) => {
+    const marks = findingMarks(f);
+    return {
+      id: f.id,
+      kind: f.kind,
+      title: `${f.kind}: ${f.locks.join(' ⇄ ')}`,
+      detail: `line ${f.line} · ${f.comm}/${f.pid}${f.syscall ? ` in ${f.syscall}` : ''}${f.occurrences > 1 ? ` · ×${f.occurrences}` : ''}${f.cycleId ? ` · ${f.cycleId}` : ''}${marks.length ? ` · ${marks.join(' · ')}` : ''}`,
+      ...(f.cycleId ? { cycleId: f.cycleId } : {}),
+      marks,
+      ...(f.component ? { component: f.component } : {}),
+      line: f.line,
+      ahead: f.eventIndex > index,
+      selected: sel?.id === f.id,
+      atCursor: f.eventIndex === index,
+    };
+  });
+}
+
+/** What the lock graph says of an inversion, in a few words. */
+export function findingMarks(f: Pick<FindingBody, 'guardedBy' | 'instanceCycle'>): string[] {
+  const out: string[] = [];
+  if (f.guardedBy?.length) out.push(`guarded by ${f.guardedBy.join(', ')}`);
+  if (f.instanceCycle === false) out.push('different instances only');
+  return out;
+}
+
+/** Findings as the list shows them: the inversions of a component with several cycles together, under one header. */
+export interface FindingGroup {
+  /** The component (null: a finding on its own). */
+  component: ComponentBody | null;
+  /** Header text of a component: `component LT-1ffd`, and its classes and cycles. */
+  title: string;
+  detail: string;
+  items: FindingItem[];
+}
+
+export function findingGroups(s: PanelViewState): FindingGroup[] {
+  const items = findingItems(s);
+  const components = new Map((s.trace?.components ?? []).map((c) => [c.id, c]));
+  const groups: FindingGroup[] = [];
+  const byComponent = new Map<string, FindingGroup>();
+  for (const item of items) {
+    const c = item.component !== undefined ? components.get(item.component) : undefined;
+    if (!c || c.cycles.length < 2) {
+      groups.push({ component: null, title: '', detail: '', items: [item] });
+      continue;
+    }
+    let g = byComponent.get(c.id);
+    if (!g) {
+      const cycles = c.cycles.map(
+        (y) => `${y.cycleId} ${[...y.path, y.path[0]].join(' → ')}${findingMarks(y).length ? ` (${findingMarks(y).join(', ')})` : ''}`,
+      );
+      g = {
+        component: c,
+        title: `component ${c.id}`,
+        detail: `${c.classes.length} classes, ${c.cycles.length} cycles${c.truncated ? ' (search bounded)' : ''}: ${cycles.join('; ')}`,
+        items: [],
+      };
+      byComponent.set(c.id, g);
+      groups.push(g);
+    }
+    g.items.push(item);
+  }
+  return groups;
 }
 
 /** An event to highlight: where a finding shows up, or where an edge of its cycle was made. */
@@ -212,9 +298,15 @@ export function highlightsOf(f: FindingBody | null): Highlights {
 
 export interface HeldItem {
   className: string;
+  /** The lock-graph node: the class, or `class/N` for a nested instance (shown instead of the class). */
+  node: string;
   lock: string;
-  /** read / try / pending. */
+  /** softirq / hardirq (the context it was taken in), read / try / pending. */
   badges: string[];
+  /** Held since before the trace began (its acquisition is not in the trace). */
+  sinceBeforeTrace: boolean;
+  /** Where it was taken, short: `L35 · io_submit`, `since before the trace`, `L2076` (a kernel lock outside a syscall). */
+  where: string;
   line: number;
   eventIndex: number;
   syscall: string | null;
@@ -245,21 +337,37 @@ export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number
   return !q || t.comm.toLowerCase().includes(q) || String(t.pid).includes(q);
 }
 
+/**
+ * Where a hold began, for people: the syscall, or nothing for a kernel lock outside a known syscall
+ * (a kernel thread, an interrupt, a syscall entered before the trace: never userspace).
+ */
+function holdSyscall(h: Pick<HeldLockBody, 'syscall' | 'domain'>): string | null {
+  return h.syscall ?? (h.domain === 'kernel' ? null : 'userspace');
+}
+
 export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): HeldItem {
-  const badges = [h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(Boolean);
+  const badges = [h.context !== 'process' ? h.context : '', h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(
+    Boolean,
+  );
   const how = badges.length ? ` (${badges.join(', ')})` : '';
-  const where = h.syscall ? ` in ${h.syscall}` : ' in userspace';
+  const sys = holdSyscall(h);
+  const taken = h.sinceBeforeTrace
+    ? `, held since before the trace began (shown from the task's first event, line ${h.line})`
+    : `, taken at line ${h.line}${sys ? ` in ${sys}` : ''}`;
   return {
     className: h.className,
+    node: h.node,
     lock: h.lock,
     badges,
+    sinceBeforeTrace: h.sinceBeforeTrace,
+    where: h.sinceBeforeTrace ? 'since before the trace' : `L${h.line}${sys ? ` · ${sys}` : ''}`,
     line: h.line,
     eventIndex: h.eventIndex,
     syscall: h.syscall,
     syscallLine: h.syscallLine,
     acrossSyscall: h.acrossSyscall,
-    inFinding: findingLocks.has(h.className),
-    label: `${h.className}${how}, taken at line ${h.line}${where}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+    inFinding: findingLocks.has(h.node) || findingLocks.has(h.className),
+    label: `${h.node}${how}${taken}${h.acrossSyscall ? ', held across a syscall boundary' : ''}`,
   };
 }
 
@@ -322,11 +430,26 @@ export interface SyscallRect extends Rect {
 
 export interface LockRect extends Rect {
   className: string;
+  /** Shown on the bar: the class, or `class/N` for a nested instance. */
+  node: string;
   label: string;
   acrossSyscall: boolean;
   inFinding: boolean;
+  /** Taken in an interrupt (drawn in its own colour). */
+  context: LockBar['context'];
+  /** Held since before the trace: the bar starts at the task's first event (drawn fading in). */
+  sinceBeforeTrace: boolean;
   /** Parts of the hold outside any syscall of the task: the lock leaked to userspace. */
   leaks: { x: number; w: number }[];
+  seek: SeekTarget;
+}
+
+/** A wait for a kernel lock: a hatched segment in the lane's syscall row. */
+export interface WaitRect extends Rect {
+  className: string;
+  label: string;
+  /** The trace has no end of it (drawn as a short mark). */
+  open: boolean;
   seek: SeekTarget;
 }
 
@@ -348,6 +471,8 @@ export interface LaneView {
   /** Detail windows: the lane's bars. */
   syscalls: SyscallRect[];
   locks: LockRect[];
+  /** Detail windows: the task's waits for kernel locks. */
+  waits: WaitRect[];
   /** Aggregated windows: the lane's row in the window's bucket columns, and its busiest bucket. */
   bucketLane: number;
   maxEvents: number;
@@ -445,7 +570,7 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
         w: Math.max(2, xOf(end(b.exit)) - x),
         h: LANE_SYSCALL_H - 3,
         name: b.name,
-        label: `${b.name} (NR ${b.nr}), lines ${b.enterLine}–${b.exitLine ?? '…'}${highlight === 'inversion' ? ', the inversion shows up here' : highlight === 'cycle' ? ', made an edge of the cycle' : ''}`,
+        label: `${b.name}${b.nr >= 0 ? ` (NR ${b.nr})` : ''}, ${b.sinceBeforeTrace ? `entered before the trace began (drawn from the task's first event, line ${b.enterLine}), ${b.exitLine !== null ? `returned at line ${b.exitLine}` : 'still in it'}` : `lines ${b.enterLine}–${b.exitLine ?? '…'}`}${highlight === 'inversion' ? ', the inversion shows up here' : highlight === 'cycle' ? ', made an edge of the cycle' : ''}`,
         highlight,
         open: b.exit === null,
         seek: { index: b.enter },
@@ -458,17 +583,42 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
       const x = xOf(a);
       const span = leakSpan(a, z, b.acrossSyscall, exits);
       const leaks = span ? [span].filter(([p, q]) => q > w.from && p < w.to) : [];
+      const how = [b.context !== 'process' ? `in ${b.context}` : '', b.read ? 'read' : '', b.try ? 'try' : ''].filter(Boolean).join(', ');
+      const sys = holdSyscall({ syscall: b.syscall, domain: b.domain });
+      const taken = b.sinceBeforeTrace
+        ? `, held since before the trace began (drawn from the task's first event, line ${b.startLine})`
+        : `, taken at line ${b.startLine}${sys ? ` in ${sys}` : ''}`;
       return {
         x,
         y: y + LANE_PAD + LANE_SYSCALL_H + b.depth * LANE_LOCK_H,
         w: Math.max(2, xOf(z) - x),
         h: LANE_LOCK_H - 2,
         className: b.className,
-        label: `${b.className}${b.read ? ' (read)' : ''}${b.try ? ' (try)' : ''}, taken at line ${b.startLine}${b.syscall ? ` in ${b.syscall}` : ''}${b.endLine !== null ? `, released at line ${b.endLine}` : ', still held'}${b.acrossSyscall ? ', held across a syscall boundary' : ''}`,
+        node: b.node,
+        label: `${b.node}${how ? ` (${how})` : ''}${taken}${b.endLine !== null ? `, released at line ${b.endLine}` : ', still held'}${b.acrossSyscall ? ', held across a syscall boundary' : ''}`,
         acrossSyscall: b.acrossSyscall,
-        inFinding: locks.has(b.className),
+        inFinding: locks.has(b.node) || locks.has(b.className),
+        context: b.context,
+        sinceBeforeTrace: b.sinceBeforeTrace,
         leaks: leaks.map(([p, q]) => ({ x: xOf(p), w: Math.max(1, xOf(q) - xOf(p)) })),
         seek: { index: b.start },
+      };
+    });
+    const waits: WaitRect[] = lane.waits.map((b) => {
+      const x = xOf(b.begin);
+      const open = b.end === null;
+      // at least 3 px: a wait of a few microseconds between two events is still seen
+      const wpx = Math.max(3, xOf(open ? b.begin + 1 : b.end! + 1) - x);
+      const took = b.seconds !== null ? `waited ${formatSeconds(b.seconds)}` : 'waited (no end in the trace)';
+      return {
+        x,
+        y: y + LANE_PAD + 1,
+        w: wpx,
+        h: LANE_SYSCALL_H - 5,
+        className: b.className,
+        label: `${took} for kernel lock ${b.className}${b.caller && !b.className.includes(b.caller) ? ` (taken in ${b.caller})` : ''}${b.syscall ? ` in ${b.syscall}` : ''}, from line ${b.beginLine}${b.endLine !== null ? ` to line ${b.endLine}` : ''}`,
+        open,
+        seek: { index: b.begin },
       };
     });
     let maxEvents = 1;
@@ -513,6 +663,7 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
       pinned: s.ui.tasks.pinned.includes(lane.taskId),
       syscalls,
       locks: lockRects,
+      waits,
       bucketLane: laneIndex,
       maxEvents,
       marks,
@@ -539,6 +690,14 @@ export function timelineView(s: PanelViewState, width: number): TimelineView | n
     ticks: ticks(v.from, v.to, width),
     hiddenLanes: w.hiddenLanes,
   };
+}
+
+/** `37 µs`, `1.2 ms`, `2.50 s` (as the core's reports print durations). */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  if (seconds >= 1) return `${seconds.toFixed(2)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(seconds >= 0.1 ? 0 : 1)} ms`;
+  return `${(seconds * 1e6).toFixed(seconds >= 1e-5 ? 0 : 1)} µs`;
 }
 
 /** What one bucket of an aggregated timeline holds (tooltips, tests, accessible text). */
@@ -596,7 +755,7 @@ export function bucketAtX(tv: TimelineView, x: number): number {
 
 /** What lies under a point of the timeline: a bar of a detail window, a mark, or a bucket. */
 export interface TimelineHit {
-  kind: 'syscall' | 'lock' | 'mark' | 'bucket';
+  kind: 'syscall' | 'lock' | 'wait' | 'mark' | 'bucket';
   /** Index of the lane in `tv.lanes`. */
   lane: number;
   /** The bar's or bucket's rectangle (for a focus ring). */
@@ -634,6 +793,11 @@ export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | n
   };
   const rect = (r: Rect): Rect => ({ x: r.x, y: r.y, w: r.w, h: r.h });
   for (const m of lane.marks) if (inside(m)) return { kind: 'mark', lane: k, rect: rect(m), label: m.label, seek: m.seek };
+  // waits are drawn over the syscall bars
+  for (let i = lane.waits.length - 1; i >= 0; i--) {
+    const b = lane.waits[i];
+    if (inside(b)) return { kind: 'wait', lane: k, rect: rect(b), label: b.label, seek: b.seek };
+  }
   // the last drawn (innermost, later) bar is on top
   for (let i = lane.locks.length - 1; i >= 0; i--) {
     const b = lane.locks[i];
@@ -664,9 +828,9 @@ export function hitTest(tv: TimelineView, x: number, y: number): TimelineHit | n
  * The bars of a lane in keyboard order (by start, syscalls before the locks taken in them):
  * the timeline's keyboard navigation steps through these.
  */
-export function laneBars(lane: LaneView): (SyscallRect | LockRect | MarkRect)[] {
-  const bars: (SyscallRect | LockRect | MarkRect)[] = [...lane.syscalls, ...lane.locks, ...lane.marks];
-  const at = (b: SyscallRect | LockRect | MarkRect): number => ('index' in b.seek ? b.seek.index : 0);
+export function laneBars(lane: LaneView): (SyscallRect | LockRect | WaitRect | MarkRect)[] {
+  const bars: (SyscallRect | LockRect | WaitRect | MarkRect)[] = [...lane.syscalls, ...lane.waits, ...lane.locks, ...lane.marks];
+  const at = (b: SyscallRect | LockRect | WaitRect | MarkRect): number => ('index' in b.seek ? b.seek.index : 0);
   return bars.sort((a, b) => at(a) - at(b) || a.y - b.y);
 }
 
@@ -689,10 +853,14 @@ export function indexAtX(view: { from: number; to: number; width: number }, x: n
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lock-order graph layout
+// Lock-order graph layout: classes, lock instances, or the comparison with another trace
 
 export interface GraphNodeView {
   id: string;
+  /** Text drawn beside the node (the class), and under it (an instance's address or lock id). */
+  label: string;
+  sublabel?: string;
+  sublabelY?: number;
   x: number;
   y: number;
   inCycle: boolean;
@@ -713,27 +881,146 @@ export interface GraphEdgeView {
   title: string;
   inCycle: boolean;
   crossSyscall: boolean;
+  /** Part of a cycle a gate lock makes safe (class view). */
+  guarded: boolean;
+  /** Instance view: one of the selected inversion's instance pairs that do not close a cycle. */
+  split: boolean;
+  /** Diff view: new, gone or unchanged. */
+  status?: DiffStatus;
   seek: SeekTarget;
 }
 
 export interface GraphView {
+  mode: GraphMode;
   width: number;
   height: number;
   nodes: GraphNodeView[];
   edges: GraphEdgeView[];
   truncatedNodes: number;
+  /** One line under the drawing: what the view shows of the selected finding, or the comparison. */
+  caption: string;
 }
 
 export const NODE_R = 7;
 
 /** Whether graph edge `e` is one of the cycle's edges. */
-function inCycle(cycle: readonly CycleEdgeBody[], e: GraphEdge): boolean {
+function inCycle(cycle: readonly CycleEdgeBody[], e: { from: string; to: string }): boolean {
   return cycle.some((c) => c.from === e.from && c.to === e.to);
 }
 
+/** The graph modes the panel can show now (the diff view only with a comparison). */
+export function graphModes(s: PanelViewState): GraphMode[] {
+  return s.diff ? ['class', 'instance', 'diff'] : ['class', 'instance'];
+}
+
+/** The graph section for the panel's mode (falls back to the class graph). */
+export function graphSection(s: PanelViewState, width: number, height: number): GraphView | null {
+  if (s.ui.graphMode === 'diff' && s.diff) return diffGraphView(s, width, height);
+  if (s.ui.graphMode === 'instance') return instanceGraphView(s, width, height);
+  return graphView(s, width, height);
+}
+
+/** Circle positions for ids in slot order (slot 0 on the left, so a two-node cycle lies horizontally). */
+function circlePositions(order: readonly string[], width: number, height: number): Map<string, { x: number; y: number }> {
+  const cx = width / 2;
+  const cy = height / 2;
+  const r = Math.max(10, Math.min(width * 0.5 - 110, height / 2 - 28));
+  const pos = new Map<string, { x: number; y: number }>();
+  const n = order.length;
+  order.forEach((id, k) => {
+    if (n === 1) return pos.set(id, { x: cx, y: cy });
+    const a = Math.PI + (2 * Math.PI * k) / n;
+    pos.set(id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) * 0.85 });
+  });
+  return pos;
+}
+
+function nodeViews(
+  order: readonly string[],
+  pos: Map<string, { x: number; y: number }>,
+  width: number,
+  height: number,
+  emphasized: readonly string[],
+  label: (id: string) => [string, string?] = (id) => [id],
+): GraphNodeView[] {
+  const cx = width / 2;
+  const cy = height / 2;
+  return order.map((id) => {
+    const p = pos.get(id) ?? { x: cx, y: cy };
+    const dx = p.x - cx;
+    const anchor: GraphNodeView['anchor'] = Math.abs(dx) < 20 ? 'middle' : dx < 0 ? 'end' : 'start';
+    const off = NODE_R + 5;
+    const [text, sub] = label(id);
+    const above = anchor === 'middle' && p.y < cy;
+    const labelY = anchor === 'middle' ? p.y + (above ? -off : off + 8) : p.y + 4;
+    return {
+      id,
+      label: text,
+      ...(sub ? { sublabel: sub, sublabelY: above ? labelY : labelY + 12 } : {}),
+      x: p.x,
+      y: p.y,
+      inCycle: emphasized.includes(id),
+      anchor,
+      labelX: anchor === 'middle' ? p.x : p.x + (dx < 0 ? -off : off),
+      // two lines above a node: the first one higher
+      labelY: above && sub ? labelY - 12 : labelY,
+    };
+  });
+}
+
+/** The curve from a to b (bent to its left, more when the opposite edge is drawn too) and its label point. */
+function edgeGeometry(
+  a: { x: number; y: number },
+  b: { x: number; y: number },
+  opposite: boolean,
+): { d: string; labelX: number; labelY: number } {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len = Math.max(1, Math.hypot(dx, dy));
+  const ux = dx / len;
+  const uy = dy / len;
+  const bend = opposite ? Math.min(60, len * 0.3) : Math.min(20, len * 0.12);
+  const mx = (a.x + b.x) / 2 + uy * bend;
+  const my = (a.y + b.y) / 2 - ux * bend;
+  const sx = a.x + ux * NODE_R;
+  const sy = a.y + uy * NODE_R;
+  const ex = b.x - ux * (NODE_R + 3);
+  const ey = b.y - uy * (NODE_R + 3);
+  return {
+    d: `M${r2(sx)},${r2(sy)} Q${r2(mx)},${r2(my)} ${r2(ex)},${r2(ey)}`,
+    // the curve's midpoint is halfway between the chord's midpoint and the control point
+    labelX: r2((a.x + b.x) / 4 + mx / 2),
+    labelY: r2((a.y + b.y) / 4 + my / 2),
+  };
+}
+
+/** `via work X on WQ queued in write (line N)`: a kernel worker's edge, for titles. */
+export function workText(via: WorkOriginBody | undefined): string {
+  if (!via) return '';
+  const what = `work ${via.work}${via.workqueue ? ` on ${via.workqueue}` : ''}`;
+  const q = via.queued;
+  if (!q) return `in ${what} (queued before the trace began)`;
+  const how = via.inferred ? 'probably queued' : 'queued';
+  if (q.context) return `via ${what} ${how} from a ${q.context} (line ${q.line})`;
+  if (q.syscall) return `via ${what} ${how} in ${q.syscall} (line ${q.line}, ${q.comm}/${q.pid})`;
+  return `via ${what} ${how} by ${q.comm}/${q.pid} (line ${q.line})`;
+}
+
+/** The class edges that belong to a cycle some gate lock makes safe, with its gates. */
+function guardedEdges(s: PanelViewState): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of s.trace?.components ?? [])
+    for (const y of c.cycles) {
+      if (!y.guardedBy?.length) continue;
+      y.path.forEach((from, k) => out.set(`${from}\u0000${y.path[(k + 1) % y.path.length]}`, y.guardedBy as string[]));
+    }
+  return out;
+}
+
 /**
- * Circle layout (see circleSlots), the others by first appearance. Deterministic, which keeps
- * screenshots and tests stable; meant for the few classes of a focused trace (the host caps it).
+ * The class graph: circle layout (see circleSlots), the selected finding's classes spread first,
+ * the others by first appearance. Deterministic, which keeps screenshots and tests stable; meant
+ * for the few classes of a focused trace (the host caps it).
  */
 export function graphView(s: PanelViewState, width: number, height: number): GraphView | null {
   const g = s.graph;
@@ -746,65 +1033,144 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
   const inGraph = cycleNodes.filter((id) => ids.includes(id));
   const others = ids.filter((id) => !cycleNodes.includes(id));
   const order = circleSlots(inGraph, others);
-  const cx = width / 2;
-  const cy = height / 2;
-  const r = Math.max(10, Math.min(width * 0.5 - 110, height / 2 - 28));
-  const pos = new Map<string, { x: number; y: number }>();
-  const n = order.length;
-  order.forEach((id, k) => {
-    if (n === 1) return pos.set(id, { x: cx, y: cy });
-    // slot 0 on the left, so a two-class cycle lies horizontally with room for its labels.
-    const a = Math.PI + (2 * Math.PI * k) / n;
-    pos.set(id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) * 0.85 });
-  });
-  const nodes: GraphNodeView[] = order.map((id) => {
-    const p = pos.get(id) ?? { x: cx, y: cy };
-    const dx = p.x - cx;
-    const anchor: GraphNodeView['anchor'] = Math.abs(dx) < 20 ? 'middle' : dx < 0 ? 'end' : 'start';
-    const off = NODE_R + 5;
-    return {
-      id,
-      x: p.x,
-      y: p.y,
-      inCycle: cycleNodes.includes(id),
-      anchor,
-      labelX: anchor === 'middle' ? p.x : p.x + (dx < 0 ? -off : off),
-      labelY: anchor === 'middle' ? p.y + (p.y < cy ? -off : off + 8) : p.y + 4,
-    };
-  });
+  const pos = circlePositions(order, width, height);
+  const nodes = nodeViews(order, pos, width, height, cycleNodes);
   const has = new Set(g.edges.map((e) => `${e.from}\u0000${e.to}`));
+  const guarded = guardedEdges(s);
+  const centre = { x: width / 2, y: height / 2 };
   const edges: GraphEdgeView[] = g.edges.map((e) => {
-    const a = pos.get(e.from) ?? { x: cx, y: cy };
-    const b = pos.get(e.to) ?? { x: cx, y: cy };
-    const dx = b.x - a.x;
-    const dy = b.y - a.y;
-    const len = Math.max(1, Math.hypot(dx, dy));
-    const ux = dx / len;
-    const uy = dy / len;
-    // bend every edge a little, opposite edges more, always to the edge's left so they separate.
-    const bend = has.has(`${e.to}\u0000${e.from}`) ? Math.min(60, len * 0.3) : Math.min(20, len * 0.12);
-    const mx = (a.x + b.x) / 2 + uy * bend;
-    const my = (a.y + b.y) / 2 - ux * bend;
-    const sx = a.x + ux * NODE_R;
-    const sy = a.y + uy * NODE_R;
-    const ex = b.x - ux * (NODE_R + 3);
-    const ey = b.y - uy * (NODE_R + 3);
-    const label = `${e.syscall ?? 'userspace'}:${e.line}`;
+    const geo = edgeGeometry(pos.get(e.from) ?? centre, pos.get(e.to) ?? centre, has.has(`${e.to}\u0000${e.from}`));
+    const gates = guarded.get(`${e.from}\u0000${e.to}`);
+    const via = workText(e.via);
     return {
       from: e.from,
       to: e.to,
-      d: `M${r2(sx)},${r2(sy)} Q${r2(mx)},${r2(my)} ${r2(ex)},${r2(ey)}`,
-      // the curve's midpoint is halfway between the chord's midpoint and the control point
-      labelX: r2((a.x + b.x) / 4 + mx / 2),
-      labelY: r2((a.y + b.y) / 4 + my / 2),
-      label,
-      title: `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}`,
+      ...geo,
+      label: `${e.syscall ?? (e.via?.queued?.syscall ? `via ${e.via.queued.syscall}` : 'userspace')}:${e.line}`,
+      title: `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}${via ? ` ${via}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}${gates ? ` — in a cycle guarded by ${gates.join(', ')}: it cannot deadlock` : ''}`,
       inCycle: inCycle(cycle, e),
       crossSyscall: e.crossSyscall,
+      guarded: gates !== undefined,
+      split: false,
       seek: { index: e.eventIndex },
     };
   });
-  return { width, height, nodes, edges, truncatedNodes: g.truncatedNodes };
+  const caption = f?.cycleId
+    ? `${f.cycleId}${f.component && f.component !== f.cycleId ? ` in component ${f.component}` : ''}${findingMarks(f).length ? ` · ${findingMarks(f).join(' · ')}` : ''}`
+    : '';
+  return { mode: 'class', width, height, nodes, edges, truncatedNodes: g.truncatedNodes, caption };
+}
+
+/** Node id of a lock instance in the instance view. */
+function instanceId(cls: string, instance: string): string {
+  return `${cls}@${instance}`;
+}
+
+/**
+ * The instance view: the lock instances of the components' classes and the order between them.
+ * The selected inversion's instance cycle is emphasized when it closes between instances; when it
+ * does not, the instance pairs behind its class edges are marked `split`: different instances
+ * of the same classes, taken in opposite orders.
+ */
+export function instanceGraphView(s: PanelViewState, width: number, height: number): GraphView | null {
+  const g = s.graph;
+  if (!g) return null;
+  const f = selectedFinding(s);
+  const mine = f?.instances ?? [];
+  const closes = f?.instanceCycle === true;
+  const key = (e: { from: string; to: string; fromInstance: string; toInstance: string }) =>
+    `${instanceId(e.from, e.fromInstance)}\u0000${instanceId(e.to, e.toInstance)}`;
+  const marked = new Set(mine.map(key));
+  const list = [...g.instances];
+  // the finding's own pairs are drawn even when made after the position (they say why it is reported)
+  for (const e of mine) if (!list.some((x) => key(x) === key(e))) list.push({ ...e, eventIndex: -1 });
+  const emphasized: string[] = [];
+  for (const e of mine)
+    for (const id of [instanceId(e.from, e.fromInstance), instanceId(e.to, e.toInstance)])
+      if (!emphasized.includes(id)) emphasized.push(id);
+  const ids: string[] = [];
+  for (const e of list)
+    for (const id of [instanceId(e.from, e.fromInstance), instanceId(e.to, e.toInstance)]) if (!ids.includes(id)) ids.push(id);
+  const order = circleSlots(
+    emphasized.filter((id) => ids.includes(id)),
+    ids.filter((id) => !emphasized.includes(id)),
+  );
+  const pos = circlePositions(order, width, height);
+  const nodes = nodeViews(order, pos, width, height, closes ? emphasized : [], (id) => {
+    const at = id.lastIndexOf('@');
+    return [id.slice(0, at), id.slice(at + 1)];
+  });
+  const has = new Set(list.map(key));
+  const centre = { x: width / 2, y: height / 2 };
+  const edges: GraphEdgeView[] = list.map((e) => {
+    const a = instanceId(e.from, e.fromInstance);
+    const b = instanceId(e.to, e.toInstance);
+    const isMine = marked.has(key(e));
+    return {
+      from: a,
+      to: b,
+      ...edgeGeometry(pos.get(a) ?? centre, pos.get(b) ?? centre, has.has(`${b}\u0000${a}`)),
+      label: `line ${e.line}`,
+      title: `${e.from} (${e.fromInstance}) → ${e.to} (${e.toInstance}): first made at line ${e.line}`,
+      inCycle: isMine && closes,
+      crossSyscall: false,
+      guarded: false,
+      split: isMine && f?.instanceCycle === false,
+      seek: e.eventIndex >= 0 ? { index: e.eventIndex } : { line: e.line },
+    };
+  });
+  let caption: string;
+  if (!f?.cycleId)
+    caption = ids.length ? 'lock instances of the classes in cycles' : 'no cycle between classes yet: nothing to show between instances';
+  else if (f.instanceCycle === true)
+    caption = `${f.cycleId} closes between the same locks: ${[...mine.map((e) => `${e.from} ${e.fromInstance}`), mine.length ? `${mine[0].from} ${mine[0].fromInstance}` : ''].filter(Boolean).join(' → ')}: a deadlock candidate`;
+  else if (f.instanceCycle === false)
+    caption = `${f.cycleId}: only different instances of its classes were taken in opposite orders — no cycle between the locks themselves`;
+  else caption = `${f.cycleId}: whether it closes between instances is not known (too many instance pairs)`;
+  return { mode: 'instance', width, height, nodes, edges, truncatedNodes: 0, caption };
+}
+
+/** The lock graph compared with another trace: new, gone and unchanged edges between the classes that changed. */
+export function diffGraphView(s: PanelViewState, width: number, height: number): GraphView | null {
+  const d = s.diff;
+  if (!d) return null;
+  const newCycles = d.cycles.filter((c) => c.status === 'new');
+  const emphasized: string[] = [];
+  for (const c of newCycles) for (const id of c.path) if (!emphasized.includes(id)) emphasized.push(id);
+  const ids: string[] = [];
+  for (const e of d.edges) for (const id of [e.from, e.to]) if (!ids.includes(id)) ids.push(id);
+  const order = circleSlots(
+    emphasized.filter((id) => ids.includes(id)),
+    ids.filter((id) => !emphasized.includes(id)),
+  );
+  const pos = circlePositions(order, width, height);
+  const nodes = nodeViews(order, pos, width, height, emphasized);
+  const has = new Set(d.edges.map((e) => `${e.from}\u0000${e.to}`));
+  const inNewCycle = (e: { from: string; to: string }) =>
+    newCycles.some((c) => c.path.some((from, k) => from === e.from && c.path[(k + 1) % c.path.length] === e.to));
+  const centre = { x: width / 2, y: height / 2 };
+  const here = s.trace?.name ?? 'this trace';
+  const edges: GraphEdgeView[] = d.edges.map((e) => {
+    const where = e.status === 'gone' ? d.otherName : here;
+    const via = workText(e.via);
+    return {
+      from: e.from,
+      to: e.to,
+      ...edgeGeometry(pos.get(e.from) ?? centre, pos.get(e.to) ?? centre, has.has(`${e.to}\u0000${e.from}`)),
+      label: `${e.status === 'new' ? '+' : e.status === 'gone' ? '−' : ''}${e.syscall ?? (e.via?.queued?.syscall ? `via ${e.via.queued.syscall}` : 'userspace')}:${e.line}`,
+      title: `${e.from} → ${e.to}: ${e.status === 'new' ? `new in ${here}` : e.status === 'gone' ? `gone: only in ${d.otherName}` : 'in both traces'}, made at line ${e.line} of ${where} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}${via ? ` ${via}` : ''}`,
+      inCycle: e.status !== 'gone' && inNewCycle(e),
+      crossSyscall: false,
+      guarded: false,
+      split: false,
+      status: e.status,
+      // a gone edge is not in this trace: its line is the other trace's, nothing to move to here
+      seek: e.status === 'gone' ? { index: s.replay?.index ?? 0 } : { line: e.line },
+    };
+  });
+  const c = d.counts;
+  const caption = `compared with ${d.otherName}: edges ${c.edges.new} new, ${c.edges.gone} gone, ${c.edges.unchanged} unchanged; cycles ${c.cycles.new} new, ${c.cycles.gone} gone, ${c.cycles.unchanged} unchanged${d.truncatedEdges ? ` (${d.truncatedEdges} edges not drawn)` : ''}`;
+  return { mode: 'diff', width, height, nodes, edges, truncatedNodes: 0, caption };
 }
 
 /**

@@ -22,7 +22,7 @@
 // Usage:
 //   node run-vscode-tests.mjs --extension-development-path /abs/ext --extension-tests-path /abs/ext/out/test/integration
 //        --code-server-entry …/code-server/out/node/entry.js --node …/node24/bin/node
-//        [--folder /abs/workspace] [--artifacts-dir test-artifacts] [--screenshot file.png] [--timeout 600]
+//        [--folder /abs/workspace] [--artifacts-dir test-artifacts] [--screenshot file.png] [--timeout 1800]
 //        [--chromium /usr/bin/chromium] [--env KEY=VALUE …] [--require-output REGEX] [--verbose] [--keep-temp]
 import { spawn, execFileSync } from 'node:child_process';
 import { parseArgs, format } from 'node:util';
@@ -44,7 +44,7 @@ const { values: opt } = parseArgs({
     chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
     'artifacts-dir': { type: 'string', default: 'test-artifacts' },
     screenshot: { type: 'string' },
-    timeout: { type: 'string', default: '600' },
+    timeout: { type: 'string', default: '1800' },
     env: { type: 'string', multiple: true, default: [] },
     verbose: { type: 'boolean', default: false },
     'keep-temp': { type: 'boolean', default: false },

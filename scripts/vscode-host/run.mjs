@@ -8,7 +8,7 @@
 // Imports: node built-ins, @vscode/test-electron (only on the electron route). Nothing from src/.
 //
 //   node scripts/vscode-host/run.mjs [--artifacts-dir test-artifacts] [--screenshot file.png | --no-screenshot]
-//        [--timeout 600] [--grep REGEX] [--verbose] [--keep-temp] [--extension-path DIR]
+//        [--timeout 1800] [--grep REGEX] [--verbose] [--keep-temp] [--extension-path DIR]
 // Environment: LOCKTRACE_VSHOST (host prefix, default /opt/locktrace-vshost), VSCODE_EXECUTABLE,
 //   LOCKTRACE_TEST_GREP (same as --grep), CHROMIUM (default /usr/bin/chromium). See docs/vscode-tests.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,7 +25,7 @@ const { values: opt } = parseArgs({
     'artifacts-dir': { type: 'string', default: join(repo, 'test-artifacts') },
     screenshot: { type: 'string' },
     'no-screenshot': { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '600' },
+    timeout: { type: 'string', default: '1800' },
     grep: { type: 'string', default: process.env.LOCKTRACE_TEST_GREP },
     verbose: { type: 'boolean', default: false },
     'keep-temp': { type: 'boolean', default: false },

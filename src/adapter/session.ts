@@ -452,7 +452,8 @@ export class LocktraceSession extends LoggingDebugSession {
         const id = this.nextFrameId++;
         this.frames.set(id, { taskId, frame: f });
         const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1));
-        if (f.kind !== 'event') sf.presentationHint = 'normal';
+        if (f.hint) sf.presentationHint = f.hint;
+        else if (f.kind !== 'event') sf.presentationHint = 'normal';
         return sf;
       });
       response.body = { stackFrames: frames, totalFrames: all.length };

@@ -1,33 +1,44 @@
 // `locktrace` command line: `check` analyses traces and prints findings (text, JSON, SARIF);
-// `record` captures a new trace. Thin: argument parsing and output around the loading layer.
+// `diff` and `hierarchy` look at the lock graph (graph.ts); `record` captures a new trace.
+// Thin: argument parsing and output around the loading layer.
 
 import * as fs from 'fs';
 import {
+  Analysis,
   DEFAULT_FINDING_KINDS,
   FINDING_KINDS,
   FindingKind,
   FormatOption,
   ReadLockRule,
+  Severity,
   TraceError,
+  findingSeverity,
   formatText,
   toJsonReport,
   toSarif,
 } from '../core';
+import { unionCycles } from '../core/analysis/diff';
 import { Suppressions, findSuppressionsFile, loadAnalysis, readSuppressions } from '../load';
 import { runRecord } from '../record/cli';
+import { GraphUsageError, runDiff, runHierarchy } from './graph';
+import { formatUnion } from './union';
 
 const USAGE = `usage:
   locktrace check FILE... [--format auto|ftrace|trace-cmd|perf|jsonl|kernel-log] [--json | --sarif]
                   [--fail-on KIND...] [--read-locks non-recursive|recursive] [--sort]
                   [--arch x86_64|arm64] [--no-progress]
                   [--suppressions FILE | --no-suppressions] [--lockdep FILE | --no-lockdep] [--contention]
+                  [--guarded error|warning|information|hint|off] [--union]
+  locktrace diff OLD NEW [--json] [--format …] [--read-locks …]
+  locktrace hierarchy FILE [--write] [--suppressions FILE] [--json]
   locktrace record [--kernel | --contention | --auto] [-o OUT] [--pid PID | -- CMD ARGS...]
   locktrace --version | --help
 
 Finding kinds: ${FINDING_KINDS.join(', ')}.
 --contention adds findings of kind contention: where syscalls waited for kernel locks, and how long
 (they fail the check only with --fail-on contention).
-Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input.`;
+Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 bad usage or unreadable input;
+diff: 1 when NEW has cycles OLD has not.`;
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -49,9 +60,15 @@ interface CheckArgs {
   suppressions: string | null | undefined;
   /** The traced kernel's /proc/lockdep; undefined: TRACE.lockdep when there is one; null: none. */
   lockdep: string | null | undefined;
+  /** Severity of inversions a gate lock makes safe (error and warning fail the run; off hides them). */
+  guarded: Severity | 'off';
+  /** Also report the cycles of the union of the traces' graphs that no single trace has whole. */
+  union: boolean;
   /** Report `contention` findings too. */
   contention: boolean;
 }
+
+const SEVERITIES = ['error', 'warning', 'information', 'hint', 'off'];
 
 function parseCheckArgs(argv: string[]): CheckArgs {
   const a: CheckArgs = {
@@ -65,6 +82,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     progress: true,
     suppressions: undefined,
     lockdep: undefined,
+    guarded: 'information',
+    union: false,
     contention: false,
   };
   let failOnGiven = false;
@@ -139,6 +158,15 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       case '--no-lockdep':
         a.lockdep = null;
         break;
+      case '--guarded': {
+        const v = value();
+        if (!SEVERITIES.includes(v)) throw new UsageError(`--guarded: expected ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+        a.guarded = v as Severity | 'off';
+        break;
+      }
+      case '--union':
+        a.union = true;
+        break;
       case '--contention':
         a.contention = true;
         break;
@@ -148,6 +176,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     }
   }
   if (a.files.length === 0) throw new UsageError('check needs at least one trace FILE');
+  if (a.union && a.files.length < 2) throw new UsageError('--union needs at least two trace files');
+  if (a.union && a.output === 'sarif') throw new UsageError('--union: use --json or text output');
   return a;
 }
 
@@ -156,6 +186,11 @@ async function check(argv: string[], io: Io): Promise<number> {
   const reports: object[] = [];
   const texts: string[] = [];
   let failing = 0;
+  const analyses: { file: string; analysis: Analysis }[] = [];
+  // --fail-on decides, except that a guarded inversion fails only at error or warning severity
+  const fails = (f: { kind: FindingKind; guardedBy?: string[] }) =>
+    args.failOn.includes(f.kind) &&
+    (f.kind !== 'inversion' || !f.guardedBy?.length || args.guarded === 'error' || args.guarded === 'warning');
   for (const file of args.files) {
     const showProgress = args.progress && io.stderr.isTTY === true;
     const sup = loadSuppressions(args.suppressions, file, io);
@@ -183,8 +218,10 @@ async function check(argv: string[], io: Io): Promise<number> {
     );
     if (showProgress) io.stderr.write('\r\x1b[K');
     const store = analysis.store;
-    const { findings: kept, suppressed } = analysis;
-    failing += kept.filter((f) => args.failOn.includes(f.kind)).length;
+    if (args.union) analyses.push({ file, analysis });
+    const { suppressed } = analysis;
+    const kept = args.guarded === 'off' ? analysis.findings.filter((f) => findingSeverity(f, 'off') !== 'off') : analysis.findings;
+    failing += kept.filter(fails).length;
     if (args.output === 'json') {
       const report: object = toJsonReport(analysis, file, kept);
       // only when a rule matched, so reports without suppressions keep their documented shape
@@ -200,7 +237,7 @@ async function check(argv: string[], io: Io): Promise<number> {
         });
       }
       reports.push(report);
-    } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept));
+    } else if (args.output === 'sarif') reports.push(toSarif(analysis, file, kept, args.guarded === 'off' ? undefined : args.guarded));
     else {
       for (const w of store.warnings) io.stderr.write(`${file}:${w.line}: warning: ${w.message}\n`);
       if (store.warningCount > store.warnings.length)
@@ -215,12 +252,15 @@ async function check(argv: string[], io: Io): Promise<number> {
       );
     }
   }
-  if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
+  const union = args.union ? unionCycles(analyses) : undefined;
+  if (union && args.failOn.includes('inversion')) failing += union.cycles.length;
+  if (union && args.output === 'json') io.stdout.write(`${JSON.stringify({ version: 1, reports, union })}\n`);
+  else if (args.output === 'json') io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : { version: 1, reports })}\n`);
   else if (args.output === 'sarif') {
     // one SARIF log; several files become several runs.
     const runs = reports.flatMap((r) => (r as { runs: object[] }).runs);
     io.stdout.write(`${JSON.stringify({ ...reports[0], runs }, null, 2)}\n`);
-  } else io.stdout.write(texts.join('\n'));
+  } else io.stdout.write(texts.join('\n') + (union ? `\n${formatUnion(union)}` : ''));
   return failing > 0 ? 1 : 0;
 }
 
@@ -249,6 +289,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await check(rest, io);
       case 'record':
         return await runRecord(rest, io);
+      case 'diff':
+        return await runDiff(rest, io);
+      case 'hierarchy':
+        return await runHierarchy(rest, io);
       case '--version':
       case '-V':
         io.stdout.write(`locktrace ${VERSION}\n`);
@@ -264,7 +308,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof GraphUsageError) {
       io.stderr.write(`locktrace: ${e.message}\n${USAGE}\n`);
       return 2;
     }

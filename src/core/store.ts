@@ -43,7 +43,8 @@ const MAX_WARNINGS = 200;
  * Events in file order. Per event: the 1-based line, the byte offset of that line (so the raw
  * text can be read back on demand), timestamp, CPU, task, kind, flags, a reference (lock id for
  * lock events, syscall name id for syscall events, event name id for others, child task for forks)
- * and a number (syscall nr on entry, return value on exit, child pid on fork).
+ * and a number (syscall nr on entry, return value on exit, child pid on fork, the work item's name
+ * id for workqueue events).
  */
 export class EventStore {
   format: TraceFormat = 'ftrace';
@@ -68,7 +69,7 @@ export class EventStore {
   private readonly lockByKey = new Map<string, number>();
   /** Lock class names. */
   readonly classes = new StringTable();
-  /** Syscall names (syscall events) and event names (Other events). */
+  /** Syscall names (syscall events), event names (Other events) and work items (workqueue events' `num`). */
   readonly names = new StringTable();
   /** Optional call sites per lock event (recorded traces), by event index. */
   readonly sites = new Map<number, CallSite>();

@@ -3,9 +3,14 @@
 // matches findings; finding the file on disk is the caller's job (CLI, extension).
 // Schema (README "Suppressing findings"):
 //   { "suppress": [ { "kind": "inversion", "locks": ["a", "b"], "task": "dio-reader",
-//                     "syscall": "io_submit", "trace": "samples/*.trace", "reason": "…" } ] }
+//                     "syscall": "io_submit", "trace": "samples/*.trace", "cycle": "LT-3f9a",
+//                     "reason": "…" } ],
+//     "hierarchy": ["sb_writers", "&sb->s_type->i_mutex_key", ["&mm->mmap_lock", "&vma->lock"]] }
 // Every field of a rule is optional; a rule matches a finding when every field it gives matches.
+// The same file may declare the intended lock hierarchy (analysis/hierarchy.ts).
 
+import { matchesCycleId, parseCycleId } from './analysis/cycles';
+import { Hierarchy, parseHierarchy } from './analysis/hierarchy';
 import { FINDING_KINDS, Finding, FindingKind } from './types';
 
 /** Name of the suppression file looked up next to traces and in the workspace. */
@@ -22,6 +27,8 @@ export interface SuppressionRule {
   syscall?: string;
   /** Trace path glob, relative to the suppression file's folder (`*`, `**`, `?`); matched against the path's tail too. */
   trace?: string;
+  /** A cycle id (`LT-3f9a`, or a longer prefix of its fingerprint): the inversion of that set of classes. */
+  cycle?: string;
   /** Why it is accepted: shown where suppressed findings are listed. */
   reason?: string;
 }
@@ -30,9 +37,11 @@ export interface ParsedSuppressions {
   rules: SuppressionRule[];
   /** Problems with the file (bad JSON, unknown fields): the rules that could be read are still used. */
   errors: string[];
+  /** The declared lock hierarchy, when the file has one. */
+  hierarchy?: Hierarchy;
 }
 
-const RULE_FIELDS = new Set(['kind', 'locks', 'task', 'syscall', 'trace', 'reason']);
+const RULE_FIELDS = new Set(['kind', 'locks', 'task', 'syscall', 'trace', 'cycle', 'reason']);
 
 /** Parses a suppression file's text; never throws. */
 export function parseSuppressions(text: string): ParsedSuppressions {
@@ -44,9 +53,13 @@ export function parseSuppressions(text: string): ParsedSuppressions {
     return { rules: [], errors: [`not valid JSON: ${(e as Error).message}`] };
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) return { rules: [], errors: ['expected an object {"suppress": [...]}'] };
+  const declared = (json as { hierarchy?: unknown }).hierarchy;
+  const h = declared === undefined ? undefined : parseHierarchy(declared);
+  const withHierarchy = (p: ParsedSuppressions): ParsedSuppressions =>
+    h ? { ...p, errors: [...p.errors, ...h.errors], ...(h.hierarchy ? { hierarchy: h.hierarchy } : {}) } : p;
   const list = (json as { suppress?: unknown }).suppress;
-  if (list === undefined) return { rules: [], errors: ['no "suppress" list'] };
-  if (!Array.isArray(list)) return { rules: [], errors: ['"suppress" must be a list of rules'] };
+  if (list === undefined) return withHierarchy({ rules: [], errors: h ? [] : ['no "suppress" list'] });
+  if (!Array.isArray(list)) return withHierarchy({ rules: [], errors: ['"suppress" must be a list of rules'] });
   const rules: SuppressionRule[] = [];
   list.forEach((raw: unknown, k) => {
     const where = `suppress[${k}]`;
@@ -72,6 +85,13 @@ export function parseSuppressions(text: string): ParsedSuppressions {
         ok = false;
       }
     }
+    if (r.cycle !== undefined) {
+      if (typeof r.cycle === 'string' && parseCycleId(r.cycle) !== null) rule.cycle = r.cycle;
+      else {
+        errors.push(`${where}: "cycle" must be a cycle id such as "LT-3f9a" (4 to 16 hex digits)`);
+        ok = false;
+      }
+    }
     for (const f of ['syscall', 'trace', 'reason'] as const) {
       if (r[f] === undefined) continue;
       if (typeof r[f] === 'string') rule[f] = r[f];
@@ -90,7 +110,7 @@ export function parseSuppressions(text: string): ParsedSuppressions {
     // a rule that failed validation is dropped rather than widened (a dropped field would match more)
     if (ok) rules.push(rule);
   });
-  return { rules, errors };
+  return withHierarchy({ rules, errors });
 }
 
 /** `*` matches any run of characters, everything else literally; whole-string match. */
@@ -129,6 +149,7 @@ export function globMatch(glob: string, path: string): boolean {
 export function matchesSuppression(rule: SuppressionRule, finding: Finding, tracePath?: string): boolean {
   if (rule.kind !== undefined && rule.kind !== '*' && rule.kind !== finding.kind) return false;
   if (rule.locks && !rule.locks.every((l) => finding.locks.some((fl) => wildcard(l, fl)))) return false;
+  if (rule.cycle !== undefined && !(finding.cycleFingerprint && matchesCycleId(rule.cycle, finding.cycleFingerprint))) return false;
   if (rule.syscall !== undefined && !wildcard(rule.syscall, finding.syscall ?? '')) return false;
   if (rule.task !== undefined) {
     const t = String(rule.task);

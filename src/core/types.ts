@@ -54,6 +54,7 @@ export type FindingKind =
   | 'irq-state'
   | 'held-lock-freed'
   | 'lockdep-other'
+  | 'order-violation'
   | 'contention';
 
 /** What every front end says about a finding kind: one table, so a new kind is added in one place. */
@@ -92,6 +93,12 @@ export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> =
   },
   'held-lock-freed': { title: 'held lock freed', short: 'held lock freed', filterLabel: 'Memory of a held lock freed', severity: 'error' },
   'lockdep-other': { title: 'other lockdep report', short: 'lockdep report', filterLabel: 'Other lockdep report', severity: 'warning' },
+  'order-violation': {
+    title: 'lock order violation',
+    short: 'against the declared lock hierarchy',
+    filterLabel: 'Lock taken against the declared hierarchy (.locktrace.json)',
+    severity: 'warning',
+  },
   contention: {
     title: 'kernel lock contention',
     short: 'waited for a kernel lock',
@@ -99,6 +106,24 @@ export const FINDING_KIND_INFO: Readonly<Record<FindingKind, FindingKindInfo>> =
     severity: 'information',
   },
 };
+
+/** How much a finding matters, as editors grade diagnostics ('off': not shown at all). */
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+/** Default severity of an inversion a gate lock makes safe (`guardedBy`): shown, but not a failure. */
+export const DEFAULT_GUARDED_SEVERITY: Severity = 'information';
+
+/**
+ * A finding's severity: its kind's, or `guarded` (default DEFAULT_GUARDED_SEVERITY) for an
+ * inversion every edge of which was made under the same gate lock.
+ */
+export function findingSeverity(
+  f: Pick<Finding, 'kind' | 'guardedBy'>,
+  guarded: Severity | 'off' = DEFAULT_GUARDED_SEVERITY,
+): Severity | 'off' {
+  if (f.kind === 'inversion' && f.guardedBy?.length) return guarded;
+  return FINDING_KIND_INFO[f.kind].severity;
+}
 
 /** Every finding kind, in the order reports and settings list them. */
 export const FINDING_KINDS: readonly FindingKind[] = [
@@ -110,6 +135,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'irq-state',
   'held-lock-freed',
   'lockdep-other',
+  'order-violation',
   'contention',
 ];
 
@@ -302,10 +328,49 @@ export interface EdgeOrigin {
   fromSite?: string;
   fromRead: boolean;
   toRead: boolean;
+  /** Made by a kernel worker running a work item: the work and where it was queued (workqueue.ts). */
+  via?: WorkOrigin;
   /** Kernel logs: the context the `to` lock was taken in, read from the edge's stack. */
   context?: ExecContext;
   /** Kernel logs: the stack the log prints for this edge (innermost first). */
   stack?: StackFrame[];
+}
+
+/** A work item a kworker ran, and the task and syscall that queued it. */
+export interface WorkOrigin {
+  /** The work: its function (workqueue events) or its lockdep class, `(work_completion)(&w)`. */
+  work: string;
+  /** The workqueue, from its `(wq_completion)NAME` lock or the queue event. */
+  workqueue?: string;
+  /** Where it was queued (absent: before the trace began, or not seen). */
+  queued?: {
+    line: number;
+    pid: number;
+    comm: string;
+    /** Syscall the queuing task was in (null: none, e.g. a kernel thread or an interrupt). */
+    syscall: string | null;
+    /** Queued by an interrupt (a timer's softirq, say) on top of that task, not by the task. */
+    context?: 'softirq' | 'hardirq';
+    /** The queuing task was itself running a work item: where that one was queued. */
+    via?: WorkOrigin;
+  };
+  /**
+   * Matched through the worker pool's lock (`&pool->lock`) rather than by workqueue events: the
+   * last task to take that pool's lock before the worker picked the work up. A good guess, not proof.
+   */
+  inferred?: boolean;
+}
+
+/** A lock-order edge between two lock instances (the instance view of a class edge). */
+export interface InstanceEdge {
+  /** Classes (graph nodes) of the two locks. */
+  from: string;
+  to: string;
+  /** The instances: address or recorder lock id, as the trace prints it. */
+  fromInstance: string;
+  toInstance: string;
+  /** 1-based line where this pair of instances first made the edge. */
+  line: number;
 }
 
 /** One interrupt-usage of a lock class (irq-state findings). */
@@ -366,6 +431,28 @@ export interface Finding {
   related: RelatedLine[];
   /** How many times the same finding (same kind, locks, task and syscall) was seen. */
   occurrences: number;
+  /**
+   * Inversions: the cycle's identity, from its set of classes (cycles.ts): a short id (`LT-3f9a`)
+   * and the full fingerprint it is a prefix of. The same in every run, format and trace length.
+   */
+  cycleId?: string;
+  cycleFingerprint?: string;
+  /** Inversions: the id of the strongly connected component the cycle belongs to. */
+  component?: string;
+  /**
+   * Inversions: whether the cycle also closes between lock instances (true: a real deadlock
+   * candidate), only between different instances of its classes (false: the classic class-level
+   * false positive), or cannot be told (null: too many instance pairs were seen to keep them all).
+   */
+  instanceCycle?: boolean | null;
+  /** The instance cycle when there is one, else every instance pair seen on the cycle's edges (capped). */
+  instances?: InstanceEdge[];
+  /**
+   * Inversions: locks (class names) held, before the first lock of the edge, by the task making
+   * every edge of the cycle, every time: a gate that serialises both orders, so the cycle cannot
+   * deadlock. Absent when there is none.
+   */
+  guardedBy?: string[];
   /** Kernel logs: the report's title as printed (`WARNING: possible circular locking dependency detected`). */
   title?: string;
   /** Kernel logs: the reporting task's context and stack (its `stack backtrace:`), innermost first. */

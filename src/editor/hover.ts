@@ -2,7 +2,7 @@
 // go-to-definition. Pure: the VS Code layer passes a `HoverLinks` that turns a trace line into a
 // link (command URIs there, anything in tests). Lines are 1-based trace lines.
 
-import { EdgeOrigin, FINDING_KIND_INFO, Finding, Replay } from '../core';
+import { EdgeOrigin, FINDING_KIND_INFO, Finding, HeldLockView, Replay, describeWork } from '../core';
 import type { TraceToken } from './tokens';
 import { SyscallSpan, TraceIndex } from './traceIndex';
 
@@ -51,9 +51,47 @@ function lineLink(links: HoverLinks, line: number): string {
   return `[line ${line}](${links.reveal(line)})`;
 }
 
-function edgeText(e: EdgeOrigin, links: HoverLinks): string {
+/**
+ * Where a hold or an edge happened, for people: ` in \`ioctl\``, or nothing for a kernel lock
+ * outside a known syscall (a kernel thread, an interrupt, a fault, a syscall entered before the
+ * trace: never userspace), ` in userspace` for a userspace lock.
+ */
+function inWhere(syscall: string | null, kernel: boolean): string {
+  return syscall ? ` in ${code(syscall)}` : kernel ? '' : ' in userspace';
+}
+
+/** How a held lock came to be held, after its holder: `since [line 13] in \`ioctl\``, `since before the trace …`. */
+function heldSince(h: HeldLockView, links: HoverLinks, brief = false): string {
+  if (h.sinceBeforeTrace) return `since before the trace began${brief ? '' : ` (shown from ${lineLink(links, h.line)})`}`;
+  return `since ${lineLink(links, h.line)}${inWhere(h.syscall, h.domain === 'kernel')}`;
+}
+
+function edgeText(e: EdgeOrigin, links: HoverLinks, kernel: boolean): string {
   const by = `${e.comm}/${e.pid}`;
-  return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)} in ${e.syscall ? code(e.syscall) : 'userspace'} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
+  // a kernel worker's edge belongs to whoever queued its work
+  const where =
+    !e.syscall && e.via
+      ? ` ${describeWork(e.via).replace(/\(line (\d+)/, (_m, l: string) => `(${lineLink(links, Number(l))}`)}`
+      : inWhere(e.syscall, kernel);
+  return `${code(`${e.from} -> ${e.to}`)} first made at ${lineLink(links, e.line)}${where} by ${by}, holding ${code(e.from)} since ${lineLink(links, e.fromLine)}${e.fromSyscall ? ` (${code(e.fromSyscall)})` : ''}${e.crossSyscall ? ' — held across a syscall boundary' : ''}`;
+}
+
+/** What the lock graph says of an inversion: its cycle id, gates and the instance view. */
+function graphNotes(f: Finding): string {
+  const notes: string[] = [];
+  if (f.cycleId)
+    notes.push(`cycle ${code(f.cycleId)}${f.component && f.component !== f.cycleId ? ` in component ${code(f.component)}` : ''}`);
+  if (f.guardedBy?.length) notes.push(`guarded by ${f.guardedBy.map(code).join(', ')}: every edge made under it, so it cannot deadlock`);
+  if (f.instanceCycle === true && f.instances?.length)
+    notes.push(
+      `closes between the same locks: ${[...f.instances.map((i) => code(i.fromInstance)), code(f.instances[0].fromInstance)].join(' → ')}`,
+    );
+  if (f.instanceCycle === false) {
+    const pairs = (f.instances ?? []).slice(0, 3).map((i) => `${code(i.fromInstance)} → ${code(i.toInstance)}`);
+    notes.push(`only between different instances of these classes${pairs.length ? ` (${pairs.join(', ')})` : ''}`);
+  }
+  if (f.instanceCycle === null) notes.push('instances: too many pairs seen to tell');
+  return notes.length ? ` — ${notes.join('; ')}` : '';
 }
 
 export function findingTitle(f: Finding): string {
@@ -92,14 +130,21 @@ export function lockHover(
   const holders = at >= 0 ? replay.holdersOfClass(className, at) : [];
   out.push('', `**Held at line ${line}:**${holders.length ? '' : ' by no task'}`);
   for (const { task, held } of holders) {
-    const flags = [held.read ? 'read' : '', held.try ? 'trylock' : '', held.pending ? 'waiting for it' : ''].filter(Boolean).join(', ');
+    const flags = [
+      held.context !== 'process' ? `in ${held.context}` : '',
+      held.read ? 'read' : '',
+      held.try ? 'trylock' : '',
+      held.pending ? 'waiting for it' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     // the locks it took this one under: what the ordering edges into this class come from
     const outer = task.held.slice(0, task.held.indexOf(held)).filter((o) => !o.pending && o.className !== className);
     const under = outer.length
-      ? `, while holding ${outer.map((o) => `${code(o.className)} (since ${lineLink(links, o.line)}${o.syscall ? ` in ${code(o.syscall)}` : ''})`).join(', ')}`
+      ? `, while holding ${outer.map((o) => `${code(o.node)} (${o.context !== 'process' ? `in ${o.context}, ` : ''}${heldSince(o, links, true)})`).join(', ')}`
       : '';
     out.push(
-      `- ${task.comm}/${task.pid} since ${lineLink(links, held.line)} in ${held.syscall ? code(held.syscall) : 'userspace'}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}${under}`,
+      `- ${task.comm}/${task.pid} ${heldSince(held, links)}${flags ? ` (${flags})` : ''}${held.acrossSyscall ? ' — held across a syscall boundary' : ''}${held.lock !== instance && instance ? ` (${code(held.lock)})` : ''}${under}`,
     );
   }
 
@@ -107,7 +152,7 @@ export function lockHover(
   const edges = at >= 0 ? replay.edgesOf(className, at) : [];
   out.push('', `**Lock order so far:**${edges.length ? '' : ' no edges yet'}`);
   const shown = edges.slice(0, 12);
-  for (const e of shown) out.push(`- ${edgeText(e, links)}`);
+  for (const e of shown) out.push(`- ${edgeText(e, links, !domains.has('user') && domains.has('kernel'))}`);
   if (edges.length > shown.length) out.push(`- … and ${edges.length - shown.length} more`);
 
   // contention
@@ -121,7 +166,7 @@ export function lockHover(
     out.push('', '**Findings:**');
     for (const f of mine.slice(0, 10))
       out.push(
-        `- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''}) · [debug to here](${links.debug(f.line)})`,
+        `- ${findingTitle(f)} at ${lineLink(links, f.line)} (${f.comm}/${f.pid}${f.syscall ? ` in ${code(f.syscall)}` : ''})${graphNotes(f)} · [debug to here](${links.debug(f.line)})`,
       );
   }
   out.push('', `[Debug to line ${line}](${links.debug(line)})`);

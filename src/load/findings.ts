@@ -1,11 +1,12 @@
-// Which findings a loaded analysis reports: the finding kinds asked for, minus what a
-// `.locktrace.json` rule accepts. The one place these rules are applied, for the CLI, the debug
+// Which findings a loaded analysis reports: the finding kinds asked for, plus the edges against
+// the lock hierarchy a `.locktrace.json` declares, minus what its rules accept. The one place these rules are applied, for the CLI, the debug
 // adapter and every feature of the extension. Also finds and reads suppression files on disk for
 // the Node callers (the extension looks them up through VS Code's file system and passes the rules).
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { Analysis, DEFAULT_FINDING_KINDS, Finding, FindingKind } from '../core';
+import { Analysis, DEFAULT_FINDING_KINDS, EdgeAttributes, Finding, FindingKind } from '../core';
+import { Hierarchy, orderViolations } from '../core/analysis/hierarchy';
 import { SUPPRESSIONS_FILE, SuppressedFinding, SuppressionRule, applySuppressions, parseSuppressions } from '../core/suppress';
 
 /** A suppression file's rules, ready to apply to one trace. */
@@ -17,6 +18,8 @@ export interface Suppressions {
   errors: string[];
   /** The trace's path relative to the suppression file's folder, forward slashes (rules' `trace` globs). */
   relativePath: string;
+  /** The lock hierarchy the same file declares: every edge against it is an `order-violation` finding. */
+  hierarchy?: Hierarchy;
 }
 
 /** What to report of an analysis. */
@@ -47,8 +50,17 @@ export interface LoadedAnalysis extends Analysis {
 export function selectFindings(analysis: Analysis, selection: FindingSelection = {}, inWorker?: boolean): LoadedAnalysis {
   const all = isLoaded(analysis) ? analysis.all : analysis;
   const kinds = new Set<FindingKind>(selection.kinds ?? DEFAULT_FINDING_KINDS);
-  const wanted: Finding[] = all.findings.filter((f) => kinds.has(f.kind));
   const sup = selection.suppressions;
+  const wanted: Finding[] = all.findings.filter((f) => kinds.has(f.kind));
+  if (sup?.hierarchy && kinds.has('order-violation')) {
+    // checked here, not in the analysis, so an edited .locktrace.json needs no new analysis
+    const edges: EdgeAttributes[] = [];
+    all.graph.forEachEdge((_k, e) => edges.push(e));
+    const declared = orderViolations(edges, sup.hierarchy, sup.file.split(/[\\/]/).pop());
+    declared.forEach((f, k) => (f.id = all.findings.length + k));
+    wanted.push(...declared);
+    wanted.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
+  }
   const { kept, suppressed } = sup ? applySuppressions(wanted, sup.rules, sup.relativePath) : { kept: wanted, suppressed: [] };
   return {
     ...all,
@@ -71,7 +83,7 @@ export function readSuppressions(file: string, trace: string): Suppressions {
     .relative(path.dirname(path.resolve(file)), path.resolve(trace))
     .split(path.sep)
     .join('/');
-  return { file, rules: parsed.rules, errors: parsed.errors, relativePath };
+  return { file, rules: parsed.rules, errors: parsed.errors, relativePath, ...(parsed.hierarchy ? { hierarchy: parsed.hierarchy } : {}) };
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Arch, FormatOption, ReadLockRule } from '../core';
 import type { PackedAnalysis } from './transfer';
 
-export const ANALYSIS_WORKER_VERSION = 2;
+export const ANALYSIS_WORKER_VERSION = 3;
 
 export interface AnalyzeRequest {
   type: 'analyze';

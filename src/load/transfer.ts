@@ -1,5 +1,5 @@
 // Moves a whole Analysis (event store columns, string tables, lock graph, replay checkpoints,
-// the state model) between threads: the analysis worker packs it, loadAnalysis unpacks it into an
+// the state model, the kernel lock waits) between threads: the analysis worker packs it, loadAnalysis unpacks it into an
 // Analysis that Replay, hovers and diagnostics use exactly like one made in-process. The
 // typed-array columns are handed over (transfer list), not copied.
 
@@ -35,7 +35,11 @@ export interface PackedAnalysis {
   checkpoints: Float64Array[];
   checkpointInterval: number;
   readLocks: Analysis['readLocks'];
+  components: Analysis['components'];
+  instanceEdges: Analysis['instanceEdges'];
   model: { preHeld: [number, PreHeld[]][]; forked: number[] };
+  /** Plain records and Maps: structured clone copies them as they are. */
+  contention?: Analysis['contention'];
 }
 
 const COLUMNS = ['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const;
@@ -79,7 +83,10 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
     checkpoints: a.checkpoints,
     checkpointInterval: a.checkpointInterval,
     readLocks: a.readLocks,
+    components: a.components,
+    instanceEdges: a.instanceEdges,
     model: { preHeld: [...a.model.preHeld], forked: [...a.model.forked] },
+    ...(a.contention ? { contention: a.contention } : {}),
   };
   return { packed, transfer: [...new Set(transfer)] };
 }
@@ -121,5 +128,8 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
     model: { preHeld: new Map(p.model.preHeld), forked: new Set(p.model.forked) },
     checkpointInterval: p.checkpointInterval,
     readLocks: p.readLocks,
+    ...(p.contention ? { contention: p.contention } : {}),
+    components: p.components,
+    instanceEdges: p.instanceEdges,
   };
 }

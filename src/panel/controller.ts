@@ -5,6 +5,7 @@
 // Pure.
 
 import {
+  GraphDiffView,
   HostMessage,
   PANEL_PROTOCOL_VERSION,
   PanelSource,
@@ -38,6 +39,8 @@ export class PanelController {
   private lastState: ReplayStateBody | null = null;
   tasks: TaskFilter = emptyTaskFilter();
   selectedFindingId: number | null = null;
+  /** The lock graph compared with another trace, when a comparison was asked for. */
+  private diff: GraphDiffView | null = null;
 
   constructor(
     readonly model: PanelModel,
@@ -70,6 +73,7 @@ export class PanelController {
         this.ready = true;
         this.port.post(hostMessage('init', { source: this.source, trace: this.model.summary() }));
         this.pushState(this.lastState ?? this.model.stateAt(this.position));
+        if (this.diff) this.port.post(hostMessage('diff', { diff: this.diff }));
         return;
       case 'seek':
         await this.seek(msg.target);
@@ -107,6 +111,16 @@ export class PanelController {
       return;
     }
     this.moveTo(index);
+  }
+
+  /** Shows the graph compared with another trace (null: stops comparing). */
+  setDiff(diff: GraphDiffView | null): void {
+    this.diff = diff;
+    if (this.ready) this.port.post(hostMessage('diff', { diff }));
+  }
+
+  get comparison(): GraphDiffView | null {
+    return this.diff;
   }
 
   /** Without a session: the panel's own position. */

@@ -5,14 +5,20 @@
 // block pyramid of ./summary.ts, so every zoom level of a 10M-event trace costs milliseconds).
 // Pure: runs in the extension host and in tests.
 
-import { Analysis, EventFlag, EventKind, EventStore, Replay } from '../core';
+import { Analysis, EventFlag, EventKind, EventStore, GraphDiff, LockComponent, Replay, componentsOf } from '../core';
+import { holdContext, holdNode } from '../core/analysis/replay';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
 import { ActivitySummary, BucketSink, DIRECT_MAX_EVENTS } from './summary';
 import {
+  ComponentBody,
+  DiffEdgeBody,
+  DiffStatus,
+  GraphDiffView,
   GraphEdge,
   GraphNode,
   LockBar,
   LockGraphView,
+  WaitBar,
   SeekTarget,
   SyscallBar,
   TIMELINE_DETAIL_MAX_EVENTS,
@@ -24,11 +30,13 @@ import {
   TimelineWindow,
   TraceSummary,
 } from '../protocol/panel';
-import { encodeFinding, encodeReplayState } from '../protocol/encode';
+import { encodeFinding, encodeInstanceEdge, encodeReplayState, encodeWorkOrigin } from '../protocol/encode';
 import type { ReplayStateBody } from '../protocol/replayState';
 
 /** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */
 export const GRAPH_MAX_NODES = 48;
+/** Edges of a diff view drawn at most (new and gone ones first). */
+export const DIFF_MAX_EDGES = 96;
 
 export interface TimelineRequest {
   requestId: number;
@@ -51,6 +59,8 @@ export class PanelModel {
   readonly replay: Replay;
   /** Per-block activity for aggregated windows, computed lazily. */
   readonly activity: ActivitySummary;
+  /** For each kernel lock wait (in order of their begin): the latest end of it and every wait before it. */
+  private waitReach: Int32Array | null = null;
 
   constructor(
     readonly analysis: Analysis,
@@ -75,6 +85,7 @@ export class PanelModel {
       lastLine: s.length ? s.line[s.length - 1] : 0,
       tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
       findings: this.analysis.findings.map(encodeFinding),
+      components: componentsOf(this.analysis, this.analysis.findings).map(encodeComponent),
     };
   }
 
@@ -136,11 +147,66 @@ export class PanelModel {
         fromLine: a.fromLine,
         fromSyscall: a.fromSyscall,
         crossSyscall: a.crossSyscall,
+        ...(a.via ? { via: encodeWorkOrigin(a.via) } : {}),
         count: a.count,
       });
     });
     edges.sort((a, b) => a.eventIndex - b.eventIndex);
-    return { upTo, nodes, edges, truncatedNodes: seen.length - nodes.length };
+    const instances = (this.analysis.instanceEdges ?? [])
+      .filter((e) => e.eventIndex <= upTo && ids.has(e.from) && ids.has(e.to))
+      .map((e) => ({ ...encodeInstanceEdge(e), eventIndex: e.eventIndex }));
+    return { upTo, nodes, edges, truncatedNodes: seen.length - nodes.length, instances };
+  }
+
+  /**
+   * The diff view of this trace's lock graph against another recording's (`diff` from the core's
+   * diffAnalyses, this trace being `shownIsNew ? new : old`): every new and gone edge, and the
+   * unchanged edges between their classes, at most DIFF_MAX_EDGES.
+   */
+  diffView(diff: GraphDiff, other: { name: string; path: string }, shownIsNew: boolean): GraphDiffView {
+    const shown = shownIsNew ? 'new' : 'old';
+    const body = (status: DiffStatus, e: GraphDiff['edges']['new'][number]): DiffEdgeBody => {
+      const w = (status === 'gone' ? e.old : status === 'new' ? e.new : e[shown]) ?? e.new ?? e.old;
+      return {
+        from: e.from,
+        to: e.to,
+        status,
+        line: w?.line ?? 0,
+        pid: w?.pid ?? -1,
+        comm: w?.comm ?? '',
+        syscall: w?.syscall ?? null,
+        ...(w?.via ? { via: encodeWorkOrigin(w.via) } : {}),
+        count: w?.count ?? 0,
+      };
+    };
+    const changed = [...diff.edges.new.map((e) => body('new', e)), ...diff.edges.gone.map((e) => body('gone', e))];
+    const classes = new Set(changed.flatMap((e) => [e.from, e.to]));
+    for (const c of [...diff.cycles.new, ...diff.cycles.gone]) for (const n of c.path) classes.add(n);
+    const same = diff.edges.unchanged.filter((e) => classes.has(e.from) && classes.has(e.to)).map((e) => body('unchanged', e));
+    const all = [...changed, ...same];
+    const edges = all.slice(0, DIFF_MAX_EDGES);
+    const cycle = (status: DiffStatus, c: GraphDiff['cycles']['new'][number]) => ({
+      cycleId: c.cycleId,
+      path: c.path.slice(),
+      status,
+      line: (status === 'gone' ? c.old?.line : status === 'new' ? c.new?.line : c[shown]?.line) ?? 0,
+    });
+    return {
+      otherName: other.name,
+      otherPath: other.path,
+      shownIsNew,
+      counts: {
+        edges: { new: diff.edges.new.length, gone: diff.edges.gone.length, unchanged: diff.edges.unchanged.length },
+        cycles: { new: diff.cycles.new.length, gone: diff.cycles.gone.length, unchanged: diff.cycles.unchanged.length },
+      },
+      edges,
+      cycles: [
+        ...diff.cycles.new.map((c) => cycle('new', c)),
+        ...diff.cycles.gone.map((c) => cycle('gone', c)),
+        ...diff.cycles.unchanged.map((c) => cycle('unchanged', c)),
+      ],
+      truncatedEdges: all.length - edges.length,
+    };
   }
 
   /** The swimlane timeline over events [from, to): bars when small enough, buckets otherwise. */
@@ -164,7 +230,10 @@ export class PanelModel {
     };
     if (n === 0) return win;
     if (detail) {
-      if (lanes.length) this.fillDetail(st, win);
+      if (lanes.length) {
+        this.fillDetail(st, win);
+        this.fillWaits(win);
+      }
     } else win.buckets = this.fillBuckets(st, win, clamp(Math.floor(req.width) || 1, 1, TIMELINE_MAX_BUCKETS));
     return win;
   }
@@ -203,6 +272,7 @@ export class PanelModel {
       comm: s.tasks[k].comm,
       syscalls: [],
       locks: [],
+      waits: [],
       maxDepth: 0,
     }));
     const shownActive = chosen.filter((k) => active[k]).length;
@@ -218,6 +288,10 @@ export class PanelModel {
       const bar: LockBar = {
         lockId: h.lock,
         className: s.classes.get(h.cls),
+        node: holdNode(s, h),
+        domain: s.locks[h.lock].domain,
+        context: holdContext(h),
+        sinceBeforeTrace: (h.flags & HeldFlag.PreHeld) !== 0,
         depth,
         start,
         startLine: s.line[start],
@@ -256,6 +330,23 @@ export class PanelModel {
         enterLine: s.line[enter],
         exit: null,
         exitLine: null,
+        sinceBeforeTrace: false,
+      };
+      openSys.set(lane.taskId, bar);
+      lane.syscalls.push(bar);
+    };
+    // a syscall the task was in when the trace began: from its first event to the exit
+    const openAtStart = (lane: TimelineLane, first: number): void => {
+      const exit = this.replay.syscallAtStart(lane.taskId);
+      if (exit < first || openSys.has(lane.taskId)) return;
+      const bar: SyscallBar = {
+        name: s.names.get(s.ref[exit]),
+        nr: -1,
+        enter: first,
+        enterLine: s.line[first],
+        exit: null,
+        exitLine: null,
+        sinceBeforeTrace: true,
       };
       openSys.set(lane.taskId, bar);
       lane.syscalls.push(bar);
@@ -265,6 +356,7 @@ export class PanelModel {
       const t = st.tasks[lane.taskId];
       if (!t || t.exited) continue;
       if (t.sys >= 0) openSyscall(lane, t, win.from);
+      else if (t.last >= 0 && this.replay.syscallAtStart(lane.taskId) >= win.from) openAtStart(lane, s.tasks[lane.taskId].firstEvent);
       t.held.forEach((h, depth) => openLock(lane, h, depth, h.acq));
     }
     const hooks: StateHooks = {
@@ -296,6 +388,7 @@ export class PanelModel {
     for (let i = win.from; i < win.to; i++) {
       const taskId = s.task[i];
       const lane = laneOf.get(taskId);
+      if (lane && (st.tasks[taskId]?.last ?? -1) < 0) openAtStart(lane, i);
       if (lane && !(s.flags[i] & EventFlag.Duplicate)) {
         const t = st.task(taskId);
         const kind = s.kind[i] as EventKind;
@@ -315,6 +408,49 @@ export class PanelModel {
         openSyscall(lane, st.task(taskId), i);
       }
     }
+  }
+
+  /**
+   * The kernel lock waits (Analysis.contention) of the window's lanes that overlap [from, to).
+   * Waits are in order of their begin; a running maximum of their ends bounds the backward scan.
+   */
+  private fillWaits(win: TimelineWindow): void {
+    const waits = this.analysis.contention?.waits;
+    if (!waits?.length) return;
+    const s = this.store;
+    if (!this.waitReach) {
+      const reach = new Int32Array(waits.length);
+      let far = -1;
+      waits.forEach((w, k) => (reach[k] = far = Math.max(far, w.end >= 0 ? w.end : w.begin)));
+      this.waitReach = reach;
+    }
+    const reach = this.waitReach;
+    const laneOf = new Map<number, TimelineLane>(win.lanes.map((l) => [l.taskId, l]));
+    // the first wait that begins at or after the window's end
+    let lo = 0;
+    let hi = waits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (waits[mid].begin < win.to) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo - 1; k >= 0 && reach[k] >= win.from; k--) {
+      const w = waits[k];
+      const lane = laneOf.get(w.task);
+      if (!lane || (w.end >= 0 ? w.end : w.begin) < win.from) continue;
+      const bar: WaitBar = {
+        className: s.className(w.lock),
+        begin: w.begin,
+        beginLine: s.line[w.begin],
+        end: w.end >= 0 ? w.end : null,
+        endLine: w.end >= 0 ? s.line[w.end] : null,
+        seconds: Number.isFinite(w.seconds) ? w.seconds : null,
+        syscall: w.sysEntry >= 0 ? s.names.get(s.ref[w.sysEntry]) : null,
+        caller: w.caller,
+      };
+      lane.waits.push(bar);
+    }
+    for (const lane of win.lanes) lane.waits.reverse();
   }
 
   private fillBuckets(st: LockState, win: TimelineWindow, width: number): TimelineBuckets {
@@ -344,4 +480,24 @@ export class PanelModel {
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
+}
+
+/** A component as the panel protocol has it. */
+function encodeComponent(c: LockComponent): ComponentBody {
+  const out: ComponentBody = {
+    id: c.id,
+    classes: c.classes.slice(),
+    edges: c.edges,
+    line: c.line,
+    cycles: c.cycles.map((y) => ({
+      cycleId: y.cycleId,
+      path: y.path.slice(),
+      line: y.line,
+      reported: y.reported,
+      instanceCycle: y.instanceCycle,
+      ...(y.guardedBy ? { guardedBy: y.guardedBy.slice() } : {}),
+    })),
+  };
+  if (c.truncated) out.truncated = true;
+  return out;
 }

@@ -144,7 +144,7 @@ export class ActivitySummary {
     const a = this.analysis;
     let st = this.cursor;
     if (!st || st.position > index || index - st.position > a.checkpointInterval) {
-      st = new LockState(a.store);
+      st = new LockState(a.store, a.model);
       if (a.checkpoints.length) {
         const cp = Math.min(Math.floor(index / a.checkpointInterval), a.checkpoints.length - 1);
         st.restore(a.checkpoints[cp]);

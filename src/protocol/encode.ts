@@ -9,6 +9,8 @@ import {
   CycleEdgeBody,
   FindingBody,
   HeldLockBody,
+  InstanceEdgeBody,
+  WorkOriginBody,
   LockUsageBody,
   REPLAY_STATE_VERSION,
   ReplayStateBody,
@@ -87,6 +89,29 @@ export function encodeFinding(f: FindingBody): FindingBody {
   if (f.order !== undefined) out.order = f.order;
   if (f.cycle !== undefined) out.cycle = f.cycle.map(encodeCycleEdge);
   if (f.usages !== undefined) out.usages = f.usages.map(encodeLockUsage);
+  if (f.cycleId !== undefined) out.cycleId = f.cycleId;
+  if (f.cycleFingerprint !== undefined) out.cycleFingerprint = f.cycleFingerprint;
+  if (f.component !== undefined) out.component = f.component;
+  if (f.instanceCycle !== undefined) out.instanceCycle = f.instanceCycle;
+  if (f.instances !== undefined) out.instances = f.instances.map(encodeInstanceEdge);
+  if (f.guardedBy !== undefined) out.guardedBy = f.guardedBy.slice();
+  return out;
+}
+
+export function encodeInstanceEdge(e: InstanceEdgeBody): InstanceEdgeBody {
+  return { from: e.from, to: e.to, fromInstance: e.fromInstance, toInstance: e.toInstance, line: e.line };
+}
+
+export function encodeWorkOrigin(o: WorkOriginBody): WorkOriginBody {
+  const out: WorkOriginBody = { work: o.work };
+  if (o.workqueue !== undefined) out.workqueue = o.workqueue;
+  if (o.queued !== undefined) {
+    const q = o.queued;
+    out.queued = { line: q.line, pid: q.pid, comm: q.comm, syscall: q.syscall };
+    if (q.context !== undefined) out.queued.context = q.context;
+    if (q.via !== undefined) out.queued.via = encodeWorkOrigin(q.via);
+  }
+  if (o.inferred !== undefined) out.inferred = o.inferred;
   return out;
 }
 
@@ -108,6 +133,7 @@ export function encodeCycleEdge(e: CycleEdgeBody): CycleEdgeBody {
   };
   if (e.site !== undefined) out.site = e.site;
   if (e.fromSite !== undefined) out.fromSite = e.fromSite;
+  if (e.via !== undefined) out.via = encodeWorkOrigin(e.via);
   return out;
 }
 

@@ -13,10 +13,10 @@
 // test/unit/protocol/versions.test.ts compares the shape of every type here with
 // test/golden/protocol/panel.txt and fails when it changed while PANEL_PROTOCOL_VERSION did not.
 
-import type { CycleEdgeBody, FindingBody, ReplayStateBody } from './replayState';
+import type { CycleEdgeBody, FindingBody, InstanceEdgeBody, LockDomainName, ReplayStateBody, WorkOriginBody } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 3;
+export const PANEL_PROTOCOL_VERSION = 6;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
@@ -54,6 +54,35 @@ export interface TraceSummary {
   tasks: TaskSummary[];
   /** Every finding of the trace (the state carries the ones at or before the position). */
   findings: FindingBody[];
+  /** Strongly connected components of the class graph with the cycles the trace closed in them. */
+  components: ComponentBody[];
+}
+
+/** A cycle of a component: classes in order (path[k] -> path[k+1], the last back to the first). */
+export interface ComponentCycleBody {
+  cycleId: string;
+  path: string[];
+  /** 1-based line where the trace closed it (its newest edge was made). */
+  line: number;
+  /** A finding reports it. */
+  reported: boolean;
+  /** Closes between the same lock instances too (true), only between different ones (false), not known (null). */
+  instanceCycle: boolean | null;
+  /** Gate locks every edge of it was made under: it cannot deadlock. */
+  guardedBy?: string[];
+}
+
+/** Classes that all reach each other in the lock-order graph, and the cycles among them. */
+export interface ComponentBody {
+  id: string;
+  classes: string[];
+  /** Edges between its classes. */
+  edges: number;
+  /** 1-based line of its first cycle. */
+  line: number;
+  cycles: ComponentCycleBody[];
+  /** The bounded cycle search stopped early. */
+  truncated?: boolean;
 }
 
 /** A syscall of one task, as a bar [enter, exit] over event indices. */
@@ -66,12 +95,25 @@ export interface SyscallBar {
   /** Event index of sys_exit, or null when it has not returned by the window's end. */
   exit: number | null;
   exitLine: number | null;
+  /**
+   * Entered before the trace began (the trace shows its exit, not its entry): `enter` is then the
+   * task's first event, and `nr` is -1.
+   */
+  sinceBeforeTrace: boolean;
 }
 
 /** A lock held by one task, as a bar [start, end] over event indices, nested by depth. */
 export interface LockBar {
   lockId: number;
   className: string;
+  /** The lock-graph node it counts as: its class, or `class/N` when nested in another instance. */
+  node: string;
+  /** Where the lock lives (a kernel lock outside a syscall was not taken in userspace). */
+  domain: LockDomainName;
+  /** The context it was taken in (kernel traces with latency flags). */
+  context: 'process' | 'softirq' | 'hardirq';
+  /** Held since before the trace began: the bar starts at the task's first event, not at an acquisition. */
+  sinceBeforeTrace: boolean;
   /** Nesting depth when taken: 0 = outermost. */
   depth: number;
   /** Acquisition event (may lie before the window) and its 1-based line. */
@@ -87,6 +129,27 @@ export interface LockBar {
   syscall: string | null;
   /** A syscall returned to userspace while it was held (at any time up to `end`). */
   acrossSyscall: boolean;
+}
+
+/**
+ * One wait of a task for a kernel lock (the analysis' contention waits: lockdep's lock_contended …
+ * lock_acquired, or contention_begin … contention_end), as a bar [begin, end] over event indices.
+ */
+export interface WaitBar {
+  /** The lock class waited for (a stock kernel's contention events name only an address). */
+  className: string;
+  /** The event that started the wait (may lie before the window) and its 1-based line. */
+  begin: number;
+  beginLine: number;
+  /** The event that ended it and its 1-based line, or null when the trace has no end of it. */
+  end: number | null;
+  endLine: number | null;
+  /** Seconds waited (null without an end). */
+  seconds: number | null;
+  /** The syscall that waited (null: none seen: a fault, an interrupt, a kernel thread). */
+  syscall: string | null;
+  /** The kernel function that took the lock (from a recorded kernel stack), when known. */
+  caller: string | null;
 }
 
 /**
@@ -123,6 +186,8 @@ export interface TimelineLane {
   /** Detail windows only. */
   syscalls: SyscallBar[];
   locks: LockBar[];
+  /** Kernel lock waits of the task in the window (detail windows only). */
+  waits: WaitBar[];
   /** Deepest nesting in the window (lane height). */
   maxDepth: number;
 }
@@ -156,9 +221,14 @@ export interface GraphNode {
  */
 export interface GraphEdge extends Pick<
   CycleEdgeBody,
-  'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall'
+  'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall' | 'via'
 > {
   count: number;
+}
+
+/** An edge between two lock instances (the instance view), with the event that first made it. */
+export interface InstanceGraphEdgeBody extends InstanceEdgeBody {
+  eventIndex: number;
 }
 
 /** The lock-order graph of the classes seen up to `upTo` (inclusive). */
@@ -168,7 +238,52 @@ export interface LockGraphView {
   edges: GraphEdge[];
   /** Nodes left out to keep the drawing readable (cycle nodes are always kept). */
   truncatedNodes: number;
+  /** The instance view: instance pairs of the edges inside components, between drawn classes, made up to `upTo`. */
+  instances: InstanceGraphEdgeBody[];
 }
+
+/** Whether an edge or cycle of a compared trace is new, gone or in both. */
+export type DiffStatus = 'new' | 'gone' | 'unchanged';
+
+/** An edge of the diff view: where it was first made in the trace that has it (the shown one, for unchanged edges). */
+export interface DiffEdgeBody {
+  from: string;
+  to: string;
+  status: DiffStatus;
+  /** 1-based line in that trace, the task and the syscall (null: none). */
+  line: number;
+  pid: number;
+  comm: string;
+  syscall: string | null;
+  via?: WorkOriginBody;
+  count: number;
+}
+
+export interface DiffCycleBody {
+  cycleId: string;
+  path: string[];
+  status: DiffStatus;
+  /** 1-based line where the trace that has it closed it. */
+  line: number;
+}
+
+/** The lock graph of the shown trace compared with another recording (`locktrace diff`). */
+export interface GraphDiffView {
+  /** The other trace: its name and path (URI string). */
+  otherName: string;
+  otherPath: string;
+  /** Whether the shown trace is the newer one (the other is what it is compared with). */
+  shownIsNew: boolean;
+  counts: { edges: Record<DiffStatus, number>; cycles: Record<DiffStatus, number> };
+  /** New and gone edges, and the unchanged ones between their classes (capped). */
+  edges: DiffEdgeBody[];
+  cycles: DiffCycleBody[];
+  /** Edges left out of `edges` to keep the drawing readable. */
+  truncatedEdges: number;
+}
+
+/** What the graph section draws. */
+export type GraphMode = 'class' | 'instance' | 'diff';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -179,6 +294,8 @@ export type HostMessage =
   | { type: 'state'; version: number; state: ReplayStateBody }
   | { type: 'timeline'; version: number; window: TimelineWindow }
   | { type: 'graph'; version: number; graph: LockGraphView }
+  /** The lock graph compared with another trace (null: no comparison). */
+  | { type: 'diff'; version: number; diff: GraphDiffView | null }
   /** The host could not load or follow the trace. */
   | { type: 'error'; version: number; message: string };
 
@@ -213,6 +330,8 @@ export interface PanelPersistedState {
   tasks: TaskFilter;
   /** Visible timeline range. */
   view: { from: number; to: number } | null;
+  /** What the graph section draws. */
+  graphMode: GraphMode;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +349,7 @@ export function assertNever(x: never, what = 'message'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['init', 'state', 'timeline', 'graph', 'error']);
+const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['init', 'state', 'timeline', 'graph', 'diff', 'error']);
 const WEBVIEW_TYPES: ReadonlySet<string> = new Set<WebviewMessage['type']>([
   'ready',
   'seek',

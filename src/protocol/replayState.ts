@@ -10,7 +10,7 @@
 // REPLAY_STATE_VERSION did not.
 
 /** Bumped on any change of the types below (the version test insists). */
-export const REPLAY_STATE_VERSION = 2;
+export const REPLAY_STATE_VERSION = 3;
 
 /** Name of the custom DAP event and request. */
 export const REPLAY_STATE_EVENT = 'locktraceState';
@@ -26,7 +26,8 @@ export type FindingKindName =
   | 'irq-state'
   | 'held-lock-freed'
   | 'lockdep-other'
-  | 'contention';
+  | 'contention'
+  | 'order-violation';
 
 /** Where a lock lives: a kernel lock, a userspace lock, a file lock. */
 export type LockDomainName = 'kernel' | 'user' | 'file';
@@ -62,7 +63,7 @@ export interface HeldLockBody {
 export interface SyscallBody {
   name: string;
   nr: number;
-  /** Its sys_enter event and 1-based trace line. */
+  /** Its sys_enter event and 1-based trace line; -1 and 0 (and `nr` -1) when it was entered before the trace began. */
   eventIndex: number;
   line: number;
 }
@@ -102,6 +103,43 @@ export interface CycleEdgeBody {
   fromSite?: string;
   fromRead: boolean;
   toRead: boolean;
+  /** Made by a kernel worker running a work item: the work and where it was queued. */
+  via?: WorkOriginBody;
+}
+
+/** A work item a kernel worker ran, and where it was queued. */
+export interface WorkOriginBody {
+  /** Its function (workqueue events) or its lockdep class `(work_completion)(&w)`. */
+  work: string;
+  workqueue?: string;
+  /** Where it was queued (absent: before the trace began). */
+  queued?: WorkQueuedBody;
+  /** Matched through the worker pool's lock, not by workqueue events. */
+  inferred?: boolean;
+}
+
+export interface WorkQueuedBody {
+  /** 1-based trace line of the queuing event. */
+  line: number;
+  pid: number;
+  comm: string;
+  syscall: string | null;
+  /** Queued by an interrupt on that task's CPU. */
+  context?: 'softirq' | 'hardirq';
+  /** The queuing task was running a work item itself (one level). */
+  via?: WorkOriginBody;
+}
+
+/** An edge between two lock instances (the instance view of a class edge). */
+export interface InstanceEdgeBody {
+  /** Classes (graph nodes) of the two locks. */
+  from: string;
+  to: string;
+  /** The instances as the trace prints them (address, recorder lock id). */
+  fromInstance: string;
+  toInstance: string;
+  /** 1-based line where this pair first made the edge. */
+  line: number;
 }
 
 /** One interrupt usage of a lock class (irq-state findings). */
@@ -143,6 +181,17 @@ export interface FindingBody {
   usages?: LockUsageBody[];
   /** Other lines worth looking at. */
   related: RelatedLineBody[];
+  /** Inversions: the cycle's short id (`LT-3f9a`) and fingerprint, from its set of classes. */
+  cycleId?: string;
+  cycleFingerprint?: string;
+  /** Inversions: the id of its strongly connected component. */
+  component?: string;
+  /** Inversions: closes between lock instances too (true), only between different instances (false), not known (null). */
+  instanceCycle?: boolean | null;
+  /** The instance cycle, or the instance pairs seen on the cycle's edges. */
+  instances?: InstanceEdgeBody[];
+  /** Inversions: gate locks every edge of the cycle was made under (the cycle cannot deadlock). */
+  guardedBy?: string[];
   /** How many times the same finding was seen. */
   occurrences: number;
 }

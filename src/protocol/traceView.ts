@@ -13,7 +13,7 @@
 import type { FindingKindName } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it. */
-export const TRACE_VIEW_PROTOCOL_VERSION = 1;
+export const TRACE_VIEW_PROTOCOL_VERSION = 2;
 
 /** The host answers at most this many lines per `requestLines`. */
 export const TRACE_VIEW_MAX_LINES = 2000;

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { RecordResult } from './recorder';
 import { runTraced, RunOptions } from './run';
 import { RecordSetupError, TraceSession } from './tracefs';
 
@@ -14,16 +15,8 @@ export interface KernelRecordOptions extends RunOptions {
   out: string;
 }
 
-export interface KernelRecordResult {
-  mode: 'kernel';
-  extraFiles: string[];
-  events: number;
-  seconds: number;
-  lost: number;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  probes: string[];
-}
+/** What `record` returns, for the kernel mode. */
+export type KernelRecordResult = RecordResult & { mode: 'kernel' };
 
 /** Tracepoints recorded, when the kernel has them (lock:lock_acquire is required). */
 export const KERNEL_EVENTS = [

@@ -175,8 +175,10 @@ function toDiagnostics(
     return out;
   }
   const severities = { ...DEFAULT_SEVERITY, ...cfg.get<Partial<Record<FindingKind, SeverityName>>>('findings.severity', {}) };
+  const guarded = cfg.get<SeverityName>('findings.guardedSeverity', 'information');
   for (const f of r.findings) {
-    const sev = severities[f.kind] ?? 'warning';
+    // an inversion a gate lock makes safe has its own severity (locktrace.findings.guardedSeverity)
+    const sev = f.kind === 'inversion' && f.guardedBy?.length ? guarded : (severities[f.kind] ?? 'warning');
     if (sev === 'off') continue;
     const d = new vscode.Diagnostic(findingRange(doc, f), messageOf(f), SEVERITY[sev] ?? vscode.DiagnosticSeverity.Warning);
     d.source = PREFIX;
@@ -196,7 +198,9 @@ function toDiagnostics(
 }
 
 function messageOf(f: Finding): string {
-  return `${f.message}${f.occurrences > 1 ? `\n(seen ${f.occurrences} times)` : ''}`;
+  // the cycle's id says which deadlock this is across runs (suppressions and SARIF use it too)
+  const id = f.cycleId ? `\ncycle ${f.cycleId}${f.component && f.component !== f.cycleId ? ` in component ${f.component}` : ''}` : '';
+  return `${f.message}${f.occurrences > 1 ? `\n(seen ${f.occurrences} times)` : ''}${id}`;
 }
 
 /** The finding's line; narrowed to a lock class printed on it when there is one. */

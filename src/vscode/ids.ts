@@ -50,6 +50,8 @@ export const Commands = {
   showFindingInPanel: 'locktrace.showFindingInPanel',
   openTraceView: 'locktrace.openTraceView',
   traceViewGoToLine: 'locktrace.traceView.goToLine',
+  compareTraces: 'locktrace.compareTraces',
+  proposeHierarchy: 'locktrace.proposeHierarchy',
   // the Get Started walkthrough's steps (src/vscode/walkthrough.ts)
   openSample: 'locktrace.openSample',
   walkthroughShowFindings: 'locktrace.walkthrough.showFindings',

@@ -6,9 +6,10 @@
 // lives in src/panel/controller.ts; this file only wires it to VS Code. During a debug session the
 // panel's model works on the session's own analysis (InlineReplays from ./debug; a restart that
 // loads a new one is followed), without one it follows the TraceService (a change on disk, an
-// edit, new settings or suppressions show up in the panel).
+// edit, new settings or suppressions show up in the panel). `locktrace.compareTraces` shows a trace's
+// lock graph compared with another recording (the panel's diff view), kept up to date with both.
 import * as vscode from 'vscode';
-import type { Analysis, FormatOption, ReadLockRule } from '../core';
+import { Analysis, FormatOption, ReadLockRule, diffAnalyses } from '../core';
 import { PanelController, PanelHostPort } from '../panel/controller';
 import { panelHtml } from '../panel/html';
 import { PanelModel } from '../panel/model';
@@ -46,6 +47,29 @@ export function registerPanel(ctx: LocktraceContext, traces: TraceService, repla
     vscode.debug.onDidStartDebugSession((s) => {
       if (s.type !== DEBUG_TYPE || !programOf(s)) return;
       void panels.show(programOf(s)!, s, vscode.ViewColumn.Beside, true);
+    }),
+  );
+  ctx.track(
+    vscode.commands.registerCommand(Commands.compareTraces, async (resource?: vscode.Uri, other?: vscode.Uri | vscode.Uri[]) => {
+      // explorer: the right-clicked file is the newer recording, the other selected one the older;
+      // otherwise the active trace, compared with a file picked now
+      const newer = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
+      if (!newer) {
+        void vscode.window.showErrorMessage('locktrace: open a trace file to compare its lock graph with another.');
+        return;
+      }
+      let older = other instanceof vscode.Uri ? other : Array.isArray(other) ? other.find((u) => !sameFile(u, newer)) : undefined;
+      if (!older) {
+        const picked = await vscode.window.showOpenDialog({
+          title: `Compare the lock graph of ${newer.path.split('/').pop() ?? ''} with (an older recording)`,
+          canSelectMany: false,
+          defaultUri: vscode.Uri.joinPath(newer, '..'),
+          openLabel: 'Compare',
+        });
+        older = picked?.[0];
+      }
+      if (!older) return;
+      await panels.compare(newer, older);
     }),
   );
   ctx.track(ctx.onReplayState((session, state) => panels.onSessionState(session, state)));
@@ -91,6 +115,9 @@ class LockPanels implements vscode.Disposable {
   private pin: vscode.Disposable | undefined;
   /** One model per analysis: going back to an analysis reuses its summaries. */
   private readonly models = new WeakMap<Analysis, PanelModel>();
+  /** The older recording the shown trace is compared with (locktrace.compareTraces), if any. */
+  private compareWith: vscode.Uri | undefined;
+  private comparePin: vscode.Disposable | undefined;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -136,6 +163,43 @@ class LockPanels implements vscode.Disposable {
       if (this.uri && sameFile(this.uri, uri) && this.session?.id === session?.id) return;
     }
     await this.load(uri, session, 0);
+  }
+
+  /** Shows `newer` with its lock graph compared with `older`'s (the panel's diff view). */
+  async compare(newer: vscode.Uri, older: vscode.Uri): Promise<void> {
+    await this.show(newer, undefined, vscode.ViewColumn.Beside);
+    this.comparePin?.dispose();
+    this.compareWith = older;
+    this.comparePin = this.traces.pin(older);
+    await this.applyComparison(true);
+  }
+
+  /** Computes the comparison for the shown trace's controller (after every load of it). */
+  private async applyComparison(announce = false): Promise<void> {
+    const older = this.compareWith;
+    const c = await this.controller;
+    if (!older || !c || !this.uri) return;
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'locktrace: analyzing the trace to compare with' },
+      () => this.traces.get(older),
+    );
+    if (!r.analysis) {
+      void vscode.window.showErrorMessage(
+        `locktrace: cannot compare with ${older.fsPath || older.toString()}: ${r.error?.message ?? 'not a trace'}`,
+      );
+      return;
+    }
+    if (older !== this.compareWith || c !== (await this.controller)) return;
+    const name = older.path.split('/').pop() ?? older.toString();
+    const d = diffAnalyses(r.analysis, c.model.analysis);
+    c.setDiff(c.model.diffView(d, { name, path: older.scheme === 'file' ? older.fsPath : older.toString() }, true));
+    const summary = `${name} → ${this.uri.path.split('/').pop() ?? ''}: edges ${d.edges.new.length} new, ${d.edges.gone.length} gone, ${d.edges.unchanged.length} unchanged; cycles ${d.cycles.new.length} new, ${d.cycles.gone.length} gone`;
+    this.ctx.output.info(`compare: ${summary}`);
+    for (const e of d.edges.new.slice(0, 50))
+      this.ctx.output.info(
+        `  new lock dependency ${e.from} -> ${e.to}: line ${e.new?.line} by ${e.new?.comm}/${e.new?.pid}${e.new?.syscall ? ` in ${e.new.syscall}` : ''}`,
+      );
+    if (announce) void vscode.window.showInformationMessage(`locktrace: ${summary}`);
   }
 
   async seekLine(line: number): Promise<void> {
@@ -201,6 +265,9 @@ class LockPanels implements vscode.Disposable {
         this.uri = undefined;
         this.pin?.dispose();
         this.pin = undefined;
+        this.compareWith = undefined;
+        this.comparePin?.dispose();
+        this.comparePin = undefined;
         this.controller = Promise.resolve(undefined);
         for (const d of this.listeners.splice(0)) d.dispose();
       }),
@@ -221,6 +288,12 @@ class LockPanels implements vscode.Disposable {
     if (!sameTrace || !this.pin) {
       this.pin?.dispose();
       this.pin = this.traces.pin(uri);
+    }
+    if (!sameTrace && this.compareWith) {
+      // another trace is shown: its own comparison, if any, comes with a new compare command
+      this.compareWith = undefined;
+      this.comparePin?.dispose();
+      this.comparePin = undefined;
     }
     panel.title = `Lock state: ${uri.path.split('/').pop() ?? ''}`;
     this.controller = (async () => {
@@ -244,6 +317,7 @@ class LockPanels implements vscode.Disposable {
       }
     })();
     await this.controller;
+    if (this.compareWith && gen === this.loadGeneration) await this.applyComparison();
   }
 
   private port(panel: vscode.WebviewPanel, uri: vscode.Uri, session: vscode.DebugSession | undefined): PanelHostPort {
@@ -287,6 +361,7 @@ class LockPanels implements vscode.Disposable {
   dispose(): void {
     this.panel?.dispose();
     this.pin?.dispose();
+    this.comparePin?.dispose();
     for (const d of this.listeners.splice(0)) d.dispose();
     for (const d of this.subscriptions.splice(0)) d.dispose();
   }

@@ -512,7 +512,13 @@ export class TraceService implements vscode.Disposable {
           raw.analysis,
           {
             kinds,
-            suppressions: sup && { file: sup.file.toString(), rules: sup.rules, errors: sup.errors, relativePath: sup.relativePath },
+            suppressions: sup && {
+              file: sup.file.toString(),
+              rules: sup.rules,
+              errors: sup.errors,
+              relativePath: sup.relativePath,
+              hierarchy: sup.hierarchy,
+            },
           },
           raw.inWorker,
         )
@@ -559,7 +565,7 @@ export class TraceService implements vscode.Disposable {
       for (const e of parsed.errors) this.ctx.output.warn(`${file.fsPath || file.toString()}: ${e}`);
       const base = vscode.Uri.joinPath(file, '..').path;
       const relativePath = path.posix.relative(base, uri.path);
-      return { file, rules: parsed.rules, errors: parsed.errors, relativePath };
+      return { file, rules: parsed.rules, errors: parsed.errors, relativePath, hierarchy: parsed.hierarchy };
     }
     return undefined;
   }

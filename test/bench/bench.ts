@@ -8,6 +8,7 @@
 //   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
 //   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
+//   node out/bench/bench.js --only-graph [--graph-events N] [--graph-classes N] [--graph-inversions N]   (lock graph, ./graph.ts)
 //   (child modes used by the harness itself: --child floor|scan|check|phases|hover FILE)
 // Node-only.
 
@@ -25,6 +26,7 @@ import { Stats, stats } from './stats';
 import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 import { editorHostOnly, editorHostRuns } from './editorHost';
+import { GraphBenchResult, graphBench, graphChild, graphSummary } from './graph';
 
 const root = path.resolve(__dirname, '../..');
 const outDir = path.join(root, 'bench-out');
@@ -43,6 +45,7 @@ interface ChildResult {
 // child modes: run one measured job in a fresh process and print its result as JSON on fd 3
 
 async function child(mode: string, file: string): Promise<void> {
+  if (mode.startsWith('graph-')) return graphChild(mode, file);
   const t0 = performance.now();
   const r: ChildResult = { wallMs: 0, maxRssKb: 0 };
   if (mode === 'floor') {
@@ -255,6 +258,15 @@ async function benchMain(): Promise<void> {
     fs.writeFileSync(path.join(outDir, 'panel.json'), `${JSON.stringify(r, null, 2)}\n`);
     return;
   }
+  const graphOptions = {
+    events: Number(arg('--graph-events') ?? 10_000_000),
+    classes: Number(arg('--graph-classes') ?? 20_000),
+    inversions: Number(arg('--graph-inversions') ?? 20),
+  };
+  if (process.argv.includes('--only-graph')) {
+    updateReadmeGraph(graphBench(__filename, outDir, graphOptions));
+    return;
+  }
   const quick = process.argv.includes('--quick');
   const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
   const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
@@ -323,6 +335,8 @@ async function benchMain(): Promise<void> {
     }
   }
   if (generateOnly) return;
+  // the lock graph at 20,000 classes and 10M events (./graph.ts)
+  const graph = quick ? undefined : graphBench(__filename, outDir, graphOptions);
   const recorder = recorderOverhead();
   if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
   else
@@ -340,7 +354,7 @@ async function benchMain(): Promise<void> {
     console.log('profile (parse + analysis, self time):');
     for (const p of profileTop) console.log(`  ${p.selfPct.toFixed(1).padStart(5)}%  ${p.fn}`);
   }
-  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder, editorHost };
+  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder, editorHost, graph };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
     const docs = path.join(root, 'docs/performance');
@@ -348,6 +362,7 @@ async function benchMain(): Promise<void> {
     fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
     updateReadmeTable(result.machine, rows);
+    if (graph) updateReadmeGraph(graph);
   }
   console.log(
     `results: ${path.relative(root, path.join(outDir, 'results.json'))}${quick ? '' : ', docs/performance/results.json, docs/performance/events-per-second.svg'}`,
@@ -380,6 +395,26 @@ function updateReadmeTable(machine: string, rows: Row[]): void {
         const p = r.replay as ReplayResult;
         return `Replay over DAP, ${(r.events / 1e6).toFixed(0)}M events: launch to first stop ${(p.launchToFirstStopMs / 1000).toFixed(2)} s (${(p.launchToFirstStopMs / r.checkMs).toFixed(2)}× check); median / worst: seek ${p.seek.medianMs.toFixed(1)} / ${p.seek.worstMs.toFixed(1)} ms, next ${p.next.medianMs.toFixed(1)} / ${p.next.worstMs.toFixed(1)} ms, step back ${p.stepBack.medianMs.toFixed(1)} / ${p.stepBack.worstMs.toFixed(1)} ms, reverse-continue ${p.reverseContinue.medianMs.toFixed(1)} / ${p.reverseContinue.worstMs.toFixed(1)} ms.`;
       }),
+    end,
+  ];
+  fs.writeFileSync(readme, text.slice(0, a) + lines.join('\n') + text.slice(b + end.length));
+}
+
+/** Rewrites the lock-graph rows between their markers in README.md. */
+function updateReadmeGraph(r: GraphBenchResult): void {
+  const readme = path.join(root, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const start = '<!-- graph-bench:start -->';
+  const end = '<!-- graph-bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    start,
+    `Measured by \`npm run bench\` (\`--only-graph\` for these rows alone) on ${os.cpus().length} × ${cpu}, Node ${process.version} (${new Date().toISOString().slice(0, 10)}); one run, fresh process per step.`,
+    '',
+    ...graphSummary(r),
     end,
   ];
   fs.writeFileSync(readme, text.slice(0, a) + lines.join('\n') + text.slice(b + end.length));

@@ -1,5 +1,5 @@
 // Deterministic synthetic lock traces for benchmarks: many tasks, nested locks taken in a global
-// order inside syscalls, lock statistics noise, and one hidden inversion (one task takes two
+// order inside syscalls, lock statistics noise, and hidden inversions (by default one: a task takes two
 // locks in the reverse order once, in the middle). Same seed, same bytes.
 // Writes ftrace, trace-cmd or perf script text. Node-only (writes files).
 
@@ -13,6 +13,8 @@ export interface GenOptions {
   seed?: number;
   tasks?: number;
   classes?: number;
+  /** Hidden inversions, spread evenly over the trace (default 1, in the middle). */
+  inversions?: number;
 }
 
 /** mulberry32: small, fast, deterministic. */
@@ -81,7 +83,9 @@ export function generateTrace(file: string, o: GenOptions): { events: number; in
   let ts = 5000;
   let n = 0;
   let inversionLine = -1;
-  const invAt = Math.floor(o.events / 2);
+  const nInv = o.inversions ?? 1;
+  const invAt = Array.from({ length: nInv }, (_, k) => Math.floor((o.events * (k + 1)) / (nInv + 1)));
+  let invDone = 0;
   const ev = (comm: string, pid: number, cpu: number, sub: string, name: string, body: string) => {
     ts += 0.000001 + rnd() * 0.000004;
     const t = ts.toFixed(6);
@@ -104,7 +108,8 @@ export function generateTrace(file: string, o: GenOptions): { events: number; in
       picked.push(k);
       k += 1 + Math.floor(rnd() * 3);
     }
-    const inv = inversionLine < 0 && n >= invAt && picked.length >= 2;
+    const inv = invDone < nInv && n >= invAt[invDone] && picked.length >= 2;
+    if (inv) invDone++;
     if (inv) {
       // exactly two locks, in the reverse of the global order: one AB-BA
       picked.length = 2;
@@ -113,7 +118,7 @@ export function generateTrace(file: string, o: GenOptions): { events: number; in
     for (let d = 0; d < picked.length; d++) {
       const c = picked[d];
       if (rnd() < 0.05) ev(t.comm, t.pid, t.cpu, 'lock', 'lock_contended', `${addr(c, t.pid % 4)} ${classNames[c]}`);
-      if (inv && d === 1) inversionLine = line + 1;
+      if (inv && d === 1 && inversionLine < 0) inversionLine = line + 1;
       ev(t.comm, t.pid, t.cpu, 'lock', 'lock_acquire', `${addr(c, t.pid % 4)} ${rnd() < 0.1 ? 'read ' : ''}${classNames[c]}`);
     }
     for (let d = picked.length - 1; d >= 0; d--)

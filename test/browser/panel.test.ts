@@ -14,110 +14,12 @@ import { PanelController } from '../../src/panel/controller';
 import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../media/src/viewModel';
 import { HostMessage, WebviewMessage, isWebviewMessage } from '../../src/protocol/panel';
 import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
+import { applyThemeScript } from './themes';
 import type { PanelModel } from '../../src/panel/model';
-import { ROOT, generatedModel, sampleModel } from '../unit/panel/fixture';
+import { ROOT, generatedModel, kernelAbbaModel, sampleModel } from '../unit/panel/fixture';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
-
-/** A few of the variables VS Code defines in webviews, per theme. */
-const THEMES: Record<'dark' | 'light' | 'hc', { bodyClass: string; vars: Record<string, string> }> = {
-  dark: {
-    bodyClass: 'vscode-dark',
-    vars: {
-      '--vscode-editor-background': '#1e1e1e',
-      '--vscode-foreground': '#cccccc',
-      '--vscode-descriptionForeground': '#9d9d9d',
-      '--vscode-panel-border': '#80808059',
-      '--vscode-focusBorder': '#007fd4',
-      '--vscode-charts-red': '#f14c4c',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-charts-green': '#89d185',
-      '--vscode-charts-yellow': '#cca700',
-      '--vscode-charts-purple': '#b180d7',
-      '--vscode-list-inactiveSelectionBackground': '#37373d',
-      '--vscode-list-activeSelectionBackground': '#04395e',
-      '--vscode-list-activeSelectionForeground': '#ffffff',
-      '--vscode-list-hoverBackground': '#2a2d2e',
-      '--vscode-input-background': '#3c3c3c',
-      '--vscode-input-foreground': '#cccccc',
-      '--vscode-editorCursor-foreground': '#aeafad',
-      '--vscode-font-family': 'system-ui, sans-serif',
-      '--vscode-font-size': '13px',
-      '--vscode-editor-font-family': 'monospace',
-    },
-  },
-  light: {
-    bodyClass: 'vscode-light',
-    vars: {
-      '--vscode-editor-background': '#ffffff',
-      '--vscode-foreground': '#3b3b3b',
-      '--vscode-descriptionForeground': '#717171',
-      '--vscode-panel-border': '#e5e5e5',
-      '--vscode-focusBorder': '#005fb8',
-      '--vscode-charts-red': '#e51400',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-blue': '#1a85ff',
-      '--vscode-charts-green': '#388a34',
-      '--vscode-charts-yellow': '#bf8803',
-      '--vscode-charts-purple': '#652d90',
-      '--vscode-list-inactiveSelectionBackground': '#e4e6f1',
-      '--vscode-list-activeSelectionBackground': '#e8e8e8',
-      '--vscode-list-activeSelectionForeground': '#000000',
-      '--vscode-list-hoverBackground': '#f2f2f2',
-      '--vscode-input-background': '#ffffff',
-      '--vscode-input-foreground': '#3b3b3b',
-      '--vscode-editorCursor-foreground': '#000000',
-      '--vscode-font-family': 'system-ui, sans-serif',
-      '--vscode-font-size': '13px',
-      '--vscode-editor-font-family': 'monospace',
-    },
-  },
-  // VS Code's dark high-contrast theme: black, white, and contrast borders instead of shades
-  hc: {
-    bodyClass: 'vscode-high-contrast',
-    vars: {
-      '--vscode-editor-background': '#000000',
-      '--vscode-foreground': '#ffffff',
-      '--vscode-descriptionForeground': '#ffffff',
-      '--vscode-contrastBorder': '#6fc3df',
-      '--vscode-contrastActiveBorder': '#f38518',
-      '--vscode-focusBorder': '#f38518',
-      '--vscode-charts-red': '#f14c4c',
-      '--vscode-charts-orange': '#f38518',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-charts-green': '#89d185',
-      '--vscode-charts-yellow': '#cca700',
-      '--vscode-charts-purple': '#b180d7',
-      '--vscode-list-activeSelectionForeground': '#ffffff',
-      '--vscode-input-background': '#000000',
-      '--vscode-input-foreground': '#ffffff',
-      '--vscode-editorCursor-foreground': '#ffffff',
-      '--vscode-font-family': 'system-ui, sans-serif',
-      '--vscode-font-size': '13px',
-      '--vscode-editor-font-family': 'monospace',
-    },
-  },
-};
-
-function applyThemeScript(theme: keyof typeof THEMES): string {
-  const t = THEMES[theme];
-  // CSSOM only (no <style> element): the page's CSP would rightly refuse inline styles.
-  // a variable the theme does not define is unset, as in VS Code (high contrast leaves many out)
-  const all = [...new Set(Object.values(THEMES).flatMap((x) => Object.keys(x.vars)))];
-  return `(() => {
-    const t = ${JSON.stringify(t)};
-    const all = ${JSON.stringify(all)};
-    const apply = () => {
-      for (const k of all) if (!(k in t.vars)) document.documentElement.style.removeProperty(k);
-      for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
-      document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
-      document.body.classList.add(t.bodyClass);
-    };
-    if (document.body) apply(); else document.addEventListener('DOMContentLoaded', apply);
-  })();`;
-}
 
 /** The sample's panel in a fresh Chromium at `scale` device pixels per CSS pixel, talking to a real controller. */
 async function openSamplePanel(
@@ -162,7 +64,7 @@ async function openSamplePanel(
   `);
   await page.addInitScript(applyThemeScript('dark'));
   await page.goto(`file://${htmlFile}`);
-  await page.waitForFunction(() => document.getElementById('lt-title')?.textContent === 'syscall-order-inversion.trace');
+  await page.waitForFunction((title) => document.getElementById('lt-title')?.textContent === title, path.basename(model.path));
   return { context, page, controller, userDataDir };
 }
 
@@ -633,6 +535,116 @@ describe('lock panel in Chromium: aggregated windows of a generated trace', { ti
     }
     const last = posted.filter((m) => m.type === 'requestTimeline').pop();
     assert.ok(last && last.type === 'requestTimeline' && last.from === view.from && last.to === view.to);
+  });
+
+  it('runs without CSP violations or page errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('lock panel in Chromium: a real lockdep kernel trace (the lockseed abba capture)', { timeout: 120_000 }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  let controller: PanelController;
+  const model = kernelAbbaModel();
+  const posted: WebviewMessage[] = [];
+  const errors: string[] = [];
+  const seed = model.store.tasks.find((t) => t.pid === 65)!.id;
+
+  before(async () => {
+    ({ context, page, controller, userDataDir } = await openSamplePanel(model, 1, 'panel-kernel', { posted, revealed: [], errors }));
+  });
+
+  after(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  async function moveToLine(line: number): Promise<void> {
+    controller.moveTo(model.resolve({ line }));
+    await page.waitForFunction((l) => document.getElementById('lt-position')?.textContent?.startsWith(`line ${l} `), line);
+    await page.waitForFunction(() => {
+      const t = document.getElementById('lt-timeline');
+      const v = (window as unknown as { __ltState?: { view: { from: number; to: number } } }).__ltState?.view;
+      return !!t && !!v && t.dataset.from === String(v.from) && t.dataset.to === String(v.to) && !!document.getElementById('lt-cursor');
+    });
+  }
+
+  async function tooltipAt(index: number, row: number): Promise<string> {
+    const p = await eventPointOn(page, seed, index, row);
+    await page.mouse.move(p.x, p.y);
+    await page.waitForFunction(() => !!document.querySelector('.lt-tl-stack')?.getAttribute('title'));
+    return (await page.locator('.lt-tl-stack').getAttribute('title')) ?? '';
+  }
+
+  it('the held stacks say which locks are held since before the trace, and in which context', async () => {
+    await moveToLine(13);
+    const col = page.locator('.lt-col[data-pid="65"]');
+    assert.deepEqual(await col.locator('.lt-held-class').allTextContents(), ['hrtimer_bases.lock', 'trace_types_lock', 'sb_writers']);
+    assert.equal(await col.locator('.lt-held.lt-before-trace').count(), 2);
+    assert.match((await col.locator('.lt-held[data-class="sb_writers"]').textContent()) ?? '', /since before the trace/);
+    assert.match(
+      (await col.locator('.lt-held[data-class="sb_writers"]').getAttribute('aria-label')) ?? '',
+      /held since before the trace began/,
+    );
+    // a hardirq's lock on top of them: its context as a badge, and no syscall (not "userspace")
+    const hard = col.locator('.lt-held[data-class="hrtimer_bases.lock"]');
+    assert.equal(await hard.locator('.lt-badge-hardirq').count(), 1);
+    assert.equal(await hard.locator('.lt-held-where').textContent(), 'L13');
+
+    await moveToLine(2263);
+    const soft = await col
+      .locator('.lt-held')
+      .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-class')}${e.querySelector('.lt-badge-softirq') ? ' (softirq)' : ''}`));
+    assert.deepEqual(soft, [
+      '&pid_list->lock (softirq)',
+      '&p->pi_lock (softirq)',
+      '&pool->lock (softirq)',
+      'rcu_read_lock (softirq)',
+      '(&sdp->delay_work) (softirq)',
+      '&dev->a_lock',
+    ]);
+
+    await moveToLine(1722);
+    assert.deepEqual(await col.locator('.lt-held-class').allTextContents(), ['&mm->mmap_lock/1', '&mm->mmap_lock', 'dup_mmap_sem']);
+  });
+
+  it('the timeline draws held-since-before-the-trace bars from the task’s first event', async () => {
+    await moveToLine(30);
+    // sb_writers is the outermost (row 0): its bar starts at ls_seed/65's first event
+    const first = model.store.tasks[seed].firstEvent;
+    const tip = await tooltipAt(first + 2, 0);
+    assert.equal(tip, "sb_writers, held since before the trace began (drawn from the task's first event, line 13), released at line 64");
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-kernel-abba-start.png'), fullPage: true });
+  });
+
+  it('the timeline draws kernel lock waits on the waiting task’s lane, with lock, syscall and duration', async () => {
+    await moveToLine(5114);
+    const wait = model.analysis.contention!.waits.find((w) => model.store.line[w.begin] === 5114)!;
+    const tip = await tooltipAt(wait.begin + 1, -1);
+    assert.equal(tip, 'waited 4.7 ms for kernel lock tasklist_lock in wait4, from line 5114 to line 5157');
+    // painted: the wait's hatching in --vscode-charts-orange of the dark stub theme (#d18616)
+    const waitPixels = await page.evaluate(() => {
+      const canvas = document.querySelector('canvas.lt-tl-canvas') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let k = 0; k < data.length; k += 4)
+        if (Math.abs(data[k] - 0xd1) < 10 && Math.abs(data[k + 1] - 0x86) < 10 && Math.abs(data[k + 2] - 0x16) < 10 && data[k + 3] > 200)
+          n++;
+      return n;
+    });
+    assert.ok(waitPixels > 50, `waits are drawn: ${waitPixels} wait-coloured pixels`);
+    // a click on the wait moves to where it began
+    const n = posted.length;
+    const p = await eventPointOn(page, seed, wait.begin + 1, -1);
+    await page.mouse.click(p.x, p.y);
+    for (let k = 0; k < 100 && !posted.slice(n).some((m) => m.type === 'seek'); k++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      posted.slice(n).find((m) => m.type === 'seek'),
+      { type: 'seek', target: { index: wait.begin } },
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-kernel-abba-wait.png'), fullPage: true });
   });
 
   it('runs without CSP violations or page errors', () => {

@@ -29,6 +29,8 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 NODE_BIN=$(readlink -f "${NODE:-$(command -v node)}")
 
 log() { echo "[record-guest $(date +%T)] $*" >&2; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 die() { log "ERROR: $*"; exit 2; }
 
 [ "$#" -gt 0 ] || die "name one or more workloads of $LAB/captures.txt (abba, flock, fileio, …)"
@@ -95,21 +97,11 @@ overlay() {
 			esac
 		done
 		rm -f "$dir"/overlay-*.cpio.gz
-		(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/overlay-$key.cpio.gz.tmp"
-		mv "$dir/overlay-$key.cpio.gz.tmp" "$dir/overlay-$key.cpio.gz"
-		rm -rf "$ir"
+		pack_initramfs "$ir" "$dir/overlay-$key.cpio.gz"
 	fi
 	echo "$dir/overlay-$key.cpio.gz"
 }
 
-tsc_khz() {
-	if [ -n "${TSC_KHZ:-}" ]; then echo "$TSC_KHZ"; return; fi
-	if [ ! -x "$WORK/tools/tsc_khz" ]; then
-		mkdir -p "$WORK/tools"
-		gcc -O2 -o "$WORK/tools/tsc_khz" "$LAB/tools/tsc_khz.c"
-	fi
-	"$WORK/tools/tsc_khz"
-}
 
 run_one() {
 	local name=$1 initrd=$2 out=$OUTROOT/$1 img khz ptrs extra="" rc
@@ -117,7 +109,7 @@ run_one() {
 		die "no workload named '$name' in $LAB/captures.txt"
 	ptrs=$(grep -v '^#' "$LAB/captures.txt" | awk -F'|' -v n="$name" '{ k=$1; gsub(/^ +| +$/, "", k); if (k == n) { v=$2; gsub(/^ +| +$/, "", v); print v } }')
 	[ "$ptrs" = raw ] && extra=" no_hash_pointers"
-	khz=$(tsc_khz)
+	khz=$(tsc_khz "$LAB/tools/tsc_khz.c")
 	rm -rf "$out"
 	mkdir -p "$out" "$WORK/tmp"
 	img=$WORK/tmp/record-$name.img

@@ -33,6 +33,8 @@ PKGS=(linux-source-6.1 qemu-system-x86 gcc make bc flex bison libelf-dev libssl-
 	busybox-static e2fsprogs trace-cmd linux-perf)
 
 log() { echo "[kernel $(date +%T)] $*" >&2; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 die() { log "ERROR: $*"; exit 2; }
 
 # ------------------------------------------------------------------ captures.txt
@@ -153,9 +155,7 @@ ensure_initramfs() {
 		truncate -s 64M "$ir/fs.img"
 		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 -L lockfs "$ir/fs.img"
 		rm -f "$dir"/base-*.cpio.gz
-		(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/base-$key.cpio.gz.tmp"
-		mv "$dir/base-$key.cpio.gz.tmp" "$dir/base-$key.cpio.gz"
-		rm -rf "$ir"
+		pack_initramfs "$ir" "$dir/base-$key.cpio.gz"
 	fi
 	echo "$dir/base-$key.cpio.gz"
 }
@@ -181,19 +181,11 @@ ensure_tools_initramfs() {
 		[ -d "$ir/lib" ] && { mkdir -p "$ir/usr"; cp -a "$ir/lib" "$ir/usr/"; rm -rf "$ir/lib"; ln -s usr/lib "$ir/lib"; }
 		[ -d "$ir/lib64" ] && { cp -a "$ir/lib64" "$ir/usr/"; rm -rf "$ir/lib64"; ln -s usr/lib64 "$ir/lib64"; }
 		rm -f "$dir"/tools-*.cpio.gz
-		(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/tools-$key.cpio.gz.tmp"
-		mv "$dir/tools-$key.cpio.gz.tmp" "$dir/tools-$key.cpio.gz"
-		rm -rf "$ir"
+		pack_initramfs "$ir" "$dir/tools-$key.cpio.gz"
 	fi
 	echo "$dir/tools-$key.cpio.gz"
 }
 
-tsc_khz() {
-	if [ -n "${TSC_KHZ:-}" ]; then echo "$TSC_KHZ"; return; fi
-	mkdir -p "$WORK/tools"
-	[ -x "$WORK/tools/tsc_khz" ] && [ "$WORK/tools/tsc_khz" -nt "$HERE/tools/tsc_khz.c" ] || gcc -O2 -o "$WORK/tools/tsc_khz" "$HERE/tools/tsc_khz.c"
-	"$WORK/tools/tsc_khz"
-}
 
 # ------------------------------------------------------------------ boot one capture
 # QEMU flags (docs/kernel.md explains each): TCG on 2 host threads, RDRAND for random.trust_cpu (else
@@ -204,7 +196,7 @@ boot_capture() {
 	local name=$1 initrd=$2 out=$OUTROOT/$1 ptrs rec extra="" img t0 t1 try ok=0 khz
 	ptrs=$(capture_field "$name" 1); rec=$(capture_field "$name" 4)
 	[ "$ptrs" = raw ] && extra=" no_hash_pointers"
-	khz=$(tsc_khz)
+	khz=$(tsc_khz "$HERE/tools/tsc_khz.c")
 	mkdir -p "$WORK/tmp"; img=$WORK/tmp/$name.img
 	for try in $(seq 0 "$BOOT_RETRIES"); do
 		rm -rf "$out"; mkdir -p "$out"

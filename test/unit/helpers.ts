@@ -1,6 +1,7 @@
 // Shared helpers for unit tests: where the repository is, reading fixtures, generated traces.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 /** The repository root (tests are bundled to out/test/unit/…, sources live in test/unit/…). */
 export const repoRoot = (() => {
@@ -15,6 +16,11 @@ export const repoRoot = (() => {
 
 export function fixture(rel: string): string {
   return fs.readFileSync(path.join(repoRoot, rel), 'utf8');
+}
+
+/** The ftrace text of a real capture of the QEMU lockdep kernel (test/fixtures/kernel/NAME/trace.txt.gz). */
+export function kernelCapture(name: string): string {
+  return zlib.gunzipSync(fs.readFileSync(path.join(repoRoot, 'test/fixtures/kernel', name, 'trace.txt.gz'))).toString('utf8');
 }
 
 /**

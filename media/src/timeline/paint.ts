@@ -1,20 +1,23 @@
 // Canvas painting of the timeline: aggregated windows pixel by pixel (density shades, held-lock
-// levels, leaks), detail windows as batched rectangles with their names, lane borders and tick
-// lines, in the theme's colours. When only the view moved (a pan or zoom on its way), the image
-// already painted is moved and stretched with a CSS transform instead of repainted.
+// levels, leaks), detail windows as batched rectangles with their names (locks taken in interrupts
+// in their own colour, locks held since before the trace fading in from the task's first event,
+// kernel lock waits hatched over the syscall row), lane borders and tick lines, in the theme's
+// colours. When only the view moved (a pan or zoom on its way), the image already painted is moved
+// and stretched with a CSS transform instead of repainted.
 
 import { clipText } from '../dom';
 import { invalidate } from '../frame';
 import { frameLayout } from '../layout';
 import { state } from '../store';
-import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H, Rect, TimelineView, selectedFinding } from '../viewModel';
+import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H, LockRect, Rect, TimelineView, selectedFinding } from '../viewModel';
 import { renderedView, tlCanvas, tlStack } from './elements';
 
 type Rgba = [number, number, number, number];
-type Colours = Record<'sys' | 'lock' | 'leak' | 'border' | 'current' | 'hl' | 'fg' | 'muted', Rgba>;
+type Colours = Record<'sys' | 'lock' | 'leak' | 'irq' | 'wait' | 'border' | 'current' | 'hl' | 'fg' | 'muted', Rgba>;
 /** Resolved once per theme (the body class changes with it). */
 let colours: Colours | null = null;
-let hatch: CanvasPattern | string | null = null;
+/** Hatch patterns by colour name (leaked spans, kernel lock waits), made once per theme. */
+const hatches = new Map<'leak' | 'wait', CanvasPattern | string>();
 
 /** The theme colours the canvas paints with (CSS variables of panel.css, resolved to RGBA bytes). */
 function themeColours(): Colours {
@@ -33,11 +36,13 @@ function resolveColours(): Colours {
     const d = probe.getImageData(0, 0, 1, 1).data;
     return [d[0], d[1], d[2], d[3]];
   };
-  hatch = null;
+  hatches.clear();
   return {
     sys: rgba('--lt-sys', '#3794ff'),
     lock: rgba('--lt-lock', '#89d185'),
     leak: rgba('--lt-leak', '#cca700'),
+    irq: rgba('--lt-irq', '#b180d7'),
+    wait: rgba('--lt-wait', '#d18616'),
     border: rgba('--lt-border', '#80808059'),
     current: rgba('--lt-current-bg', '#37373d'),
     hl: rgba('--lt-hl', '#f14c4c'),
@@ -48,18 +53,19 @@ function resolveColours(): Colours {
 
 const css = (c: readonly number[], alpha = c[3] / 255): string => `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
 
-/** The leaked-span hatching: the leak colour at 25 % with diagonal lines, 6 px apart. */
-function hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | string {
+/** Hatching in a theme colour (leaked spans, kernel lock waits): the colour at 25 % with diagonal lines, 6 px apart. */
+function hatchPattern(ctx: CanvasRenderingContext2D, name: 'leak' | 'wait'): CanvasPattern | string {
   const c = themeColours();
-  if (hatch) return hatch;
+  const done = hatches.get(name);
+  if (done) return done;
   const tile = document.createElement('canvas');
   tile.width = 6;
   tile.height = 6;
   const t = tile.getContext('2d');
-  if (!t) return css(c.leak, 0.4);
-  t.fillStyle = css(c.leak, 0.25);
+  if (!t) return css(c[name], 0.4);
+  t.fillStyle = css(c[name], 0.25);
   t.fillRect(0, 0, 6, 6);
-  t.strokeStyle = css(c.leak, 1);
+  t.strokeStyle = css(c[name], 1);
   t.lineWidth = 2;
   t.beginPath();
   for (const o of [-6, 0, 6]) {
@@ -67,7 +73,9 @@ function hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | string {
     t.lineTo(o + 6, 0);
   }
   t.stroke();
-  return (hatch = ctx.createPattern(tile, 'repeat') ?? css(c.leak, 0.4));
+  const p = ctx.createPattern(tile, 'repeat') ?? css(c[name], 0.4);
+  hatches.set(name, p);
+  return p;
 }
 
 /** Extra pixels painted above and below the visible part, so small scrolls need no repaint. */
@@ -320,8 +328,11 @@ function paintBars(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, 
   const sys = new Path2D();
   const sysOpen = new Path2D();
   const locks = new Path2D();
+  const irqLocks = new Path2D();
   const lockHl = new Path2D();
   const leaks = new Path2D();
+  const waits = new Path2D();
+  const before: LockRect[] = [];
   const texts: { x: number; y: number; w: number; t: string }[] = [];
   for (const lane of lanes) {
     for (const b of lane.syscalls) {
@@ -329,11 +340,14 @@ function paintBars(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, 
       (b.open ? sysOpen : sys).rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
       if (b.w > 24) texts.push({ x: b.x + 3, y: b.y + b.h - 4, w: b.w - 6, t: b.name });
     }
+    for (const b of lane.waits) if (visible(b)) waits.rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
     for (const b of lane.locks) {
       if (!visible(b)) continue;
-      (b.inFinding ? lockHl : locks).rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+      if (b.sinceBeforeTrace) before.push(b);
+      if (b.inFinding) lockHl.rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+      else if (!b.sinceBeforeTrace) (b.context === 'process' ? locks : irqLocks).rect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
       for (const k of b.leaks) leaks.rect(k.x + 0.5, b.y + 0.5, k.w - 1, b.h - 1);
-      if (b.w > 24) texts.push({ x: b.x + 3, y: b.y + b.h - 2, w: b.w - 6, t: b.className });
+      if (b.w > 24) texts.push({ x: b.x + 3, y: b.y + b.h - 2, w: b.w - 6, t: b.node });
     }
   }
   ctx.lineWidth = 1;
@@ -345,12 +359,34 @@ function paintBars(ctx: CanvasRenderingContext2D, tv: TimelineView, c: Colours, 
   ctx.setLineDash([4, 2]);
   ctx.stroke(sysOpen);
   ctx.setLineDash([]);
+  // kernel lock waits, hatched over the syscall row
+  ctx.fillStyle = hatchPattern(ctx, 'wait');
+  ctx.fill(waits);
+  ctx.strokeStyle = css(c.wait, 1);
+  ctx.stroke(waits);
   ctx.fillStyle = css(c.lock, 0.45);
   ctx.fill(locks);
   ctx.fill(lockHl);
   ctx.strokeStyle = css(c.lock, 1);
   ctx.stroke(locks);
-  ctx.fillStyle = hatchPattern(ctx);
+  ctx.fillStyle = css(c.irq, 0.45);
+  ctx.fill(irqLocks);
+  ctx.strokeStyle = css(c.irq, 1);
+  ctx.stroke(irqLocks);
+  // held since before the trace: fading in over the first pixels, a dashed outline
+  ctx.setLineDash([3, 2]);
+  for (const b of before) {
+    const fade = ctx.createLinearGradient(b.x, 0, b.x + Math.min(24, b.w), 0);
+    const colour = b.context === 'process' ? c.lock : c.irq;
+    fade.addColorStop(0, css(colour, 0));
+    fade.addColorStop(1, css(colour, 0.45));
+    ctx.fillStyle = fade;
+    ctx.fillRect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+    ctx.strokeStyle = css(colour, 1);
+    ctx.strokeRect(b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1);
+  }
+  ctx.setLineDash([]);
+  ctx.fillStyle = hatchPattern(ctx, 'leak');
   ctx.fill(leaks);
   ctx.strokeStyle = css(c.leak, 1);
   ctx.stroke(leaks);

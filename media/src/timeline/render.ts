@@ -45,7 +45,7 @@ export function renderTimeline(): void {
     'aria-label',
     tv.buckets
       ? `Aggregated activity of ${tv.lanes.length} tasks over events ${w.from}–${w.to - 1}, ${tv.buckets.data.size} events a bar: shade = events, bar height = deepest held-lock stack, yellow = a lock leaked across a syscall`
-      : `Syscalls and lock holds of ${tv.lanes.length} tasks over events ${w.from}–${w.to - 1}; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves there`,
+      : `Syscalls, kernel lock waits (hatched) and lock holds of ${tv.lanes.length} tasks over events ${w.from}–${w.to - 1}; [ and ] step through the bars of a lane, ↑ ↓ change lanes, Enter moves there`,
   );
   paintTimeline(tv);
   renderTicks(tv);

@@ -3,7 +3,7 @@
 // names and functions below, evaluated at an event with the replay's state. Also the names
 // breakpoint conditions and logpoints use, and completions.
 
-import { EventFlag, EventKind, Replay } from '../../core';
+import { EventFlag, EventKind, HeldLockView, Replay } from '../../core';
 import { Env, ExprError, Value, evaluateNode, formatValue, parseExpr } from '../expr';
 import { dataIdFor } from './breakpoints';
 import { LoadedTrace, isLockEvent } from './loading';
@@ -37,7 +37,7 @@ export const EVAL_NAMES: Record<string, string> = {
   syscall: 'syscall of a syscall event, else the syscall the task is in (null: userspace)',
   nr: 'syscall number (null outside syscalls)',
   ret: 'return value of a syscall exit (null otherwise)',
-  held: 'locks the task holds, outermost first (records: class, lock, read, try, pending, acrossSyscall, line, syscall, syscallLine)',
+  held: 'locks the task holds, outermost first (records: class, lock, read, try, pending, acrossSyscall, line, syscall, syscallLine, sinceBeforeTrace, context, node)',
   depth: 'number of locks the task holds',
   finding: 'finding reported at this event (null if none)',
   findings: 'findings so far (records: kind, message, line, pid, comm, syscall, locks)',
@@ -69,13 +69,19 @@ export function evaluate(trace: LoadedTrace, index: number, text: string, taskId
   return { text: formatValue(v), node: valueVar(src, v, src) };
 }
 
+/** `since line 16 in io_submit, waiting`, `since before the trace`, `since line 2249 in ioctl, in softirq`. */
+function sinceText(h: HeldLockView): string {
+  const since = h.sinceBeforeTrace ? 'since before the trace' : `since line ${h.line}${h.syscall ? ` in ${h.syscall}` : ''}`;
+  return `${since}${h.context !== 'process' ? `, in ${h.context}` : ''}${h.pending ? ', waiting' : ''}`;
+}
+
 function lockReport(trace: LoadedTrace, index: number, className: string, lockId: number | undefined): EvaluateResult {
   const s = trace.store;
   const key = lockId !== undefined ? s.locks[lockId].key : undefined;
   const holders = trace.replay.holdersOfClass(className, index).filter((h) => key === undefined || h.held.lock === key);
   const edges = trace.replay.edgesOf(className, index);
   const who = holders.length
-    ? `held by ${holders.map((h) => `${h.task.comm}-${h.task.pid} (since line ${h.held.line}${h.held.syscall ? ` in ${h.held.syscall}` : ''}${h.held.pending ? ', waiting' : ''})`).join(', ')}`
+    ? `held by ${holders.map((h) => `${h.task.comm}-${h.task.pid} (${sinceText(h.held)})`).join(', ')}`
     : 'not held';
   const text = `${key ?? className}: ${who}; ${edges.length} ordering edge${edges.length === 1 ? '' : 's'} so far`;
   const node: VarNode = {
@@ -90,7 +96,7 @@ function lockReport(trace: LoadedTrace, index: number, className: string, lockId
         children: () =>
           holders.map((h) => ({
             name: `${h.task.comm}-${h.task.pid}`,
-            value: `since line ${h.held.line}`,
+            value: h.held.sinceBeforeTrace ? 'since before the trace' : `since line ${h.held.line}`,
             children: () => Object.entries(heldValue(h.held)).map(([k, x]) => valueVar(k, x)),
           })),
       },

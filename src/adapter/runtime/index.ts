@@ -190,7 +190,9 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
   // --- what the UI shows -----------------------------------------------------------------
 
   private view(): Variables {
-    return new Variables(this.loadedTrace, this.index);
+    const stop = this.lastStop;
+    const finding = stop?.reason === 'exception' && stop.index === this.index ? stop.finding : undefined;
+    return new Variables(this.loadedTrace, this.index, finding);
   }
 
   /** Task of the current event: the stopped thread. */
@@ -228,7 +230,12 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
 
   /** The finding of the last exception stop, as a report with the cycle's edges. */
   exceptionInfo(): ReturnType<typeof exceptionInfo> {
-    return exceptionInfo(this.lastStop, this.index);
+    const usageFrames =
+      this.loaded &&
+      this.view()
+        .frames(this.currentTask)
+        .some((f) => f.kind === 'usage');
+    return exceptionInfo(this.lastStop, this.index, usageFrames);
   }
 
   // --- evaluate --------------------------------------------------------------------------

@@ -1,21 +1,48 @@
 // What the debugger shows at a position of the replay: threads (tasks seen so far), each task's
-// frames (its event, held locks innermost first, its syscall), scopes and variable trees (event,
-// held locks, syscall, lock graph, findings so far), and the exception widget's report of a finding.
+// frames (its event, held locks innermost first, its syscall; at an irq-state finding, the held
+// locks at each of its two usages too), scopes and variable trees (event, held locks, syscall,
+// lock graph, findings so far), and the exception widget's report of a finding.
 // Also the Value → variable tree conversion the debug console uses.
 
-import { EdgeOrigin, EventFlag, EventKind, Finding, FindingKind, HeldLockView, TaskView, describeEdge } from '../../core';
+import { EdgeOrigin, EventFlag, EventKind, Finding, FindingKind, HeldLockView, TaskView, describeEdge, describeUsage } from '../../core';
 import { Value, formatValue } from '../expr';
 import { dataIdFor } from './breakpoints';
 import type { StopEvent } from './events';
 import { LoadedTrace, firstLine, isLockEvent } from './loading';
 
 export interface FrameInfo {
-  kind: 'event' | 'lock' | 'syscall';
+  /** `usage`: the heading of one usage of an irq-state finding; the frames after it show that usage. */
+  kind: 'event' | 'lock' | 'syscall' | 'usage';
   name: string;
   /** 1-based trace line. */
   line: number;
   eventIndex: number;
   held?: HeldLockView;
+  /** Frames of another position than the current one (an irq-state usage): its event and task. */
+  at?: number;
+  taskId?: number;
+  /** How the client should show it (DAP's presentationHint); default: the top frame plain, the rest `normal`. */
+  hint?: 'label' | 'subtle';
+}
+
+/**
+ * How a lock is held, for frame names and hovers: `in softirq, read, held since ioctl, line 2249`,
+ * `held since before the trace`, `waiting since io_submit, line 35`.
+ */
+export function holdText(h: HeldLockView): string {
+  const parts: string[] = [];
+  if (h.context !== 'process') parts.push(`in ${h.context}`);
+  if (h.read) parts.push('read');
+  if (h.try) parts.push('try');
+  // a kernel lock outside a known syscall was taken by a kernel thread, an interrupt, a fault or a
+  // syscall entered before the trace: never in userspace
+  const where = h.syscall ?? (h.domain === 'kernel' ? null : 'userspace');
+  parts.push(
+    h.sinceBeforeTrace
+      ? 'held since before the trace'
+      : `${h.pending ? 'waiting since' : 'held since'}${where ? ` ${where},` : ''} line ${h.line}`,
+  );
+  return parts.join(', ');
 }
 
 /** A variable tree node; children are built when expanded. */
@@ -39,6 +66,8 @@ export class Variables {
   constructor(
     private readonly trace: LoadedTrace,
     private readonly index: number,
+    /** The finding the replay stopped on here (exception stops), whose usages get frames. */
+    private readonly finding?: Finding,
   ) {}
 
   /** Task of the current event: the stopped thread. */
@@ -55,40 +84,58 @@ export class Variables {
     return this.trace.replay.view(this.index).tasks.find((t) => t.taskId === taskId);
   }
 
-  /** Top: the task's current event; then held locks innermost first; then its syscall. */
+  /**
+   * Top: the task's current event; then held locks innermost first; then its syscall. At an
+   * irq-state finding, the stopped task's frames go on with each usage: a heading, then the
+   * frames of the task that showed it, at the event where it first showed up.
+   */
   frames(taskId: number): FrameInfo[] {
-    const t = this.taskView(taskId);
+    const out = this.taskFrames(taskId, this.index);
+    const f = this.finding;
+    if (f?.usages && taskId === this.currentTask) for (const u of f.usages) out.push(...this.usageFrames(u));
+    return out;
+  }
+
+  /** A task's frames at position `at` (its event there, held locks innermost first, syscall). */
+  private taskFrames(taskId: number, at: number): FrameInfo[] {
+    const t = this.trace.replay.view(at).tasks.find((x) => x.taskId === taskId);
     if (!t) return [];
     const s = this.trace.store;
     const out: FrameInfo[] = [];
-    const ev = taskId === this.currentTask ? this.index : t.lastEvent;
-    if (ev >= 0) out.push({ kind: 'event', name: this.trace.describeEvent(ev), line: s.line[ev], eventIndex: ev });
+    const elsewhere = at === this.index ? {} : { at, taskId };
+    const ev = taskId === s.task[at] ? at : t.lastEvent;
+    if (ev >= 0) out.push({ kind: 'event', name: this.trace.describeEvent(ev), line: s.line[ev], eventIndex: ev, ...elsewhere });
     for (let k = t.held.length - 1; k >= 0; k--) {
       const h = t.held[k];
-      const how = [h.read ? 'read' : '', h.try ? 'try' : ''].filter(Boolean).join(' ');
-      const since = `${h.pending ? 'waiting since' : 'held since'} ${h.syscall ?? 'userspace'}, line ${h.line}`;
-      out.push({
-        kind: 'lock',
-        name: `${h.className} (${how ? `${how}, ` : ''}${since})`,
-        line: h.line,
-        eventIndex: h.eventIndex,
-        held: h,
-      });
+      out.push({ kind: 'lock', name: `${h.node} (${holdText(h)})`, line: h.line, eventIndex: h.eventIndex, held: h, ...elsewhere });
     }
     if (t.syscall) {
       out.push({
         kind: 'syscall',
-        name: `${t.syscall.name} (entered at line ${t.syscall.line})`,
+        name: `${t.syscall.name} (${t.syscall.eventIndex >= 0 ? `entered at line ${t.syscall.line}` : 'entered before the trace'})`,
         line: t.syscall.line || s.line[Math.max(0, ev)],
         eventIndex: t.syscall.eventIndex,
+        ...elsewhere,
       });
     }
     return out;
   }
 
-  scopes(taskId: number, frame: FrameInfo): ScopeInfo[] {
+  /** One usage of an irq-state finding: a heading, then the frames of its task where it showed up. */
+  private usageFrames(u: NonNullable<Finding['usages']>[number]): FrameInfo[] {
     const s = this.trace.store;
-    const t = this.taskView(taskId);
+    const at = u.line > 0 ? s.eventAtOrAfterLine(u.line) : -1;
+    if (at < 0 || s.line[at] !== u.line) return [];
+    const taskId = s.task[at];
+    const head: FrameInfo = { kind: 'usage', name: describeUsage(u), line: u.line, eventIndex: at, at, taskId, hint: 'label' };
+    return [head, ...this.taskFrames(taskId, at).map((f): FrameInfo => ({ ...f, at, taskId, hint: 'subtle' }))];
+  }
+
+  scopes(taskId: number, frame: FrameInfo): ScopeInfo[] {
+    // a frame of an irq-state usage shows the state where that usage showed up
+    if (frame.at !== undefined && frame.at !== this.index) return new Variables(this.trace, frame.at).scopes(frame.taskId ?? taskId, frame);
+    const s = this.trace.store;
+    const t = this.taskView(frame.taskId ?? taskId);
     const ev = frame.eventIndex >= 0 ? frame.eventIndex : this.index;
     const lockClass = isLockEvent(s.kind[ev]) ? s.className(s.ref[ev]) : (t?.held[t.held.length - 1]?.className ?? null);
     return [
@@ -99,7 +146,7 @@ export class Variables {
           (t?.held ?? [])
             .slice()
             .reverse()
-            .map((h, k) => this.heldVar(h, `held[${(t?.held.length ?? 0) - 1 - k}]`)),
+            .map((h, k) => this.heldVar(t!, h, `held[${(t?.held.length ?? 0) - 1 - k}]`)),
       },
       { name: 'Syscall', children: () => this.syscallVars(t) },
       { name: 'Lock graph', children: () => this.graphVars(lockClass) },
@@ -134,16 +181,23 @@ export class Variables {
     return out;
   }
 
-  private heldVar(h: HeldLockView, evaluateName: string): VarNode {
+  private heldVar(t: TaskView, h: HeldLockView, evaluateName: string): VarNode {
     const v = heldValue(h);
+    const since = h.sinceBeforeTrace ? 'held since before the trace' : `since line ${h.line}${h.syscall ? ` in ${h.syscall}` : ''}`;
+    const release = h.sinceBeforeTrace ? this.trace.replay.preHeldRelease(t.taskId, h.lockId) : -1;
     return {
-      name: h.className,
-      value: `${h.lock}${h.read ? ' read' : ''}${h.try ? ' try' : ''}${h.pending ? ' (waiting)' : ''}, since line ${h.line}${h.syscall ? ` in ${h.syscall}` : ''}`,
+      name: h.node,
+      value: `${h.lock}${h.read ? ' read' : ''}${h.try ? ' try' : ''}${h.pending ? ' (waiting)' : ''}, ${since}${h.context !== 'process' ? `, in ${h.context}` : ''}`,
       evaluateName,
       dataId: dataIdFor('lock', h.lock),
       children: () => [
         ...Object.entries(v).map(([k, x]) => valueVar(k, x, `${evaluateName}.${k}`)),
-        leaf('acquiring event', this.trace.readLine(h.eventIndex)),
+        h.sinceBeforeTrace
+          ? leaf(
+              'released at',
+              release >= 0 ? `line ${this.trace.store.line[release]}: ${this.trace.readLine(release)}` : 'not in the trace',
+            )
+          : leaf('acquiring event', this.trace.readLine(h.eventIndex)),
       ],
     };
   }
@@ -169,16 +223,30 @@ export class Variables {
   }
 }
 
-/** The finding of the last exception stop (when still there), as a report with the cycle's edges. */
-export function exceptionInfo(lastStop: StopEvent | null, index: number): { id: FindingKind; description: string; details: string } | null {
+/**
+ * The finding of the last exception stop (when still there), as a report with the cycle's edges.
+ * `usageFrames`: the call stack shows the locks held at the finding's usages (irq-state).
+ */
+export function exceptionInfo(
+  lastStop: StopEvent | null,
+  index: number,
+  usageFrames = false,
+): { id: FindingKind; description: string; details: string } | null {
   const f = lastStop?.finding;
   if (!f || lastStop?.index !== index) return null;
   const lines = [f.message];
   if (f.cycle) {
-    lines.push('', 'cycle:');
+    // an irq-state finding's edges are the dependency chain from the irq-safe to the irq-unsafe lock, not a cycle
+    lines.push('', f.kind === 'irq-state' ? 'dependency chain:' : 'cycle:');
     for (const e of f.cycle) lines.push(`  ${describeEdge(e)}`);
   }
-  if (f.related.length) {
+  if (usageFrames && f.usages?.length) {
+    // the message names both usages with their lines; the related lines would only repeat them
+    lines.push(
+      '',
+      `call stack: below the current frames, the locks held where each usage showed up (line ${f.usages.map((u) => u.line).join(', line ')})`,
+    );
+  } else if (f.related.length) {
     lines.push('', 'related lines:');
     for (const r of f.related) lines.push(`  line ${r.line}: ${r.message}`);
   }
@@ -223,6 +291,9 @@ export function heldValue(h: HeldLockView): { [k: string]: Value } {
     line: h.line,
     syscall: h.syscall,
     syscallLine: h.syscallLine,
+    sinceBeforeTrace: h.sinceBeforeTrace,
+    context: h.context,
+    node: h.node,
   };
 }
 

@@ -24,6 +24,9 @@ import { EventStore } from '../store';
 import { Ctx, DEFAULT_FINDING_KINDS, EdgeOrigin, EventKind, Finding, FindingKind, LockUsage, ReadLockRule, RelatedLine } from '../types';
 import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
+import { Hierarchy } from './hierarchy';
+import { InstanceGraphEdge, LockComponent, LockGraphTracker } from './lockGraph';
+import { describeWork } from './workqueue';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
@@ -45,6 +48,14 @@ export interface AnalyzeOptions {
   onProgress?: (events: number) => void;
   /** Events between replay checkpoints (default: adaptive, at most ~4096 checkpoints). */
   checkpointInterval?: number;
+  /** A declared lock hierarchy (`.locktrace.json`): every edge against it is an `order-violation` finding. */
+  hierarchy?: Hierarchy;
+  /**
+   * Keep, per edge, the lock instances and gate locks of every time it was made, and attribute
+   * kernel workers' edges to their work (default true). Off, inversions have `instanceCycle: null`
+   * and no `guardedBy`: for measuring, or to save a little time on huge traces.
+   */
+  instances?: boolean;
 }
 
 /** Attributes of an edge of the lock-order graph. */
@@ -80,6 +91,10 @@ export interface Analysis {
   readLocks: ReadLockRule;
   /** What the state machine needs to rebuild the same states (locks held since before the trace…). */
   model: AnalysisModel;
+  /** The class graph's strongly connected components with their cycles (lockGraph.ts). */
+  components: LockComponent[];
+  /** The instance view of the components' edges: pairs of lock instances (lockGraph.ts). */
+  instanceEdges: InstanceGraphEdge[];
   /** Where tasks waited for kernel locks (contention.ts), whatever `kinds` asked for. */
   contention?: ContentionSummary;
 }
@@ -202,6 +217,8 @@ class Analyzer implements StateHooks {
   private readonly exitAt = new Map<number, number>();
   /** Locks the state machine dropped at inferred switches or returned interrupts, per class. */
   private readonly droppedCount = new Map<string, { count: number; line: number; why: string }>();
+  /** [lock graph] instances, gates, workqueue attribution, components (lockGraph.ts). */
+  private readonly lockGraph: LockGraphTracker;
 
   constructor(
     private readonly s: EventStore,
@@ -234,6 +251,12 @@ class Analyzer implements StateHooks {
       }
     }
     this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
+    this.lockGraph = new LockGraphTracker(s, this.edges, this.nodeNames, {
+      readLocks: this.readRule,
+      kinds: this.kinds,
+      hierarchy: opts.hierarchy,
+      instances: opts.instances ?? true,
+    });
   }
 
   private readonly interval: number;
@@ -257,6 +280,7 @@ class Analyzer implements StateHooks {
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
       else if (kind === EventKind.Acquire) this.markSeen(i);
+      else if (kind === EventKind.Other && this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
       st.step(this);
       if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
@@ -279,6 +303,7 @@ class Analyzer implements StateHooks {
     }
     const contention = analyzeContention(s);
     if (this.kinds.has('contention')) this.findings.push(...contentionFindings(s, contention));
+    const components = this.lockGraph.finish(this.findings); // [lock graph] cycle ids, components, order violations
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     return {
@@ -290,6 +315,8 @@ class Analyzer implements StateHooks {
       checkpointInterval: this.interval,
       readLocks: this.readRule,
       model: this.model,
+      components,
+      instanceEdges: this.lockGraph.instanceEdges(),
       contention,
     };
   }
@@ -408,6 +435,7 @@ class Analyzer implements StateHooks {
 
   acquire(t: TaskState, task: number, i: number, h: Held): void {
     const s = this.s;
+    if (this.lockGraph.work.enabled) this.lockGraph.work.acquire(t, task, i, h); // [lock graph] workqueue maps
     const node = this.nodeOf(h);
     const toName = this.graphNode(this.nodeNames[node], i);
     this.graph.updateNodeAttribute(toName, 'acquisitions', (c) => (c ?? 0) + 1);
@@ -488,6 +516,7 @@ class Analyzer implements StateHooks {
     const fromRead = (p.flags & HeldFlag.Read) !== 0;
     const toRead = (h.flags & HeldFlag.Read) !== 0;
     const existing = this.edges.get(key);
+    this.lockGraph.occurrence(key, p, h, this.state.tasks[task], i); // [lock graph] instances and gates
     if (existing) {
       existing.count++;
       if (same) existing.sameSyscallSeen = true;
@@ -519,6 +548,8 @@ class Analyzer implements StateHooks {
       site: this.siteLabel(i),
       fromSite: this.siteLabel(p.acq),
     };
+    const via = this.lockGraph.origin(this.state.tasks[task], task); // [lock graph] a kworker's work item
+    if (via) attrs.via = via;
     this.edges.set(key, attrs);
     this.graphNode(from, p.acq);
     this.graph.addDirectedEdgeWithKey(`${from}\u0000${to}`, from, to, attrs);
@@ -1004,7 +1035,7 @@ function findPreHeld(s: EventStore): StateModel & { forked: Set<number> } {
 }
 
 export function describeEdge(e: EdgeOrigin): string {
-  return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
+  return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : e.via ? ` ${describeWork(e.via)}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
 }
 
 function stripEdge(e: EdgeAttributes): EdgeOrigin {
@@ -1024,6 +1055,7 @@ function stripEdge(e: EdgeAttributes): EdgeOrigin {
     toRead: e.toRead,
     ...(e.site ? { site: e.site } : {}),
     ...(e.fromSite ? { fromSite: e.fromSite } : {}),
+    ...(e.via ? { via: e.via } : {}),
   };
 }
 

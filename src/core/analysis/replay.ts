@@ -3,7 +3,7 @@
 // for the debug adapter, the panel and the editor.
 
 import { EventStore } from '../store';
-import { Ctx, EdgeOrigin, EventKind, Finding, LockDomain } from '../types';
+import { Ctx, EdgeOrigin, EventFlag, EventKind, Finding, LockDomain } from '../types';
 import { Analysis } from './analyzer';
 import { Held, HeldFlag, LockState } from './state';
 
@@ -34,7 +34,9 @@ export interface HeldLockView {
 
 export interface SyscallView {
   name: string;
+  /** -1 when unknown (entered before the trace began). */
   nr: number;
+  /** The sys_enter event and its line; -1 and 0 for a syscall entered before the trace began. */
   eventIndex: number;
   line: number;
 }
@@ -58,6 +60,18 @@ export interface ReplayView {
   taskId: number;
   tasks: TaskView[];
   findingsSoFar: Finding[];
+}
+
+/** The context a hold was taken in (lockdep's irq_context). */
+export function holdContext(h: Held): HeldLockView['context'] {
+  return h.irq & Ctx.Hardirq ? 'hardirq' : h.irq & Ctx.Softirq ? 'softirq' : 'process';
+}
+
+/** The lock-graph node a hold counts as: its class, or `class/N` for a nested kernel instance. */
+export function holdNode(s: EventStore, h: Held): string {
+  const lock = s.locks[h.lock];
+  const cls = s.classes.get(lock.classId);
+  return h.sub > 0 && lock.domain === 'kernel' ? `${cls}/${h.sub}` : cls;
 }
 
 export class Replay {
@@ -108,11 +122,38 @@ export class Replay {
     };
   }
 
+  /**
+   * Per task: the exit event of the syscall it was in when the trace began (its first syscall
+   * boundary is an exit), or -1. Computed once, on first use.
+   */
+  private exitsBeforeEntry: Int32Array | null = null;
+
+  /**
+   * The exit of the syscall task `taskId` was in when the trace began, or -1: the trace shows its
+   * exit but not its entry (the shared samples begin inside the tracer's own `write`).
+   */
+  syscallAtStart(taskId: number): number {
+    if (!this.exitsBeforeEntry) {
+      const s = this.store;
+      const first = new Int32Array(s.tasks.length).fill(-2);
+      for (let i = 0; i < s.length; i++) {
+        const k = s.kind[i];
+        if ((k !== EventKind.SysEnter && k !== EventKind.SysExit) || s.flags[i] & EventFlag.Duplicate) continue;
+        if (first[s.task[i]] === -2) first[s.task[i]] = k === EventKind.SysExit ? i : -1;
+      }
+      for (let k = 0; k < first.length; k++) if (first[k] === -2) first[k] = -1;
+      this.exitsBeforeEntry = first;
+    }
+    return this.exitsBeforeEntry[taskId] ?? -1;
+  }
+
   /** One task at the current state (call after seek). */
   taskView(taskId: number, st: LockState = this.state): TaskView {
     const s = this.store;
     const info = s.tasks[taskId];
     const t = st.tasks[taskId];
+    // before the exit of a syscall entered before the trace, the task is in it (entry unknown)
+    const startExit = t && t.sys < 0 && !t.exited ? this.syscallAtStart(taskId) : -1;
     return {
       taskId,
       pid: info.pid,
@@ -126,7 +167,9 @@ export class Replay {
               eventIndex: t.sysEntry,
               line: t.sysEntry >= 0 ? s.line[t.sysEntry] : 0,
             }
-          : null,
+          : startExit >= st.position
+            ? { name: s.names.get(s.ref[startExit]), nr: -1, eventIndex: -1, line: 0 }
+            : null,
       exited: t ? t.exited : false,
       lastEvent: t ? t.last : -1,
     };
@@ -145,13 +188,21 @@ export class Replay {
       pending: (h.flags & HeldFlag.Pending) !== 0,
       acrossSyscall: (h.flags & HeldFlag.Crossed) !== 0,
       sinceBeforeTrace: (h.flags & HeldFlag.PreHeld) !== 0,
-      context: h.irq & Ctx.Hardirq ? 'hardirq' : h.irq & Ctx.Softirq ? 'softirq' : 'process',
-      node: h.sub > 0 && lock.domain === 'kernel' ? `${s.classes.get(lock.classId)}/${h.sub}` : s.classes.get(lock.classId),
+      context: holdContext(h),
+      node: holdNode(s, h),
       eventIndex: h.acq,
       line: s.line[h.acq],
       syscall: h.sysEntry >= 0 ? s.names.get(s.ref[h.sysEntry]) : null,
       syscallLine: h.sysEntry >= 0 ? s.line[h.sysEntry] : null,
     };
+  }
+
+  /**
+   * The release event of a lock a task held since before the trace (the release that showed it,
+   * found by the analyzer's first pass), or -1 when the task did not hold it from the start.
+   */
+  preHeldRelease(taskId: number, lockId: number): number {
+    return this.analysis.model.preHeld.get(taskId)?.find((p) => p.lock === lockId)?.release ?? -1;
   }
 
   /** Tasks holding (or waiting for) a lock class after event `index`. */

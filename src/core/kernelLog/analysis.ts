@@ -5,6 +5,7 @@
 
 import Graph from 'graphology';
 import type { Analysis, AnalyzeOptions, EdgeAttributes, LockGraph, NodeAttributes } from '../analysis/analyzer';
+import { componentsOfGraph } from '../analysis/lockGraph';
 import { LockState } from '../analysis/state';
 import { EventStore } from '../store';
 import {
@@ -119,6 +120,7 @@ class KernelLogAnalyzer {
         message: `${this.log.droppedReports} more report(s) in the log were counted but not read (too many reports)`,
       });
     this.linkHeldAcross();
+    const components = componentsOfGraph(this.s, this.graph, this.findings, this.opts.readLocks ?? 'non-recursive'); // [lock graph] cycle ids, components
     this.findings.sort((a, b) => a.eventIndex - b.eventIndex || a.kind.localeCompare(b.kind));
     this.findings.forEach((f, k) => (f.id = k));
     const model = { preHeld: new Map(), forked: new Set<number>() };
@@ -136,6 +138,8 @@ class KernelLogAnalyzer {
       graph: this.graph,
       notes: this.notes,
       checkpoints,
+      components,
+      instanceEdges: [], // a log prints classes, not instances
       checkpointInterval: interval,
       readLocks: this.opts.readLocks ?? 'non-recursive',
       model,
@@ -315,6 +319,8 @@ class KernelLogAnalyzer {
       }
       case 'irq-state':
         return this.irqState(r, base, who, context);
+      case 'order-violation':
+        return null; // locktrace's own (a declared hierarchy), never a lockdep report
       case 'lockdep-other': {
         const a = r.acquiring;
         base.locks = a ? [a.name] : [];

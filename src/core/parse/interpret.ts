@@ -32,6 +32,16 @@ const PATH_FIELD = /(?:^|[\s(])(?:path|file|filename|pathname)="([^"]*)"/;
 /** Syscalls whose arguments the file-lock tracking reads. */
 const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
 
+/**
+ * The work item of a workqueue event, `ADDRESS\tFUNCTION[\tWORKQUEUE]`: `work struct=ADDR
+ * function=FN workqueue=WQ …` (queue_work) or `work struct ADDR: function FN` (execute_start/end).
+ */
+export function workKey(body: string): string {
+  const m = /work struct[= ]?(\S+?):?(?:\s+function[= ](\S+))?(?:\s+workqueue=(\S+))?(?:\s|$)/.exec(body);
+  if (!m) return body;
+  return [normalizeAddress(m[1]), m[2] ?? '', ...(m[3] ? [m[3]] : [])].join('\t');
+}
+
 /** Normalizes an address so `0x000000008a1c55e2`, `000000008a1c55e2` and `0x8A1C55E2` are one key. */
 export function normalizeAddress(s: string): string {
   let h = s.toLowerCase();
@@ -327,6 +337,14 @@ export class EventBuilder {
         const m = /pid=(\d+)/.exec(body);
         const pid = m ? +m[1] : ev.pid;
         this.push({ ...ev, pid }, line, offset, EventKind.Exit, 0, -1, pid);
+        return;
+      }
+      case 'workqueue_queue_work':
+      case 'workqueue_activate_work':
+      case 'workqueue_execute_start':
+      case 'workqueue_execute_end': {
+        // kept as an unknown event whose `num` names the work (analysis/workqueue.ts reads it)
+        this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), s.names.intern(workKey(body)));
         return;
       }
       default: {

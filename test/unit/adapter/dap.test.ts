@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { REPLAY_STATE_VERSION, type ReplayStateBody } from '../../../src/protocol/replayState';
-import { repeatedLockTrace } from '../helpers';
+import { kernelCapture, repeatedLockTrace } from '../helpers';
 import { FIXTURES, SAMPLE, frames, launchAndStop, scopeVars, startClient, stopAfter, threadId, topLine } from './dapClient';
 
 const FINDINGS = path.join(FIXTURES, 'findings.trace');
@@ -42,6 +42,7 @@ describe('initialize and launch', () => {
         ['irq-state', false],
         ['held-lock-freed', false],
         ['lockdep-other', false],
+        ['order-violation', false],
         ['contention', false],
       ],
     );
@@ -514,5 +515,77 @@ describe('custom locktraceState event and requests', () => {
     assert.equal(await topLine(dc, s.body.threadId!), 20);
     assert.notEqual(s.body.threadId, stop.body.threadId);
     await assert.rejects(dc.customRequest('locktraceSeek', { index: 1000 }), /no event/);
+  });
+});
+
+describe('irq-state findings of real lockdep captures', () => {
+  /** A capture's trace in a temporary file (the adapter reads traces from disk). */
+  const captureFile = (name: string): string => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-dap-')), `${name}.trace`);
+    fs.writeFileSync(file, kernelCapture(name));
+    return file;
+  };
+
+  it('inconsistent lock state: the call stack shows the locks held at both usages, each frame with its state', async () => {
+    const program = captureFile('irqstate');
+    const stop = await launchAndStop(dc, { program }, () => dc.setExceptionBreakpointsRequest({ filters: ['irq-state'] }));
+    assert.equal(stop.body.reason, 'exception');
+    const tid = stop.body.threadId!;
+    const fs0 = await frames(dc, tid);
+    const names = fs0.map((f) => `${f.line} ${f.name}${f.presentationHint ? ` [${f.presentationHint}]` : ''}`);
+    assert.deepEqual(names, [
+      '1787 acquire &dev->soft_lock',
+      '1787 &dev->soft_lock (held since ioctl, line 1787) [normal]',
+      '1785 ioctl (entered at line 1785) [normal]',
+      '1637 {IN-SOFTIRQ-W} &dev->soft_lock: taken in softirq context at line 1637 by ls_seed/72 [label]',
+      '1637 acquire &dev->soft_lock [subtle]',
+      '1637 &dev->soft_lock (in softirq, held since ioctl, line 1637) [subtle]',
+      '1636 (&dev->timer) (in softirq, held since ioctl, line 1636) [subtle]',
+      '1491 ioctl (entered at line 1491) [subtle]',
+      '1787 {SOFTIRQ-ON-W} &dev->soft_lock: held with softirqs enabled at line 1787 by ls_seed/72 [label]',
+      '1787 acquire &dev->soft_lock [subtle]',
+      '1787 &dev->soft_lock (held since ioctl, line 1787) [subtle]',
+      '1785 ioctl (entered at line 1785) [subtle]',
+    ]);
+    // the frames of the softirq usage show the state there: its event and what was held then
+    const usage = fs0.find((f) => f.line === 1637 && f.name.startsWith('acquire'))!;
+    const ev = await scopeVars(dc, usage.id, 'Event');
+    assert.equal(ev.find((v) => v.name === 'line')?.value, '1637');
+    const held = await scopeVars(dc, usage.id, 'Held locks');
+    assert.deepEqual(
+      held.map((v) => `${v.name}: ${v.value}`),
+      [
+        '&dev->soft_lock: 0xffff888000b25478, since line 1637 in ioctl, in softirq',
+        '(&dev->timer): 0xffffc900000a0e80, since line 1636 in ioctl, in softirq',
+      ],
+    );
+    // other threads get no usage frames; the exception widget points at them instead of repeating the usages
+    const info = (await dc.exceptionInfoRequest({ threadId: tid })).body;
+    assert.match(
+      info.details!.message!,
+      /call stack: below the current frames, the locks held where each usage showed up \(line 1637, line 1787\)/,
+    );
+    assert.doesNotMatch(info.details!.message!, /related lines:/);
+  });
+
+  it('irq lock inversion: the dependency chain is not called a cycle, and the usages of both classes get frames', async () => {
+    const program = captureFile('irqinv');
+    const stop = await launchAndStop(dc, { program }, () => dc.setExceptionBreakpointsRequest({ filters: ['irq-state'] }));
+    const tid = stop.body.threadId!;
+    const info = (await dc.exceptionInfoRequest({ threadId: tid })).body;
+    assert.match(info.description!, /^possible irq lock inversion dependency: &dev->hard_lock -> &dev->plain_lock/);
+    assert.match(info.details!.message!, /\ndependency chain:\n {2}&dev->hard_lock -> &dev->plain_lock: line 1954/);
+    assert.doesNotMatch(info.details!.message!, /cycle:/);
+    const fs0 = await frames(dc, tid);
+    // at the finding, the hardirq's lock is on top of the stack with its context
+    assert.equal(fs0[1].name, '&dev->hard_lock (in hardirq, held since ioctl, line 2012)');
+    const labels = fs0.filter((f) => f.presentationHint === 'label').map((f) => `${f.line} ${f.name}`);
+    assert.deepEqual(labels, [
+      '2012 {IN-HARDIRQ-W} &dev->hard_lock: taken in hardirq context at line 2012 by ls_seed/74',
+      '1730 {HARDIRQ-ON-W} &dev->plain_lock: held with hardirqs enabled at line 1730 by ls_seed/74',
+    ]);
+    // another stop (a step) is not the finding's: no usage frames any more
+    await stopAfter(dc, () => dc.nextRequest({ threadId: tid }));
+    assert.ok((await frames(dc, tid)).every((f) => f.presentationHint !== 'label'));
   });
 });

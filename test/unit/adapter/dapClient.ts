@@ -10,6 +10,8 @@ export const ROOT = path.resolve(__dirname, '../../../..');
 export const ADAPTER = path.join(ROOT, 'out', 'debugAdapter.js');
 export const SAMPLE = path.join(ROOT, 'samples', 'syscall-order-inversion.trace');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'adapter');
+/** The lockseed abba capture of the QEMU lockdep kernel, as the integration workspace holds it. */
+export const KERNEL_ABBA = path.join(ROOT, 'test', 'workspace', 'kernel', 'lockseed-abba.trace');
 
 export async function startClient(): Promise<DebugClient> {
   const dc = new DebugClient('node', ADAPTER, 'locktrace');

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ReplayStateBody } from '../../../src/protocol/replayState';
-import { FIXTURES, ROOT, SAMPLE, startClient } from './dapClient';
+import { FIXTURES, KERNEL_ABBA, ROOT, SAMPLE, startClient } from './dapClient';
 
 const GOLDEN_DIR = path.join(ROOT, 'test', 'golden', 'adapter');
 const EVENT_KINDS = ['stopped', 'terminated', 'output', 'locktraceState', 'initialized'] as const;
@@ -81,7 +81,15 @@ class Transcript {
       const s = e.body as ReplayStateBody;
       this.log(
         `event locktraceState: index ${s.index}, line ${s.line}, findings ${s.findingsSoFar.length}/${s.totalFindings}, held:`,
-        Object.fromEntries(s.tasks.map((t) => [`${t.comm}-${t.pid}`, t.held.map((h) => `${h.className}@${h.line}`)])),
+        Object.fromEntries(
+          s.tasks.map((t) => [
+            `${t.comm}-${t.pid}`,
+            t.held.map(
+              (h) =>
+                `${h.node}@${h.line}${h.sinceBeforeTrace ? ' (before the trace)' : ''}${h.context !== 'process' ? ` (${h.context})` : ''}`,
+            ),
+          ]),
+        ),
       );
     } else this.log(`event ${kind}`, e.body ?? {});
     return e;
@@ -197,5 +205,52 @@ describe('golden transcripts', () => {
     }
     await t.event('output');
     t.check('findings');
+  });
+
+  it('lockseed abba capture of a real lockdep kernel: held since before the trace, softirq holds, nesting, the AB-BA inversion', async () => {
+    const program = KERNEL_ABBA;
+    const t = new Transcript(dc);
+    await t.request('initialize', { adapterID: 'locktrace', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' }, false);
+    const launched = t.request('launch', { program, stopOnEntry: true });
+    await t.event('initialized');
+    await t.request('setExceptionBreakpoints', { filters: ['inversion', 'irq-state'] });
+    await t.request('configurationDone');
+    await launched;
+    // the first event: ls_seed/65 still holds what the tracer's `echo 1 > tracing_on` took
+    await t.event('stopped');
+    await t.event('locktraceState');
+    const entry = await t.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: 1 });
+    const scopes = await t.request<DebugProtocol.ScopesResponse>('scopes', { frameId: entry.body.stackFrames[0].id });
+    const held = await t.request<DebugProtocol.VariablesResponse>('variables', {
+      variablesReference: scopes.body.scopes[1].variablesReference,
+    });
+    await t.request('variables', { variablesReference: held.body.variables[0].variablesReference });
+    await t.request('evaluate', { expression: 'sb_writers', context: 'hover' });
+
+    // a softirq on top of ls_seed/65 while it holds &dev->a_lock in its ioctl
+    const soft = await t.request<DebugProtocol.GotoTargetsResponse>('gotoTargets', { source: { path: program }, line: 2263 });
+    await t.request('goto', { threadId: 1, targetId: soft.body.targets[0].id });
+    await t.event('stopped');
+    await t.event('locktraceState');
+    await t.request('stackTrace', { threadId: 1 });
+    await t.request('evaluate', { expression: 'held.context', context: 'repl' });
+
+    // a nested instance of a class: the second mm's mmap_lock while exec holds the first
+    const nested = await t.request<DebugProtocol.GotoTargetsResponse>('gotoTargets', { source: { path: program }, line: 1722 });
+    await t.request('goto', { threadId: 1, targetId: nested.body.targets[0].id });
+    await t.event('stopped');
+    await t.event('locktraceState');
+    await t.request('stackTrace', { threadId: 1, levels: 3 });
+
+    // lockdep's own report: ls_seed/66 takes &dev->a_lock holding &dev->b_lock
+    await t.request('continue', { threadId: 1 });
+    const inv = await t.event<DebugProtocol.StoppedEvent>('stopped');
+    await t.event('locktraceState');
+    await t.request('exceptionInfo', { threadId: inv.body.threadId });
+    await t.request('stackTrace', { threadId: inv.body.threadId });
+    await t.request('setExceptionBreakpoints', { filters: [] });
+    await t.request('continue', { threadId: inv.body.threadId });
+    await t.event('terminated');
+    t.check('kernel-abba');
   });
 });

@@ -9,7 +9,7 @@ import { lockHover } from '../../../src/editor/hover';
 import { TraceIndex } from '../../../src/editor/traceIndex';
 import { WorkerMessage } from '../../../src/load/messages';
 import { PackedAnalysis, packAnalysis, unpackAnalysis } from '../../../src/load/transfer';
-import { fixture, repoRoot } from '../helpers';
+import { fixture, kernelCapture, repoRoot } from '../helpers';
 
 const links = { reveal: (l: number) => `r${l}`, debug: (l: number) => `d${l}` };
 
@@ -26,6 +26,23 @@ for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-de
     assert.equal(b.store.lockByKeyLookup(b.store.locks[0].key), 0);
   });
 }
+
+test('pack/unpack keeps the kernel lock waits (Analysis.contention), which the panel and hovers show', () => {
+  for (const [name, text] of [
+    ['test/fixtures/contention/pipe-writers.ltrace', fixture('test/fixtures/contention/pipe-writers.ltrace')],
+    ['lockseed abba capture', kernelCapture('abba')],
+  ]) {
+    const a = analyze(parseTrace(text, { file: name }));
+    assert.ok(a.contention && a.contention.waits.length > 0, `${name} has waits`);
+    const { packed, transfer } = packAnalysis(a);
+    const b = unpackAnalysis(structuredClone<PackedAnalysis>(packed, { transfer }));
+    assert.deepEqual(b.contention, a.contention, name);
+    assert.ok(
+      b.contention.groups.every((g) => g.holding instanceof Map),
+      'Maps stay Maps',
+    );
+  }
+});
 
 test('the built worker analyses a file and a text', async () => {
   const script = path.join(repoRoot, 'out/analysisWorker.js');
@@ -48,6 +65,13 @@ test('the built worker analyses a file and a text', async () => {
     a.findings.map((f) => `${f.kind}:${f.line}`),
     ['held-across-syscall:17', 'held-across-syscall:22', 'held-across-syscall:31', 'inversion:35', 'held-across-syscall:36'],
   );
+  // the recorder's contention data crosses the thread boundary too (it used to be dropped)
+  const contended = path.join(repoRoot, 'test/fixtures/contention/pipe-writers.ltrace');
+  const c = (
+    await ask({ type: 'analyze', version: 1, file: contended, path: contended, format: 'auto', readLocks: 'non-recursive' })
+  ).pop();
+  assert.ok(c && c.type === 'done');
+  assert.equal(unpackAnalysis(c.analysis).contention?.waits.length, 4);
   const err = (
     await ask({ type: 'analyze', version: 1, file: 'x.txt', text: 'hello\nworld\n', format: 'auto', readLocks: 'non-recursive' })
   ).pop();

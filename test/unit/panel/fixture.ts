@@ -35,3 +35,12 @@ export function generatedModel(): PanelModel {
   }
   return generated;
 }
+
+/** The lockseed abba capture of the QEMU lockdep kernel, as the integration workspace holds it. */
+export const KERNEL_ABBA = path.join(ROOT, 'test', 'workspace', 'kernel', 'lockseed-abba.trace');
+
+let abba: PanelModel | undefined;
+export function kernelAbbaModel(): PanelModel {
+  abba ??= new PanelModel(analyze(parseTrace(fs.readFileSync(KERNEL_ABBA), { file: KERNEL_ABBA })), KERNEL_ABBA);
+  return abba;
+}

@@ -17,7 +17,7 @@ import { LockState } from '../../../src/core/analysis/state';
 import { EventKind } from '../../../src/core';
 import { selectFindings } from '../../../src/load';
 import { prng } from '../../bench/generate';
-import { SAMPLE, generatedModel, sampleModel } from './fixture';
+import { SAMPLE, generatedModel, kernelAbbaModel, sampleModel } from './fixture';
 
 const ALL = emptyTaskFilter();
 
@@ -373,5 +373,81 @@ describe('PanelController', () => {
     await c.handle({ type: 'requestTimeline', requestId: 42, from: 0, to: 10, width: 100, tasks: ALL });
     const t = posted.find((p) => p.type === 'timeline');
     assert.ok(t && t.type === 'timeline' && t.window.requestId === 42 && t.window.to === 10);
+  });
+});
+
+describe('PanelModel on a real lockdep kernel trace (the lockseed abba capture)', () => {
+  const m = kernelAbbaModel();
+  const s = m.store;
+  const window = (line: number, span = 200) => {
+    const at = m.resolve({ line });
+    return m.timeline({ requestId: 1, from: Math.max(0, at - span / 2), to: at + span / 2, width: 800, tasks: ALL });
+  };
+
+  it('locks held since before the trace are bars from the task’s first event to their release', () => {
+    const w = m.timeline({ requestId: 1, from: 0, to: 100, width: 800, tasks: ALL });
+    const seed = w.lanes.find((l) => l.pid === 65)!;
+    const pre = seed.locks.filter((b) => b.sinceBeforeTrace);
+    assert.deepEqual(
+      pre.map((b) => `${b.className} ${b.startLine}-${b.endLine} depth ${b.depth}`),
+      ['sb_writers 13-64 depth 0', 'trace_types_lock 13-63 depth 1'],
+    );
+    assert.equal(s.tasks[seed.taskId].firstEvent, pre[0].start);
+    assert.ok(seed.locks.filter((b) => !b.sinceBeforeTrace).every((b) => s.kind[b.start] === EventKind.Acquire));
+  });
+
+  it('aggregated windows count them too (the activity pyramid replays with the analysis’ model)', () => {
+    const w = m.timeline({ requestId: 1, from: 0, to: 4096, width: 16, tasks: ALL });
+    assert.equal(w.mode, 'aggregate');
+    const lane = w.lanes.findIndex((l) => l.pid === 65);
+    const b = w.buckets!;
+    // each bucket's deepest stack of ls_seed/65 is the replay's (which starts it with sb_writers and trace_types_lock)
+    for (let k = 0; k < b.count; k++) {
+      const [from, to] = bucketRange(w, b, k);
+      let want = 0;
+      for (let i = from; i < to; i++)
+        if (s.task[i] === w.lanes[lane].taskId) want = Math.max(want, m.replay.view(i).tasks.find((t) => t.pid === 65)!.held.length);
+      assert.equal(b.maxDepth[lane * b.count + k], want, `bucket ${k} (events ${from}–${to - 1})`);
+    }
+  });
+
+  it('locks taken in a softirq on top of an ioctl carry their context; a nested instance its node', () => {
+    const w = window(2263);
+    const seed = w.lanes.find((l) => l.pid === 65)!;
+    const at = (line: number) => seed.locks.find((b) => b.startLine === line)!;
+    assert.equal(at(2245).className, '&dev->a_lock');
+    assert.equal(at(2245).context, 'process');
+    for (const line of [2257, 2258, 2259, 2261, 2263]) assert.equal(at(line).context, 'softirq', `line ${line}`);
+    const nested = window(1722)
+      .lanes.find((l) => l.pid === 65)!
+      .locks.find((b) => b.startLine === 1722)!;
+    assert.deepEqual([nested.className, nested.node], ['&mm->mmap_lock', '&mm->mmap_lock/1']);
+  });
+
+  it('kernel lock waits (lock_contended … lock_acquired) are drawn on the waiting task’s lane', () => {
+    const w = window(5120);
+    const seed = w.lanes.find((l) => l.pid === 65)!;
+    assert.deepEqual(
+      seed.waits.map((x) => `${x.className} ${x.beginLine}-${x.endLine} in ${x.syscall} ${(x.seconds! * 1e3).toFixed(2)} ms`),
+      ['tasklist_lock 5114-5157 in wait4 4.66 ms', '&p->pi_lock 5152-5153 in wait4 3.42 ms'],
+    );
+    // a window that begins inside a wait still shows it; one after every wait shows none
+    const inside = m.timeline({ requestId: 2, from: m.resolve({ line: 5130 }), to: m.resolve({ line: 5140 }), width: 400, tasks: ALL });
+    assert.deepEqual(
+      inside.lanes.find((l) => l.pid === 65)!.waits.map((x) => x.className),
+      ['tasklist_lock'],
+    );
+    const after = m.timeline({ requestId: 3, from: s.length - 50, to: s.length, width: 400, tasks: ALL });
+    assert.ok(after.lanes.every((l) => l.waits.length === 0));
+    // no waits in aggregated windows (their lanes carry no bars)
+    assert.ok(m.timeline({ requestId: 4, from: 0, to: s.length, width: 300, tasks: ALL }).lanes.every((l) => l.waits.length === 0));
+  });
+
+  it('the replay state marks what the held stacks show: since before the trace, context, node', () => {
+    const entry = m.stateAt(0).tasks.find((t) => t.pid === 65)!;
+    assert.deepEqual(
+      entry.held.map((h) => `${h.node}${h.sinceBeforeTrace ? ' (before)' : ''} ${h.context}`),
+      ['sb_writers (before) process', 'trace_types_lock (before) process', 'hrtimer_bases.lock hardirq'],
+    );
   });
 });
