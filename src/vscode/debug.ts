@@ -14,6 +14,7 @@ import { LocktraceContext } from './context';
 import { SYNC_LIMIT } from './diagnostics';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID } from './ids';
 import { activeTraceView, traceFileOf, traceViewUri } from './traceView';
+import { KernelSourceResolver } from './kernelSource';
 import type { TraceService } from './traces';
 
 /**
@@ -43,13 +44,18 @@ export class InlineReplays {
 }
 
 /**
- * The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk;
- * big traces are named by the trace view's URI, so their stack frames open there.
+ * The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk,
+ * and a kernel log's frames in the workspace's kernel tree or debug info (./kernelSource.ts); big
+ * traces are named by the trace view's URI, so their stack frames open there.
  */
-function serviceAccess(ctx: LocktraceContext, traces: TraceService): TraceAccess {
+function serviceAccess(ctx: LocktraceContext, traces: TraceService, kernelSources: KernelSourceResolver): TraceAccess {
   return {
     loadAnalysis: (args) => traces.analysisFor(vscode.Uri.file(args.program), { format: args.format, readLocks: args.readLocks }),
     readLine: (program, offset) => nodeTraceAccess.readLine(program, offset),
+    resolveFrames: async (program, frames) =>
+      (await kernelSources.resolve(vscode.Uri.file(program), frames)).map(
+        (s) => s && { path: s.location.uri.fsPath, line: s.location.range.start.line + 1 },
+      ),
     clientPath: (program, bytes) => {
       const file = vscode.Uri.file(program);
       if (bytes < SYNC_LIMIT || !ctx.settings(file).get<boolean>('traceView.openBigTraces', true)) return undefined;
@@ -58,9 +64,10 @@ function serviceAccess(ctx: LocktraceContext, traces: TraceService): TraceAccess
   };
 }
 
-export function registerDebug(ctx: LocktraceContext, traces: TraceService): InlineReplays {
+/** `kernelSources`: where kernel logs' frames are in source (shared with the editor). */
+export function registerDebug(ctx: LocktraceContext, traces: TraceService, kernelSources = new KernelSourceResolver(ctx)): InlineReplays {
   const replays = new InlineReplays();
-  const access = serviceAccess(ctx, traces);
+  const access = serviceAccess(ctx, traces, kernelSources);
   ctx.track(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: (session) => {
