@@ -75,6 +75,15 @@ const builds = [
     entryPoints: existing('media/src/panel.ts'),
     outfile: 'out/media/panel.js',
   },
+  // The trace view's webview (a custom editor for traces of any size).
+  {
+    ...node,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: existing('media/src/traceView/main.ts'),
+    outfile: 'out/media/traceView.js',
+  },
   // Unit tests (node --test), integration suite (runs inside the VS Code extension host), benchmark.
   {
     ...node,

@@ -11,6 +11,7 @@ import { KernelSourceResolver } from './vscode/kernelSource';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
+import { TraceViewProbe, registerTraceView } from './vscode/traceView';
 import { TraceService, TraceServiceProbe } from './vscode/traces';
 import { registerWalkthrough } from './vscode/walkthrough';
 
@@ -18,6 +19,8 @@ import { registerWalkthrough } from './vscode/walkthrough';
 export interface LocktraceApi {
   /** For the integration tests: analyses on the extension host's thread and the service's loads. */
   readonly testing: TraceServiceProbe;
+  /** For the integration tests: each open trace view's first paint, scroll frame timings, hovers. */
+  readonly traceViews: TraceViewProbe;
 }
 
 export function activate(extension: vscode.ExtensionContext): LocktraceApi {
@@ -30,6 +33,7 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const replays = registerDebug(ctx, traces, kernelSources);
   registerPanel(ctx, traces, replays);
   registerEditor(ctx, traces, kernelSources);
+  const traceViews = registerTraceView(ctx, traces);
   registerHierarchy(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);
@@ -37,7 +41,7 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   ctx.output.info(
     `locktrace ${(extension.extension.packageJSON as { version: string }).version} activated (${vscode.env.appName} ${vscode.version})`,
   );
-  return { testing: traces.probe };
+  return { testing: traces.probe, traceViews };
 }
 
 export function deactivate(): void {

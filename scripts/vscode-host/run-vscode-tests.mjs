@@ -346,6 +346,25 @@ async function handleDriverRequest(page, req) {
       await el.click();
       return {};
     }
+    case 'webviewHover': {
+      // moves the mouse onto the element (what a user's pointer does before a hover shows)
+      const el = await findWebviewElement(page, needSelector(), timeoutMs);
+      await el.hover();
+      return {};
+    }
+    case 'webviewWheel': {
+      // wheel turns over an element: `count` events of `deltaY` pixels, `intervalMs` apart
+      const el = await findWebviewElement(page, needSelector(), timeoutMs);
+      await el.hover();
+      const count = Number.isFinite(req.count) ? req.count : 1;
+      for (let k = 0; k < count; k++) {
+        await page.mouse.wheel(0, Number(req.deltaY) || 0);
+        if (req.intervalMs) {
+          await new Promise((r) => setTimeout(r, req.intervalMs));
+        }
+      }
+      return {};
+    }
     case 'workbenchText': {
       const el = await page.waitForSelector(needSelector(), { timeout: timeoutMs });
       return { text: plain(await el.textContent()) };

@@ -65,7 +65,7 @@ export class LocktraceSession extends LoggingDebugSession {
   private readonly launched = new Promise<void>((r) => (this.resolveLaunched = r));
 
   /** `access`: where traces come from (default: from disk through src/load, as the standalone adapter does). */
-  constructor(access?: TraceAccess) {
+  constructor(private readonly access?: TraceAccess) {
     super();
     this.runtime = new ReplayRuntime(access);
     this.setDebuggerLinesStartAt1(true);
@@ -113,12 +113,19 @@ export class LocktraceSession extends LoggingDebugSession {
     return this.convertClientLineToDebugger(line);
   }
 
+  /** What the client calls the trace: its path, or what the access names it (a big trace's view URI). */
+  private clientPath(): string {
+    const program = this.runtime.program;
+    return this.access?.clientPath?.(program, this.runtime.store.bytes) ?? this.convertDebuggerPathToClient(program);
+  }
+
   private source(): Source {
-    return new Source(path.basename(this.runtime.program), this.convertDebuggerPathToClient(this.runtime.program));
+    return new Source(path.basename(this.runtime.program), this.clientPath());
   }
 
   private isTraceSource(src: DebugProtocol.Source | undefined): boolean {
     if (!src?.path) return false;
+    if (src.path === this.clientPath()) return true;
     return path.resolve(this.convertClientPathToDebugger(src.path)) === this.runtime.program;
   }
 

@@ -3,6 +3,7 @@
 // link (command URIs there, anything in tests). Lines are 1-based trace lines.
 
 import { EdgeOrigin, FINDING_KIND_INFO, Finding, HeldLockView, Replay, describeWork } from '../core';
+import type { TraceToken } from './tokens';
 import { SyscallSpan, TraceIndex } from './traceIndex';
 
 export interface HoverLinks {
@@ -225,4 +226,22 @@ export function acquiringLine(index: TraceIndex, replay: Replay, className: stri
   }
   const any = candidates(at)[0];
   return any?.held.line;
+}
+
+/**
+ * The hover of a token under the cursor (src/editor/tokens.ts): a lock's, or a syscall's followed
+ * by the locks its line takes or releases. Shared by the text editor's hovers and the trace view's.
+ */
+export function tokenHover(
+  index: TraceIndex,
+  replay: Replay,
+  findings: readonly Finding[],
+  tok: TraceToken,
+  line: number,
+  links: HoverLinks,
+): string {
+  if (tok.kind === 'lock') return lockHover(index, replay, findings, tok.className, line, links, tok.lockId);
+  let text = syscallHover(index, tok.span, links);
+  for (const id of tok.lockIds) text += `\n\n---\n\n${lockHover(index, replay, findings, index.store.className(id), line, links, id)}`;
+  return text;
 }

@@ -11,7 +11,9 @@ import { TraceAccess, nodeTraceAccess } from '../adapter/runtime';
 import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
 import { LocktraceContext } from './context';
+import { SYNC_LIMIT } from './diagnostics';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID } from './ids';
+import { activeTraceView, traceFileOf, traceViewUri } from './traceView';
 import { KernelSourceResolver } from './kernelSource';
 import type { TraceService } from './traces';
 
@@ -43,9 +45,10 @@ export class InlineReplays {
 
 /**
  * The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk,
- * and a kernel log's frames in the workspace's kernel tree or debug info (./kernelSource.ts).
+ * and a kernel log's frames in the workspace's kernel tree or debug info (./kernelSource.ts); big
+ * traces are named by the trace view's URI, so their stack frames open there.
  */
-function serviceAccess(traces: TraceService, kernelSources: KernelSourceResolver): TraceAccess {
+function serviceAccess(ctx: LocktraceContext, traces: TraceService, kernelSources: KernelSourceResolver): TraceAccess {
   return {
     loadAnalysis: (args) => traces.analysisFor(vscode.Uri.file(args.program), { format: args.format, readLocks: args.readLocks }),
     readLine: (program, offset) => nodeTraceAccess.readLine(program, offset),
@@ -53,13 +56,18 @@ function serviceAccess(traces: TraceService, kernelSources: KernelSourceResolver
       (await kernelSources.resolve(vscode.Uri.file(program), frames)).map(
         (s) => s && { path: s.location.uri.fsPath, line: s.location.range.start.line + 1 },
       ),
+    clientPath: (program, bytes) => {
+      const file = vscode.Uri.file(program);
+      if (bytes < SYNC_LIMIT || !ctx.settings(file).get<boolean>('traceView.openBigTraces', true)) return undefined;
+      return traceViewUri(file).toString();
+    },
   };
 }
 
 /** `kernelSources`: where kernel logs' frames are in source (shared with the editor). */
 export function registerDebug(ctx: LocktraceContext, traces: TraceService, kernelSources = new KernelSourceResolver(ctx)): InlineReplays {
   const replays = new InlineReplays();
-  const access = serviceAccess(traces, kernelSources);
+  const access = serviceAccess(ctx, traces, kernelSources);
   ctx.track(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: (session) => {
@@ -103,7 +111,8 @@ export function registerDebug(ctx: LocktraceContext, traces: TraceService, kerne
   );
   ctx.track(
     vscode.commands.registerCommand(Commands.debugTrace, async (resource?: vscode.Uri) => {
-      const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
+      const picked = resource instanceof vscode.Uri ? resource : (vscode.window.activeTextEditor?.document.uri ?? activeTraceView());
+      const uri = picked && traceFileOf(picked);
       if (!uri || uri.scheme !== 'file') {
         void vscode.window.showErrorMessage('locktrace: open a trace file (on disk) to debug it.');
         return;
@@ -128,12 +137,15 @@ class TraceConfigurationProvider implements vscode.DebugConfigurationProvider {
     if (!config.type && !config.request && !config.name) {
       const doc = vscode.window.activeTextEditor?.document;
       if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') return launchConfigFor(doc.uri.fsPath);
+      const view = activeTraceView();
+      if (view) return launchConfigFor(view.fsPath);
       void vscode.window.showInformationMessage('locktrace: open a trace file to debug it, or add a "locktrace" launch configuration.');
       return undefined;
     }
     if (!config.program) {
       const doc = vscode.window.activeTextEditor?.document;
       if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') config.program = doc.uri.fsPath;
+      else config.program = activeTraceView()?.fsPath;
     }
     // the adapter answers a missing or wrong program with a clear error response
     return config;

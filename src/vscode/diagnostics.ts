@@ -4,12 +4,12 @@
 // lock, a code linking to the README's explanation), parse errors on the line they name, and
 // parser warnings. Updated on open, edit (debounced), save, settings and suppression changes.
 // Traces too big for VS Code to hand to extensions (above 50 MB there is no TextDocument) get their
-// problems too when they are open in an editor tab: they are analysed from the file.
+// problems too when they are open in an editor tab or the trace view: they are analysed from the file.
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { FINDING_KINDS, FINDING_KIND_INFO, Finding, FindingKind, detectFormat } from '../core';
 import { LocktraceContext } from './context';
-import { LANGUAGE_ID, PREFIX } from './ids';
+import { LANGUAGE_ID, PREFIX, TRACE_VIEW_TYPE } from './ids';
 import { TraceResult, TraceService, traceLineRange } from './traces';
 
 /** Default severities (`locktrace.findings.severity`). */
@@ -27,7 +27,7 @@ const SEVERITY: Record<Exclude<SeverityName, 'off'>, vscode.DiagnosticSeverity> 
 
 const DEBOUNCE_MS = 300;
 /** VS Code does not synchronise files above this size (in characters) with extensions. */
-const SYNC_LIMIT = 50 * 1024 * 1024;
+export const SYNC_LIMIT = 50 * 1024 * 1024;
 const TRACE_EXTENSIONS = /\.(trace|ftrace|ltrace)$/i;
 
 export function registerDiagnostics(ctx: LocktraceContext, traces: TraceService): void {
@@ -97,8 +97,17 @@ function registerUnsyncedTraces(ctx: LocktraceContext, traces: TraceService): vo
   const check = async () => {
     const open = new Map<string, vscode.Uri>();
     for (const g of vscode.window.tabGroups.all) {
-      for (const tab of g.tabs)
-        if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file') open.set(tab.input.uri.toString(), tab.input.uri);
+      for (const tab of g.tabs) {
+        // a big trace in the trace view is open too (the view's URI names the file)
+        const input = tab.input;
+        const uri =
+          input instanceof vscode.TabInputText
+            ? input.uri
+            : input instanceof vscode.TabInputCustom && input.viewType === TRACE_VIEW_TYPE
+              ? vscode.Uri.from({ scheme: 'file', path: input.uri.path })
+              : undefined;
+        if (uri?.scheme === 'file') open.set(uri.toString(), uri);
+      }
     }
     for (const [k, uri] of open) {
       if (tracked.has(k) || hasDocument(k) || !(await isUnsyncedTrace(ctx, uri)) || hasDocument(k)) continue;
@@ -122,7 +131,7 @@ function registerUnsyncedTraces(ctx: LocktraceContext, traces: TraceService): vo
 }
 
 /** A file on disk above VS Code's sync limit that is a trace by its extension or (setting) its first lines. */
-async function isUnsyncedTrace(ctx: LocktraceContext, uri: vscode.Uri): Promise<boolean> {
+export async function isUnsyncedTrace(ctx: LocktraceContext, uri: vscode.Uri): Promise<boolean> {
   let size: number;
   try {
     size = (await vscode.workspace.fs.stat(uri)).size;

@@ -7,12 +7,13 @@
 import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
 import { findLockingReport } from '../core/kernelLog';
-import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';
+import { HoverLinks, acquiringLine, findingTitle, tokenHover } from '../editor/hover';
 import { tokenAt } from '../editor/tokens';
 import { SEEK_REQUEST } from '../protocol/replayState';
 import { LocktraceContext } from './context';
 import { registerDiagnostics } from './diagnostics';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID, PREFIX } from './ids';
+import { tooBigForDocuments } from './traceView';
 import { isKernelLog, kernelLogDefinition, kernelLogFolds, kernelLogHover, kernelLogReferences, kernelLogSymbols } from './kernelLogs';
 import { KernelSourceResolver } from './kernelSource';
 import { TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
@@ -62,15 +63,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService, kern
         const under = await tokenUnder(traces, doc, pos, token);
         if (!under) return undefined;
         const { r, line, tok } = under;
-        const links = linksFor(doc.uri);
-        let text: string;
-        if (tok.kind === 'lock') text = lockHover(r.index, r.replay, r.findings, tok.className, line, links, tok.lockId);
-        else {
-          text = syscallHover(r.index, tok.span, links);
-          const s = r.index.store;
-          for (const id of tok.lockIds) text += `\n\n---\n\n${lockHover(r.index, r.replay, r.findings, s.className(id), line, links, id)}`;
-        }
-        const md = new vscode.MarkdownString(text);
+        const md = new vscode.MarkdownString(tokenHover(r.index, r.replay, r.findings, tok, line, linksFor(doc.uri)));
         md.isTrusted = { enabledCommands: [Commands.revealLine, Commands.debugToLine] };
         return new vscode.Hover(md, new vscode.Range(pos.line, tok.start, pos.line, tok.end));
       },
@@ -289,6 +282,8 @@ function registerCommands(ctx: LocktraceContext, traces: TraceService): void {
   reg(Commands.revealLine, async (arg: vscode.Uri | string, line: number) => {
     const uri = asUri(arg);
     if (!uri || typeof line !== 'number') return;
+    // VS Code has no document of a big trace: its lines are shown in the trace view
+    if (await tooBigForDocuments(uri)) return vscode.commands.executeCommand(Commands.openTraceView, uri, line);
     const doc = await vscode.workspace.openTextDocument(uri);
     const ed = await vscode.window.showTextDocument(doc, { preview: true });
     const range = traceLineRange(doc, line);
@@ -317,29 +312,34 @@ async function debugToLine(ctx: LocktraceContext, traces: TraceService, uri: vsc
   }
   let session = vscode.debug.activeDebugSession;
   if (!(session?.type === DEBUG_TYPE && session.configuration.program === uri.fsPath)) {
+    // the first stop of the new session, or its end: a big trace's launch may analyse it first,
+    // which takes longer than any fixed timeout on a slow machine (it shows its own progress)
+    const subs: vscode.Disposable[] = [];
     const ready = new Promise<vscode.DebugSession | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        resolve(undefined);
-      }, 30_000);
-      const sub = ctx.onReplayState((s) => {
-        if (s.configuration.program !== uri.fsPath) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(s);
+      subs.push(
+        ctx.onReplayState((s) => {
+          if (s.configuration.program === uri.fsPath) resolve(s);
+        }),
+        vscode.debug.onDidTerminateDebugSession((s) => {
+          if (s.type === DEBUG_TYPE && s.configuration.program === uri.fsPath) resolve(undefined);
+        }),
+      );
+    });
+    try {
+      const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: DEBUG_TYPE,
+        request: 'launch',
+        name: `Debug to line ${line}`,
+        program: uri.fsPath,
+        stopOnEntry: true,
       });
-    });
-    const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
-      type: DEBUG_TYPE,
-      request: 'launch',
-      name: `Debug to line ${line}`,
-      program: uri.fsPath,
-      stopOnEntry: true,
-    });
-    if (!started) return false;
-    session = await ready;
+      if (!started) return false;
+      session = await ready;
+    } finally {
+      for (const d of subs) d.dispose();
+    }
     if (!session) {
-      ctx.output.error(`debug to line ${line}: the session did not stop on entry`);
+      ctx.output.error(`debug to line ${line}: the session ended before its first stop`);
       return false;
     }
   }

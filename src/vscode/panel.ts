@@ -19,6 +19,7 @@ import { LocktraceContext } from './context';
 import type { InlineReplays } from './debug';
 import { Commands, DEBUG_TYPE, PANEL_VIEW_TYPE } from './ids';
 import { newNonce } from './nonce';
+import { tooBigForDocuments } from './traceView';
 import type { TraceService } from './traces';
 
 /** Trace lines are 1-based; editor positions are 0-based. The one place that converts. */
@@ -366,8 +367,15 @@ class LockPanels implements vscode.Disposable {
   }
 }
 
-/** Shows a 1-based trace line in an editor next to the panel, without taking focus from it. */
+/** Shows a 1-based trace line in an editor next to the panel (the trace view for big traces), without taking focus from it. */
 async function revealLine(uri: vscode.Uri, traceLine: number): Promise<void> {
+  if (await tooBigForDocuments(uri)) {
+    await vscode.commands.executeCommand(Commands.openTraceView, uri, traceLine, {
+      viewColumn: vscode.ViewColumn.One,
+      preserveFocus: true,
+    });
+    return;
+  }
   const pos = tracePosition(traceLine);
   const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
   const editor =

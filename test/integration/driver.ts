@@ -15,6 +15,13 @@ export interface DriverOps {
   /** textContent of the first element matching `selector` in any webview frame. */
   webviewText: { args: { selector: string; timeoutMs?: number }; result: { text: string | null } };
   webviewClick: { args: { selector: string; timeoutMs?: number }; result: Record<string, never> };
+  /** Moves the mouse onto the first element matching `selector` in any webview frame. */
+  webviewHover: { args: { selector: string; timeoutMs?: number }; result: Record<string, never> };
+  /** Turns the mouse wheel over that element: `count` events of `deltaY` pixels, `intervalMs` apart. */
+  webviewWheel: {
+    args: { selector: string; deltaY: number; count: number; intervalMs?: number; timeoutMs?: number };
+    result: Record<string, never>;
+  };
   /** textContent of an element of the workbench itself (hover widget, status bar, …). */
   workbenchText: { args: { selector: string; timeoutMs?: number }; result: { text: string | null } };
   /** Clicks a visible element of the workbench itself (a walkthrough step, its button). */

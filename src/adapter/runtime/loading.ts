@@ -32,6 +32,12 @@ export interface TraceAccess {
   /** The raw text of the trace from byte `offset` to the end of that line. */
   readLine(program: string, offset: number): string;
   /**
+   * How the client is to name the trace in stack frames and output, when not by its path (a path
+   * or a URI; `bytes` is the trace's size). The inline adapter names big traces by the trace
+   * view's URI there, since VS Code's text editor cannot serve them.
+   */
+  clientPath?(program: string, bytes: number): string | undefined;
+  /**
    * Kernel logs: where the log's stack frames are in source (a kernel tree, debug info), one entry
    * per frame, undefined where unknown. Optional: without it frames show their line in the log.
    */

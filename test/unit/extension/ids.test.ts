@@ -1,12 +1,21 @@
 // The registry of contributed ids (src/vscode/ids.ts) and package.json name the same commands,
-// debug type, language, webview panel type and task type, and no other file under src/ spells or
-// defines one.
+// debug type, language, webview panel type, custom editor type and task type, and no other file
+// under src/ spells or defines one.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { Commands, DEBUG_TYPE, LANGUAGE_ID, PANEL_VIEW_TYPE, PREFIX, TASK_TYPE } from '../../../src/vscode/ids';
+import {
+  Commands,
+  DEBUG_TYPE,
+  LANGUAGE_ID,
+  PANEL_VIEW_TYPE,
+  PREFIX,
+  TASK_TYPE,
+  TRACE_VIEW_SCHEME,
+  TRACE_VIEW_TYPE,
+} from '../../../src/vscode/ids';
 import { repoRoot } from '../helpers';
 
 interface PackageJson {
@@ -24,6 +33,8 @@ interface PackageJson {
     breakpoints: { language: string }[];
     grammars: { language: string }[];
     taskDefinitions: { type: string }[];
+    customEditors: { viewType: string; selector: { filenamePattern: string }[] }[];
+    keybindings: { command: string; when?: string }[];
     configuration: { properties: Record<string, unknown> };
   };
 }
@@ -62,6 +73,22 @@ describe('contributed ids', () => {
     }
   });
 
+  it("the trace view's custom editor type, its scheme and its keybindings are the registry's", () => {
+    const c = pkg.contributes;
+    assert.deepEqual(
+      c.customEditors.map((e) => e.viewType),
+      [TRACE_VIEW_TYPE],
+    );
+    assert.deepEqual(
+      c.customEditors.flatMap((e) => e.selector.map((s) => s.filenamePattern)),
+      [`${TRACE_VIEW_SCHEME}:/**`],
+    );
+    for (const k of c.keybindings) {
+      assert.ok(registry.includes(k.command), `keybinding: ${k.command} is not in src/vscode/ids.ts`);
+      for (const m of (k.when ?? '').matchAll(/activeCustomEditorId == '([^']*)'/g)) assert.equal(m[1], TRACE_VIEW_TYPE);
+    }
+  });
+
   it('the debug type, language and task type are the ones package.json contributes', () => {
     const c = pkg.contributes;
     assert.deepEqual(
@@ -84,8 +111,8 @@ describe('contributed ids', () => {
     for (const key of Object.keys(c.configuration.properties)) assert.ok(key.startsWith(`${PREFIX}.`), key);
   });
 
-  it('no file under src/ but the registry spells a command, the panel type or the task type, or defines an id', () => {
-    const ids = [...registry, PANEL_VIEW_TYPE, TASK_TYPE];
+  it('no file under src/ but the registry spells a command, the panel or trace view type, its scheme or the task type, or defines an id', () => {
+    const ids = [...registry, PANEL_VIEW_TYPE, TASK_TYPE, TRACE_VIEW_TYPE, TRACE_VIEW_SCHEME];
     const suffixes = ids.map((id) => id.slice(PREFIX.length));
     const offenders: string[] = [];
     for (const f of tsFiles('src')) {

@@ -15,6 +15,7 @@ import { WireShape, protocolProgram, wireShape } from './wireShape';
 const PROTOCOLS = [
   { name: 'replayState', file: 'src/protocol/replayState.ts', version: 'REPLAY_STATE_VERSION' },
   { name: 'panel', file: 'src/protocol/panel.ts', version: 'PANEL_PROTOCOL_VERSION' },
+  { name: 'traceView', file: 'src/protocol/traceView.ts', version: 'TRACE_VIEW_PROTOCOL_VERSION' },
 ];
 const GOLDEN_DIR = path.join(repoRoot, 'test/golden/protocol');
 const abs = (file: string): string => path.join(repoRoot, file);
