@@ -80,6 +80,8 @@ export function selectClasses(
 export interface LayeredLayout {
   width: number;
   height: number;
+  /** Per column: x of its circles' left edge and of its longest label's end. */
+  columns: { left: number; right: number }[];
   /** Circle centre, label text (cut to fit) and the x where the label ends, per class. */
   nodes: Map<string, { x: number; y: number; layer: number; label: string; labelEnd: number }>;
 }
@@ -88,7 +90,7 @@ export interface LayeredLayout {
 export const GRAPH_CHAR_W = 7;
 /** Vertical distance between two classes of a column. */
 export const GRAPH_ROW_H = 22;
-const PAD = 14;
+const PAD = 18;
 const GAP = 34;
 /** Labels longer than this are cut (the node's title has the whole name). */
 const MAX_LABEL_CHARS = 24;
@@ -160,11 +162,14 @@ export function layeredLayout(ids: readonly string[], edges: readonly { from: st
   });
   const rows = Math.max(1, ...layers.map((c) => c.length));
   const nodes: LayeredLayout['nodes'] = new Map();
+  const columns: LayeredLayout['columns'] = [];
   let x = PAD;
   for (const [k, col] of layers.entries()) {
     const labels = col.map((id) => cutLabel(id, MAX_LABEL_CHARS));
     const labelW = Math.max(...labels.map((l) => l.length)) * GRAPH_CHAR_W;
-    const top = PAD + nodeR + ((rows - col.length) * GRAPH_ROW_H) / 2;
+    // whole rows, so that the gaps between rows line up across columns (edges run along them)
+    const top = PAD + nodeR + Math.floor((rows - col.length) / 2) * GRAPH_ROW_H;
+    columns.push({ left: x, right: x + 2 * nodeR + LABEL_OFF - nodeR + labelW });
     col.forEach((id, r) => {
       const cx = x + nodeR;
       nodes.set(id, {
@@ -177,5 +182,47 @@ export function layeredLayout(ids: readonly string[], edges: readonly { from: st
     });
     x += 2 * nodeR + LABEL_OFF + labelW + GAP;
   }
-  return { width: Math.ceil(x - GAP + PAD), height: Math.ceil(2 * PAD + 2 * nodeR + (rows - 1) * GRAPH_ROW_H + 24), nodes };
+  return { width: Math.ceil(x - GAP + PAD), height: Math.ceil(2 * PAD + 2 * nodeR + (rows - 1) * GRAPH_ROW_H + 24), columns, nodes };
+}
+
+type Placed = { x: number; y: number; layer: number; labelEnd: number };
+
+/**
+ * The path of edge a → b in a layered layout, kept off the labels: between neighbouring columns
+ * a curve from the end of a's label to b's circle; across columns it runs along the gap between
+ * two rows; back to its own or an earlier column (a cycle's closing edge) it leaves under a's
+ * circle, runs left along the gap under a's row and up or down beside b's column into b's circle.
+ * The label point lies on the path.
+ */
+export function layeredEdgePath(a: Placed, b: Placed, layout: LayeredLayout, nodeR: number): { d: string; labelX: number; labelY: number } {
+  const half = GRAPH_ROW_H / 2;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  const ex = b.x - nodeR - 3;
+  if (b.layer === a.layer + 1) {
+    const sx = a.labelEnd + 3;
+    const mx = (sx + ex) / 2;
+    return {
+      d: `M${r(sx)},${r(a.y)} C${r(mx)},${r(a.y)} ${r(mx)},${r(b.y)} ${r(ex)},${r(b.y)}`,
+      labelX: r(mx),
+      labelY: r((a.y + b.y) / 2 - 4),
+    };
+  }
+  if (b.layer > a.layer) {
+    const sx = a.labelEnd + 3;
+    const out = layout.columns[a.layer].right + 6;
+    const into = layout.columns[b.layer].left - 10;
+    const gy = a.y + (b.y >= a.y ? half : -half);
+    return {
+      d: `M${r(sx)},${r(a.y)} L${r(out)},${r(a.y)} Q${r(out + 8)},${r(gy)} ${r(out + 16)},${r(gy)} L${r(into - 8)},${r(gy)} Q${r(into)},${r(gy)} ${r(into)},${r(gy + (b.y >= gy ? 6 : -6))} L${r(into)},${r(b.y)} L${r(ex)},${r(b.y)}`,
+      labelX: r((out + into) / 2),
+      labelY: r(gy - 3),
+    };
+  }
+  const gy = a.y + half;
+  const side = layout.columns[b.layer].left - 10;
+  return {
+    d: `M${r(a.x)},${r(a.y + nodeR)} L${r(a.x)},${r(gy)} L${r(side)},${r(gy)} L${r(side)},${r(b.y)} L${r(ex)},${r(b.y)}`,
+    labelX: r((a.x + side) / 2),
+    labelY: r(gy + 11),
+  };
 }

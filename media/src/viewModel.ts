@@ -31,7 +31,7 @@ import type {
   TaskStateBody,
   WorkOriginBody,
 } from '../../src/protocol/replayState';
-import { GRAPH_FOCUS_ABOVE, layeredLayout, selectClasses } from './graphFocus';
+import { GRAPH_FOCUS_ABOVE, layeredEdgePath, layeredLayout, selectClasses } from './graphFocus';
 
 // ---------------------------------------------------------------------------------------------
 // State and reducer
@@ -1147,13 +1147,12 @@ export function largeGraphView(s: PanelViewState, g: LockGraphView, width: numbe
     };
   });
   const guarded = guardedEdges(s);
-  const has = new Set(list.map((e) => `${e.from}\u0000${e.to}`));
   const edges: GraphEdgeView[] = list.map((e) => {
     const a = lay.nodes.get(e.from)!;
     const b = lay.nodes.get(e.to)!;
     const gates = guarded.get(`${e.from}\u0000${e.to}`);
     const hl = inCycle(cycle, e);
-    const geo = layeredEdgeGeometry(a, b, has.has(`${e.to}\u0000${e.from}`));
+    const geo = layeredEdgePath(a, b, lay, NODE_R);
     return {
       from: e.from,
       to: e.to,
@@ -1188,40 +1187,6 @@ export function largeGraphView(s: PanelViewState, g: LockGraphView, width: numbe
     truncatedNodes: 0,
     caption: classCaption(f),
     scope,
-  };
-}
-
-/**
- * A layered edge: forward from the end of the source's label to the left of the target's circle;
- * back (to its own or an earlier column, a cycle's closing edge) from under the source to under
- * the target, looping below them.
- */
-function layeredEdgeGeometry(
-  a: { x: number; y: number; layer: number; labelEnd: number },
-  b: { x: number; y: number; layer: number },
-  opposite: boolean,
-): { d: string; labelX: number; labelY: number } {
-  if (b.layer > a.layer) {
-    const sx = a.labelEnd + 3;
-    const ex = b.x - NODE_R - 3;
-    const bend = opposite ? -10 : 0;
-    const c1x = sx + (ex - sx) * 0.45;
-    const c2x = sx + (ex - sx) * 0.55;
-    return {
-      d: `M${r2(sx)},${r2(a.y)} C${r2(c1x)},${r2(a.y + bend)} ${r2(c2x)},${r2(b.y + bend)} ${r2(ex)},${r2(b.y)}`,
-      labelX: r2((sx + ex) / 2),
-      labelY: r2((a.y + b.y) / 2 + bend - 4),
-    };
-  }
-  const drop = 26 + Math.abs(a.x - b.x) * 0.04;
-  const low = Math.max(a.y, b.y) + drop;
-  const sy = a.y + NODE_R;
-  const ey = b.y + NODE_R + 3;
-  return {
-    d: `M${r2(a.x)},${r2(sy)} C${r2(a.x)},${r2(low)} ${r2(b.x)},${r2(low)} ${r2(b.x)},${r2(ey)}`,
-    labelX: r2((a.x + b.x) / 2),
-    // the cubic's lowest point is 3/4 of the way down to the control points
-    labelY: r2((sy + ey) / 8 + (low * 3) / 4 + 12),
   };
 }
 
