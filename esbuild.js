@@ -64,6 +64,8 @@ const builds = [
   { ...node, entryPoints: existing('src/adapter/main.ts'), outfile: 'out/debugAdapter.js' },
   // Analysis worker used by the extension host for big files (no `vscode`).
   { ...node, entryPoints: existing('src/load/worker.ts'), outfile: 'out/analysisWorker.js' },
+  // Parse workers: tokenize byte ranges of big traces on every core (src/load/parallel.ts).
+  { ...node, entryPoints: existing('src/load/parseWorker.ts'), outfile: 'out/parseWorker.js' },
   // Webview front end: runs in the browser sandbox of the panel.
   {
     ...node,
@@ -93,9 +95,23 @@ const builds = [
   { ...node, entryPoints: existing('test/bench/bench.ts'), outfile: 'out/bench/bench.js', external: ['playwright-core'] },
 ].filter((b) => b.entryPoints.length > 0);
 
+/**
+ * The WebAssembly line reader of the parallel parse: wasm/tokenizer.ts (AssemblyScript) compiled
+ * by the assemblyscript compiler (a devDependency) to out/tokenizer.wasm. Built from source every
+ * time; no binary is checked in.
+ */
+async function buildWasm() {
+  const { default: asc } = await import('assemblyscript/asc');
+  fs.mkdirSync('out', { recursive: true });
+  const args = ['wasm/tokenizer.ts', '--outFile', 'out/tokenizer.wasm', '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '1'];
+  const { error, stderr } = await asc.main(args);
+  if (error) throw new Error(`assemblyscript: ${error.message}\n${stderr.toString()}`);
+}
+
 async function main() {
   // stale bundles of moved or deleted tests would otherwise still be found and run
   fs.rmSync('out/test', { recursive: true, force: true });
+  await buildWasm();
   if (watch) {
     for (const b of builds) (await esbuild.context(b)).watch();
     return;

@@ -6,7 +6,18 @@ import tseslint from 'typescript-eslint';
 import { plugin as locktrace } from './scripts/lint/boundaries.mjs';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test/fixtures/**', 'test/workspace/**', 'bench-out/**', 'test-artifacts/**', '**/*.d.ts'] },
+  {
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'test/fixtures/**',
+      'test/workspace/**',
+      'bench-out/**',
+      'test-artifacts/**',
+      '**/*.d.ts',
+      'wasm/**',
+    ],
+  }, // wasm/: AssemblyScript, checked by its compiler
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -7,6 +7,7 @@ import { registerCommands } from './vscode/commands';
 import { registerDebug } from './vscode/debug';
 import { registerEditor } from './vscode/editor';
 import { registerHierarchy } from './vscode/hierarchy';
+import { KernelSourceResolver } from './vscode/kernelSource';
 import { registerPanel } from './vscode/panel';
 import { registerRecord } from './vscode/record';
 import { registerSource } from './vscode/source';
@@ -23,10 +24,12 @@ export function activate(extension: vscode.ExtensionContext): LocktraceApi {
   const ctx = new LocktraceContext(extension);
   // the one owner of analyses and the active trace, shared by every feature that needs a trace
   const traces = ctx.track(new TraceService(ctx));
+  // where kernel logs' stack frames are in source, for the debugger and the editor alike
+  const kernelSources = new KernelSourceResolver(ctx);
   registerCommands(ctx);
-  const replays = registerDebug(ctx, traces);
+  const replays = registerDebug(ctx, traces, kernelSources);
   registerPanel(ctx, traces, replays);
-  registerEditor(ctx, traces);
+  registerEditor(ctx, traces, kernelSources);
   registerHierarchy(ctx, traces);
   registerSource(ctx, traces);
   registerRecord(ctx, traces);

@@ -52,7 +52,7 @@ function renderColumn(c: TaskColumn): HTMLElement {
         b.addEventListener('click', () => seek({ line: c.syscallLine || 1 }));
         return b;
       })()
-    : el('span', { class: 'lt-muted lt-syscall-now' }, c.exited ? 'exited' : 'in userspace');
+    : el('span', { class: 'lt-muted lt-syscall-now' }, c.idle);
   const list = el('ol', { class: 'lt-stack', 'aria-label': `Locks held by ${c.comm}/${c.pid}, innermost first` });
   for (const h of c.held) {
     const b = el(

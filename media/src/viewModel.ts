@@ -335,6 +335,8 @@ export interface TaskColumn {
   exited: boolean;
   syscall: string | null;
   syscallLine: number | null;
+  /** What the column says without a syscall: `in userspace`, `exited`, or nothing for a kernel log's tasks. */
+  idle: string;
   /** Innermost first (top of the stack first). */
   held: HeldItem[];
 }
@@ -349,16 +351,17 @@ export function taskVisible(filter: TaskFilter, t: { taskId: number; pid: number
  * Where a hold began, for people: the syscall, or nothing for a kernel lock outside a known syscall
  * (a kernel thread, an interrupt, a syscall entered before the trace: never userspace).
  */
-function holdSyscall(h: Pick<HeldLockBody, 'syscall' | 'domain'>): string | null {
-  return h.syscall ?? (h.domain === 'kernel' ? null : 'userspace');
+function holdSyscall(h: Pick<HeldLockBody, 'syscall' | 'domain'>, kernelLog = false): string | null {
+  // a kernel log has no syscall spans: a lock without one was not taken in userspace
+  return h.syscall ?? (h.domain === 'kernel' || kernelLog ? null : 'userspace');
 }
 
-export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>): HeldItem {
+export function heldItem(h: HeldLockBody, findingLocks: ReadonlySet<string>, kernelLog = false): HeldItem {
   const badges = [h.context !== 'process' ? h.context : '', h.read ? 'read' : '', h.try ? 'try' : '', h.pending ? 'pending' : ''].filter(
     Boolean,
   );
   const how = badges.length ? ` (${badges.join(', ')})` : '';
-  const sys = holdSyscall(h);
+  const sys = holdSyscall(h, kernelLog);
   const taken = h.sinceBeforeTrace
     ? `, held since before the trace began (shown from the task's first event, line ${h.line})`
     : `, taken at line ${h.line}${sys ? ` in ${sys}` : ''}`;
@@ -386,6 +389,7 @@ export function taskColumns(s: PanelViewState): TaskColumn[] {
   const f = selectedFinding(s);
   const locks = new Set(f?.locks ?? []);
   const pinned = s.ui.tasks.pinned;
+  const kernelLog = s.trace?.kernelLog === true;
   const cols = r.tasks
     .filter((t) => taskVisible(s.ui.tasks, t))
     .map((t: TaskStateBody): TaskColumn => ({
@@ -397,10 +401,11 @@ export function taskColumns(s: PanelViewState): TaskColumn[] {
       exited: t.exited,
       syscall: t.syscall?.name ?? null,
       syscallLine: t.syscall?.line ?? null,
+      idle: t.exited ? 'exited' : kernelLog ? '' : 'in userspace',
       held: t.held
         .slice()
         .reverse()
-        .map((h) => heldItem(h, locks)),
+        .map((h) => heldItem(h, locks, kernelLog)),
     }));
   const rank = (c: TaskColumn): number => (c.pinned ? pinned.indexOf(c.taskId) : pinned.length + c.taskId);
   return cols.sort((a, b) => rank(a) - rank(b));
@@ -1074,8 +1079,9 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
       from: e.from,
       to: e.to,
       ...geo,
-      label: `${e.syscall ?? (e.via?.queued?.syscall ? `via ${e.via.queued.syscall}` : 'userspace')}:${e.line}`,
-      title: `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}${via ? ` ${via}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}${gates ? ` — in a cycle guarded by ${gates.join(', ')}: it cannot deadlock` : ''}`,
+      // a kernel log's edge says its context (a workqueue, softirq or kthread has no syscall, and is not userspace)
+      label: `${e.context ?? e.syscall ?? (e.via?.queued?.syscall ? `via ${e.via.queued.syscall}` : 'userspace')}:${e.line}`,
+      title: `${e.from} → ${e.to}: made at line ${e.line}${e.pid >= 0 ? ` by ${e.comm}/${e.pid}` : ''}${e.context ? ` in ${e.context}` : e.syscall ? ` in ${e.syscall}` : ''}${via ? ` ${via}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}${gates ? ` — in a cycle guarded by ${gates.join(', ')}: it cannot deadlock` : ''}`,
       inCycle: inCycle(cycle, e),
       crossSyscall: e.crossSyscall,
       guarded: gates !== undefined,

@@ -69,6 +69,8 @@ try {
   needed.push(
     'out/debugAdapter.js',
     'out/analysisWorker.js',
+    'out/parseWorker.js',
+    'out/tokenizer.wasm',
     'out/media/panel.js',
     'out/media/panel.css',
     'samples/syscall-order-inversion.trace',

@@ -25,7 +25,7 @@ export interface AttributeSchema {
   enum?: string[];
 }
 
-export const FORMATS: FormatOption[] = ['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl'];
+export const FORMATS: FormatOption[] = ['auto', 'ftrace', 'trace-cmd', 'perf', 'jsonl', 'kernel-log'];
 export const READ_LOCK_RULES: ReadLockRule[] = ['non-recursive', 'recursive'];
 
 /**

@@ -23,11 +23,11 @@ import {
   Event as DapEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Analysis, FINDING_KINDS, FINDING_KIND_INFO } from '../core';
+import { Analysis, FINDING_KINDS, FINDING_KIND_INFO, StackFrame as LogStackFrame } from '../core';
 import { encodeReplayState } from '../protocol/encode';
 import { REPLAY_STATE_EVENT, ReplayStateBody, SEEK_REQUEST, SeekArguments } from '../protocol/replayState';
 import { LaunchArguments, validateLaunchArguments } from './launchArgs';
-import { BreakpointResult, FrameInfo, NamedBreakpointSpec, ReplayRuntime, TraceAccess, VarNode } from './runtime';
+import { BreakpointResult, FrameInfo, NamedBreakpointSpec, ReplayRuntime, SourceLocation, TraceAccess, VarNode } from './runtime';
 
 const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FINDING_KINDS.map((kind) => ({
   filter: kind,
@@ -440,17 +440,40 @@ export class LocktraceSession extends LoggingDebugSession {
       const all = this.runtime.frames(taskId).slice(0, MAX_FRAMES_PER_TASK);
       const start = args.startFrame ?? 0;
       const count = args.levels && args.levels > 0 ? args.levels : all.length;
-      const src = this.source();
-      const frames = all.slice(start, start + count).map((f) => {
-        const id = this.nextFrameId++;
-        this.frames.set(id, { taskId, frame: f });
-        const sf = new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1));
-        if (f.hint) sf.presentationHint = f.hint;
-        else if (f.kind !== 'event') sf.presentationHint = 'normal';
-        return sf;
-      });
-      response.body = { stackFrames: frames, totalFrames: all.length };
-      this.sendResponse(response);
+      const shown = all.slice(start, start + count);
+      const send = (sources: (SourceLocation | undefined)[]) => {
+        const src = this.source();
+        const frames = shown.map((f, k) => {
+          const id = this.nextFrameId++;
+          this.frames.set(id, { taskId, frame: f });
+          // a kernel log's frame opens its source when the extension found it, else its line in the log
+          const at = sources[k];
+          const sf: DebugProtocol.StackFrame = at
+            ? new StackFrame(
+                id,
+                f.name,
+                new Source(path.basename(at.path), this.convertDebuggerPathToClient(at.path)),
+                this.toClientLine(at.line),
+              )
+            : new StackFrame(id, f.name, src, this.toClientLine(f.line), this.convertDebuggerColumnToClient(1));
+          if (f.hint) sf.presentationHint = f.hint;
+          else if (f.subtle) sf.presentationHint = 'subtle';
+          else if (f.kind !== 'event') sf.presentationHint = 'normal';
+          return sf;
+        });
+        response.body = { stackFrames: frames, totalFrames: all.length };
+        this.sendResponse(response);
+      };
+      const logFrames = shown.filter((f) => f.frame);
+      if (logFrames.length === 0) return send([]);
+      // the log frames' sources (a kernel tree, debug info) come from the TraceAccess, asynchronously
+      void this.runtime.resolveFrames(logFrames.map((f) => f.frame as LogStackFrame)).then(
+        (found) => {
+          let k = 0;
+          send(shown.map((f) => (f.frame ? found[k++] : undefined)));
+        },
+        () => send([]),
+      );
     });
   }
 

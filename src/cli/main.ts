@@ -211,7 +211,7 @@ async function check(argv: string[], io: Io): Promise<number> {
         onProgress: showProgress
           ? (p) =>
               io.stderr.write(
-                `\r${file}: ${p.phase} ${Math.round(p.phase === 'reading' ? 2 * p.percent : 2 * (p.percent - 50))}%${p.phase === 'reading' ? '' : '   '}`,
+                `\r${file}: ${p.message} ${Math.round(p.phase === 'reading' ? 2 * p.percent : 2 * (p.percent - 50))}%${p.phase === 'reading' ? '' : '   '}`,
               )
           : undefined,
       },

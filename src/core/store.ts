@@ -5,6 +5,9 @@
 import type { KernelLog } from './kernelLog/model';
 import { EventFlag, EventKind, LockDomain, LockInfo, TaskInfo, TraceFormat, TraceWarning } from './types';
 
+/** Keys of the idle tasks (pid 0, one per CPU) in the task map: below any pid, pseudo-pids included. */
+const IDLE_KEY = -(2 ** 40);
+
 /** Interns strings to dense ids. */
 export class StringTable {
   private readonly ids = new Map<string, number>();
@@ -33,7 +36,7 @@ export class StringTable {
   }
 }
 
-type Column = Uint32Array | Float64Array | Int16Array | Uint8Array | Int32Array;
+export type Column = Uint32Array | Float64Array | Int16Array | Uint8Array | Int32Array;
 
 const INITIAL_CAPACITY = 1024;
 /** At most this many warnings are kept one by one; the rest are only counted. */
@@ -110,12 +113,30 @@ export class EventStore {
     this.ctx = f(this.ctx);
   }
 
+  /** Whether columns made from now on live in SharedArrayBuffers (see shareColumns). */
+  private sharedColumns = false;
+
+  /**
+   * Makes the columns of the next growth (or reservation) in SharedArrayBuffers, so other threads
+   * can fault their pages in ahead of the writes (the parallel parse); reading them is unchanged.
+   */
+  shareColumns(): void {
+    this.sharedColumns = true;
+  }
+
+  /** The columns, as the arrays of their buffers (the ones to share with other threads). */
+  columns(): Column[] {
+    return [this.line, this.offset, this.ts, this.cpu, this.task, this.kind, this.flags, this.ref, this.num, this.ctx];
+  }
+
   private grow(min = 0): void {
     // double while small, then grow by half: less transient memory on huge traces
     const cur = this.line.length;
     const cap = Math.max(min, cur < 1 << 22 ? cur * 2 : Math.ceil(cur * 1.5));
+    const shared = this.sharedColumns;
     this.remap(<T extends Column>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
+      const C = a.constructor as (new (n: number) => T) & (new (b: SharedArrayBuffer) => T) & { BYTES_PER_ELEMENT: number };
+      const b = shared ? new C(new SharedArrayBuffer(cap * C.BYTES_PER_ELEMENT)) : new C(cap);
       b.set(a);
       return b;
     });
@@ -152,15 +173,17 @@ export class EventStore {
   /**
    * Task index for a pid, creating it (with the event index that introduces it) if new. Pid 0 is
    * the idle task of each CPU (`<idle>-0` in ftrace, `swapper/N` to the kernel): one task per CPU,
-   * named as the kernel names it, when the CPU is known.
+   * named as the kernel names it, when the CPU is known. Negative pids are a kernel log's
+   * pseudo-tasks (one per chain edge), keyed apart from the idle tasks and keeping their names.
    */
   taskFor(pid: number, comm: string, eventIndex: number, cpu = -1): number {
-    const key = pid === 0 && cpu >= 0 ? -1 - cpu : pid;
+    const idle = pid === 0 && cpu >= 0;
+    const key = idle ? IDLE_KEY - cpu : pid;
     let id = this.taskByPid.get(key);
     if (id === undefined) {
       id = this.tasks.length;
-      if (key < 0) comm = `swapper/${cpu}`;
-      this.tasks.push(key < 0 ? { id, pid, comm, firstEvent: eventIndex, idleCpu: cpu } : { id, pid, comm, firstEvent: eventIndex });
+      if (idle) comm = `swapper/${cpu}`;
+      this.tasks.push(idle ? { id, pid, comm, firstEvent: eventIndex, idleCpu: cpu } : { id, pid, comm, firstEvent: eventIndex });
       this.taskByPid.set(key, id);
     } else if (key >= 0 && comm && this.tasks[id].comm !== comm && !comm.startsWith('<')) {
       // a task is named as it was last seen (exec and set_task_comm rename it; the kernel's

@@ -15,6 +15,8 @@ export async function readAndAnalyse(
   hooks: { signal?: { aborted: boolean }; onProgress?: (p: ProgressMessage) => void } = {},
 ): Promise<Analysis> {
   const progress = hooks.onProgress;
+  // 'reading', or 'reading on N threads' once the parallel parse has begun
+  let reading = 'reading';
   const store =
     req.path !== undefined
       ? await readTraceFile(req.path, {
@@ -22,8 +24,9 @@ export async function readAndAnalyse(
           sort: req.sort,
           arch: req.arch,
           signal: hooks.signal,
+          onParallel: (n) => (reading = `reading on ${n} thread${n === 1 ? '' : 's'}`),
           onProgress: progress
-            ? (b, size) => progress({ type: 'progress', phase: 'reading', message: 'reading', percent: (50 * b) / Math.max(size, 1) })
+            ? (b, size) => progress({ type: 'progress', phase: 'reading', message: reading, percent: (50 * b) / Math.max(size, 1) })
             : undefined,
         })
       : parseTrace(req.text ?? '', { file: req.file, format: req.format, sort: req.sort, arch: req.arch });

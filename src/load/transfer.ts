@@ -50,8 +50,13 @@ export function packAnalysis(a: Analysis): { packed: PackedAnalysis; transfer: A
   const columns = {} as PackedAnalysis['store']['columns'];
   const transfer: ArrayBuffer[] = [];
   for (const c of COLUMNS) {
-    // trimmed columns may be views into a bigger buffer: copy those so only what is used travels
     const col = s[c].subarray(0, s.length);
+    if (col.buffer instanceof SharedArrayBuffer) {
+      // shared memory (the parallel parse's columns) reaches the other thread as it is: no copy, no transfer
+      columns[c] = col;
+      continue;
+    }
+    // trimmed columns may be views into a bigger buffer: copy those so only what is used travels
     const own = col.byteOffset === 0 && col.byteLength === col.buffer.byteLength ? col : col.slice();
     columns[c] = own;
     transfer.push(own.buffer);

@@ -90,6 +90,7 @@ export class PanelModel {
       lastLine: s.length ? s.line[s.length - 1] : 0,
       tasks: s.tasks.map((t) => ({ taskId: t.id, pid: t.pid, comm: t.comm, firstEvent: t.firstEvent })),
       findings: this.analysis.findings.map(encodeFinding),
+      ...(s.format === 'kernel-log' ? { kernelLog: true } : {}),
       components: componentsOf(this.analysis, this.analysis.findings).map(encodeComponent),
     };
   }
@@ -165,6 +166,7 @@ export class PanelModel {
         crossSyscall: a.crossSyscall,
         ...(a.via ? { via: encodeWorkOrigin(a.via) } : {}),
         count: a.count,
+        ...(a.context ? { context: a.context.label } : {}),
       });
     });
     edges.sort((a, b) => a.eventIndex - b.eventIndex);

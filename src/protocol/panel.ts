@@ -16,7 +16,7 @@
 import type { CycleEdgeBody, FindingBody, InstanceEdgeBody, LockDomainName, ReplayStateBody, WorkOriginBody } from './replayState';
 
 /** Bumped on any change of the types below (the version test insists); both sides check it in `ready` / `init`. */
-export const PANEL_PROTOCOL_VERSION = 6;
+export const PANEL_PROTOCOL_VERSION = 7;
 
 /** Webview panel type, also the key of the WebviewPanelSerializer. */
 export const PANEL_VIEW_TYPE = 'locktrace.lockPanel';
@@ -54,6 +54,8 @@ export interface TraceSummary {
   tasks: TaskSummary[];
   /** Every finding of the trace (the state carries the ones at or before the position). */
   findings: FindingBody[];
+  /** A kernel log: no syscall spans (a lock without a syscall is not "in userspace"), tasks are a report's. */
+  kernelLog?: boolean;
   /** Strongly connected components of the class graph with the cycles the trace closed in them. */
   components: ComponentBody[];
 }
@@ -224,6 +226,8 @@ export interface GraphEdge extends Pick<
   'from' | 'to' | 'eventIndex' | 'line' | 'pid' | 'comm' | 'syscall' | 'fromLine' | 'fromSyscall' | 'crossSyscall' | 'via'
 > {
   count: number;
+  /** Kernel logs: the context the edge was made in, read from its stack (`syscall ioctl`, `workqueue fn`, `softirq fn`). */
+  context?: string;
 }
 
 /** An edge between two lock instances (the instance view), with the event that first made it. */

@@ -12,6 +12,7 @@ import type { Analysis } from '../core';
 import { LocktraceSession } from '../adapter/session';
 import { LocktraceContext } from './context';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID } from './ids';
+import { KernelSourceResolver } from './kernelSource';
 import type { TraceService } from './traces';
 
 /**
@@ -40,17 +41,25 @@ export class InlineReplays {
   }
 }
 
-/** The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk. */
-function serviceAccess(traces: TraceService): TraceAccess {
+/**
+ * The inline runtime's traces: the TraceService's analysis of the file, the lines read from disk,
+ * and a kernel log's frames in the workspace's kernel tree or debug info (./kernelSource.ts).
+ */
+function serviceAccess(traces: TraceService, kernelSources: KernelSourceResolver): TraceAccess {
   return {
     loadAnalysis: (args) => traces.analysisFor(vscode.Uri.file(args.program), { format: args.format, readLocks: args.readLocks }),
     readLine: (program, offset) => nodeTraceAccess.readLine(program, offset),
+    resolveFrames: async (program, frames) =>
+      (await kernelSources.resolve(vscode.Uri.file(program), frames)).map(
+        (s) => s && { path: s.location.uri.fsPath, line: s.location.range.start.line + 1 },
+      ),
   };
 }
 
-export function registerDebug(ctx: LocktraceContext, traces: TraceService): InlineReplays {
+/** `kernelSources`: where kernel logs' frames are in source (shared with the editor). */
+export function registerDebug(ctx: LocktraceContext, traces: TraceService, kernelSources = new KernelSourceResolver(ctx)): InlineReplays {
   const replays = new InlineReplays();
-  const access = serviceAccess(traces);
+  const access = serviceAccess(traces, kernelSources);
   ctx.track(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: (session) => {

@@ -6,15 +6,20 @@
 // (src/editor); this file only maps them to VS Code objects.
 import * as vscode from 'vscode';
 import { detectFormat, toJsonReport, toSarif } from '../core';
+import { findLockingReport } from '../core/kernelLog';
 import { HoverLinks, acquiringLine, findingTitle, lockHover, syscallHover } from '../editor/hover';
 import { tokenAt } from '../editor/tokens';
 import { SEEK_REQUEST } from '../protocol/replayState';
 import { LocktraceContext } from './context';
 import { registerDiagnostics } from './diagnostics';
 import { Commands, DEBUG_TYPE, LANGUAGE_ID, PREFIX } from './ids';
+import { isKernelLog, kernelLogDefinition, kernelLogFolds, kernelLogHover, kernelLogReferences, kernelLogSymbols } from './kernelLogs';
+import { KernelSourceResolver } from './kernelSource';
 import { TraceResult, TraceService, editorLine, traceLine, traceLineRange } from './traces';
 
 const SELECTOR: vscode.DocumentSelector = [{ language: LANGUAGE_ID }];
+/** Languages whose documents are looked at for trace or kernel-log content (`.txt`, no extension, `.log`). */
+const CONTENT_DETECTED = new Set(['plaintext', 'log']);
 /**
  * Outline: every task, and under each the first syscalls, about this many in all (big traces have
  * tens of thousands per task; tens of thousands of symbols cost the extension host and the
@@ -44,13 +49,16 @@ async function tokenUnder(traces: TraceService, doc: vscode.TextDocument, pos: v
   return tok ? { r: r as typeof r & { index: NonNullable<typeof r.index>; replay: NonNullable<typeof r.replay> }, line, tok } : undefined;
 }
 
-export function registerEditor(ctx: LocktraceContext, traces: TraceService): void {
+/** `kernelSources`: where kernel logs' frames are in source (shared with the debugger). */
+export function registerEditor(ctx: LocktraceContext, traces: TraceService, kernelSources = new KernelSourceResolver(ctx)): void {
   const t = <T extends vscode.Disposable>(d: T) => ctx.track(d);
   registerDiagnostics(ctx, traces);
 
   t(
     vscode.languages.registerHoverProvider(SELECTOR, {
       async provideHover(doc, pos, token) {
+        const log = await traces.get(doc, token);
+        if (isKernelLog(log)) return kernelLogHover(kernelSources, log, doc, pos);
         const under = await tokenUnder(traces, doc, pos, token);
         if (!under) return undefined;
         const { r, line, tok } = under;
@@ -72,6 +80,8 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
   t(
     vscode.languages.registerDefinitionProvider(SELECTOR, {
       async provideDefinition(doc, pos, token) {
+        const log = await traces.get(doc, token);
+        if (isKernelLog(log)) return kernelLogDefinition(kernelSources, log, doc, pos);
         const under = await tokenUnder(traces, doc, pos, token);
         if (!under) return undefined;
         const { r, line, tok } = under;
@@ -88,6 +98,8 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
   t(
     vscode.languages.registerReferenceProvider(SELECTOR, {
       async provideReferences(doc, pos, _context, token) {
+        const log = await traces.get(doc, token);
+        if (isKernelLog(log)) return kernelLogReferences(log, doc, pos);
         const under = await tokenUnder(traces, doc, pos, token);
         if (!under || under.tok.kind !== 'lock') return undefined;
         const { r, tok } = under;
@@ -102,6 +114,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
       {
         async provideDocumentSymbols(doc, token) {
           const r = await traces.get(doc, token);
+          if (isKernelLog(r)) return kernelLogSymbols(r, doc);
           const index = r.index;
           if (!index) return [];
           const out: vscode.DocumentSymbol[] = [];
@@ -149,6 +162,7 @@ export function registerEditor(ctx: LocktraceContext, traces: TraceService): voi
     vscode.languages.registerFoldingRangeProvider(SELECTOR, {
       async provideFoldingRanges(doc, _context, token) {
         const r = await traces.get(doc, token);
+        if (isKernelLog(r)) return kernelLogFolds(r);
         const index = r.index;
         if (!index) return [];
         // VS Code shows at most `editor.foldingMaximumRegions` regions: compute and send no more than that
@@ -336,8 +350,11 @@ async function debugToLine(ctx: LocktraceContext, traces: TraceService, uri: vsc
 
 /**
  * Trace files are recognised by `firstLine` (package.json), by extension, by the
- * `locktrace.files.associations` globs, and by content for plain-text files
- * (`locktrace.files.detectByContent`): the same detection as the parser's, on the first 40 lines.
+ * `locktrace.files.associations` globs, and by content for plain-text and log files
+ * (`locktrace.files.detectByContent`): the same detection as the parser's, on the first 40 lines,
+ * for traces; a kernel log (dmesg, a console or fuzzer log: its first lines are boot or fuzzer
+ * lines) when it holds a lockdep or other locking report anywhere, so logs without one, kernel
+ * logs included, stay what they are.
  */
 function registerLanguageDetection(ctx: LocktraceContext): void {
   const check = (doc: vscode.TextDocument) => {
@@ -345,12 +362,13 @@ function registerLanguageDetection(ctx: LocktraceContext): void {
     const cfg = ctx.settings(doc.uri);
     const globs = cfg.get<string[]>('files.associations', []);
     let match = globs.some((g) => vscode.languages.match({ pattern: g }, doc) > 0);
-    if (!match && doc.languageId === 'plaintext' && cfg.get<boolean>('files.detectByContent', true)) {
+    if (!match && CONTENT_DETECTED.has(doc.languageId) && cfg.get<boolean>('files.detectByContent', true)) {
       const lines: string[] = [];
       for (let k = 0; k < Math.min(doc.lineCount, 40); k++) lines.push(doc.lineAt(k).text);
       const fmt = detectFormat(lines);
+      if (fmt === null || fmt === 'kernel-log') match = findLockingReport(doc.getText()) !== null;
       // the parser takes any `{` line for JSONL; a plain-text file needs locktrace's header for that
-      match = fmt !== null && (fmt !== 'jsonl' || lines.some((l) => /"format"\s*:\s*"locktrace"/.test(l)));
+      else match = doc.languageId === 'plaintext' && (fmt !== 'jsonl' || lines.some((l) => /"format"\s*:\s*"locktrace"/.test(l)));
     }
     if (match) void vscode.languages.setTextDocumentLanguage(doc, LANGUAGE_ID);
   };

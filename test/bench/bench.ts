@@ -5,11 +5,13 @@
 // the number of lock classes, and the recorder's overhead on a lock-heavy C program (as root). Prints a table with events/s, MB/s and ratios to the floor, and
 // writes bench-out/results.json plus docs/performance/{results.json,events-per-second.svg}.
 //
-//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--only-recorder] [--generate-only]
+//   node out/bench/bench.js [--sizes 1000000,10000000] [--formats ftrace,trace-cmd,perf] [--quick] [--runs N] [--no-editor] [--no-recorder] [--no-class-sweep] [--only-recorder] [--generate-only]
+//   (--no-editor: without the editor's hover child, the lock panel and the VS Code host runs)
 //   node out/bench/bench.js --only-editor-host [--editor-host-events N | --editor-host-trace FILE]   (VS Code host, ./editorHost.ts)
 //   node out/bench/bench.js --only-panel [--trace FILE] [--no-browser]   (lock panel, ./panel.ts)
 //   node out/bench/bench.js --only-graph [--graph-events N] [--graph-classes N] [--graph-inversions N]   (lock graph, ./graph.ts)
-//   (child modes used by the harness itself: --child floor|scan|check|phases|hover FILE)
+//   (child modes used by the harness itself: --child floor|scan|check|phases|hover FILE,
+//    --child tokenize FILE js|wasm FORMAT, --child parse FILE WORKERS js|wasm parallel|in-turn)
 // Node-only.
 
 import { execFileSync, spawnSync } from 'child_process';
@@ -18,6 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { analyze } from '../../src/core';
+import { loadAnalysis } from '../../src/load';
 import { readTraceFile } from '../../src/load/readFile';
 import { main as cliMain } from '../../src/cli/main';
 import { BenchFormat, generateTrace, prng } from './generate';
@@ -26,6 +29,7 @@ import { Stats, stats } from './stats';
 import { PanelBenchResult, panelBench } from './panel';
 import { HoverResult, hoverChild, hoverSummary } from './editorIndex';
 import { editorHostOnly, editorHostRuns } from './editorHost';
+import { ParseRun, ScalingResult, TokenizeResult, parseChild, scaling, tokenizeChild } from './scaling';
 import { GraphBenchResult, graphBench, graphChild, graphSummary } from './graph';
 
 const root = path.resolve(__dirname, '../..');
@@ -45,6 +49,15 @@ interface ChildResult {
 // child modes: run one measured job in a fresh process and print its result as JSON on fd 3
 
 async function child(mode: string, file: string): Promise<void> {
+  if (mode === 'tokenize') {
+    fs.writeSync(3, JSON.stringify(tokenizeChild(file, process.argv[5] as 'js' | 'wasm', process.argv[6])));
+    return;
+  }
+  if (mode === 'parse') {
+    const r = await parseChild(file, Number(process.argv[5]), process.argv[6] !== 'js', process.argv[7] === 'in-turn');
+    fs.writeSync(3, JSON.stringify(r));
+    return;
+  }
   if (mode.startsWith('graph-')) return graphChild(mode, file);
   const t0 = performance.now();
   const r: ChildResult = { wallMs: 0, maxRssKb: 0 };
@@ -56,6 +69,11 @@ async function child(mode: string, file: string): Promise<void> {
     // exactly what `locktrace check --json` does, output discarded
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
     await cliMain(['check', file, '--json', '--no-progress'], { stdout: sink, stderr: process.stderr });
+  } else if (mode === 'diagnostics') {
+    // what the extension's TraceService does for a trace file (src/vscode/traces.ts), without VS Code
+    const a = await loadAnalysis(file, { workerScript: path.join(root, 'out/analysisWorker.js') });
+    r.events = a.store.length;
+    r.findings = a.findings.length;
   } else if (mode === 'hover') {
     // the editor's work on a big trace (test/bench/editorIndex.ts)
     (r as ChildResult & { hover?: HoverResult }).hover = await hoverChild(file);
@@ -75,13 +93,25 @@ async function child(mode: string, file: string): Promise<void> {
   fs.writeSync(3, JSON.stringify(r));
 }
 
-function runChild(mode: string, file: string): ChildResult {
-  const res = spawnSync(process.execPath, ['--max-old-space-size=8192', __filename, '--child', mode, file], {
+/**
+ * Runs a child job in a fresh process. `env`: more environment (e.g. LOCKTRACE_PARSE_WORKERS);
+ * `pin`: the whole process on one core (taskset -c 0).
+ */
+function runChild<T = ChildResult>(
+  mode: string,
+  file: string,
+  extra: string[] = [],
+  o: { env?: NodeJS.ProcessEnv; pin?: boolean } = {},
+): T {
+  const argv = ['--max-old-space-size=8192', __filename, '--child', mode, file, ...extra];
+  const [cmd, args] = o.pin ? ['taskset', ['-c', '0', process.execPath, ...argv]] : [process.execPath, argv];
+  const res = spawnSync(cmd, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     maxBuffer: 1 << 20,
+    env: { ...process.env, ...o.env },
   });
-  if (res.status !== 0) throw new Error(`child ${mode} ${file} failed with ${res.status}`);
-  return JSON.parse(String(res.output[3])) as ChildResult;
+  if (res.status !== 0) throw new Error(`child ${mode} ${file} ${extra.join(' ')} failed with ${res.status}`);
+  return JSON.parse(String(res.output[3])) as T;
 }
 
 type RecorderResult =
@@ -175,8 +205,13 @@ interface ReplayResult {
   reverseContinue: Stats;
 }
 
-async function replayOverDap(file: string, events: number, samples: number): Promise<ReplayResult> {
-  const dc = new DebugClient(process.execPath, path.join(root, 'out/debugAdapter.js'), 'locktrace');
+async function replayOverDap(file: string, events: number, samples: number, env?: NodeJS.ProcessEnv): Promise<ReplayResult> {
+  const dc = new DebugClient(
+    process.execPath,
+    path.join(root, 'out/debugAdapter.js'),
+    'locktrace',
+    env ? { env: { ...process.env, ...env } } : undefined,
+  );
   dc.defaultTimeout = 600_000;
   await dc.start();
   try {
@@ -270,7 +305,8 @@ async function benchMain(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const sizes = (arg('--sizes') ?? (quick ? '1000000' : '1000000,10000000')).split(',').map(Number);
   const formats = (arg('--formats') ?? 'ftrace,trace-cmd,perf').split(',') as BenchFormat[];
-  const runs = quick ? 1 : 3;
+  const runs = Number(arg('--runs') ?? (quick ? 1 : 3));
+  const editor = !process.argv.includes('--no-editor');
   const generateOnly = process.argv.includes('--generate-only');
   fs.mkdirSync(outDir, { recursive: true });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -280,7 +316,7 @@ async function benchMain(): Promise<void> {
   const jobs: { format: BenchFormat; events: number; classes: number }[] = [];
   for (const events of sizes) for (const format of formats) jobs.push({ format, events, classes: 200 });
   // cost vs number of lock classes (ftrace, smallest size)
-  jobs.push({ format: 'ftrace', events: sizes[0], classes: 20000 });
+  if (!process.argv.includes('--no-class-sweep')) jobs.push({ format: 'ftrace', events: sizes[0], classes: 20000 });
   for (const j of jobs) {
     const file = path.join(outDir, `${j.format}-${j.events}-${j.classes}.txt`);
     if (!fs.existsSync(file)) {
@@ -318,11 +354,11 @@ async function benchMain(): Promise<void> {
     if (j.format === 'ftrace' && j.classes === 200 && fs.existsSync(path.join(root, 'out/debugAdapter.js'))) {
       row.replay = await replayOverDap(file, events, quick ? 10 : 30);
     }
-    if (j.format === 'ftrace' && j.classes === 200) {
-      row.hover = (runChild('hover', file) as ChildResult & { hover: HoverResult }).hover;
+    if (editor && j.format === 'ftrace' && j.classes === 200) {
+      row.hover = runChild<ChildResult & { hover: HoverResult }>('hover', file).hover;
       console.log(`          ${hoverSummary(row.hover)}`);
     }
-    if (j.format === 'ftrace' && j.classes === 200 && j.events >= 10_000_000) row.panel = await panelBench(file);
+    if (editor && j.format === 'ftrace' && j.classes === 200 && j.events >= 10_000_000) row.panel = await panelBench(file);
     rows.push(row);
     console.log(
       `${j.format.padEnd(9)} ${String(events).padStart(9)} ev ${String(j.classes).padStart(5)} cls ${mb.toFixed(0).padStart(5)} MB | floor ${floor.wallMs.toFixed(0)} ms, JS byte scan ${jsScan.wallMs.toFixed(0)} ms, wc ${wcMs.toFixed(0)} ms | check ${check.wallMs.toFixed(0)} ms (${row.ratioToFloor.toFixed(1)}× floor, ${row.ratioToJsScan.toFixed(1)}× JS scan, ${(row.eventsPerSec / 1e6).toFixed(2)} M ev/s, ${row.mbPerSec.toFixed(0)} MB/s, RSS ${row.checkRssMb.toFixed(0)} MB = ${row.bytesPerEvent.toFixed(0)} B/ev) | parse ${row.parseMs.toFixed(0)} ms, analyze ${row.analyzeMs.toFixed(0)} ms | ${row.findings} finding(s)`,
@@ -335,9 +371,10 @@ async function benchMain(): Promise<void> {
     }
   }
   if (generateOnly) return;
+  const parallel = await parallelSection(rows, formats, sizes, runs);
   // the lock graph at 20,000 classes and 10M events (./graph.ts)
   const graph = quick ? undefined : graphBench(__filename, outDir, graphOptions);
-  const recorder = recorderOverhead();
+  const recorder: RecorderResult = process.argv.includes('--no-recorder') ? { skipped: '--no-recorder' } : recorderOverhead();
   if ('skipped' in recorder) console.log(`recorder overhead: not measured (${recorder.skipped})`);
   else
     console.log(
@@ -345,7 +382,7 @@ async function benchMain(): Promise<void> {
     );
 
   // the editor in the real VS Code extension host (test/bench/editorHost.ts)
-  const editorHost = editorHostRuns(outDir);
+  const editorHost = editor ? editorHostRuns(outDir) : undefined;
 
   // where the time goes: a CPU profile of parse + analysis on the first ftrace trace
   const first = jobs.find((j) => j.format === 'ftrace');
@@ -354,14 +391,27 @@ async function benchMain(): Promise<void> {
     console.log('profile (parse + analysis, self time):');
     for (const p of profileTop) console.log(`  ${p.selfPct.toFixed(1).padStart(5)}%  ${p.fn}`);
   }
-  const result = { date: new Date().toISOString(), machine, runsPerMeasure: runs, rows, profileTop, recorder, editorHost, graph };
+  const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  console.log(`load average at the end: ${load.join(', ')}`);
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    runsPerMeasure: runs,
+    loadAverage: load,
+    rows,
+    parallel,
+    profileTop,
+    recorder,
+    editorHost,
+    graph,
+  };
   fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!quick) {
     const docs = path.join(root, 'docs/performance');
     fs.mkdirSync(docs, { recursive: true });
     fs.writeFileSync(path.join(docs, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     fs.writeFileSync(path.join(docs, 'events-per-second.svg'), plot(rows));
-    updateReadmeTable(result.machine, rows);
+    updateReadmeTable(result.machine, rows, runs, load);
     if (graph) updateReadmeGraph(graph);
   }
   console.log(
@@ -369,8 +419,94 @@ async function benchMain(): Promise<void> {
   );
 }
 
+interface ParallelResult {
+  tokenizer: { format: BenchFormat; js: TokenizeResult; wasm: TokenizeResult }[];
+  scaling?: ScalingResult;
+  /** The same work with the parse in sequence (LOCKTRACE_PARSE_WORKERS=0) and in parallel (default). */
+  loader?: { what: string; sequentialMs: number; parallelMs: number; factor: number }[];
+  targets: string[];
+}
+
+/**
+ * Issue 17's table: the WebAssembly reader vs the JS reader, the parse's speedup curve, the loader's
+ * gain through `check`, the debugger's launch and the extension's diagnostics path, and the targets.
+ */
+async function parallelSection(rows: Row[], formats: BenchFormat[], sizes: number[], runs: number): Promise<ParallelResult> {
+  const biggest = Math.max(...sizes);
+  const fileOf = (f: BenchFormat) => path.join(outDir, `${f}-${biggest}-200.txt`);
+  const res: ParallelResult = { tokenizer: [], targets: [] };
+  console.log('tokenizer, one thread, first 256 MiB in 2 MiB ranges (CPU time, best of 3):');
+  for (const format of formats) {
+    const js = runChild<TokenizeResult>('tokenize', fileOf(format), ['js', format]);
+    const wasm = runChild<TokenizeResult>('tokenize', fileOf(format), ['wasm', format]);
+    res.tokenizer.push({ format, js, wasm });
+    const mbs = (t: TokenizeResult) => (t.mb / (t.cpuMs / 1000)).toFixed(0);
+    console.log(
+      `  ${format.padEnd(9)} JS reader ${js.cpuMs.toFixed(0)} ms (${mbs(js)} MB/s), WebAssembly ${wasm.cpuMs.toFixed(0)} ms (${mbs(wasm)} MB/s): ${(js.cpuMs / wasm.cpuMs).toFixed(2)}× faster`,
+    );
+  }
+  const ftrace = fileOf('ftrace');
+  if (formats.includes('ftrace')) {
+    res.scaling = scaling(ftrace, (args, o) => runChild<ParseRun>('parse', ftrace, args, { pin: o?.pin }), runs);
+    const seqEnv = { LOCKTRACE_PARSE_WORKERS: '0' };
+    const row = rows.find((r) => r.format === 'ftrace' && r.classes === 200 && r.events >= biggest);
+    const loader: NonNullable<ParallelResult['loader']> = [];
+    const both = (what: string, f: (env?: NodeJS.ProcessEnv) => number | Promise<number>) => async () => {
+      let s = Infinity;
+      let p = Infinity;
+      for (let k = 0; k < runs; k++) {
+        s = Math.min(s, await f(seqEnv));
+        p = Math.min(p, await f());
+      }
+      loader.push({ what, sequentialMs: s, parallelMs: p, factor: s / p });
+    };
+    await both('check --json', (env) => runChild('check', ftrace, [], { env }).wallMs)();
+    await both(
+      'diagnostics: loadAnalysis as the extension runs it (analysis worker)',
+      (env) => runChild('diagnostics', ftrace, [], { env }).wallMs,
+    )();
+    if (row && fs.existsSync(path.join(root, 'out/debugAdapter.js')))
+      await both(
+        'debugger: launch to first stop over DAP',
+        async (env) => (await replayOverDap(ftrace, row.events, 1, env)).launchToFirstStopMs,
+      )();
+    res.loader = loader;
+    console.log(`the loader, in sequence (LOCKTRACE_PARSE_WORKERS=0) vs parallel (default), ftrace ${biggest / 1e6}M, best of ${runs}:`);
+    for (const l of loader)
+      console.log(`  ${l.what}: ${l.sequentialMs.toFixed(0)} ms → ${l.parallelMs.toFixed(0)} ms (${l.factor.toFixed(2)}× faster)`);
+  }
+  // the issue's targets, from this run's rows
+  const at = (f: BenchFormat) => rows.find((r) => r.format === f && r.classes === 200 && r.events >= biggest);
+  const f = at('ftrace');
+  if (f) {
+    res.targets.push(
+      `ftrace ${biggest / 1e6}M check: ${f.ratioToJsScan.toFixed(2)}× the JS byte scan (target ≤ 3×): ${f.ratioToJsScan <= 3 ? 'met' : 'not met'}`,
+      `ftrace ${biggest / 1e6}M check: ${f.mbPerSec.toFixed(0)} MB/s (target ≥ 250): ${f.mbPerSec >= 250 ? 'met' : 'not met'}`,
+    );
+    for (const o of ['trace-cmd', 'perf'] as const) {
+      const r = at(o);
+      if (r)
+        res.targets.push(
+          `${o} ${biggest / 1e6}M check: ${r.mbPerSec.toFixed(0)} MB/s, ${((100 * r.mbPerSec) / f.mbPerSec).toFixed(0)} % of ftrace's (target ≥ 90 %): ${r.mbPerSec >= 0.9 * f.mbPerSec ? 'met' : 'not met'}`,
+        );
+    }
+  }
+  for (const r of rows.filter((x) => x.classes === 200 && x.events >= biggest))
+    res.targets.push(
+      `${r.format} ${biggest / 1e6}M peak RSS: ${r.bytesPerEvent.toFixed(0)} B/event (target ≤ 50): ${r.bytesPerEvent <= 50 ? 'met' : 'not met'}`,
+    );
+  const two = res.scaling?.real.find((r) => r.workers === 2);
+  if (two)
+    res.targets.push(
+      `2 real workers: parse speedup ${two.speedup.toFixed(2)}× vs 1 (target ≥ 1.4×): ${two.speedup >= 1.4 ? 'met' : 'not met'}`,
+    );
+  console.log('targets (issue 17):');
+  for (const t of res.targets) console.log(`  ${t}`);
+  return res;
+}
+
 /** Rewrites the table between the bench markers in README.md. */
-function updateReadmeTable(machine: string, rows: Row[]): void {
+function updateReadmeTable(machine: string, rows: Row[], runs: number, load: number[]): void {
   const readme = path.join(root, 'README.md');
   const text = fs.readFileSync(readme, 'utf8');
   const start = '<!-- bench-table:start -->';
@@ -380,7 +516,7 @@ function updateReadmeTable(machine: string, rows: Row[]): void {
   if (a < 0 || b < a) return;
   const lines = [
     start,
-    `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${rows.length ? 3 : 0} runs.`,
+    `Measured by \`npm run bench\` on ${machine} (${new Date().toISOString().slice(0, 10)}); best of ${runs} run(s); load average at the end ${load.join(', ')}.`,
     '',
     '| format | events | lock classes | MB | `check --json` | × Node floor | × JS byte scan | events/s | peak RSS (B/event) | parse / analyze |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -18,6 +18,29 @@ export function fixture(rel: string): string {
   return fs.readFileSync(path.join(repoRoot, rel), 'utf8');
 }
 
+/** Everything a parse puts in a store, as plain data (NaN and -0 spelled out, so deepStrictEqual compares them). */
+export function storeSnapshot(s: import('../../src/core').EventStore): unknown {
+  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const).map((c) =>
+    Array.from(s[c].subarray(0, s.length), (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v)),
+  );
+  return {
+    format: s.format,
+    length: s.length,
+    cols,
+    tasks: s.tasks,
+    locks: s.locks,
+    classes: s.classes.values,
+    names: s.names.values,
+    warnings: s.warnings,
+    warningCount: s.warningCount,
+    lines: s.lines,
+    bytes: s.bytes,
+    lostEvents: s.lostEvents,
+    overwritten: s.overwritten,
+    sorted: s.sorted,
+  };
+}
+
 /** The ftrace text of a real capture of the QEMU lockdep kernel (test/fixtures/kernel/NAME/trace.txt.gz). */
 export function kernelCapture(name: string): string {
   return zlib.gunzipSync(fs.readFileSync(path.join(repoRoot, 'test/fixtures/kernel', name, 'trace.txt.gz'))).toString('utf8');

@@ -1,7 +1,10 @@
 // Moving through the replay: the current event, steps (next event of the task or of any task,
 // step out of a syscall, step back), runs forwards and backwards to the next breakpoint or finding
-// (yielding every few thousand events so pause works), goto, pause.
+// (yielding every few thousand events so pause works), goto, pause. In a kernel log a step goes to
+// the next stop of the report (title, each `-> #N` edge, held lists, the reporting task last:
+// kernelLogSteps), whichever pseudo-task it belongs to, and step out to the reporting task's state.
 
+import { lastStepOfReport, nextStep, prevStep } from '../../core/kernelLog';
 import type { Breakpoints } from './breakpoints';
 import type { StopEvent, StopReason } from './events';
 import type { LoadedTrace } from './loading';
@@ -48,8 +51,9 @@ export class Execution {
     void this.run(-1, this.index - 1);
   }
 
-  /** Next event of the current task. */
+  /** Next event of the current task (a kernel log: the next stop of the report). */
   next(): void {
+    if (this.host.trace().steps) return this.stepLog(1);
     const i = this.host.trace().replay.nextOfTask(this.index);
     if (i < 0) this.stop({ reason: 'step', index: this.index, description: 'no later event of this task', breakpointIds: [] });
     else this.stop({ reason: 'step', index: i, breakpointIds: [] });
@@ -57,6 +61,7 @@ export class Execution {
 
   /** Next event of any task (in the task filter). */
   stepIn(): void {
+    if (this.host.trace().steps) return this.stepLog(1);
     const t = this.host.trace();
     const i = t.replay.findForward(this.index, (k) => t.inFilter(k));
     if (i < 0) this.stop({ reason: 'step', index: this.index, description: 'end of trace', breakpointIds: [] });
@@ -65,15 +70,38 @@ export class Execution {
 
   /** To the exit of the current syscall (or the release of the innermost lock); breakpoints on the way stop it. */
   stepOut(): void {
+    const t = this.host.trace();
+    if (t.steps) {
+      const last = lastStepOfReport(t.store, t.steps, this.index);
+      return last < 0 ? this.stepLog(1) : this.stop({ reason: 'step', index: last, breakpointIds: [] });
+    }
     const target = this.host.trace().replay.stepOutTarget(this.index);
     if (target < 0) return this.next();
     void this.run(1, this.index + 1, target);
   }
 
-  /** Previous event of the current task. */
+  /** Previous event of the current task (a kernel log: the previous stop). */
   stepBack(): void {
+    if (this.host.trace().steps) return this.stepLog(-1);
     const i = this.host.trace().replay.prevOfTask(this.index);
     if (i < 0) this.stop({ reason: 'step', index: this.index, description: 'no earlier event of this task', breakpointIds: [] });
+    else this.stop({ reason: 'step', index: i, breakpointIds: [] });
+  }
+
+  /** A kernel log's next or previous stop (in the task filter). */
+  private stepLog(dir: 1 | -1): void {
+    const t = this.host.trace();
+    const steps = t.steps as Int32Array;
+    let i = this.index;
+    do i = dir === 1 ? nextStep(steps, i) : prevStep(steps, i);
+    while (i >= 0 && !t.inFilter(i));
+    if (i < 0)
+      this.stop({
+        reason: 'step',
+        index: this.index,
+        description: dir === 1 ? 'end of the log' : 'beginning of the log',
+        breakpointIds: [],
+      });
     else this.stop({ reason: 'step', index: i, breakpointIds: [] });
   }
 
@@ -94,7 +122,14 @@ export class Execution {
 
   /** Event index a goto to a 1-based line lands on (the nearest event at or after it), or -1. */
   gotoTarget(line: number): number {
-    return this.host.trace().store.eventAtOrAfterLine(line);
+    const t = this.host.trace();
+    const i = t.store.eventAtOrAfterLine(line);
+    // a kernel log: the first stop there (a `-> #N` line's edge, not the Derived hold of its `from` lock)
+    if (i >= 0 && t.steps) {
+      const k = nextStep(t.steps, i - 1);
+      return k >= 0 && t.store.line[k] === t.store.line[i] ? k : i;
+    }
+    return i;
   }
 
   private stop(e: StopEvent): void {

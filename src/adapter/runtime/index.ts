@@ -9,14 +9,14 @@
 //   events.ts       the typed event map
 // This file composes them and builds the replay state the lock panel follows.
 
-import { Analysis, EventStore, TaskView } from '../../core';
+import { Analysis, EventStore, StackFrame, TaskView } from '../../core';
 import { REPLAY_STATE_VERSION, ReplayStateBody } from '../../protocol/replayState';
 import type { LaunchArguments } from '../launchArgs';
 import { BreakpointResult, Breakpoints, LineBreakpointSpec, NamedBreakpointSpec } from './breakpoints';
 import { CompletionItem, EvaluateResult, completions, envAt, evaluate } from './evaluate';
 import { Emitter, RuntimeEvents, StopEvent, StopReason } from './events';
 import { Execution } from './execution';
-import { LoadedTrace, TraceAccess, nodeTraceAccess } from './loading';
+import { LoadedTrace, SourceLocation, TraceAccess, nodeTraceAccess } from './loading';
 import { FrameInfo, ScopeInfo, Variables, exceptionInfo } from './variables';
 
 export type { BreakpointResult, BreakpointSpec, LineBreakpointSpec, NamedBreakpointSpec } from './breakpoints';
@@ -25,7 +25,7 @@ export type { CompletionItem, EvaluateResult } from './evaluate';
 export { EVAL_FUNCTIONS, EVAL_NAMES } from './evaluate';
 export type { OutputEvent, ProgressEvent, RuntimeEvents, StopEvent, StopReason } from './events';
 export { LoadedTrace, nodeTraceAccess } from './loading';
-export type { TraceAccess, TraceLoadHooks } from './loading';
+export type { SourceLocation, TraceAccess, TraceLoadHooks } from './loading';
 export type { FrameInfo, ScopeInfo, VarNode } from './variables';
 export { valueVar } from './variables';
 
@@ -216,6 +216,11 @@ export class ReplayRuntime extends Emitter<RuntimeEvents> {
 
   scopes(taskId: number, frame: FrameInfo): ScopeInfo[] {
     return this.view().scopes(taskId, frame);
+  }
+
+  /** Kernel logs: where the log's stack frames are in source, when the TraceAccess can tell ([] otherwise). */
+  resolveFrames(frames: readonly StackFrame[]): Promise<(SourceLocation | undefined)[]> {
+    return this.loadedTrace.resolveFrames(frames);
   }
 
   /** One-line description of an event: `acquire sb_writers`, `syscall exit io_submit = 1`. */

@@ -5,7 +5,8 @@
 // the raw text of a line, and lookups of locks, classes and syscalls by name.
 
 import * as fs from 'fs';
-import { Analysis, EventKind, EventStore, Finding, Replay, normalizeAddress } from '../../core';
+import { Analysis, EventKind, EventStore, Finding, Replay, StackFrame, normalizeAddress } from '../../core';
+import { kernelEventLabel, kernelLogSteps } from '../../core/kernelLog';
 import { findSuppressionsFile, loadAnalysis, readSuppressions } from '../../load';
 import type { LaunchArguments } from '../launchArgs';
 
@@ -13,6 +14,12 @@ export interface TraceLoadHooks {
   signal?: AbortSignal;
   /** Progress of the load (`percent` 0..100 when known). */
   onProgress?: (p: { message: string; percent?: number }) => void;
+}
+
+/** A place in a source file: an absolute path and a 1-based line. */
+export interface SourceLocation {
+  path: string;
+  line: number;
 }
 
 /** How the runtime gets a trace and reads its lines. */
@@ -24,6 +31,11 @@ export interface TraceAccess {
   loadAnalysis(args: LaunchArguments, hooks: TraceLoadHooks): Promise<Analysis>;
   /** The raw text of the trace from byte `offset` to the end of that line. */
   readLine(program: string, offset: number): string;
+  /**
+   * Kernel logs: where the log's stack frames are in source (a kernel tree, debug info), one entry
+   * per frame, undefined where unknown. Optional: without it frames show their line in the log.
+   */
+  resolveFrames?(program: string, frames: readonly StackFrame[]): Promise<(SourceLocation | undefined)[]>;
 }
 
 /**
@@ -67,6 +79,8 @@ export class LoadedTrace {
   readonly replay: Replay;
   /** Findings by the event where they show up. */
   readonly findingsAt = new Map<number, Finding[]>();
+  /** Kernel logs: the events steps stop at (kernelLogSteps); null for traces. */
+  readonly steps: Int32Array | null;
 
   private constructor(
     readonly analysis: Analysis,
@@ -76,6 +90,7 @@ export class LoadedTrace {
     private readonly access: TraceAccess,
   ) {
     this.replay = new Replay(analysis);
+    this.steps = analysis.store.kernelLog ? kernelLogSteps(analysis.store) : null;
     for (const f of analysis.findings) {
       const l = this.findingsAt.get(f.eventIndex);
       if (l) l.push(f);
@@ -124,9 +139,23 @@ export class LoadedTrace {
     }
   }
 
-  /** One-line description of an event: `acquire sb_writers`, `syscall exit io_submit = 1`. */
+  /** Where the log's frames are in source (kernel logs; [] when the access cannot tell). */
+  async resolveFrames(frames: readonly StackFrame[]): Promise<(SourceLocation | undefined)[]> {
+    if (!this.access.resolveFrames || frames.length === 0) return [];
+    try {
+      return await this.access.resolveFrames(this.program, frames);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * One-line description of an event: `acquire sb_writers`, `syscall exit io_submit = 1`; for a
+   * kernel log what the log says (`-> #1 takes &dev->b_lock in syscall ioctl`).
+   */
   describeEvent(i: number): string {
     const s = this.store;
+    if (s.kernelLog) return kernelEventLabel(s, i) ?? 'event';
     const kind = s.kind[i] as EventKind;
     switch (kind) {
       case EventKind.Acquire:

@@ -2,22 +2,50 @@
 // frames (its event, held locks innermost first, its syscall; at an irq-state finding, the held
 // locks at each of its two usages too), scopes and variable trees (event, held locks, syscall,
 // lock graph, findings so far), and the exception widget's report of a finding.
-// Also the Value → variable tree conversion the debug console uses.
+// A kernel log's position shows the log instead: the threads of the current report (its task and
+// one pseudo-task per chain edge), each with the stack the log prints for its step and the locks
+// the log says it held, labelled with the log's context. Also the Value → variable tree conversion
+// the debug console uses.
 
-import { EdgeOrigin, EventFlag, EventKind, Finding, FindingKind, HeldLockView, TaskView, describeEdge, describeUsage } from '../../core';
+import {
+  EdgeOrigin,
+  EventFlag,
+  EventKind,
+  Finding,
+  FindingKind,
+  HeldLockView,
+  StackFrame,
+  TaskView,
+  describeEdge,
+  describeUsage,
+} from '../../core';
+import {
+  frameLabel,
+  isLockingFrame,
+  kernelEventInfo,
+  kernelHeldLabel,
+  kernelStackOf,
+  kernelTaskName,
+  reportEventRange,
+  reportOfEvent,
+} from '../../core/kernelLog';
 import { Value, formatValue } from '../expr';
 import { dataIdFor } from './breakpoints';
 import type { StopEvent } from './events';
 import { LoadedTrace, firstLine, isLockEvent } from './loading';
 
 export interface FrameInfo {
-  /** `usage`: the heading of one usage of an irq-state finding; the frames after it show that usage. */
-  kind: 'event' | 'lock' | 'syscall' | 'usage';
+  /** `log`: a frame of the stack a kernel log prints for the event (`frame`); `usage`: the heading of one usage of an irq-state finding, the frames after it show that usage. */
+  kind: 'event' | 'lock' | 'syscall' | 'log' | 'usage';
   name: string;
   /** 1-based trace line. */
   line: number;
   eventIndex: number;
   held?: HeldLockView;
+  /** Kernel logs: the log's stack frame (`kind` `log`). */
+  frame?: StackFrame;
+  /** Frames of the locking primitives and lockdep, and frames the unwinder was not sure of. */
+  subtle?: boolean;
   /** Frames of another position than the current one (an irq-state usage): its event and task. */
   at?: number;
   taskId?: number;
@@ -75,9 +103,16 @@ export class Variables {
     return this.trace.store.task[this.index];
   }
 
-  /** Tasks seen at or before the current event, in order of appearance. */
+  /** Tasks seen at or before the current event, in order of appearance (a kernel log: those of the current report). */
   threads(): { taskId: number; name: string }[] {
-    return this.trace.replay.view(this.index).tasks.map((t) => ({ taskId: t.taskId, name: `${t.comm}-${t.pid}` }));
+    const tasks = this.trace.replay.view(this.index).tasks;
+    const s = this.trace.store;
+    if (!s.kernelLog) return tasks.map((t) => ({ taskId: t.taskId, name: `${t.comm}-${t.pid}` }));
+    const r = reportOfEvent(s, this.index);
+    const range = r ? reportEventRange(s, r.index) : undefined;
+    const inReport = new Set<number>();
+    if (range) for (let i = range.first; i <= this.index; i++) inReport.add(s.task[i]);
+    return tasks.filter((t) => inReport.has(t.taskId)).map((t) => ({ taskId: t.taskId, name: kernelTaskName(t.pid, t.comm) }));
   }
 
   taskView(taskId: number): TaskView | undefined {
@@ -101,6 +136,7 @@ export class Variables {
     const t = this.trace.replay.view(at).tasks.find((x) => x.taskId === taskId);
     if (!t) return [];
     const s = this.trace.store;
+    if (s.kernelLog) return this.logFrames(t);
     const out: FrameInfo[] = [];
     const elsewhere = at === this.index ? {} : { at, taskId };
     const ev = taskId === s.task[at] ? at : t.lastEvent;
@@ -117,6 +153,28 @@ export class Variables {
         eventIndex: t.syscall.eventIndex,
         ...elsewhere,
       });
+    }
+    return out;
+  }
+
+  /**
+   * A kernel log: the step's event, the stack the log prints for it (innermost first), then the
+   * locks the log says the task held (innermost first), labelled with what the log says about them.
+   */
+  private logFrames(t: TaskView): FrameInfo[] {
+    const s = this.trace.store;
+    const ev = t.taskId === this.currentTask ? this.index : t.lastEvent;
+    if (ev < 0) return [];
+    const out: FrameInfo[] = [{ kind: 'event', name: this.trace.describeEvent(ev), line: s.line[ev], eventIndex: ev }];
+    for (const f of kernelStackOf(s, ev) ?? []) {
+      const frame: FrameInfo = { kind: 'log', name: frameLabel({ ...f, source: undefined }), line: f.line, eventIndex: ev, frame: f };
+      if (f.unreliable || isLockingFrame(f)) frame.subtle = true;
+      out.push(frame);
+    }
+    for (let k = t.held.length - 1; k >= 0; k--) {
+      const h = t.held[k];
+      const label = kernelHeldLabel(s, h.eventIndex, h.pending) ?? `line ${h.line}`;
+      out.push({ kind: 'lock', name: `${h.className} (${label})`, line: h.line, eventIndex: h.eventIndex, held: h });
     }
     return out;
   }
@@ -177,17 +235,34 @@ export class Variables {
     }
     const site = s.sites.get(i);
     if (site) out.push(valueVar('site', site as unknown as Value));
+    const info = kernelEventInfo(s, i);
+    const report = reportOfEvent(s, i);
+    if (info && report) {
+      out.push(leaf('report', `${report.title} (line ${report.line})`), leaf('role', info.role));
+      if (info.edge !== undefined) out.push(leaf('edge', `-> #${info.edge}`));
+      if (info.context) out.push(leaf('context', info.context.label));
+      const stack = kernelStackOf(s, i);
+      if (stack?.length)
+        out.push({
+          name: 'stack',
+          value: `${stack.length} frame${stack.length === 1 ? '' : 's'}`,
+          children: () => stack.map((f, k) => leaf(`#${k}`, `${frameLabel(f)}${f.unreliable ? ' (unreliable)' : ''}, log line ${f.line}`)),
+        });
+    }
     out.push(leaf('body', this.trace.readLine(i)));
     return out;
   }
 
   private heldVar(t: TaskView, h: HeldLockView, evaluateName: string): VarNode {
     const v = heldValue(h);
+    const logLabel = kernelHeldLabel(this.trace.store, h.eventIndex, h.pending);
     const since = h.sinceBeforeTrace ? 'held since before the trace' : `since line ${h.line}${h.syscall ? ` in ${h.syscall}` : ''}`;
     const release = h.sinceBeforeTrace ? this.trace.replay.preHeldRelease(t.taskId, h.lockId) : -1;
     return {
       name: h.node,
-      value: `${h.lock}${h.read ? ' read' : ''}${h.try ? ' try' : ''}${h.pending ? ' (waiting)' : ''}, ${since}${h.context !== 'process' ? `, in ${h.context}` : ''}`,
+      value: logLabel
+        ? `${logLabel}, line ${h.line}`
+        : `${h.lock}${h.read ? ' read' : ''}${h.try ? ' try' : ''}${h.pending ? ' (waiting)' : ''}, ${since}${h.context !== 'process' ? `, in ${h.context}` : ''}`,
       evaluateName,
       dataId: dataIdFor('lock', h.lock),
       children: () => [
@@ -203,6 +278,15 @@ export class Variables {
   }
 
   private syscallVars(t: TaskView | undefined): VarNode[] {
+    const s = this.trace.store;
+    if (s.kernelLog) {
+      // a log has no syscall events: what its stack says the task was in
+      const ev = t ? (t.taskId === this.currentTask ? this.index : t.lastEvent) : -1;
+      const ctx = ev >= 0 ? kernelEventInfo(s, ev)?.context : undefined;
+      return ctx
+        ? [leaf('context', ctx.label), leaf('syscall', ctx.syscall ?? null)]
+        : [leaf('context', 'the log does not say for this step')];
+    }
     const sc = t?.syscall;
     if (!sc) return [leaf('syscall', 'none (in userspace)')];
     const out = [leaf('name', sc.name), leaf('number', sc.nr)];

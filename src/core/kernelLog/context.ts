@@ -292,6 +292,11 @@ export function contextOfStack(stack: readonly StackFrame[]): ExecContext {
   return classify(reliable(stack), true);
 }
 
+/** Whether a function is one of the locking primitives or lockdep itself (optimizer suffixes ignored). */
+export function isLockingFunction(fn: string): boolean {
+  return LOCKING.test(baseFunction(fn));
+}
+
 /** The first frame outside locking primitives and lockdep (where the lock was taken), as `fn+0x40/0xda (file:line)`. */
 export function acquisitionSite(stack: readonly StackFrame[]): string | undefined {
   for (const f of stack) {

@@ -3,8 +3,8 @@
 // and the analysis gives findings like a trace's (docs/kernel-logs.md).
 
 export { analyzeKernelLog } from './analysis';
-export { acquisitionSite, baseFunction, contextOfStack, frameLabel, syscallOfStack } from './context';
-export { looksLikeKernelLog } from './detect';
+export { acquisitionSite, baseFunction, contextOfStack, frameLabel, isLockingFunction, syscallOfStack } from './context';
+export { findLockingReport, looksLikeKernelLog } from './detect';
 export { fillKernelLogStore } from './events';
 export { parseFrame, parseLockLine, splitClassName, usageStates } from './lines';
 export type { ChainEntry, HeldList, KernelEventInfo, KernelLockRef, KernelLog, KernelReport, UsageTrace } from './model';
@@ -14,3 +14,18 @@ export { KernelLogReader, MAX_REPORTS, MAX_REPORT_LINES } from './reader';
 export type { RawReport } from './reader';
 export { MAX_FRAMES, parseReport } from './report';
 export { reportTitle } from './titles';
+export {
+  frameFunction,
+  isLockingFrame,
+  kernelEventInfo,
+  kernelEventLabel,
+  kernelHeldLabel,
+  kernelLogSteps,
+  kernelStackOf,
+  kernelTaskName,
+  lastStepOfReport,
+  nextStep,
+  prevStep,
+  reportEventRange,
+  reportOfEvent,
+} from './frontEnd';

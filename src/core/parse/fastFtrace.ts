@@ -1,19 +1,22 @@
 // Byte-level fast path for the hottest line shapes of ftrace / trace-cmd and perf script text:
 // lock_acquire, lock_release, lock_contended, lock_acquired, and raw_syscalls sys_enter /
-// sys_exit. It reads the line straight from the input bytes and builds no per-line strings: task
-// names, lock keys and syscall names are looked up by their bytes in small caches, and strings
-// are only made the first time a name is seen.
+// sys_exit. It reads the line straight from the input bytes into a record of a TokenBatch
+// (tokens.ts) and builds no per-line strings: task names and lock keys become ids of its own
+// dictionaries, looked up by their bytes, and strings are only made the first time a name is seen.
+// It keeps no other state from line to line, so any byte range of a trace can be read by its own
+// tokenizer (in a worker thread) and the records applied in file order afterwards
+// (TraceParser.pushTokens: the EventBuilder calls the string path would make, in the same order).
 //
-// It either handles a line exactly as the string path (textFormats.ts parseFtraceLine or
+// It either reads a line exactly as the string path (textFormats.ts parseFtraceLine or
 // parsePerfLine, then EventBuilder.add) would, or declines it and the caller takes the string
 // path. Anything unusual (non-ASCII, malformed, other events, syscalls:* shapes, absurd numbers)
 // is declined, so the string path stays the one definition of the grammar and its error
 // messages; a differential test (test/unit/core/fastPath.test.ts) holds the two to the same
-// result on every fixture and on fuzzed traces.
+// result on every fixture, on fuzzed traces and on traces cut into ranges at every kind of boundary.
 
-import { EventFlag, EventKind, parseLatencyFlags } from '../types';
-import { EventBuilder } from './interpret';
-import { RawEvent } from './textFormats';
+import { EventFlag, parseLatencyFlags } from '../types';
+import { Arch, fileSyscall, parseArgs, syscallTable } from './interpret';
+import { Op, TokenBatch } from './tokens';
 
 const SPACE = 32;
 const TAB = 9;
@@ -180,9 +183,14 @@ export class ByteKeyMap {
 /** Per-pid cache of the last task name seen, compared byte by byte with the next line's. */
 const COMM_CACHE = 1024;
 
+/** Largest pid and CPU number a record holds (Int32 columns); larger ones are the string path's. */
+const MAX_INT32 = 0x7fffffff;
+/** Whether an Int32 column holds `n` as it is (`NR -0` keeps its sign in the store's number column). */
+const int32 = (n: number): boolean => (n | 0) === n && !Object.is(n, -0);
+
 export class FastFtraceLines {
-  /** The event handed to the builder; reused line after line like the string parser's. */
-  private readonly ev: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
+  /** Where records go; the owner empties or replaces it between runs of lines. */
+  batch = new TokenBatch();
   /** Ctx bits of the line being read (its latency-flags column), set before `event`. */
   private ctx = 0;
   /** The last flags column seen and what it meant: lines repeat a handful of shapes. */
@@ -190,16 +198,25 @@ export class FastFtraceLines {
   private lastFlagsCtx = 0;
   private readonly commPid = new Float64Array(COMM_CACHE).fill(-1);
   private readonly comm: string[] = new Array<string>(COMM_CACHE).fill('');
+  private readonly commIdOf = new Int32Array(COMM_CACHE);
+  /** Task names -> dictionary ids. */
+  private readonly commIds = new Map<string, number>();
   private readonly lockKeys = new ByteKeyMap();
+  private lockCount = 0;
+  /** Syscall number -> whether the file-lock tracking reads its arguments (1/0; 2: not known yet). */
+  private readonly fileNr = new Uint8Array(1024).fill(2);
+  private readonly table: Readonly<Record<number, string>>;
   /** Lines handled and declined (the tests check that the byte path really takes the common lines). */
   handled = 0;
   declined = 0;
 
   /** `perf` reads `perf script` lines; otherwise ftrace / trace-cmd lines. */
   constructor(
-    private readonly builder: EventBuilder,
     private readonly perf = false,
-  ) {}
+    opts: { arch?: Arch } = {},
+  ) {
+    this.table = syscallTable(opts.arch);
+  }
 
   /**
    * Handles the line in bytes [start, end) (without its newline) as line `lineNo` at byte `offset`.
@@ -255,7 +272,7 @@ export class FastFtraceLines {
       k = j + 1;
       break;
     }
-    if (d - c0 > MAX_COMM) return false;
+    if (d - c0 > MAX_COMM || pid > MAX_INT32 || cpu > MAX_INT32) return false;
     // --- `[FLAGS] TIMESTAMP:`
     while (k < end && isSpace(buf[k])) k++;
     let tokEnd = k;
@@ -309,7 +326,7 @@ export class FastFtraceLines {
     while (be > b && isSpace(buf[be - 1])) be--;
 
     const comm = this.commOf(buf, c0, d, pid);
-    if (comm === null) return false;
+    if (comm < 0) return false;
     return this.event(buf, b, be, what, comm, pid, cpu, ts, lineNo, offset);
   }
 
@@ -334,8 +351,9 @@ export class FastFtraceLines {
       if (s > c0 && this.perfRest(buf, s, end)) break;
       s++;
     }
+    if (this.pid > MAX_INT32 || this.cpu > MAX_INT32) return false;
     const comm = this.commOf(buf, c0, s, this.pid);
-    if (comm === null) return false;
+    if (comm < 0) return false;
     this.ctx = 0;
     return this.event(buf, this.bodyStart, this.bodyEnd, this.what, comm, this.pid, this.cpu, this.ts, lineNo, offset);
   }
@@ -440,34 +458,37 @@ export class FastFtraceLines {
     return this.lastFlagsCtx;
   }
 
-  /** The task's name in bytes [a, b), from the cache when this pid had the same name last time. */
-  private commOf(buf: Uint8Array, a: number, b: number, pid: number): string | null {
+  /** Dictionary id of the task name in bytes [a, b) (from the cache when this pid had the same name last time), or -1. */
+  private commOf(buf: Uint8Array, a: number, b: number, pid: number): number {
     const slot = pid & (COMM_CACHE - 1);
-    let comm = this.comm[slot];
-    if (this.commPid[slot] !== pid || !sameText(comm, buf, a, b)) {
-      if (!ascii(buf, a, b)) return null;
-      comm = text(buf, a, b);
-      this.comm[slot] = comm;
-      this.commPid[slot] = pid;
+    if (this.commPid[slot] === pid && sameText(this.comm[slot], buf, a, b)) return this.commIdOf[slot];
+    if (!ascii(buf, a, b)) return -1;
+    const comm = text(buf, a, b);
+    let id = this.commIds.get(comm);
+    if (id === undefined) {
+      id = this.commIds.size;
+      this.commIds.set(comm, id);
+      this.batch.dict.comms.push(comm);
     }
-    return comm;
+    this.comm[slot] = comm;
+    this.commPid[slot] = pid;
+    this.commIdOf[slot] = id;
+    return id;
   }
 
-  /** The event `what` with body bytes [b, be), as EventBuilder.add would interpret it. */
+  /** The event `what` with body bytes [b, be) as a record, holding what EventBuilder.add would read of it. */
   private event(
     buf: Uint8Array,
     b: number,
     be: number,
     what: Ev,
-    comm: string,
+    comm: number,
     pid: number,
     cpu: number,
     ts: number,
     lineNo: number,
     offset: number,
   ): boolean {
-    const ev = this.ev;
-    const bld = this.builder;
     switch (what) {
       case Ev.LockAcquire: {
         let sp = b;
@@ -489,8 +510,7 @@ export class FastFtraceLines {
         const b1 = flags === 0 ? be : sp;
         const lock = this.lock(buf, b, b1, a2, be, sp, q);
         if (lock < 0) return false;
-        this.begin(comm, pid, cpu, ts, 'lock_acquire', lineNo);
-        bld.addLock(ev, lineNo, offset, EventKind.Acquire, flags, lock, 0);
+        this.record(Op.Acquire, comm, pid, cpu, ts, lineNo, offset, flags, lock, 0);
         return true;
       }
       case Ev.LockRelease:
@@ -501,23 +521,16 @@ export class FastFtraceLines {
         if (sp === b || sp >= be - 1) return false;
         const lock = this.lock(buf, b, be, be, be, sp, sp + 1);
         if (lock < 0) return false;
-        this.begin(
-          comm,
-          pid,
-          cpu,
-          ts,
-          what === Ev.LockRelease ? 'lock_release' : what === Ev.LockAcquired ? 'lock_acquired' : 'lock_contended',
-          lineNo,
-        );
-        if (what === Ev.LockRelease) bld.addLock(ev, lineNo, offset, EventKind.Release, 0, lock, 0);
-        else bld.addLock(ev, lineNo, offset, EventKind.Contended, what === Ev.LockAcquired ? EventFlag.StatAcquired : 0, lock, 0);
+        if (what === Ev.LockRelease) this.record(Op.Release, comm, pid, cpu, ts, lineNo, offset, 0, lock, 0);
+        else if (what === Ev.LockAcquired) this.record(Op.Acquired, comm, pid, cpu, ts, lineNo, offset, EventFlag.StatAcquired, lock, 0);
+        else this.record(Op.Contended, comm, pid, cpu, ts, lineNo, offset, 0, lock, 0);
         return true;
       }
       case Ev.SysEnter: {
         // `NR n (args)`: the arguments run to the last `)` of the body
         if (!startsWith(buf, b, be, NR)) return false;
         const n = this.int(buf, b + 3, be);
-        if (n === null) return false;
+        if (n === null || !int32(n)) return false;
         let q = this.intEnd;
         if (q + 1 >= be || buf[q] !== SPACE || buf[q + 1] !== LPAREN) return false;
         q += 2;
@@ -528,36 +541,74 @@ export class FastFtraceLines {
           else if (c === 13) return false; // `.` of the grammar's regex stops at a CR
         }
         if (close < 0) return false;
-        const name = bld.syscallName(n);
-        let args: number[] | string = '';
-        if (bld.wantsArgs(name)) {
-          args = hexArgs(buf, q, close) ?? '';
-          if (args === '') {
+        // the arguments, for the syscalls whose arguments the file-lock tracking reads
+        let at = -1;
+        if (this.wantsArgs(n)) {
+          let args = hexArgs(buf, q, close);
+          if (args === null) {
             if (!ascii(buf, q, close)) return false;
-            args = text(buf, q, close);
+            args = parseArgs(text(buf, q, close), true);
           }
+          const batch = this.batch;
+          at = batch.argSlots(args.length + 1);
+          batch.args[at] = args.length;
+          for (let j = 0; j < args.length; j++) batch.args[at + 1 + j] = args[j];
         }
-        this.begin(comm, pid, cpu, ts, 'sys_enter', lineNo);
-        bld.sysEnter(ev, lineNo, offset, name, args, true, n);
+        this.record(Op.SysEnter, comm, pid, cpu, ts, lineNo, offset, 0, n, at);
         return true;
       }
       case Ev.SysExit: {
         // `NR n = ret`
         if (!startsWith(buf, b, be, NR)) return false;
         const n = this.int(buf, b + 3, be);
-        if (n === null) return false;
+        if (n === null || !int32(n)) return false;
         const q = this.intEnd;
         if (q + 2 >= be || buf[q] !== SPACE || buf[q + 1] !== 61 /* = */ || buf[q + 2] !== SPACE) return false;
         const ret = this.int(buf, q + 3, be);
         // `0x…` return values (and odd tails) are the string path's
         if (ret === null || (this.intEnd < be && (buf[this.intEnd] | 0x20) === 120) /* x */) return false;
-        this.begin(comm, pid, cpu, ts, 'sys_exit', lineNo);
-        bld.sysExit(ev, lineNo, offset, bld.syscallName(n), ret, n);
+        this.record(Op.SysExit, comm, pid, cpu, ts, lineNo, offset, 0, n, ret);
         return true;
       }
       default:
         return false;
     }
+  }
+
+  /** Appends a record to the batch. */
+  private record(
+    op: Op,
+    comm: number,
+    pid: number,
+    cpu: number,
+    ts: number,
+    lineNo: number,
+    offset: number,
+    flags: number,
+    ref: number,
+    num: number,
+  ): void {
+    const t = this.batch;
+    const k = t.add();
+    t.op[k] = op;
+    t.line[k] = lineNo;
+    t.offset[k] = offset;
+    t.ts[k] = ts;
+    t.pid[k] = pid;
+    t.cpu[k] = cpu;
+    t.comm[k] = comm;
+    t.ctx[k] = this.ctx;
+    t.flags[k] = flags;
+    t.ref[k] = ref;
+    t.num[k] = num;
+  }
+
+  /** Whether the file-lock tracking reads the arguments of syscall `nr` (EventBuilder.wantsArgs of its name). */
+  private wantsArgs(nr: number): boolean {
+    if (nr < 0 || nr >= this.fileNr.length) return fileSyscall(this.table[nr] ?? `syscall_${nr}`);
+    let w = this.fileNr[nr];
+    if (w === 2) this.fileNr[nr] = w = fileSyscall(this.table[nr] ?? `syscall_${nr}`) ? 1 : 0;
+    return w === 1;
   }
 
   /** End of the last number read by `int`. */
@@ -589,23 +640,14 @@ export class FastFtraceLines {
     let id = this.lockKeys.get(h, buf, a1, b1, a2, b2);
     if (id >= 0) return id;
     if (!ascii(buf, a1, b2)) return -1;
-    const key = b1 === b2 ? text(buf, a1, b1) : text(buf, a1, b1) + text(buf, a2, b2);
-    id = this.builder.kernelLock(key, sp - a1, text(buf, nameStart, b2));
+    // a new dictionary entry; EventBuilder.kernelLock makes (or finds) the store's lock when it is applied
+    const dict = this.batch.dict;
+    dict.lockKeys.push(b1 === b2 ? text(buf, a1, b1) : text(buf, a1, b1) + text(buf, a2, b2));
+    dict.lockSps.push(sp - a1);
+    dict.lockNames.push(text(buf, nameStart, b2));
+    id = this.lockCount++;
     this.lockKeys.set(h, buf, a1, b1, a2, b2, id);
     return id;
-  }
-
-  /** Fills the event handed to the builder, once the line is known to be taken. */
-  private begin(comm: string, pid: number, cpu: number, ts: number, name: string, lineNo: number): void {
-    const ev = this.ev;
-    ev.comm = comm;
-    ev.pid = pid;
-    ev.cpu = cpu;
-    ev.ts = ts;
-    ev.name = name;
-    ev.shape = 'event';
-    ev.ctx = this.ctx;
-    this.builder.noteTimestamp(ts, lineNo);
   }
 }
 

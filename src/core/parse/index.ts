@@ -12,6 +12,10 @@ import { JsonlReader } from './jsonl';
 import { FastFtraceLines } from './fastFtrace';
 import { LineSplitter, MAX_LINE_BYTES } from './lines';
 import { FORMAT_EXPECTATION, RawEvent, detectFormat, lineParserFor } from './textFormats';
+import { TokenBatch, TokenDictionary, TokenView } from './tokens';
+
+export type { PackedBatch, TokenView } from './tokens';
+export { TokenBatch } from './tokens';
 
 export interface ParseOptions {
   /** Name of the input for messages (a path or URI). */
@@ -29,6 +33,8 @@ export interface ParseOptions {
    * the same result as the string parser; turning it off is for tests that compare the two.
    */
   fastPath?: boolean;
+  /** Keep the store's columns in SharedArrayBuffers (EventStore.shareColumns; the parallel parse prefaults them). */
+  sharedColumns?: boolean;
 }
 
 /** Lines looked at before the format is decided. */
@@ -56,9 +62,17 @@ export class TraceParser {
    * be far down (a fuzzer log): without any report or kernel-log line by the end, it is not a trace.
    */
   private speculative: { lineNo: number; text: string } | null = null;
+  /**
+   * Text formats through the byte-level reader: the records of the lines of each pushed chunk
+   * (slow lines included, to keep their order), applied at the end of the push. Null otherwise.
+   */
+  private tokens: TokenBatch | null = null;
+  /** Per tokenizer (0: this parser's own, others: workers'): its dictionaries, with the store's lock ids. */
+  private readonly dicts: TokenDictionary[] = [];
 
   constructor(private readonly opts: ParseOptions) {
     this.store.file = opts.file;
+    if (opts.sharedColumns) this.store.shareColumns();
     this.builder = new EventBuilder(this.store, { arch: opts.arch });
     this.splitter = new LineSplitter((text, lineNo, offset, truncated) => this.onLine(text, lineNo, offset, truncated));
     if (opts.format && opts.format !== 'auto') this.setFormat(opts.format);
@@ -67,6 +81,50 @@ export class TraceParser {
 
   push(chunk: Uint8Array): void {
     this.splitter.push(chunk);
+    this.flushTokens();
+    this.afterInput();
+  }
+
+  /**
+   * Whether pushTokens can take batches now: the format is known and read by the byte-level
+   * reader (ftrace, trace-cmd, perf script; not sorted), and everything pushed ended with a newline.
+   */
+  get takesTokens(): boolean {
+    return this.tokens !== null && this.splitter.atLineStart;
+  }
+
+  /**
+   * Applies the records of lines read by a tokenizer elsewhere (a FastFtraceLines over a byte range
+   * of the same input, e.g. in a worker thread): the lines right after everything pushed so far,
+   * in file order. Exactly what pushing those bytes would have done.
+   */
+  pushTokens(b: TokenView): void {
+    if (!this.takesTokens) throw new Error('pushTokens: the parser is not reading a text format at a line boundary');
+    if (b.lines > 0 && b.start !== this.splitter.bytesSeen)
+      throw new Error(`pushTokens: a batch from byte ${b.start} where byte ${this.splitter.bytesSeen} was expected`);
+    this.applyTokens(b, this.splitter.linesSeen);
+    this.splitter.skip(b.lines, b.bytes);
+    this.afterInput();
+  }
+
+  /** Bytes and lines taken so far (pushed or applied). */
+  get position(): { bytes: number; lines: number } {
+    return { bytes: this.splitter.bytesSeen, lines: this.splitter.linesSeen };
+  }
+
+  /** The format, once known. */
+  get detectedFormat(): TraceFormat | null {
+    return this.format;
+  }
+
+  private flushTokens(): void {
+    const t = this.tokens;
+    if (!t) return;
+    this.applyTokens(t, 0);
+    t.reset();
+  }
+
+  private afterInput(): void {
     if (!this.reserved && this.opts.sizeHint && this.splitter.bytesSeen >= 1 << 20 && this.store.length > 0) {
       // one allocation for the whole trace instead of repeated growth (and its transient copies)
       this.reserved = true;
@@ -84,6 +142,7 @@ export class TraceParser {
   /** Finishes parsing; throws TraceError when the input is not a readable trace. */
   end(): EventStore {
     this.splitter.end();
+    this.flushTokens();
     if (!this.format) {
       const fmt = detectFormat(this.pending.map((p) => p.text));
       if (fmt) this.setFormat(fmt);
@@ -162,7 +221,8 @@ export class TraceParser {
       };
     } else {
       if (!this.sortBuffer && this.opts.fastPath !== false) {
-        const fast = new FastFtraceLines(this.builder, format === 'perf');
+        const fast = new FastFtraceLines(format === 'perf', { arch: this.opts.arch });
+        this.tokens = fast.batch;
         this.splitter.byteHandler = (bytes, start, end, lineNo, offset) => fast.line(bytes, start, end, lineNo, offset);
       }
       const parseLine = lineParserFor(format);
@@ -215,9 +275,18 @@ export class TraceParser {
     return new TraceError(this.opts.file, first.line, FORMAT_EXPECTATION[this.store.format], specific ? undefined : first.got, specific);
   }
 
+  /** The records' events, in order (slow lines through the string path); `lineBase` is added to their line numbers. */
+  private applyTokens(b: TokenView, lineBase: number): void {
+    const d = (this.dicts[b.source] ??= new TokenDictionary());
+    d.add(b.dict);
+    this.builder.addRecords(b, lineBase, d, this.lineFn as NonNullable<typeof this.lineFn>);
+  }
+
   private onLine(text: string, lineNo: number, offset: number, truncated: boolean): void {
     if (this.lineFn) {
-      this.lineFn(text, lineNo, offset, truncated);
+      // after the records of the lines before it
+      if (this.tokens) this.tokens.addSlow(text, lineNo, offset, truncated);
+      else this.lineFn(text, lineNo, offset, truncated);
       return;
     }
     this.pending.push({ text, lineNo, offset, truncated });

@@ -7,6 +7,7 @@ import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../syscallTables';
 import { EventStore } from '../store';
 import { EventFlag, EventKind } from '../types';
 import { RawEvent } from './textFormats';
+import { Op, TRUNCATED, TokenDictionary, TokenView } from './tokens';
 
 export type Arch = 'x86_64' | 'arm64';
 
@@ -31,6 +32,16 @@ const OPEN_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2']);
 const PATH_FIELD = /(?:^|[\s(])(?:path|file|filename|pathname)="([^"]*)"/;
 /** Syscalls whose arguments the file-lock tracking reads. */
 const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
+
+/** Whether the file-lock tracking reads the arguments of this syscall (when it derives file locks at all). */
+export function fileSyscall(name: string): boolean {
+  return FILE_SYSCALLS.has(name);
+}
+
+/** Syscall number -> name of raw_syscalls events. */
+export function syscallTable(arch: Arch = 'x86_64'): Readonly<Record<number, string>> {
+  return arch === 'arm64' ? ARM64_SYSCALLS : X86_64_SYSCALLS;
+}
 
 /**
  * The work item of a workqueue event, `ADDRESS\tFUNCTION[\tWORKQUEUE]`: `work struct=ADDR
@@ -109,10 +120,9 @@ function quickInt(t: string, hexDefault: boolean): number | undefined {
 
 /** Per-task bookkeeping while building. */
 interface TaskBuild {
-  /** Last event of this task: kind, syscall name id, index (for duplicate detection). */
+  /** Last event of this task: kind and syscall name id (for duplicate detection). */
   lastKind: number;
   lastSys: number;
-  lastIndex: number;
   /** Syscall the task is in (name id) or NO_SYSCALL, and its entry arguments. */
   sys: number;
   sysArgs: number[];
@@ -156,7 +166,7 @@ export class EventBuilder {
     readonly store: EventStore,
     opts: InterpretOptions = {},
   ) {
-    this.table = opts.arch === 'arm64' ? ARM64_SYSCALLS : X86_64_SYSCALLS;
+    this.table = syscallTable(opts.arch);
     for (const [nr, name] of Object.entries(this.table)) this.nrByName.set(name, +nr);
   }
 
@@ -173,7 +183,6 @@ export class EventBuilder {
       t = {
         lastKind: -1,
         lastSys: -1,
-        lastIndex: -1,
         sys: NO_SYSCALL,
         sysArgs: [],
         pendingTry: null,
@@ -194,26 +203,116 @@ export class EventBuilder {
   }
 
   private push(ev: RawEvent, line: number, offset: number, kind: EventKind, flags: number, ref: number, num: number): number {
+    return this.pushEvent(ev.comm, ev.pid, ev.cpu, ev.ts, ev.ctx, line, offset, kind, flags, ref, num);
+  }
+
+  /** Appends an event of the task `comm`/`pid` (the one place events enter the store). */
+  private pushEvent(
+    comm: string,
+    pid: number,
+    cpu: number,
+    ts: number,
+    ctx: number,
+    line: number,
+    offset: number,
+    kind: EventKind,
+    flags: number,
+    ref: number,
+    num: number,
+  ): number {
     const s = this.store;
     let task: number;
     let tb: TaskBuild;
-    if (ev.pid === this.lastPid && ev.comm === this.lastComm && this.lastTb && (ev.pid !== 0 || ev.cpu === this.lastCpu)) {
+    if (pid === this.lastPid && comm === this.lastComm && this.lastTb && (pid !== 0 || cpu === this.lastCpu)) {
       // the same task as the previous event: nothing in taskFor would change
       task = this.lastTask;
       tb = this.lastTb;
     } else {
-      task = s.taskFor(ev.pid, ev.comm, s.length, ev.cpu);
-      tb = this.taskBuild(ev.pid);
-      this.lastPid = ev.pid;
-      this.lastCpu = ev.cpu;
-      this.lastComm = ev.comm;
+      task = s.taskFor(pid, comm, s.length, cpu);
+      tb = this.taskBuild(pid);
+      this.lastPid = pid;
+      this.lastCpu = cpu;
+      this.lastComm = comm;
       this.lastTask = task;
       this.lastTb = tb;
     }
-    const i = s.push(line, offset, ev.ts, ev.cpu, task, kind, flags, ref, num, ev.ctx);
+    const i = s.push(line, offset, ts, cpu, task, kind, flags, ref, num, ctx);
     tb.lastKind = kind;
-    tb.lastIndex = i;
     return i;
+  }
+
+  /** raw_syscalls numbers seen: the name, its id (interned at first use, as `sysEnter` would) and whether file locks read its arguments. */
+  private readonly nrInfo = new Map<number, { name: string; id: number; file: boolean }>();
+
+  private syscallInfo(nr: number): { name: string; id: number; file: boolean } {
+    let c = this.nrInfo.get(nr);
+    if (!c) {
+      const name = this.syscallName(nr);
+      c = { name, id: this.store.names.intern(name), file: this.wantsArgs(name) };
+      this.nrInfo.set(nr, c);
+    }
+    return c;
+  }
+
+  /** The event handed to the file-lock tracking for syscall records; reused. */
+  private readonly recordEv: RawEvent = { comm: '', pid: 0, cpu: 0, ts: 0, name: '', shape: 'event', body: '', ctx: 0 };
+
+  /**
+   * The records of lines read by the byte-level reader (tokens.ts), in order: for each, what `add`
+   * does with the string parser's reading of its line, with task names and locks from `d` (the
+   * records' tokenizer's dictionaries). Slow records (lines the byte-level reader declined) go to
+   * `slow`, the string path. `lineBase` is added to the records' line numbers.
+   */
+  addRecords(
+    b: TokenView,
+    lineBase: number,
+    d: TokenDictionary,
+    slow: (text: string, line: number, offset: number, truncated: boolean) => void,
+  ): void {
+    const { op, line, offset, ts, pid, cpu, comm, ctx, flags, ref, num } = b;
+    const comms = d.comms;
+    const ev = this.recordEv;
+    for (let k = 0, n = b.n; k < n; k++) {
+      const o = op[k];
+      const lineNo = lineBase + line[k];
+      if (o === Op.Slow) {
+        slow(b.texts[ref[k]], lineNo, offset[k], (flags[k] & TRUNCATED) !== 0);
+        continue;
+      }
+      const t = ts[k];
+      // noteTimestamp
+      if (t < this.lastTs) {
+        if (this.outOfOrder++ === 0) this.firstOutOfOrderLine = lineNo;
+      } else {
+        this.lastTs = t;
+      }
+      if (o <= Op.Acquired) {
+        const lock = d.lock(ref[k], this);
+        const kind = o === Op.Acquire ? EventKind.Acquire : o === Op.Release ? EventKind.Release : EventKind.Contended;
+        this.pushEvent(comms[comm[k]], pid[k], cpu[k], t, ctx[k], lineNo, offset[k], kind, flags[k], lock, 0);
+        continue;
+      }
+      const nr = ref[k];
+      const c = this.syscallInfo(nr);
+      ev.comm = comms[comm[k]];
+      ev.pid = pid[k];
+      ev.cpu = cpu[k];
+      ev.ts = t;
+      ev.ctx = ctx[k];
+      if (o === Op.SysEnter) {
+        ev.name = 'sys_enter';
+        const at = num[k];
+        let args: number[] | string = '';
+        if (at >= 0) {
+          args = [];
+          for (let j = 1, count = b.args[at]; j <= count; j++) args.push(b.args[at + j]);
+        }
+        this.sysEnterId(ev, lineNo, offset[k], c.name, c.id, nr, args, true);
+      } else {
+        ev.name = 'sys_exit';
+        this.sysExitId(ev, lineNo, offset[k], c.name, c.id, num[k]);
+      }
+    }
   }
 
   /** `ADDRESS NAME` text -> lock id, cached so the hot path skips address normalization. */
@@ -380,10 +479,23 @@ export class EventBuilder {
    * only for the syscalls that matter to file locks); `bareIsHex` says how bare numbers were printed.
    */
   sysEnter(ev: RawEvent, line: number, offset: number, name: string, argsIn: number[] | string, bareIsHex: boolean, nr?: number): void {
+    const nameId = this.store.names.intern(name);
+    this.sysEnterId(ev, line, offset, name, nameId, nr ?? this.nrByName.get(name) ?? -1, argsIn, bareIsHex);
+  }
+
+  /** sysEnter with the name's id and the syscall number known. */
+  private sysEnterId(
+    ev: RawEvent,
+    line: number,
+    offset: number,
+    name: string,
+    nameId: number,
+    number: number,
+    argsIn: number[] | string,
+    bareIsHex: boolean,
+  ): void {
     const s = this.store;
     const tb = this.taskBuild(ev.pid);
-    const nameId = s.names.intern(name);
-    const number = nr ?? this.nrByName.get(name) ?? -1;
     // raw_syscalls and syscalls:* both enabled: the same boundary twice in a row.
     if (tb.lastKind === EventKind.SysEnter && tb.lastSys === nameId && tb.sys === nameId) {
       this.push(ev, line, offset, EventKind.SysEnter, EventFlag.Duplicate, nameId, number);
@@ -412,9 +524,12 @@ export class EventBuilder {
   }
 
   sysExit(ev: RawEvent, line: number, offset: number, name: string, ret: number, _nr?: number): void {
-    const s = this.store;
+    this.sysExitId(ev, line, offset, name, this.store.names.intern(name), ret);
+  }
+
+  /** sysExit with the name's id known. */
+  private sysExitId(ev: RawEvent, line: number, offset: number, name: string, nameId: number, ret: number): void {
     const tb = this.taskBuild(ev.pid);
-    const nameId = s.names.intern(name);
     if (tb.lastKind === EventKind.SysExit && tb.lastSys === nameId && tb.sys === NO_SYSCALL) {
       this.push(ev, line, offset, EventKind.SysExit, EventFlag.Duplicate, nameId, ret);
       return;

@@ -17,7 +17,7 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
 /** Decodes bytes as UTF-8, using the fast one-byte-per-char path when the range is ASCII. */
-function decode(bytes: Uint8Array, start: number, end: number): string {
+export function decode(bytes: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if (bytes[i] >= 0x80) return utf8.decode(bytes.subarray(start, end));
   }
@@ -49,7 +49,25 @@ export class LineSplitter {
   /** When set, complete lines are offered to it as bytes before any string is made. */
   byteHandler: ByteLineHandler | null = null;
 
-  constructor(private readonly sink: LineSink) {}
+  /** `offset`: byte offset of the first byte pushed (a range of a file read on its own); line numbers start at 1 anyway. */
+  constructor(
+    private readonly sink: LineSink,
+    offset = 0,
+  ) {
+    this.offset = offset;
+  }
+
+  /** Whether everything pushed so far ended with a newline (no partial line is carried). */
+  get atLineStart(): boolean {
+    return this.carryLen === 0 && !this.carryTruncated;
+  }
+
+  /** Counts `lines` lines of `bytes` bytes that were split elsewhere (they follow what was pushed, which ended a line). */
+  skip(lines: number, bytes: number): void {
+    if (!this.atLineStart) throw new Error('LineSplitter.skip inside a line');
+    this.lineNo += lines;
+    this.offset += bytes;
+  }
 
   /** Feeds the next chunk of bytes. */
   push(chunk: Uint8Array): void {

@@ -10,9 +10,9 @@ import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EventStore, TraceError } from '../../../src/core';
-import { TraceParser } from '../../../src/core/parse';
+import { TraceParser, parseTrace } from '../../../src/core/parse';
 import { FastFtraceLines, ByteKeyMap } from '../../../src/core/parse/fastFtrace';
-import { EventBuilder, parseIntValue } from '../../../src/core/parse/interpret';
+import { parseIntValue } from '../../../src/core/parse/interpret';
 import { generateTrace } from '../../bench/generate';
 import { fixture, repoRoot } from '../helpers';
 
@@ -98,8 +98,8 @@ test('fast path: handles the common lines of a generated trace and agrees with t
       const bytes = fs.readFileSync(file);
       same(bytes.toString('latin1'), 1 << 16);
       // most event lines really take the byte path (otherwise this test proves nothing)
-      const store = new EventStore();
-      const fast = new FastFtraceLines(new EventBuilder(store), format === 'perf');
+      const store = parseTrace(bytes, { file });
+      const fast = new FastFtraceLines(format === 'perf');
       let start = 0;
       let lineNo = 0;
       while (start < bytes.length) {

@@ -104,6 +104,21 @@ describe('loadAnalysis', () => {
     }
   });
 
+  test('a trace from 16 MiB on is read on parse worker threads in the analysis worker (CLI, adapter and extension load through it), with the sequential analysis', async () => {
+    const huge = path.join(dir, 'huge.ftrace');
+    generateTrace(huge, { events: 200_000, format: 'ftrace', seed: 5 });
+    assert.ok(fs.statSync(huge).size >= 16 << 20);
+    const seen: LoadProgress[] = [];
+    const parallel = await loadAnalysis(huge, inWorker, { onProgress: (p) => seen.push(p) });
+    const threads = seen.filter((p) => /^reading on \d+ threads?$/.test(p.message));
+    assert.ok(threads.length > 0, `no parallel read: ${[...new Set(seen.map((p) => p.message))].join(', ')}`);
+    // this test bundle has no parseWorker.js beside it: in-process, the parse is sequential
+    const seenHere: LoadProgress[] = [];
+    const sequential = await loadAnalysis(huge, inProcess, { onProgress: (p) => seenHere.push(p) });
+    assert.ok(seenHere.every((p) => !p.message.startsWith('reading on')));
+    assert.deepStrictEqual(snapshot(parallel), snapshot(sequential));
+  });
+
   test('cancellation: an aborted signal rejects with LoadCancelled, before, while reading and in the worker', async () => {
     const pre = new AbortController();
     pre.abort();

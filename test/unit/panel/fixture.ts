@@ -36,6 +36,14 @@ export function generatedModel(): PanelModel {
   return generated;
 }
 
+/** A kernel log: the hand-checked syzbot circular report (three classes, a workqueue edge). */
+export const KERNEL_LOG = path.join(ROOT, 'test', 'fixtures', 'kernel-log', 'syzbot-5.10-circular3.txt');
+
+export function kernelLogModel(): PanelModel {
+  const store = parseTrace(fs.readFileSync(KERNEL_LOG), { file: KERNEL_LOG });
+  return new PanelModel(analyze(store), KERNEL_LOG);
+}
+
 /** The lockseed abba capture of the QEMU lockdep kernel, as the integration workspace holds it. */
 export const KERNEL_ABBA = path.join(ROOT, 'test', 'workspace', 'kernel', 'lockseed-abba.trace');
 

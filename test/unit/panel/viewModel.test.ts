@@ -28,7 +28,7 @@ import {
   zoom,
 } from '../../../media/src/viewModel';
 import { HostMessage, bucketRange, emptyTaskFilter, hostMessage } from '../../../src/protocol/panel';
-import { generatedModel, sampleModel } from './fixture';
+import { generatedModel, kernelLogModel, sampleModel } from './fixture';
 
 const m = sampleModel();
 const at35 = m.resolve({ line: 35 });
@@ -332,5 +332,56 @@ describe('view model: lock-order graph', () => {
     const gv = graphView(stateAt(m.resolve({ line: 30 })), 400, 240)!;
     assert.equal(gv.edges.filter((e) => e.inCycle).length, 0);
     assert.ok(!gv.edges.some((e) => e.from === '&inode->i_dio_map' && e.to === 'sb_writers'));
+  });
+});
+
+describe('view model: the lock graph of a kernel log', () => {
+  it("draws a report's chain as the graph, each edge labelled with the context its stack shows", () => {
+    const k = kernelLogModel();
+    const inv = k.analysis.findings.find((f) => f.kind === 'inversion')!;
+    // the last event of the report: every edge of the chain has been made
+    const end = k.store.length - 1;
+    const s = [
+      hostMessage('init', { source: 'standalone', trace: k.summary() }),
+      hostMessage('state', { state: k.stateAt(end) }),
+      hostMessage('graph', { graph: k.graph(end) }),
+    ].reduce(reduce, initialState());
+    const gv = graphView({ ...s, ui: { ...s.ui, selectedFindingId: inv.id } }, 400, 240)!;
+    const cycle = gv.edges.filter((e) => e.inCycle).map((e) => ({ edge: `${e.from} -> ${e.to}`, label: e.label }));
+    // the log's lines of -> #0 (line 47), -> #1 (36) and -> #2 (26), with the contexts the fixture states
+    assert.deepEqual(
+      cycle.sort((a, b) => a.edge.localeCompare(b.edge)),
+      [
+        { edge: '(wq_completion)vdev_wq -> &vq->state_lock', label: 'workqueue vdev_reset_work:26' },
+        { edge: '&dev->cfg_mutex -> (wq_completion)vdev_wq', label: 'syscall ioctl:36' },
+        { edge: '&vq->state_lock -> &dev->cfg_mutex', label: 'syscall write:47' },
+      ],
+    );
+    // older chain edges were made by no known task: the tooltip does not invent one
+    const wq = gv.edges.find((e) => e.from === '(wq_completion)vdev_wq')!;
+    assert.doesNotMatch(wq.title, /by \S*\/-1/);
+    assert.match(wq.title, /in workqueue vdev_reset_work/);
+  });
+
+  it('says nothing about userspace in the task columns: a log has no syscall spans', () => {
+    const k = kernelLogModel();
+    const end = k.store.length - 1;
+    // the reporting task's held list (just before the report's end releases everything)
+    const at = k.resolve({ line: 80 });
+    assert.ok(at < end);
+    const s = [hostMessage('init', { source: 'standalone', trace: k.summary() }), hostMessage('state', { state: k.stateAt(at) })].reduce(
+      reduce,
+      initialState(),
+    );
+    const cols = taskColumns(s);
+    const task = cols.find((c) => c.pid === 9871)!;
+    assert.deepEqual(
+      task.held.map((h) => [h.className, h.line, h.where]),
+      [['&vq->state_lock', 80, 'L80']],
+    );
+    for (const c of cols) assert.notEqual(c.idle, 'in userspace', `${c.comm}/${c.pid}`);
+    assert.doesNotMatch(task.held[0].label, /userspace/);
+    // a trace still says where a lock was taken outside any syscall
+    assert.ok(taskColumns(stateAt(at35)).every((c) => c.idle === 'in userspace' || c.syscall !== null || c.idle === 'exited'));
   });
 });
