@@ -11,6 +11,7 @@ import { graphHost, graphModeBar } from './page';
 import { setUi, state } from './store';
 import { GraphView, graphModes, graphSection, selectedFinding } from './viewModel';
 import type { GraphMode } from '../../src/protocol/panel';
+import type { GraphScope } from './viewModel';
 
 const MODE_LABEL: Record<GraphMode, [string, string]> = {
   class: ['Classes', 'Lock-order graph between lock classes (lockdep’s view)'],
@@ -97,10 +98,19 @@ function drawGraph(gv: GraphView): Node {
     s.append(g);
   }
   for (const n of gv.nodes) {
+    const g = svg('g', {
+      class: `lt-node${n.inCycle ? ' lt-in-cycle' : ''}${n.focused ? ' lt-focused' : ''}`,
+      'data-node': n.id,
+    });
+    if (n.focusable)
+      // a large graph: a click shows this class's neighbourhood (again on the focused class: back to the default)
+      activatable(g, n.focused ? `${n.id}: focused; activate to show the classes that matter again` : `${n.id}: show its neighbours`, () =>
+        setUi({ graphFocus: n.focused ? null : n.id, graphAll: false }),
+      );
+    else if (n.title) g.append(svg('title', {}, n.title));
     s.append(
-      svg(
-        'g',
-        { class: `lt-node${n.inCycle ? ' lt-in-cycle' : ''}`, 'data-node': n.id },
+      withChildren(
+        g,
         svg('circle', { cx: n.x, cy: n.y, r: 7 }),
         svg('text', { x: n.labelX, y: n.labelY, 'text-anchor': n.anchor, class: 'lt-node-label' }, n.label),
         ...(n.sublabel
@@ -109,8 +119,32 @@ function drawGraph(gv: GraphView): Node {
       ),
     );
   }
-  const box = el('div', {}, s);
+  // a large graph: what it shows and the controls above, the drawing scrolls inside the section
+  const box = gv.scope ? el('div', {}, scopeBar(gv.scope), el('div', { class: 'lt-graph-scroll' }, s)) : el('div', {}, s);
   if (gv.caption) box.append(el('p', { class: 'lt-graph-caption', 'aria-live': 'polite' }, gv.caption));
   if (gv.truncatedNodes) box.append(el('p', { class: 'lt-muted' }, `${gv.truncatedNodes} less involved classes not drawn`));
   return box;
+}
+
+function withChildren(g: SVGElement, ...children: Node[]): SVGElement {
+  g.append(...children);
+  return g;
+}
+
+/** `showing N of M classes: why`, with Show all / Show fewer and Clear focus. */
+function scopeBar(scope: GraphScope): Node {
+  const button = (cls: string, text: string, title: string, patch: Parameters<typeof setUi>[0]) => {
+    const b = el('button', { type: 'button', class: `lt-tool ${cls}`, title }, text);
+    b.addEventListener('click', () => setUi(patch));
+    return b;
+  };
+  return el(
+    'p',
+    { class: 'lt-graph-scope' },
+    el('span', { class: 'lt-graph-scope-text', 'aria-live': 'polite' }, scope.text),
+    scope.all
+      ? button('lt-graph-fewer', 'Show fewer', 'Show only the classes that matter and their neighbours', { graphAll: false })
+      : button('lt-graph-all', 'Show all', 'Show every class of the lock-order graph', { graphAll: true, graphFocus: null }),
+    ...(scope.focus !== null ? [button('lt-graph-unfocus', 'Clear focus', `Stop focusing on ${scope.focus}`, { graphFocus: null })] : []),
+  );
 }

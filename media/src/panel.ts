@@ -51,7 +51,9 @@ function render(): void {
   if (changed('stacks', [s.replay, s.ui.tasks, sel])) renderStacks();
   if (changed('timeline', [s.timeline, s.ui.view, s.replay, sel, s.ui.tasks, timelineWidth(), s.trace])) renderTimeline();
   if (changed('findings', [s.trace, s.replay, sel])) renderFindings();
-  if (changed('graph', [s.graph, s.diff, s.trace, s.ui.graphMode, sel, frameLayout().graphW])) renderGraph();
+  // a large class graph also follows the current task's held locks and the Show all / focus choice
+  if (changed('graph', [s.graph, s.diff, s.trace, s.replay, s.ui.graphMode, s.ui.graphAll, s.ui.graphFocus, sel, frameLayout().graphW]))
+    renderGraph();
 }
 
 onStateChange(update);

@@ -6,6 +6,7 @@ import {
   ComponentBody,
   DiffStatus,
   GraphDiffView,
+  GraphEdge,
   GraphMode,
   HostMessage,
   LockBar,
@@ -30,6 +31,7 @@ import type {
   TaskStateBody,
   WorkOriginBody,
 } from '../../src/protocol/replayState';
+import { GRAPH_FOCUS_ABOVE, layeredEdgePath, layeredLayout, selectClasses } from './graphFocus';
 
 // ---------------------------------------------------------------------------------------------
 // State and reducer
@@ -47,6 +49,10 @@ export interface UiState {
   view: ViewRange | null;
   /** What the graph section draws: classes, lock instances, or the comparison with another trace. */
   graphMode: GraphMode;
+  /** A large class graph: every class sent instead of the focused subset. */
+  graphAll: boolean;
+  /** A large class graph: the class whose neighbourhood is shown (null: the classes that matter). */
+  graphFocus: string | null;
 }
 
 export interface PanelViewState {
@@ -80,6 +86,8 @@ export function initialState(persisted?: PanelPersistedState | null): PanelViewS
       view: ok ? persisted.view : null,
       // a comparison is not kept across reloads: back to the class graph until the host sends one
       graphMode: ok && persisted.graphMode !== 'diff' ? persisted.graphMode : 'class',
+      graphAll: false,
+      graphFocus: null,
     },
   };
 }
@@ -88,7 +96,7 @@ export function reduce(s: PanelViewState, msg: HostMessage): PanelViewState {
   switch (msg.type) {
     case 'init': {
       const samePath = s.trace?.path === msg.trace.path;
-      const ui = samePath || s.trace === null ? s.ui : { ...s.ui, selectedFindingId: null, view: null };
+      const ui = samePath || s.trace === null ? s.ui : { ...s.ui, selectedFindingId: null, view: null, graphAll: false, graphFocus: null };
       const view = ui.view && ui.view.to <= msg.trace.totalEvents ? ui.view : null;
       // another trace's comparison does not apply (the host sends this one's after init)
       const diff = samePath ? s.diff : null;
@@ -873,6 +881,23 @@ export interface GraphNodeView {
   anchor: 'start' | 'middle' | 'end';
   labelX: number;
   labelY: number;
+  /** The whole class name when the label is cut. */
+  title?: string;
+  /** A large class graph: a click focuses the graph on this class's neighbourhood. */
+  focusable?: boolean;
+  /** The class the graph is focused on. */
+  focused?: boolean;
+}
+
+/** What a large class graph shows of its classes (see ./graphFocus.ts). */
+export interface GraphScope {
+  shown: number;
+  /** Classes in the graph so far (the host's count: it may send fewer than that). */
+  total: number;
+  /** `showing N of M classes: why`. */
+  text: string;
+  all: boolean;
+  focus: string | null;
 }
 
 export interface GraphEdgeView {
@@ -904,6 +929,8 @@ export interface GraphView {
   truncatedNodes: number;
   /** One line under the drawing: what the view shows of the selected finding, or the comparison. */
   caption: string;
+  /** Large class graphs only: the subset shown, and why. */
+  scope?: GraphScope;
 }
 
 export const NODE_R = 7;
@@ -1030,6 +1057,7 @@ function guardedEdges(s: PanelViewState): Map<string, string[]> {
 export function graphView(s: PanelViewState, width: number, height: number): GraphView | null {
   const g = s.graph;
   if (!g) return null;
+  if (g.nodes.length + g.truncatedNodes > GRAPH_FOCUS_ABOVE) return largeGraphView(s, g, width);
   const f = selectedFinding(s);
   const cycle = f?.cycle ?? [];
   const cycleNodes: string[] = [];
@@ -1061,10 +1089,111 @@ export function graphView(s: PanelViewState, width: number, height: number): Gra
       seek: { index: e.eventIndex },
     };
   });
-  const caption = f?.cycleId
+  return { mode: 'class', width, height, nodes, edges, truncatedNodes: g.truncatedNodes, caption: classCaption(f) };
+}
+
+function classCaption(f: FindingBody | null): string {
+  return f?.cycleId
     ? `${f.cycleId}${f.component && f.component !== f.cycleId ? ` in component ${f.component}` : ''}${findingMarks(f).length ? ` · ${findingMarks(f).join(' · ')}` : ''}`
     : '';
-  return { mode: 'class', width, height, nodes, edges, truncatedNodes: g.truncatedNodes, caption };
+}
+
+/** The edge label of a class edge: the syscall (or the work's) that made it and its line. */
+function classEdgeLabel(e: GraphEdge): string {
+  return `${e.syscall ?? (e.via?.queued?.syscall ? `via ${e.via.queued.syscall}` : 'userspace')}:${e.line}`;
+}
+
+function classEdgeTitle(e: GraphEdge, gates: string[] | undefined): string {
+  const via = workText(e.via);
+  return `${e.from} → ${e.to}: made at line ${e.line} by ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : ''}${via ? ` ${via}` : ''}; ${e.from} held since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.crossSyscall ? ' — across a syscall boundary' : ''}${gates ? ` — in a cycle guarded by ${gates.join(', ')}: it cannot deadlock` : ''}`;
+}
+
+/**
+ * A class graph too large to read whole (real kernel traces): by default the classes that matter
+ * (findings' cycles, the selected one first, and what the current task holds) and their
+ * neighbours, or the neighbourhood of a focused class, or every class sent; in a layered layout
+ * whose labels do not overlap (./graphFocus.ts). Only the cycle's edges carry a label; every
+ * edge's title says where it was made.
+ */
+export function largeGraphView(s: PanelViewState, g: LockGraphView, width: number): GraphView {
+  const f = selectedFinding(s);
+  const cycle = f?.cycle ?? [];
+  const cycles: string[][] = [];
+  const cycleClasses = (c: readonly CycleEdgeBody[]) => [...new Set(c.flatMap((e) => [e.from, e.to]))];
+  if (cycle.length) cycles.push(cycleClasses(cycle));
+  for (const x of s.replay?.findingsSoFar ?? []) if (x !== f && x.cycle?.length) cycles.push(cycleClasses(x.cycle));
+  const task = s.replay?.tasks.find((t) => t.taskId === s.replay?.taskId);
+  const held = (task?.held ?? []).map((h) => h.node);
+  const focus = s.ui.graphFocus !== null && g.nodes.some((n) => n.id === s.ui.graphFocus) ? s.ui.graphFocus : null;
+  const sel = selectClasses(g.nodes, g.edges, { cycles, held, focus });
+  const total = g.nodes.length + g.truncatedNodes;
+  let ids = sel.shown;
+  if (s.ui.graphAll) {
+    const first = new Set(sel.shown);
+    ids = [...sel.shown, ...g.nodes.map((n) => n.id).filter((id) => !first.has(id))];
+  }
+  const shown = new Set(ids);
+  const list = g.edges.filter((e) => shown.has(e.from) && shown.has(e.to));
+  const lay = layeredLayout(ids, list, NODE_R);
+  const cycleNodes = cycles[0] ?? [];
+  const nodes: GraphNodeView[] = ids.map((id) => {
+    const p = lay.nodes.get(id)!;
+    return {
+      id,
+      label: p.label,
+      ...(p.label !== id ? { title: id } : {}),
+      x: p.x,
+      y: p.y,
+      inCycle: cycleNodes.includes(id),
+      anchor: 'start',
+      labelX: p.x + NODE_R + 4,
+      labelY: p.y + 4,
+      focusable: true,
+      focused: id === focus,
+    };
+  });
+  const guarded = guardedEdges(s);
+  const edges: GraphEdgeView[] = list.map((e) => {
+    const a = lay.nodes.get(e.from)!;
+    const b = lay.nodes.get(e.to)!;
+    const gates = guarded.get(`${e.from}\u0000${e.to}`);
+    const hl = inCycle(cycle, e);
+    const geo = layeredEdgePath(a, b, lay, NODE_R);
+    return {
+      from: e.from,
+      to: e.to,
+      ...geo,
+      label: hl ? classEdgeLabel(e) : '',
+      title: classEdgeTitle(e, gates),
+      inCycle: hl,
+      crossSyscall: e.crossSyscall,
+      guarded: gates !== undefined,
+      split: false,
+      seek: { index: e.eventIndex },
+    };
+  });
+  const n = ids.length;
+  let why: string;
+  if (s.ui.graphAll) why = n < total ? `every class sent (the ${n} with the most edges)` : 'all of them';
+  else if (sel.kind === 'focus') why = `${focus} and its neighbours`;
+  else if (sel.kind === 'busiest') why = 'the ones with the most edges (no cycle, no lock held)';
+  else {
+    const parts: string[] = [];
+    if (cycles.length) parts.push(cycles.length === 1 ? 'the cycle' : 'the cycles');
+    if (held.some((h) => shown.has(h)) && task) parts.push(`the locks ${task.comm}/${task.pid} holds`);
+    why = `${parts.join(', ')} and their neighbours`;
+  }
+  const scope: GraphScope = { shown: n, total, text: `showing ${n} of ${total} classes: ${why}`, all: s.ui.graphAll, focus };
+  return {
+    mode: 'class',
+    width: Math.max(width, lay.width),
+    height: lay.height,
+    nodes,
+    edges,
+    truncatedNodes: 0,
+    caption: classCaption(f),
+    scope,
+  };
 }
 
 /** Node id of a lock instance in the instance view. */

@@ -6,6 +6,7 @@
 // Pure: runs in the extension host and in tests.
 
 import { Analysis, EventFlag, EventKind, EventStore, GraphDiff, LockComponent, Replay, componentsOf } from '../core';
+import { PERF_TRACER_CLASSES, isNoCheckClass } from '../core/analysis/kernelClasses';
 import { holdContext, holdNode } from '../core/analysis/replay';
 import { Held, HeldFlag, LockState, StateHooks, TaskState, findHeld } from '../core/analysis/state';
 import { ActivitySummary, BucketSink, DIRECT_MAX_EVENTS } from './summary';
@@ -33,8 +34,12 @@ import {
 import { encodeFinding, encodeInstanceEdge, encodeReplayState, encodeWorkOrigin } from '../protocol/encode';
 import type { ReplayStateBody } from '../protocol/replayState';
 
-/** Lock classes drawn at most in the graph (classes of the findings' cycles are always kept). */
-export const GRAPH_MAX_NODES = 48;
+/**
+ * Lock classes sent at most (classes of the findings' cycles are always kept, then the classes
+ * with the most edges). The webview shows a focused subset of a large graph and all of these on
+ * request (media/src/graphFocus.ts); real kernel traces have 10^2–10^4 classes.
+ */
+export const GRAPH_MAX_NODES = 120;
 /** Edges of a diff view drawn at most (new and gone ones first). */
 export const DIFF_MAX_EDGES = 96;
 
@@ -121,13 +126,24 @@ export class PanelModel {
       if (f.eventIndex > upTo || !f.cycle) continue;
       for (const e of f.cycle) keep.add(e.from).add(e.to);
     }
+    const degree = new Map<string, number>();
+    g.forEachEdge((_k, a, from, to) => {
+      if (a.eventIndex > upTo) return;
+      degree.set(from, (degree.get(from) ?? 0) + 1).set(to, (degree.get(to) ?? 0) + 1);
+    });
+    const perf = this.store.format === 'perf';
     const seen: GraphNode[] = [];
     g.forEachNode((id, a) => {
-      if (a.firstEvent <= upTo) seen.push({ id, acquisitions: a.acquisitions, firstEvent: a.firstEvent });
+      if (a.firstEvent > upTo) return;
+      // check=0 maps (rcu_read_lock, SRCU, the tracer's own locks) take part in no dependency: not lock-order nodes
+      if (!degree.has(id) && (isNoCheckClass(id) || (perf && PERF_TRACER_CLASSES.has(id)))) return;
+      seen.push({ id, acquisitions: a.acquisitions, firstEvent: a.firstEvent });
     });
     let nodes = seen;
     if (seen.length > GRAPH_MAX_NODES) {
-      const rest = seen.filter((n) => !keep.has(n.id)).sort((a, b) => b.acquisitions - a.acquisitions);
+      const rest = seen
+        .filter((n) => !keep.has(n.id))
+        .sort((a, b) => (degree.get(b.id) ?? 0) - (degree.get(a.id) ?? 0) || b.acquisitions - a.acquisitions);
       const room = Math.max(0, GRAPH_MAX_NODES - keep.size);
       const chosen = new Set([...keep, ...rest.slice(0, room).map((n) => n.id)]);
       nodes = seen.filter((n) => chosen.has(n.id));

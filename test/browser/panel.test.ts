@@ -647,6 +647,76 @@ describe('lock panel in Chromium: a real lockdep kernel trace (the lockseed abba
     await page.screenshot({ path: path.join(ARTIFACTS, 'panel-kernel-abba-wait.png'), fullPage: true });
   });
 
+  /** The drawn class labels' boxes that overlap another one (empty: none). */
+  async function overlappingLabels(): Promise<string[]> {
+    return page.evaluate(() => {
+      const boxes = Array.from(document.querySelectorAll('#lt-graph .lt-node-label')).map((t) => ({
+        text: t.textContent ?? '',
+        r: t.getBoundingClientRect(),
+      }));
+      const out: string[] = [];
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i].r;
+          const b = boxes[j].r;
+          if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) out.push(`${boxes[i].text} / ${boxes[j].text}`);
+        }
+      return out;
+    });
+  }
+
+  const scopeText = async () => (await page.locator('.lt-graph-scope-text').textContent()) ?? '';
+  const drawnNodes = async () => page.locator('#lt-graph .lt-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')!));
+
+  it('the lock-order graph shows the classes that matter, labels apart, every class on request, a clicked class’s neighbourhood', async () => {
+    await moveToLine(2600);
+    const g = model.graph(model.resolve({ line: 2600 }));
+    const total = g.nodes.length + g.truncatedNodes;
+    await page.waitForFunction(() => !!document.querySelector('.lt-graph-scope-text'));
+    const [, shown] =
+      /^showing (\d+) of (\d+) classes: the cycle, the locks ls_seed\/66 holds and their neighbours$/.exec(await scopeText()) ?? [];
+    assert.ok(shown, await scopeText());
+    assert.match(await scopeText(), new RegExp(` of ${total} classes`));
+    const nodes = await drawnNodes();
+    assert.equal(nodes.length, Number(shown));
+    assert.ok(nodes.length <= 25 && nodes.length > 3, `${nodes.length} classes drawn`);
+    assert.ok(nodes.includes('&dev->a_lock') && nodes.includes('&dev->b_lock'));
+    assert.ok(!nodes.some((id) => /^rcu_read_lock|srcu$|^rcu_callback$/.test(id)), `no check=0 map: ${nodes.join(', ')}`);
+    assert.deepEqual(await overlappingLabels(), []);
+    await page.locator('#lt-graph').screenshot({ path: path.join(ARTIFACTS, 'panel-kernel-graph-focused.png') });
+
+    await page.locator('.lt-graph-all').click();
+    await page.waitForFunction(
+      (t) => document.querySelector('.lt-graph-scope-text')?.textContent === t,
+      `showing ${total} of ${total} classes: all of them`,
+    );
+    assert.equal((await drawnNodes()).length, g.nodes.length);
+    assert.deepEqual(await overlappingLabels(), []);
+    await page.locator('#lt-graph').screenshot({ path: path.join(ARTIFACTS, 'panel-kernel-graph-all.png') });
+
+    // a click on a class (here in the whole graph): it and its neighbours; Clear focus goes back to the classes that matter
+    await page.locator('#lt-graph .lt-node[data-node="tasklist_lock"]').click();
+    await page.waitForFunction(() =>
+      /: tasklist_lock and its neighbours$/.test(document.querySelector('.lt-graph-scope-text')?.textContent ?? ''),
+    );
+    const near = new Set(g.edges.flatMap((e) => (e.from === 'tasklist_lock' ? [e.to] : e.to === 'tasklist_lock' ? [e.from] : [])));
+    assert.deepEqual(new Set(await drawnNodes()), new Set(['tasklist_lock', ...near]));
+    assert.deepEqual(await overlappingLabels(), []);
+    await page.locator('.lt-graph-unfocus').click();
+    await page.waitForFunction(() =>
+      / holds and their neighbours$/.test(document.querySelector('.lt-graph-scope-text')?.textContent ?? ''),
+    );
+    assert.deepEqual(await drawnNodes(), nodes);
+
+    // the instance view still draws, and the class view comes back
+    await page.locator('.lt-mode[data-mode="instance"]').click();
+    await page.waitForFunction(() => document.getElementById('lt-graph')?.dataset.mode === 'instance');
+    assert.equal(await page.locator('.lt-graph-scope').count(), 0);
+    await page.locator('.lt-mode[data-mode="class"]').click();
+    await page.waitForFunction(() => !!document.querySelector('.lt-graph-scope-text'));
+    assert.deepEqual(await drawnNodes(), nodes);
+  });
+
   it('runs without CSP violations or page errors', () => {
     assert.deepEqual(errors, []);
   });

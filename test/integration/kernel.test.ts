@@ -211,6 +211,11 @@ suite('real kernel trace (lockseed abba capture)', function () {
     // the lock-order graph draws both edges of the cycle, each labelled with where it was made
     assert.match(await panelText('.lt-edge.lt-in-cycle[data-from="&dev->a_lock"][data-to="&dev->b_lock"]', /./), /made at line 2280/);
     assert.match(await panelText('.lt-edge.lt-in-cycle[data-from="&dev->b_lock"][data-to="&dev->a_lock"]', /./), /made at line 2545/);
+    // 75 classes so far: the graph shows the inversion's two classes (all ls_seed/66 holds), not a tangle
+    assert.match(
+      await panelText('.lt-graph-scope-text', /./),
+      /^showing 2 of \d+ classes: the cycle, the locks ls_seed\/66 holds and their neighbours$/,
+    );
 
     // screenshot for the README: the editor at the inversion with the exception widget, the panel beside
     for (const c of ['workbench.action.closePanel', 'workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar']) {
