@@ -182,7 +182,9 @@ function toDiagnostics(
     if (sev === 'off') continue;
     const d = new vscode.Diagnostic(findingRange(doc, f), messageOf(f), SEVERITY[sev] ?? vscode.DiagnosticSeverity.Warning);
     d.source = PREFIX;
-    d.code = { value: f.kind, target: readme.with({ fragment: f.kind }) };
+    // the code is the cycle's id where there is one (the same across runs, formats and trace lengths;
+    // suppressions and SARIF use it too), else the kind; either way it links to the kind's explanation
+    d.code = { value: f.cycleId ?? f.kind, target: readme.with({ fragment: f.kind }) };
     d.relatedInformation = relatedOf(doc, r, f);
     out.push(d);
   }

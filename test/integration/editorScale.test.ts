@@ -19,6 +19,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { generateTrace, prng } from '../bench/generate';
 import { stats } from '../bench/stats';
+import { kindOf } from './findingCode';
 
 const SYNC_LIMIT = 50 * 1024 * 1024;
 const HOVERS = 30;
@@ -174,7 +175,7 @@ suite('editor at scale', function () {
     const commandRoundTrip = await trips.stop();
 
     // the generated trace's one hidden inversion is reported at its line
-    const inversions = diagnostics.filter((d) => (d.code as { value?: string } | undefined)?.value === 'inversion');
+    const inversions = diagnostics.filter((d) => kindOf(d) === 'inversion');
     assert.ok(
       inversions.length >= 1,
       `an inversion among ${diagnostics.length} diagnostics: ${diagnostics.map((d) => `${d.range.start.line + 1} ${JSON.stringify(d.code)} ${d.message.slice(0, 200)}`).join('; ')}`,

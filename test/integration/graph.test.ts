@@ -11,6 +11,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
+import { kindOf } from './findingCode';
 
 const REPO = path.resolve(__dirname, '../../..');
 const GRAPH = path.join(REPO, 'test/fixtures/graph');
@@ -63,9 +64,7 @@ suite('lock graph views and commands', function () {
   test('a cycle between different instances: hover and diagnostic say so, with its cycle id', async () => {
     const doc = await vscode.workspace.openTextDocument(PARENT_CHILD);
     await vscode.window.showTextDocument(doc);
-    const inv = await waitFor('the inversion diagnostic', () =>
-      ours(PARENT_CHILD).find((d) => (d.code as { value: string }).value === 'inversion'),
-    );
+    const inv = await waitFor('the inversion diagnostic', () => ours(PARENT_CHILD).find((d) => kindOf(d) === 'inversion'));
     const id = /\ncycle (LT-[0-9a-f]{4})/.exec(inv.message)?.[1];
     assert.ok(id, `cycle id in the diagnostic: ${inv.message}`);
     assert.match(inv.message, /only different instances of these classes were taken in opposite orders/);
@@ -88,7 +87,7 @@ suite('lock graph views and commands', function () {
   test('a gate-guarded inversion is information by default, and follows locktrace.findings.guardedSeverity', async () => {
     const uri = vscode.Uri.file(path.join(GRAPH, 'gate-guarded.trace'));
     await vscode.window.showTextDocument(uri);
-    const inv = () => ours(uri).find((d) => (d.code as { value: string }).value === 'inversion');
+    const inv = () => ours(uri).find((d) => kindOf(d) === 'inversion');
     const d = await waitFor('the guarded inversion', inv);
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Information);
     assert.match(d.message, /guarded by gate_mutex/);
@@ -178,7 +177,7 @@ suite('lock graph views and commands', function () {
     assert.strictEqual(proposed.written, undefined);
     assert.strictEqual(proposed.proposal.levels.length, 6);
     assert.strictEqual(fs.readFileSync(path.join(dir, '.locktrace.json'), 'utf8'), '{ "suppress": [] }\n');
-    assert.ok(!ours(violation).some((d) => (d.code as { value: string }).value === 'order-violation'));
+    assert.ok(!ours(violation).some((d) => kindOf(d) === 'order-violation'));
     const r = await vscode.commands.executeCommand<{ proposal: { levels: string[][] }; written?: vscode.Uri }>(
       'locktrace.proposeHierarchy',
       consistent,
@@ -197,16 +196,14 @@ suite('lock graph views and commands', function () {
     ]);
     assert.deepStrictEqual(r.proposal.levels.flat(), written.hierarchy);
     // the other trace of the folder is now checked against it: sb_writers taken under &mm->mmap_lock
-    const v = await waitFor('an order-violation diagnostic', () =>
-      ours(before.document.uri).find((d) => (d.code as { value: string }).value === 'order-violation'),
-    );
+    const v = await waitFor('an order-violation diagnostic', () => ours(before.document.uri).find((d) => kindOf(d) === 'order-violation'));
     assert.strictEqual(v.range.start.line + 1, 18);
     assert.match(v.message, /aio\/31 takes sb_writers in io_submit \(line 18\) while holding &mm->mmap_lock/);
     // the trace it came from satisfies it
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(consistent));
     await new Promise((r) => setTimeout(r, 500));
     assert.deepStrictEqual(
-      ours(consistent).map((d) => (d.code as { value: string }).value),
+      ours(consistent).map((d) => kindOf(d)),
       [],
     );
   });

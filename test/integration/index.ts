@@ -17,11 +17,20 @@ function findTests(dir: string): string[] {
   return found.sort();
 }
 
+/**
+ * The smoke suite first: it checks activation and the top of the locktrace output channel, which the
+ * output panel only shows while the other suites have not filled the channel yet; then by name.
+ */
+function runOrder(files: string[]): string[] {
+  const first = (f: string) => (path.basename(f) === 'smoke.test.js' ? 0 : 1);
+  return [...files].sort((a, b) => first(a) - first(b) || a.localeCompare(b));
+}
+
 /** Runs the suite; rejects when a test failed or none ran, which makes the extension host exit non-zero. */
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, reporter: 'spec', timeout: 30_000 });
   if (process.env.LOCKTRACE_TEST_GREP) mocha.grep(process.env.LOCKTRACE_TEST_GREP);
-  const files = findTests(__dirname);
+  const files = runOrder(findTests(__dirname));
   for (const f of files) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     // a throw from mocha.run rejects the promise (the executor runs inside the Promise constructor)

@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapLog, REPO, cleanUp, launch, stackOf, stepAndStop, threadOf, vscodeAt, waitFor } from './dap';
 import { driverAvailable, driverRequest } from './driver';
+import { kindOf } from './findingCode';
 
 const ABBA = path.join(REPO, 'test/workspace/kernel/lockseed-abba.trace');
 const ABBA_URI = vscode.Uri.file(ABBA);
@@ -49,8 +50,6 @@ function diagnosticsOf(uri: vscode.Uri, ok: (d: vscode.Diagnostic[]) => boolean)
     60_000,
   );
 }
-
-const kindOf = (d: vscode.Diagnostic): string => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 
 /** textContent of a webview element, polled until `re` matches (the panel renders asynchronously). */
 async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {

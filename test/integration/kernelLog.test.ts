@@ -14,6 +14,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapLog, REPO, cleanUp, launch, stackOf, stepAndStop, threadOf } from './dap';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
+import { kindOf } from './findingCode';
 
 const DMESG = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel/abba/dmesg.txt'));
 const SYMBOLIZED = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel-log/abba-6.1-symbolized.log'));
@@ -81,7 +82,7 @@ suite('kernel logs', function () {
       const d = vscode.languages.getDiagnostics(doc.uri).filter((x) => x.source === 'locktrace');
       return d.length > 0 && d;
     });
-    const inv = ds.filter((d) => (d.code as { value: string }).value === 'inversion');
+    const inv = ds.filter((d) => kindOf(d) === 'inversion');
     assert.strictEqual(inv.length, 1, ds.map((d) => `${d.range.start.line + 1}: ${d.message}`).join('\n'));
     const [d] = inv;
     // line 199 is `WARNING: possible circular locking dependency detected` (not the ===== rule above it)

@@ -15,6 +15,7 @@ import * as vscode from 'vscode';
 import { REPO, cleanUp, launch } from './dap';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
+import { kindOf } from './findingCode';
 
 const INVERSION = path.join(REPO, 'samples/syscall-order-inversion.trace');
 const URING_ABBA = path.join(REPO, 'test/workspace/source-traces/uring-abba.trace');
@@ -44,7 +45,7 @@ function tempTrace(source: string, name: string, suppress?: object[]): string {
 }
 
 const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'locktrace');
-const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
+const codeOf = kindOf;
 
 /** The trace's problems as `kind:line`, once they are `want` (sorted by line). */
 async function problems(uri: vscode.Uri, want: string[]): Promise<string[]> {
