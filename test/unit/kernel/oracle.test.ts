@@ -49,13 +49,25 @@ const TRACE_FILES: { file: string; flags: boolean }[] = [
  * Reports a given input cannot show, each with its reason (docs/kernel-traces.md). Keyed by
  * `capture/file`; the value is the report kind locktrace misses there.
  */
-const KNOWN_GAPS: Record<string, { kind: string; why: string }> = {
-  'freeheld/trace.txt.gz': { kind: 'held-lock-freed', why: 'the trace has no kmem events: the freeing of the lock memory is not in it' },
+const NO_FLAGS = /no latency-flags column/;
+const KNOWN_GAPS: Record<string, { kind: string; why: string; holds: (text: string, warnings: string[]) => boolean }> = {
+  'freeheld/trace.txt.gz': {
+    kind: 'held-lock-freed',
+    // not a limit of the input: the capture has kmem:kmalloc (ptr, bytes_alloc) and kmem:kfree (ptr),
+    // enough to see the freed range hold &obj->lock's address; locktrace does not model them yet
+    why: 'not implemented: held-lock-freed from kmem:kmalloc/kfree events (the trace has them)',
+    holds: (text) => / kmalloc: .*bytes_alloc=/.test(text) && / kfree: .*ptr=/.test(text),
+  },
   'irqstate-tracecmd/trace-cmd-report.txt.gz': {
     kind: 'irq-state',
     why: 'trace-cmd report without -l prints no latency flags: the softirq context of the first use is unknown',
+    holds: (_text, warnings) => warnings.some((w) => NO_FLAGS.test(w)),
   },
-  'irqstate-perf/perf-script.txt.gz': { kind: 'irq-state', why: 'perf script prints no latency flags' },
+  'irqstate-perf/perf-script.txt.gz': {
+    kind: 'irq-state',
+    why: 'perf script prints no latency flags',
+    holds: (_text, warnings) => warnings.some((w) => NO_FLAGS.test(w)),
+  },
 };
 
 function read(dir: string, file: string): string {
@@ -98,7 +110,8 @@ for (const cap of captures) {
     if (!fs.existsSync(path.join(dir, file))) continue;
     test(`oracle: ${cap}/${file}`, () => {
       const lockdep = fs.existsSync(path.join(dir, 'lockdep.txt.gz')) ? parseProcLockdep(read(dir, 'lockdep.txt.gz')) : undefined;
-      const store = parseTrace(read(dir, file), { file });
+      const text = read(dir, file);
+      const store = parseTrace(text, { file });
       if (flags) assert.ok(!store.warnings.some((w) => /no latency-flags column/.test(w.message)), 'the flags column was read');
       const a = analyze(store, { lockdep });
       const matched = new Set<Finding>();
@@ -106,7 +119,17 @@ for (const cap of captures) {
       for (const r of exp.lockdepReports.filter((x) => x.inTraceWindow)) {
         const line = r.trigger?.find((t) => t.file === file)?.line;
         const f = a.findings.find((x) => x.kind === r.kind && sameSet(x.locks, r.locks) && x.line === line);
-        if (!f && gap && gap.kind === r.kind) continue;
+        if (!f && gap && gap.kind === r.kind) {
+          // the reason is checked on the input itself, so a capture that gains the data fails here
+          assert.ok(
+            gap.holds(
+              text,
+              store.warnings.map((w) => w.message),
+            ),
+            `${cap}/${file}: the known gap's reason no longer holds (${gap.why})`,
+          );
+          continue;
+        }
         assert.ok(
           f,
           `lockdep's "${r.title}" (${r.locks.join(', ')}) at line ${line} is not a finding; got:\n${a.findings.map((x) => `  ${x.kind}@${x.line} ${x.locks.join(',')}`).join('\n')}`,
