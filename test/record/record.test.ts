@@ -177,7 +177,14 @@ test('trylock back-off: try acquisitions, no inversion', async () => {
   assert.ok(tries.length >= 2);
   assert.ok(tries.every((e) => e.site?.line === lineOf('trylock.c', 'TRY_SECOND')));
   assert.ok(tries.every((e) => e.class === 'left_lock' || e.class === 'right_lock'));
-  assert.equal(findings(r).filter((f) => f.kind === 'inversion').length, 0);
+  // seen once in ~20 runs on a loaded machine: an inversion here; say what the recording held so it can be told apart
+  const inversions = findings(r).filter((f) => f.kind === 'inversion');
+  const warnings = parseTrace(new TextEncoder().encode(r.text), { file: r.file }).warnings.map((w) => `${w.line}: ${w.message}`);
+  assert.equal(
+    inversions.length,
+    0,
+    `${inversions.map((f) => f.message).join('\n')}\nwarnings:\n${warnings.join('\n')}\nrecorder:\n${r.stderr}`,
+  );
 });
 
 test('rwlocks: read and write sides, heap lock named by first use', async () => {
