@@ -201,7 +201,9 @@ export class Converter {
         return;
       }
       if (l.op === 'condwait') emit('release', { lock, lockKind: l.kind, ...(site ? { site } : {}) });
-      else emit('acquire', { lock, class: cls, read: !!l.read, try: !!l.try, lockKind: l.kind, ...(site ? { site } : {}) });
+      // a trylock is an acquisition only once its return says it succeeded (lockdep records trylocks
+      // the same way): emitted at the call, a failed one whose return went missing stayed held
+      else if (!l.try) emit('acquire', { lock, class: cls, read: !!l.read, try: false, lockKind: l.kind, ...(site ? { site } : {}) });
       stack.push({ info, lock: lockAddr, ra });
       return;
     }
@@ -217,6 +219,11 @@ export class Converter {
       // The C library took the mutex again (also on timeout) before returning.
       emit('acquire', { lock, class: cls, read: false, try: false, lockKind: l.kind, ...(site ? { site } : {}) });
       emit('acquired', { lock, ...(site ? { site } : {}) });
+    } else if (l.try) {
+      if (ret === 0) {
+        emit('acquire', { lock, class: cls, read: !!l.read, try: true, lockKind: l.kind, ...(site ? { site } : {}) });
+        emit('acquired', { lock, ...(site ? { site } : {}) });
+      }
     } else if (ret === 0) emit('acquired', { lock, ...(site ? { site } : {}) });
     else emit('acquire_failed', { lock, ret });
   }
