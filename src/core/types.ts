@@ -244,6 +244,28 @@ export class TraceError extends Error {
   }
 }
 
+/** An edge as a finding records it: only the fields of EdgeOrigin (the graph's edge attributes carry more). */
+export function edgeOrigin(e: EdgeOrigin): EdgeOrigin {
+  return {
+    from: e.from,
+    to: e.to,
+    eventIndex: e.eventIndex,
+    line: e.line,
+    pid: e.pid,
+    comm: e.comm,
+    syscall: e.syscall,
+    fromEventIndex: e.fromEventIndex,
+    fromLine: e.fromLine,
+    fromSyscall: e.fromSyscall,
+    crossSyscall: e.crossSyscall,
+    fromRead: e.fromRead,
+    toRead: e.toRead,
+    ...(e.site ? { site: e.site } : {}),
+    ...(e.fromSite ? { fromSite: e.fromSite } : {}),
+    ...(e.via ? { via: e.via } : {}),
+  };
+}
+
 /** `r` without repeats of the same line and message, in order. */
 export function dedupeRelated(r: RelatedLine[]): RelatedLine[] {
   const seen = new Set<string>();

@@ -32,6 +32,7 @@ import {
   ReadLockRule,
   RelatedLine,
   dedupeRelated,
+  edgeOrigin,
 } from '../types';
 import { ContentionSummary, analyzeContention, contentionFindings } from './contention';
 import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './kernelClasses';
@@ -641,7 +642,7 @@ class Analyzer implements StateHooks {
     }
     this.report('inversion', key, i, lines.join('\n'), classes, dedupeRelated(related), h.sysEntry, {
       order,
-      cycle: cycle.map(stripEdge),
+      cycle: cycle.map(edgeOrigin),
     });
   }
 
@@ -982,7 +983,7 @@ class Analyzer implements StateHooks {
       h.sysEntry,
       {
         usages,
-        ...(path.length ? { cycle: path.map(stripEdge) } : {}),
+        ...(path.length ? { cycle: path.map(edgeOrigin) } : {}),
       },
     );
   }
@@ -1047,27 +1048,6 @@ function findPreHeld(s: EventStore): StateModel & { forked: Set<number> } {
 
 export function describeEdge(e: EdgeOrigin): string {
   return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : e.via ? ` ${describeWork(e.via)}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
-}
-
-function stripEdge(e: EdgeAttributes): EdgeOrigin {
-  return {
-    from: e.from,
-    to: e.to,
-    eventIndex: e.eventIndex,
-    line: e.line,
-    pid: e.pid,
-    comm: e.comm,
-    syscall: e.syscall,
-    fromEventIndex: e.fromEventIndex,
-    fromLine: e.fromLine,
-    fromSyscall: e.fromSyscall,
-    crossSyscall: e.crossSyscall,
-    fromRead: e.fromRead,
-    toRead: e.toRead,
-    ...(e.site ? { site: e.site } : {}),
-    ...(e.fromSite ? { fromSite: e.fromSite } : {}),
-    ...(e.via ? { via: e.via } : {}),
-  };
 }
 
 /**

@@ -9,7 +9,7 @@
 // are listed as what prevents a total order.
 
 import type { EdgeAttributes, LockGraph } from './analyzer';
-import { Finding } from '../types';
+import { Finding, edgeOrigin } from '../types';
 import { cycleFingerprint, shortCycleId, stronglyConnected, witnessCycles } from './cycles';
 import { describeWork } from './workqueue';
 
@@ -82,30 +82,6 @@ export class HierarchyMatcher {
   }
 }
 
-/** An edge as a finding records it (analyzer.ts's stripEdge, without importing the analyzer). */
-type EdgeRecord = Finding['cycle'] extends (infer E)[] | undefined ? E : never;
-
-function edgeRecord(e: EdgeAttributes): EdgeRecord {
-  return {
-    from: e.from,
-    to: e.to,
-    eventIndex: e.eventIndex,
-    line: e.line,
-    pid: e.pid,
-    comm: e.comm,
-    syscall: e.syscall,
-    fromEventIndex: e.fromEventIndex,
-    fromLine: e.fromLine,
-    fromSyscall: e.fromSyscall,
-    crossSyscall: e.crossSyscall,
-    fromRead: e.fromRead,
-    toRead: e.toRead,
-    ...(e.site ? { site: e.site } : {}),
-    ...(e.fromSite ? { fromSite: e.fromSite } : {}),
-    ...(e.via ? { via: e.via } : {}),
-  };
-}
-
 /** The `order-violation` findings of a set of edges against a declared hierarchy (ids are set by the caller). */
 export function orderViolations(edges: Iterable<EdgeAttributes>, hierarchy: Hierarchy, source = '.locktrace.json'): Finding[] {
   const m = new HierarchyMatcher(hierarchy);
@@ -129,7 +105,7 @@ export function orderViolations(edges: Iterable<EdgeAttributes>, hierarchy: Hier
       comm: e.comm,
       syscall: e.syscall,
       locks: [...new Set([e.from, e.to])].sort(),
-      cycle: [edgeRecord(e)],
+      cycle: [edgeOrigin(e)],
       related:
         e.fromLine !== e.line
           ? [{ line: e.fromLine, message: `${e.from} acquired here by ${e.comm}/${e.pid}${e.fromSyscall ? ` in ${e.fromSyscall}` : ''}` }]
