@@ -9,34 +9,14 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EventStore, TraceError } from '../../../src/core';
+import { TraceError } from '../../../src/core';
 import { TraceParser, parseTrace } from '../../../src/core/parse';
 import { FastFtraceLines, ByteKeyMap } from '../../../src/core/parse/fastFtrace';
 import { parseIntValue } from '../../../src/core/parse/interpret';
 import { generateTrace } from '../../bench/generate';
-import { fixture, repoRoot } from '../helpers';
+import { fixture, repoRoot, storeSnapshot } from '../helpers';
 
 const enc = new TextEncoder();
-
-/** Everything a parse produces, as plain data. */
-function snapshot(s: EventStore): unknown {
-  const cols = (['line', 'offset', 'ts', 'cpu', 'task', 'kind', 'flags', 'ref', 'num', 'ctx'] as const).map((c) =>
-    Array.from(s[c].subarray(0, s.length), (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v)),
-  );
-  return {
-    format: s.format,
-    length: s.length,
-    cols,
-    tasks: s.tasks,
-    locks: s.locks,
-    classes: s.classes.values,
-    names: s.names.values,
-    warnings: s.warnings,
-    warningCount: s.warningCount,
-    lines: s.lines,
-    bytes: s.bytes,
-  };
-}
 
 type Outcome = { store: unknown } | { error: string };
 
@@ -46,7 +26,7 @@ function parseWith(bytes: Uint8Array, chunk: number, fastPath: boolean, format?:
   const p = new TraceParser({ file: 'f', fastPath, format });
   try {
     for (let k = 0; k < bytes.length; k += chunk) p.push(bytes.subarray(k, k + chunk));
-    return { store: snapshot(p.end()) };
+    return { store: storeSnapshot(p.end()) };
   } catch (e) {
     assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
     return { error: (e as Error).message };
