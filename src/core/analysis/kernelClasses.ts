@@ -25,10 +25,11 @@ export function isNoCheckClass(name: string): boolean {
 }
 
 /**
- * perf's own locks: perf_event_task_sched_out()/sched_in() take the event contexts' locks while
- * the task's events are being switched off and on, so a perf recording shows their releases
- * without their acquisitions. In a `perf script` trace they are the tracer's, not the program's,
- * and are treated like check=0 maps (no dependency, no finding).
+ * perf's own locks: perf_event_context_sched_out()/_sched_in() (kernel/events/core.c) hold the
+ * event contexts' locks while the task's events are being switched off and on, so a perf recording
+ * shows the acquire of each switch-out without its release and the releases of each switch-in
+ * without their acquires. In a `perf script` trace they are the tracer's, not the program's: their
+ * events are left out of the lock state (no hold, no dependency, no finding; see LockState.apply).
  */
 export const PERF_TRACER_CLASSES: ReadonlySet<string> = new Set(['&ctx->lock', '&cpuctx_lock']);
 

@@ -132,7 +132,7 @@ export class LockState {
   position = 0;
   /** Per CPU: the task seen running there last, or -1. */
   cpuTask: number[] = [];
-  /** Per class id: lockdep acquires it with check=0. */
+  /** Per class id: 1 = lockdep acquires it with check=0; 2 = the perf tracer's own lock in a perf trace. */
   private readonly noCheck: Uint8Array;
 
   constructor(
@@ -142,7 +142,8 @@ export class LockState {
     this.noCheck = new Uint8Array(store.classes.size);
     for (let c = 0; c < store.classes.size; c++) {
       const name = store.classes.get(c);
-      if (isNoCheckClass(name) || (store.format === 'perf' && PERF_TRACER_CLASSES.has(name))) this.noCheck[c] = 1;
+      if (store.format === 'perf' && PERF_TRACER_CLASSES.has(name)) this.noCheck[c] = 2;
+      else if (isNoCheckClass(name)) this.noCheck[c] = 1;
     }
   }
 
@@ -156,7 +157,7 @@ export class LockState {
   }
 
   isNoCheck(cls: number): boolean {
-    return this.noCheck[cls] === 1;
+    return this.noCheck[cls] !== 0;
   }
 
   /** Applies event `position` and advances. */
@@ -193,6 +194,12 @@ export class LockState {
     t.last = i;
     // lockdep does nothing for lock operations in NMI context (lockdep_enabled() is false there)
     if (ctx & Ctx.Nmi) return;
+    // perf's own locks in a perf trace: perf switches a task's events off while holding them at its
+    // switch-out and on while holding them at its switch-in (perf_event_context_sched_out() and
+    // _sched_in(), kernel/events/core.c), so each switch shows an acquire without its release and
+    // releases without their acquires. lockdep saw them balanced inside the scheduler; here they
+    // are the recorder's, not held by the program: they stay in the trace, not on its stacks.
+    if (kind >= EventKind.Acquire && kind <= EventKind.Release && this.noCheck[s.locks[s.ref[i]].classId] === 2) return;
     switch (kind) {
       case EventKind.Acquire: {
         const lock = s.ref[i];
@@ -209,7 +216,7 @@ export class LockState {
             (flags & EventFlag.Try ? HeldFlag.Try : 0) |
             (flags & EventFlag.Pending ? HeldFlag.Pending : 0) |
             ((ctx & (Ctx.Known | Ctx.IrqsOff)) === (Ctx.Known | Ctx.IrqsOff) ? HeldFlag.IrqsOff : 0) |
-            (this.noCheck[cls] === 1 ? HeldFlag.NoCheck : 0),
+            (this.noCheck[cls] !== 0 ? HeldFlag.NoCheck : 0),
           acq: i,
           sysEntry: t.sys >= 0 ? t.sysEntry : -1,
           irq,
@@ -374,7 +381,7 @@ export class LockState {
   private handedOver(t: TaskState, taskId: number, i: number, lock: number, hooks?: StateHooks): void {
     // readers and check=0 maps (nested rcu_read_lock) take the same lock again legitimately
     if (this.store.locks[lock].domain !== 'kernel' || this.store.flags[i] & EventFlag.Read) return;
-    if (this.noCheck[this.store.locks[lock].classId] === 1) return;
+    if (this.noCheck[this.store.locks[lock].classId] !== 0) return;
     // the same instance again: a real self-deadlock would stop the task here; a task that goes on
     // had it handed back (perf records a task's events only while it runs, so its switches never show)
     for (let k = t.held.length - 1; k >= 0; k--) {

@@ -136,3 +136,28 @@ test('kernel rules: a lock held since before the trace orders what the task take
   assert.match(a.notes.map((n) => n.message).join('\n'), /t1\/10 releases sb_writers, not seen acquired/);
   assert.deepEqual([...a.model.preHeld.values()].flat().length, 1);
 });
+
+test("kernel rules: perf's own locks are the recorder's only in a perf trace", () => {
+  // the same leak of an &ctx->lock out of a syscall, written by ftrace and by perf script
+  const events = [
+    ['sys_enter: NR 0 (3, 0, 0, 0, 0, 0)', 'raw_syscalls:sys_enter: NR 0 (3, 0, 0, 0, 0, 0)'],
+    ['lock_acquire: 0000000011111111 &ctx->lock', 'lock:lock_acquire: 0xffff888011111111 &ctx->lock'],
+    ['sys_exit: NR 0 = 1', 'raw_syscalls:sys_exit: NR 0 = 1'],
+    ['sys_enter: NR 1 (3, 0, 0, 0, 0, 0)', 'raw_syscalls:sys_enter: NR 1 (3, 0, 0, 0, 0, 0)'],
+  ];
+  const ftrace = events.map(([e], k) => `  t1-10 [000] ..... 1.00000${k + 1}: ${e}`).join('\n');
+  const perf = events.map(([, e], k) => `              t1    10 [000]     1.00000${k + 1}: ${e}`).join('\n');
+  assert.deepEqual(
+    analyze(parseTrace(ftrace, { file: 'x' })).findings.map((f) => `${f.kind} ${f.locks.join(',')}`),
+    ['held-across-syscall &ctx->lock'],
+  );
+  const p = parseTrace(perf, { file: 'x' });
+  assert.equal(p.format, 'perf');
+  assert.deepEqual(analyze(p).findings, []);
+  // the perf fixture: its one finding is the program's own leak, none of perf's switch-time locks
+  const text = fs.readFileSync(path.join(dir, 'kernel-perf-tracer-locks.trace'), 'utf8');
+  assert.deepEqual(
+    analyze(parseTrace(text, { file: 'x' })).findings.map((f) => `${f.kind} ${f.locks.join(',')}`),
+    ['held-across-syscall &lt->leak_mutex'],
+  );
+});
