@@ -33,6 +33,7 @@ interface Report {
 }
 interface Expect {
   capture: string;
+  traceFiles: { file: string }[];
   debugLocksAtEnd: number;
   lockdepReports: Report[];
 }
@@ -100,7 +101,21 @@ const captures = fs
   .sort();
 
 test('the real kernel captures are there', () => {
-  assert.ok(captures.length >= 20, `expected at least 20 captures under ${ROOT}, found ${captures.length}`);
+  assert.ok(captures.length >= 37, `expected at least 37 captures under ${ROOT}, found ${captures.length}`);
+});
+
+test('every trace file of every capture is one the oracle reads', () => {
+  // run.sh fixtures gzips a trace only over ~300 KB: a smaller capture's plain trace.txt, or a new
+  // recorder's file, would otherwise be skipped without a word
+  const read = new Set(TRACE_FILES.map((t) => t.file));
+  for (const cap of captures) {
+    const exp = JSON.parse(fs.readFileSync(path.join(ROOT, cap, 'expect.json'), 'utf8')) as Expect;
+    assert.ok(exp.traceFiles.length > 0, `${cap}: expect.json lists no trace file`);
+    for (const { file } of exp.traceFiles) {
+      assert.ok(read.has(file), `${cap}/${file} is not among the files the oracle reads (${[...read].join(', ')})`);
+      assert.ok(fs.existsSync(path.join(ROOT, cap, file)), `${cap}/${file} is missing`);
+    }
+  }
 });
 
 for (const cap of captures) {
