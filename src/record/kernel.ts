@@ -37,6 +37,25 @@ export const KERNEL_EVENTS = [
 ];
 
 /**
+ * Allocations and frees, for lockdep's "held lock freed" check (analysis/freed.ts): recorded only
+ * when the kernel prints raw pointers (booted with `no_hash_pointers`), since hashed addresses
+ * cannot say which locks lie in a freed range. The `_node` variants exist before Linux 6.1.
+ */
+export const KMEM_EVENTS = [
+  'kmem/kmalloc',
+  'kmem/kmalloc_node',
+  'kmem/kmem_cache_alloc',
+  'kmem/kmem_cache_alloc_node',
+  'kmem/kfree',
+  'kmem/kmem_cache_free',
+];
+
+/** Whether the kernel command line turns pointer hashing off (`%p` prints raw addresses). */
+export function rawPointers(cmdline: string): boolean {
+  return /(?:^|\s)no_hash_pointers(?:\s|$)/.test(cmdline);
+}
+
+/**
  * Event probes for file locks: the files opened, so flock/fcntl locks on an fd get the file's path
  * (`openat: (syscalls.sys_enter_openat) path="/mnt/a.lock"`), and the lock type of fcntl record
  * locks (`fcntl: (syscalls.sys_enter_fcntl) cmd=7 ltype=1`), each right after the syscall's raw
@@ -63,6 +82,18 @@ export async function recordKernel(o: KernelRecordOptions, session: TraceSession
   for (const need of ['raw_syscalls/sys_enter', 'sched/sched_process_fork']) {
     if (!events.includes(need)) throw new RecordSetupError(`this kernel has no ${need.replace('/', ':')} tracepoint.`);
   }
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync('/proc/cmdline', 'utf8');
+  } catch {
+    /* no /proc: pointers are taken to be hashed */
+  }
+  const kmem = KMEM_EVENTS.filter((e) => session.hasEvent(e));
+  if (kmem.length > 0 && rawPointers(cmdline)) events.push(...kmem);
+  else if (kmem.length > 0)
+    o.log(
+      'note: the kernel hashes pointers, so allocations are not recorded and freed held locks are not checked (boot with no_hash_pointers to check them)',
+    );
   const part = `${o.out}.part`;
   const eprobes: string[] = [];
   let fd: number | undefined;

@@ -17,6 +17,7 @@
 # (default: the newest $WORK/initramfs/base-*.cpio.gz), LOCKTRACE_KERNEL_LAB (the folder with run.sh
 # and captures.txt; default: this folder), NODE (default: `node` on PATH),
 # RECORD_MODE (kernel or auto: `locktrace record --kernel` or `--auto` in the guest; default kernel),
+# RECORD_IF_CACHED (set: exit 0 with a "skipped" line instead of building the kernel variant),
 # TSC_KHZ, QEMU_TIMEOUT (s, default 900). Run as root (the kernel build, qemu).
 set -euo pipefail
 
@@ -52,6 +53,10 @@ record_kernel() {
 	key=$({ cat "$LAB/lockdep.fragment" "$HERE/record.fragment" "$SRC/drivers/misc/lockseed.c"; cat "$SRC/.locktrace-source-version" 2> /dev/null; } | sha256sum | cut -c1-16)
 	img=$WORK/images-record/$key
 	if [ -f "$img/bzImage" ]; then echo "$img/bzImage"; return; fi
+	if [ -n "${RECORD_IF_CACHED:-}" ]; then
+		log "skipped: no cached kernel with record.fragment in $img (build it once: test/kernel/record-guest.sh abba, about 8 minutes)"
+		exit 0
+	fi
 	log "building the lockdep kernel with record.fragment in $build (once; about 8 minutes on 2 cores)"
 	mkdir -p "$build" "$WORK/logs"
 	make -C "$SRC" O="$build" tinyconfig > "$WORK/logs/record-tinyconfig.log" 2>&1

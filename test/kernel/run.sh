@@ -7,7 +7,8 @@
 #   test/kernel/run.sh build                     packages, kernel source, driver, bzImage, initramfs
 #   test/kernel/run.sh capture NAME... | all     build if needed, boot each capture, check its dmesg
 #   test/kernel/run.sh fixtures NAME... | all    copy captures into test/fixtures/kernel/NAME
-#   test/kernel/run.sh recapture-if-cached       CI hook: boot `abba` when the kernel is cached, else skip
+#   test/kernel/run.sh recapture-if-cached       CI hook: boot `abba` when the kernel is cached, else skip;
+#                                                then `record --kernel` of `freeheld` when that variant is cached
 #
 # Environment: LOCKTRACE_KERNEL_WORK (default /opt/locktrace-kernel) holds the extracted source
 # (linux-source-6.1/), the build directory (build/), the cached images (images/<key>/bzImage), the
@@ -383,6 +384,11 @@ cmd_recapture_if_cached() {
 	set -e
 	[ $rc = 0 ] || [ $rc = 1 ] || die "locktrace check --json on the fresh $name trace exited $rc (log: $OUTROOT/$name/check.json)"
 	echo "test:kernel: OK: $name re-captured ($(wc -l < "$OUTROOT/$name/trace.txt") trace lines), dmesg has the expected report (same as the fixture's), locktrace check exited $rc"
+	# `locktrace record --kernel` in the guest (its kernel variant can run node): the freed held lock
+	# needs the allocation events the recorder adds when pointers are raw; the verdict fails when
+	# lockdep's report is not a finding of the same kind
+	RECORD_IF_CACHED=1 LOCKTRACE_KERNEL_WORK=$WORK "$HERE/record-guest.sh" freeheld ||
+		die "locktrace record --kernel in the guest: see $WORK/record/freeheld/verdict.txt"
 }
 
 case ${1:-help} in

@@ -39,6 +39,7 @@ import { ProcLockdep, SHARED_NAME_CLASSES, nestedNames, sharedNames } from './ke
 import { Hierarchy } from './hierarchy';
 import { InstanceGraphEdge, LockComponent, LockGraphTracker } from './lockGraph';
 import { describeWork } from './workqueue';
+import { FreedHeld, FreedMemory } from './freed';
 import { Held, HeldFlag, LockState, PreHeld, StateHooks, StateModel, TaskState } from './state';
 
 export interface AnalyzeOptions {
@@ -231,6 +232,8 @@ class Analyzer implements StateHooks {
   private readonly droppedCount = new Map<string, { count: number; line: number; why: string }>();
   /** [lock graph] instances, gates, workqueue attribution, components (lockGraph.ts). */
   private readonly lockGraph: LockGraphTracker;
+  /** Allocations and frees (kmem events), for held-lock-freed. */
+  private readonly freed: FreedMemory;
 
   constructor(
     private readonly s: EventStore,
@@ -263,6 +266,7 @@ class Analyzer implements StateHooks {
       }
     }
     this.interval = opts.checkpointInterval ?? Math.max(1024, Math.ceil(s.length / 4096));
+    this.freed = new FreedMemory(s, (f) => this.heldFreed(f));
     this.lockGraph = new LockGraphTracker(s, this.edges, this.nodeNames, {
       readLocks: this.readRule,
       kinds: this.kinds,
@@ -292,7 +296,10 @@ class Analyzer implements StateHooks {
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
       else if (kind === EventKind.Acquire) this.markSeen(i);
-      else if (kind === EventKind.Other && this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
+      else if (kind === EventKind.Other) {
+        if (this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
+        if (this.freed.enabled) this.freed.other(i, st.tasks[s.task[i]]); // kmem events
+      }
       st.step(this);
       if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
@@ -307,6 +314,8 @@ class Analyzer implements StateHooks {
     this.state.finish(this);
     for (const [task, r] of this.returns) this.judgeReturn(task, r, this.state.tasks[task]);
     this.returns.clear();
+    const freedNote = this.freed.note();
+    if (freedNote) this.notes.push({ line: s.line[freedNote.event], message: freedNote.message });
     for (const [name, d] of this.droppedCount) {
       this.notes.push({
         line: d.line,
@@ -785,6 +794,21 @@ class Analyzer implements StateHooks {
       held.filter((h) => !(h.flags & HeldFlag.PreHeld)).map((h) => ({ line: s.line[h.acq], message: `${this.nodeName(h)} acquired here` })),
       t.sysEntry,
     );
+  }
+
+  /** debug_check_no_locks_freed(): a free whose range holds a lock the freeing task holds. */
+  private heldFreed(f: FreedHeld): void {
+    const s = this.s;
+    const i = f.event;
+    const task = s.task[i];
+    const name = this.nodeName(f.hold);
+    const end = f.start + BigInt(f.size);
+    const what = s.names.get(s.ref[i]);
+    const message = `held lock freed: ${this.taskLabel(i)} frees 0x${f.start.toString(16)}-0x${end.toString(16)} (${what}, ${f.size} bytes allocated at line ${s.line[f.alloc]}) while holding ${name} at ${s.locks[f.hold.lock].key}, inside that memory (since ${this.describeHold(f.hold)})`;
+    const related: RelatedLine[] = [{ line: s.line[f.alloc], message: `the freed memory allocated here (${f.size} bytes)` }];
+    if (!(f.hold.flags & HeldFlag.PreHeld)) related.unshift({ line: s.line[f.hold.acq], message: `${name} acquired here` });
+    const t = this.state.tasks[task];
+    this.report('held-lock-freed', `${name}\u0000${task}`, i, message, [name], related, t ? t.sysEntry : -1);
   }
 
   private nodeName(h: Held): string {

@@ -438,6 +438,31 @@ export class EventBuilder {
         this.push({ ...ev, pid }, line, offset, EventKind.Exit, 0, -1, pid);
         return;
       }
+      case 'kmalloc':
+      case 'kmalloc_node':
+      case 'kmem_cache_alloc':
+      case 'kmem_cache_alloc_node':
+      case 'kfree':
+      case 'kmem_cache_free': {
+        // kept as an unknown event whose `num` names `ADDRESS SIZE` (allocations) or `ADDRESS`
+        // (frees): analysis/freed.ts checks frees against the held locks
+        const free = ev.name === 'kfree' || ev.name === 'kmem_cache_free';
+        const ptr = /(?:^|\s)ptr=(\S+)/.exec(body);
+        const bytes = free ? null : /(?:^|\s)bytes_alloc=(\d+)/.exec(body);
+        let key = '';
+        if (!ptr || (!free && !bytes)) {
+          this.store.warn(line, `expected ${ev.name}: \`… ptr=ADDRESS${free ? '' : ' … bytes_alloc=N'} …\`; not checked for freed locks`);
+        } else if (ptr[1] === '(null)') {
+          key = '0x0';
+        } else if (/^(?:0x)?[0-9a-f]{1,16}$/i.test(ptr[1])) {
+          const addr = normalizeAddress(ptr[1]);
+          key = bytes ? `${addr} ${bytes[1]}` : addr;
+        } else {
+          this.store.warn(line, `expected ${ev.name}: a hexadecimal ptr=, got \`${ptr[1].slice(0, 40)}\`; not checked for freed locks`);
+        }
+        this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), s.names.intern(key));
+        return;
+      }
       case 'workqueue_queue_work':
       case 'workqueue_activate_work':
       case 'workqueue_execute_start':

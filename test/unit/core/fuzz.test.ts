@@ -12,10 +12,13 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fixture, repoRoot } from '../helpers';
 
-/** The first lines of a real kernel capture (gzip): interrupts, the scheduler, flags, sched_switch. */
-function kernelSlice(rel: string, lines: number): string {
+/** Lines of a real kernel capture (gzip): interrupts, the scheduler, flags, sched_switch, kmem. */
+function kernelSlice(rel: string, lines: number, from = 0): string {
   const text = zlib.gunzipSync(fs.readFileSync(path.join(repoRoot, rel))).toString('utf8');
-  return text.split('\n').slice(0, lines).join('\n');
+  return text
+    .split('\n')
+    .slice(from, from + lines)
+    .join('\n');
 }
 
 const seeds = [
@@ -34,6 +37,8 @@ const seeds = [
   kernelSlice('test/fixtures/kernel/abba-sched/trace.txt.gz', 600),
   kernelSlice('test/fixtures/kernel/irqstate-tracecmd/trace-cmd-report-l.txt.gz', 400),
   kernelSlice('test/fixtures/kernel/abba-perf/perf-script.txt.gz', 400),
+  // kmalloc, lock_acquire of the lock inside it, kfree: the held-lock-freed report
+  kernelSlice('test/fixtures/kernel/freeheld/trace.txt.gz', 120, 1660),
 ];
 
 const enc = new TextEncoder();

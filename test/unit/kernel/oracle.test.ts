@@ -52,13 +52,6 @@ const TRACE_FILES: { file: string; flags: boolean }[] = [
  */
 const NO_FLAGS = /no latency-flags column/;
 const KNOWN_GAPS: Record<string, { kind: string; why: string; holds: (text: string, warnings: string[]) => boolean }> = {
-  'freeheld/trace.txt.gz': {
-    kind: 'held-lock-freed',
-    // not a limit of the input: the capture has kmem:kmalloc (ptr, bytes_alloc) and kmem:kfree (ptr),
-    // enough to see the freed range hold &obj->lock's address; locktrace does not model them yet
-    why: 'not implemented: held-lock-freed from kmem:kmalloc/kfree events (the trace has them)',
-    holds: (text) => / kmalloc: .*bytes_alloc=/.test(text) && / kfree: .*ptr=/.test(text),
-  },
   'irqstate-tracecmd/trace-cmd-report.txt.gz': {
     kind: 'irq-state',
     why: 'trace-cmd report without -l prints no latency flags: the softirq context of the first use is unknown',
