@@ -1074,26 +1074,68 @@ export function describeEdge(e: EdgeOrigin): string {
   return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : e.via ? ` ${describeWork(e.via)}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
 }
 
+/** Label spacing of the dependency order, and the largest label before the list is relabelled. */
+const ORDER_GAP = 2 ** 16;
+const MAX_LABEL = 2 ** 45;
+
 /**
- * Incremental cycle detection (Pearce & Kelly, "A dynamic topological sort algorithm for directed
- * acyclic graphs"): nodes keep a topological index; an edge that agrees with it costs O(1), and one
- * that does not searches only the nodes between its two ends. This is what keeps the analysis
- * incremental on traces with many lock classes: no whole-graph search per new dependency.
+ * Incremental cycle detection over a topological order that is kept as new dependencies arrive.
+ * An edge x -> y that agrees with the order costs O(1). One that does not searches backwards from
+ * x, through the nodes ordered after y only (whatever reaches x in between): finding y means a
+ * cycle; otherwise that set moves, in its own order, to just before y, which keeps every edge
+ * pointing forwards (its outside predecessors are ordered before y, its successors after it). This
+ * is one half of Pearce & Kelly's search ("A dynamic topological sort algorithm for directed
+ * acyclic graphs"), which also searches forwards from y; the order lives in a linked list with
+ * numeric labels (relabelled when a gap runs out), so the move costs only the moved nodes. A lock
+ * taken for the first time while others are held has no predecessor yet: it moves alone.
  */
 export class DependencyOrder {
-  private readonly ord: number[] = [];
+  private count = 0;
+  /** Per node: its order label, its neighbours in the order (-1: none), and the last search that marked it. */
+  private label = new Float64Array(64);
+  private prev = new Int32Array(64);
+  private next = new Int32Array(64);
+  private mark = new Int32Array(64);
+  private head = -1;
+  private tail = -1;
   private readonly outAdj: number[][] = [];
   private readonly inAdj: number[][] = [];
-  private readonly mark: number[] = [];
   private epoch = 0;
+  /** Reused by every search: the nodes found and the DFS stack. */
+  private found = new Int32Array(64);
+  private stack = new Int32Array(64);
 
   private node(n: number): void {
-    while (this.ord.length <= n) {
-      this.ord.push(this.ord.length);
+    if (n < this.count) return;
+    if (n >= this.label.length) {
+      const size = Math.max(n + 1, this.label.length * 2);
+      const label = new Float64Array(size);
+      label.set(this.label);
+      this.label = label;
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(size);
+        b.set(a);
+        return b;
+      };
+      this.prev = grow(this.prev);
+      this.next = grow(this.next);
+      this.mark = grow(this.mark);
+      this.found = new Int32Array(size);
+      this.stack = new Int32Array(size);
+    }
+    for (let k = this.count; k <= n; k++) {
+      // a new node goes last
+      this.label[k] = this.tail < 0 ? 0 : this.label[this.tail] + ORDER_GAP;
+      this.prev[k] = this.tail;
+      this.next[k] = -1;
+      if (this.tail >= 0) this.next[this.tail] = k;
+      else this.head = k;
+      this.tail = k;
       this.outAdj.push([]);
       this.inAdj.push([]);
-      this.mark.push(0);
     }
+    this.count = n + 1;
+    if (this.label[this.tail] > MAX_LABEL) this.relabel();
   }
 
   out(n: number): readonly number[] {
@@ -1104,56 +1146,83 @@ export class DependencyOrder {
     return this.inAdj[n] ?? [];
   }
 
+  /** Whether a is ordered before b (every edge goes from an earlier node to a later one). */
+  before(a: number, b: number): boolean {
+    return this.label[a] < this.label[b];
+  }
+
   /** Adds x -> y and returns true, or returns false (adding nothing) when y already reaches x. */
   addEdge(x: number, y: number): boolean {
     this.node(Math.max(x, y));
-    const ord = this.ord;
-    if (ord[x] < ord[y]) {
+    const label = this.label;
+    if (label[x] < label[y]) {
       this.outAdj[x].push(y);
       this.inAdj[y].push(x);
       return true;
     }
-    const lb = ord[y];
-    const ub = ord[x];
+    // backwards from x through the nodes ordered after y: reaching y means a cycle
+    const lb = label[y];
+    const mark = this.mark;
+    const stack = this.stack;
+    const found = this.found;
     const epoch = ++this.epoch;
-    // forward from y through nodes ordered at most ub: reaching x means a cycle
-    const fwd: number[] = [];
-    const stack = [y];
-    this.mark[y] = epoch;
-    while (stack.length) {
-      const n = stack.pop() as number;
-      fwd.push(n);
-      for (const m of this.outAdj[n]) {
-        if (m === x) return false;
-        if (this.mark[m] !== epoch && ord[m] < ub) {
-          this.mark[m] = epoch;
-          stack.push(m);
+    let nf = 0;
+    let sp = 0;
+    stack[sp++] = x;
+    mark[x] = epoch;
+    while (sp > 0) {
+      const n = stack[--sp];
+      found[nf++] = n;
+      const inn = this.inAdj[n];
+      for (let k = 0; k < inn.length; k++) {
+        const m = inn[k];
+        if (m === y) return false;
+        if (mark[m] !== epoch && label[m] > lb) {
+          mark[m] = epoch;
+          stack[sp++] = m;
         }
       }
     }
-    // backward from x through nodes ordered at least lb
-    const bwd: number[] = [];
-    stack.push(x);
-    this.mark[x] = epoch;
-    while (stack.length) {
-      const n = stack.pop() as number;
-      bwd.push(n);
-      for (const m of this.inAdj[n]) {
-        if (this.mark[m] !== epoch && ord[m] > lb) {
-          this.mark[m] = epoch;
-          stack.push(m);
-        }
-      }
-    }
-    // everything that reaches x goes before everything y reaches, reusing their index slots
-    const byOrd = (a: number, b: number) => ord[a] - ord[b];
-    bwd.sort(byOrd);
-    fwd.sort(byOrd);
-    const nodes = [...bwd, ...fwd];
-    const slots = nodes.map((n) => ord[n]).sort((a, b) => a - b);
-    nodes.forEach((n, k) => (ord[n] = slots[k]));
+    this.moveBefore(found.subarray(0, nf), y);
     this.outAdj[x].push(y);
     this.inAdj[y].push(x);
     return true;
+  }
+
+  /** Moves `nodes` (none of them y), in their current order, to just before y. */
+  private moveBefore(nodes: Int32Array, y: number): void {
+    const { label, prev, next } = this;
+    const list = Array.from(nodes).sort((a, b) => label[a] - label[b]);
+    for (const n of list) {
+      // unlink
+      if (prev[n] >= 0) next[prev[n]] = next[n];
+      else this.head = next[n];
+      if (next[n] >= 0) prev[next[n]] = prev[n];
+      else this.tail = prev[n];
+    }
+    let lo = prev[y] >= 0 ? label[prev[y]] : label[y] - (list.length + 1) * ORDER_GAP;
+    let step = (label[y] - lo) / (list.length + 1);
+    if (!(step > Math.max(1, Math.abs(lo), Math.abs(label[y])) * 2 ** -40)) {
+      // the gap before y is used up: spread every label out again
+      this.relabel();
+      lo = prev[y] >= 0 ? label[prev[y]] : label[y] - (list.length + 1) * ORDER_GAP;
+      step = (label[y] - lo) / (list.length + 1);
+    }
+    list.forEach((n, k) => {
+      label[n] = lo + step * (k + 1);
+      // link before y
+      const p = prev[y];
+      prev[n] = p;
+      next[n] = y;
+      if (p >= 0) next[p] = n;
+      else this.head = n;
+      prev[y] = n;
+    });
+  }
+
+  /** Labels the list 0, ORDER_GAP, 2 * ORDER_GAP, … in its order. */
+  private relabel(): void {
+    let k = 0;
+    for (let n = this.head; n >= 0; n = this.next[n]) this.label[n] = ORDER_GAP * k++;
   }
 }
