@@ -27,7 +27,7 @@ test('a .gz trace gives the store and findings of its text', async () => {
     analyze(packed).findings.map((f) => [f.kind, f.line]),
     analyze(plain).findings.map((f) => [f.kind, f.line]),
   );
-  assert.ok(progress.length > 1 && progress.at(-1) === fs.statSync(GZ).size, `progress ${progress.slice(-3)}`);
+  assert.ok(progress.length > 1 && progress.at(-1) === fs.statSync(GZ).size, `progress ${progress.slice(-3).join(', ')}`);
 });
 
 test('a truncated or damaged .gz is a TraceError naming the file', async () => {
