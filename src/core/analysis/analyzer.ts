@@ -198,10 +198,14 @@ class Analyzer implements StateHooks {
   private readonly notes: { line: number; message: string }[] = [];
   private readonly kinds: Set<FindingKind>;
   private readonly readRule: ReadLockRule;
-  /** Per task: locks (id) the task was seen acquiring. */
-  private readonly seenLocks = new Map<number, Set<number>>();
-  /** Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it. */
+  /**
+   * Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it, times
+   * two, plus one once the task was seen acquiring it (one map for both: this is per lock event).
+   */
   private readonly touched = new Map<number, Map<number, number>>();
+  /** Per graph node id: acquisitions so far (written into the graph at the end), and whether it is in the graph. */
+  private readonly acquisitions: number[] = [];
+  private readonly graphed: Uint8Array[] = [new Uint8Array(1024)];
   private readonly state: LockState;
   private readonly model: AnalysisModel;
   /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
@@ -295,13 +299,12 @@ class Analyzer implements StateHooks {
       if (i % interval === 0) checkpoints.push(st.save());
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
-      else if (kind === EventKind.Acquire) this.markSeen(i);
       else if (kind === EventKind.Other) {
         if (this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
         if (this.freed.enabled) this.freed.other(i, st.tasks[s.task[i]]); // kmem events
       }
       st.step(this);
-      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
+      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i], kind === EventKind.Acquire);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
@@ -314,6 +317,9 @@ class Analyzer implements StateHooks {
     this.state.finish(this);
     for (const [task, r] of this.returns) this.judgeReturn(task, r, this.state.tasks[task]);
     this.returns.clear();
+    this.acquisitions.forEach((n, node) => {
+      if (n) this.graph.updateNodeAttribute(this.nodeNames[node], 'acquisitions', (c) => (c ?? 0) + n);
+    });
     const freedNote = this.freed.note();
     if (freedNote) this.notes.push({ line: s.line[freedNote.event], message: freedNote.message });
     for (const [name, d] of this.droppedCount) {
@@ -395,18 +401,23 @@ class Analyzer implements StateHooks {
     return name;
   }
 
-  private markSeen(i: number): void {
-    const task = this.s.task[i];
-    let set = this.seenLocks.get(task);
-    if (!set) this.seenLocks.set(task, (set = new Set()));
-    set.add(this.s.ref[i]);
+  /** An acquisition of graph node `node` at event i (the node joins the graph at its first). */
+  private countAcquisition(node: number, i: number): void {
+    const page = this.graphed[node >> 10] ?? (this.graphed[node >> 10] = new Uint8Array(1024));
+    if (!page[node & 1023]) {
+      this.graphNode(this.nodeNames[node], i);
+      page[node & 1023] = 1;
+    }
+    this.acquisitions[node] = (this.acquisitions[node] ?? 0) + 1;
   }
 
-  /** After a lock event was applied: the task's run in which it last touched that lock. */
-  private touch(task: number, lock: number): void {
+  /** After a lock event was applied: the task's run in which it last touched that lock, and whether it ever acquired it. */
+  private touch(task: number, lock: number, acquire: boolean): void {
     let m = this.touched.get(task);
     if (!m) this.touched.set(task, (m = new Map<number, number>()));
-    m.set(lock, this.state.tasks[task].run);
+    const run = this.state.tasks[task].run * 2;
+    if (acquire) m.set(lock, run + 1);
+    else m.set(lock, run + ((m.get(lock) ?? 0) & 1));
   }
 
   private contention(i: number): void {
@@ -458,8 +469,7 @@ class Analyzer implements StateHooks {
     const s = this.s;
     if (this.lockGraph.work.enabled) this.lockGraph.work.acquire(t, task, i, h); // [lock graph] workqueue maps
     const node = this.nodeOf(h);
-    const toName = this.graphNode(this.nodeNames[node], i);
-    this.graph.updateNodeAttribute(toName, 'acquisitions', (c) => (c ?? 0) + 1);
+    this.countAcquisition(node, i);
     if (h.flags & HeldFlag.NoCheck) return; // check=0: no dependency, no recursion, no usage (lockdep's validate_chain)
     const isTry = (h.flags & HeldFlag.Try) !== 0;
     const isRead = (h.flags & HeldFlag.Read) !== 0;
@@ -680,7 +690,8 @@ class Analyzer implements StateHooks {
     // between two events of a task that ran without a break (nothing of it was filtered out).
     if (this.state.isNoCheck(s.locks[lock].classId)) return; // a check=0 map or the tracer's own lock
     const t0 = this.state.tasks[task];
-    const sameRun = t0 !== undefined && this.touched.get(task)?.get(lock) === t0.run;
+    const touched = this.touched.get(task)?.get(lock);
+    const sameRun = t0 !== undefined && touched !== undefined && Math.floor(touched / 2) === t0.run;
     if ((!this.model.forked.has(task) && !sameRun) || s.lostEvents > 0) {
       this.notes.push({
         line: s.line[i],
@@ -692,7 +703,7 @@ class Analyzer implements StateHooks {
     const message =
       holder >= 0
         ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which is held by ${s.tasks[holder].comm}/${s.tasks[holder].pid}, not by this task`
-        : this.seenLocks.get(task)?.has(lock)
+        : touched !== undefined && touched % 2 === 1
           ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it no longer holds`
           : `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it never acquired (its whole life is in the trace)`;
     this.report('bad-unlock', `${name}\u0000${task}`, i, message, [name], [], t ? t.sysEntry : -1);
