@@ -61,3 +61,9 @@ export function repeatedLockTrace(pairs: number): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** `line` with the character at `pos` (modulo its length) replaced by `ch`: the fuzz tests' smallest edit. */
+export function replaceChar(line: string, pos: number, ch: string): string {
+  const p = line.length ? pos % line.length : 0;
+  return line.slice(0, p) + ch + line.slice(p + 1);
+}
