@@ -11,25 +11,11 @@ import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
 import { cycleIdOf, kindOf } from './findingCode';
+import { at, hoverText } from './workbench';
 
 const REPO = path.resolve(__dirname, '../../..');
 const INVERSION = vscode.Uri.file(path.join(REPO, 'samples/syscall-order-inversion.trace'));
 const FLOCK = vscode.Uri.file(path.join(REPO, 'samples/flock-deadlock.real.trace'));
-
-/** 0-based position of `needle` on a 1-based trace line (+ offset into it). */
-function at(doc: vscode.TextDocument, traceLine: number, needle: string, plus = 1): vscode.Position {
-  const k = doc.lineAt(traceLine - 1).text.indexOf(needle);
-  assert.ok(k >= 0, `${needle} on line ${traceLine}`);
-  return new vscode.Position(traceLine - 1, k + plus);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
 
 /** Diagnostics of a URI from locktrace, once there are at least `min`. */
 function diagnosticsOf(uri: vscode.Uri, min = 1): Promise<vscode.Diagnostic[]> {

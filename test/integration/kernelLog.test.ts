@@ -15,25 +15,11 @@ import { DapLog, REPO, cleanUp, launch, stackOf, stepAndStop, threadOf } from '.
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
 import { kindOf } from './findingCode';
+import { at, hoverText } from './workbench';
 
 const DMESG = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel/abba/dmesg.txt'));
 const SYMBOLIZED = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel-log/abba-6.1-symbolized.log'));
 const TREE = path.join(REPO, 'test/workspace/kernel-tree');
-
-/** 0-based position of `needle` on a 1-based log line (+ offset into it). */
-function at(doc: vscode.TextDocument, logLine: number, needle: string, plus = 1): vscode.Position {
-  const k = doc.lineAt(logLine - 1).text.indexOf(needle);
-  assert.ok(k >= 0, `${needle} on line ${logLine}`);
-  return new vscode.Position(logLine - 1, k + plus);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
 
 /** Where go to definition leads from a position: `tree-relative/path:line` (1-based), or undefined. */
 async function definitionOf(doc: vscode.TextDocument, pos: vscode.Position): Promise<string | undefined> {
