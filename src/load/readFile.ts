@@ -4,7 +4,8 @@
 // rest in byte ranges tokenized by worker threads; the store is the same either way.
 
 import * as fs from 'fs';
-import { EventStore, FormatOption, TraceParser } from '../core';
+import * as zlib from 'zlib';
+import { EventStore, FormatOption, TraceError, TraceParser } from '../core';
 import type { Arch } from '../core';
 import { FIRST_BLOCK, headPart, isRangeFormat } from '../core/parse/ranges';
 import { PARALLEL_MIN_BYTES, ParsePool, ParseStats, defaultParseWorkers, parseWorkerScript } from './parallel';
@@ -48,6 +49,8 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     const stat = await fh.stat();
     if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR', path: file });
     const size = stat.size;
+    const magic = Buffer.alloc(2);
+    if ((await fh.read(magic, 0, 2, 0)).bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) return await readGzip(file, size, opts);
     const workers = opts.workers ?? defaultParseWorkers();
     const script =
       workers > 0 && !opts.sort && size >= (opts.parallelThreshold ?? PARALLEL_MIN_BYTES)
@@ -97,4 +100,38 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     await pool?.close();
     await fh.close();
   }
+}
+
+/**
+ * A gzip-compressed trace (`trace.txt.gz`, as kernel captures are often kept): decompressed as a
+ * stream into the parser, in sequence (byte ranges of the text are not known up front). Progress
+ * counts compressed bytes; a damaged file is a TraceError naming it.
+ */
+async function readGzip(file: string, size: number, opts: ReadOptions): Promise<EventStore> {
+  const parser = new TraceParser({
+    file,
+    format: opts.format,
+    sort: opts.sort,
+    arch: opts.arch,
+    sizeHint: size * 8,
+  });
+  const input = fs.createReadStream(file, { highWaterMark: opts.chunkSize ?? FIRST_BLOCK });
+  const gunzip = zlib.createGunzip();
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) {
+      parser.push(chunk as Buffer);
+      opts.onProgress?.(input.bytesRead, size);
+      if (opts.signal?.aborted) throw Object.assign(new Error('reading cancelled'), { name: 'AbortError' });
+    }
+  } catch (e) {
+    if (e instanceof TraceError || (e as Error).name === 'AbortError') throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code?.startsWith('Z_')) throw new TraceError(file, 0, '', undefined, `not a readable gzip file: ${err.message}`);
+    throw e;
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  return parser.end();
 }

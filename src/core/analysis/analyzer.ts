@@ -198,10 +198,14 @@ class Analyzer implements StateHooks {
   private readonly notes: { line: number; message: string }[] = [];
   private readonly kinds: Set<FindingKind>;
   private readonly readRule: ReadLockRule;
-  /** Per task: locks (id) the task was seen acquiring. */
-  private readonly seenLocks = new Map<number, Set<number>>();
-  /** Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it. */
+  /**
+   * Per task: lock id -> the run (TaskState.run) of the task's last acquire or release of it, times
+   * two, plus one once the task was seen acquiring it (one map for both: this is per lock event).
+   */
   private readonly touched = new Map<number, Map<number, number>>();
+  /** Per graph node id: acquisitions so far (written into the graph at the end), and whether it is in the graph. */
+  private readonly acquisitions: number[] = [];
+  private readonly graphed: Uint8Array[] = [new Uint8Array(1024)];
   private readonly state: LockState;
   private readonly model: AnalysisModel;
   /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
@@ -295,13 +299,12 @@ class Analyzer implements StateHooks {
       if (i % interval === 0) checkpoints.push(st.save());
       const kind = s.kind[i];
       if (kind === EventKind.Contended || kind === EventKind.ContentionBegin) this.contention(i);
-      else if (kind === EventKind.Acquire) this.markSeen(i);
       else if (kind === EventKind.Other) {
         if (this.lockGraph.work.enabled) this.lockGraph.work.other(i, st.tasks[s.task[i]]); // [lock graph] workqueue events
         if (this.freed.enabled) this.freed.other(i, st.tasks[s.task[i]]); // kmem events
       }
       st.step(this);
-      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i]);
+      if (kind === EventKind.Acquire || kind === EventKind.Release) this.touch(s.task[i], s.ref[i], kind === EventKind.Acquire);
       if (s.ctx[i] & Ctx.Known) this.irqsOnWhileHolding(i);
       if (this.opts.onProgress && (i & 0xfffff) === 0xfffff) this.opts.onProgress(i + 1);
     }
@@ -314,6 +317,9 @@ class Analyzer implements StateHooks {
     this.state.finish(this);
     for (const [task, r] of this.returns) this.judgeReturn(task, r, this.state.tasks[task]);
     this.returns.clear();
+    this.acquisitions.forEach((n, node) => {
+      if (n) this.graph.updateNodeAttribute(this.nodeNames[node], 'acquisitions', (c) => (c ?? 0) + n);
+    });
     const freedNote = this.freed.note();
     if (freedNote) this.notes.push({ line: s.line[freedNote.event], message: freedNote.message });
     for (const [name, d] of this.droppedCount) {
@@ -395,18 +401,23 @@ class Analyzer implements StateHooks {
     return name;
   }
 
-  private markSeen(i: number): void {
-    const task = this.s.task[i];
-    let set = this.seenLocks.get(task);
-    if (!set) this.seenLocks.set(task, (set = new Set()));
-    set.add(this.s.ref[i]);
+  /** An acquisition of graph node `node` at event i (the node joins the graph at its first). */
+  private countAcquisition(node: number, i: number): void {
+    const page = this.graphed[node >> 10] ?? (this.graphed[node >> 10] = new Uint8Array(1024));
+    if (!page[node & 1023]) {
+      this.graphNode(this.nodeNames[node], i);
+      page[node & 1023] = 1;
+    }
+    this.acquisitions[node] = (this.acquisitions[node] ?? 0) + 1;
   }
 
-  /** After a lock event was applied: the task's run in which it last touched that lock. */
-  private touch(task: number, lock: number): void {
+  /** After a lock event was applied: the task's run in which it last touched that lock, and whether it ever acquired it. */
+  private touch(task: number, lock: number, acquire: boolean): void {
     let m = this.touched.get(task);
     if (!m) this.touched.set(task, (m = new Map<number, number>()));
-    m.set(lock, this.state.tasks[task].run);
+    const run = this.state.tasks[task].run * 2;
+    if (acquire) m.set(lock, run + 1);
+    else m.set(lock, run + ((m.get(lock) ?? 0) & 1));
   }
 
   private contention(i: number): void {
@@ -458,8 +469,7 @@ class Analyzer implements StateHooks {
     const s = this.s;
     if (this.lockGraph.work.enabled) this.lockGraph.work.acquire(t, task, i, h); // [lock graph] workqueue maps
     const node = this.nodeOf(h);
-    const toName = this.graphNode(this.nodeNames[node], i);
-    this.graph.updateNodeAttribute(toName, 'acquisitions', (c) => (c ?? 0) + 1);
+    this.countAcquisition(node, i);
     if (h.flags & HeldFlag.NoCheck) return; // check=0: no dependency, no recursion, no usage (lockdep's validate_chain)
     const isTry = (h.flags & HeldFlag.Try) !== 0;
     const isRead = (h.flags & HeldFlag.Read) !== 0;
@@ -680,7 +690,8 @@ class Analyzer implements StateHooks {
     // between two events of a task that ran without a break (nothing of it was filtered out).
     if (this.state.isNoCheck(s.locks[lock].classId)) return; // a check=0 map or the tracer's own lock
     const t0 = this.state.tasks[task];
-    const sameRun = t0 !== undefined && this.touched.get(task)?.get(lock) === t0.run;
+    const touched = this.touched.get(task)?.get(lock);
+    const sameRun = t0 !== undefined && touched !== undefined && Math.floor(touched / 2) === t0.run;
     if ((!this.model.forked.has(task) && !sameRun) || s.lostEvents > 0) {
       this.notes.push({
         line: s.line[i],
@@ -692,7 +703,7 @@ class Analyzer implements StateHooks {
     const message =
       holder >= 0
         ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which is held by ${s.tasks[holder].comm}/${s.tasks[holder].pid}, not by this task`
-        : this.seenLocks.get(task)?.has(lock)
+        : touched !== undefined && touched % 2 === 1
           ? `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it no longer holds`
           : `bad unlock balance: ${this.taskLabel(i)} releases ${name} (${s.locks[lock].key}) which it never acquired (its whole life is in the trace)`;
     this.report('bad-unlock', `${name}\u0000${task}`, i, message, [name], [], t ? t.sysEntry : -1);
@@ -1074,26 +1085,68 @@ export function describeEdge(e: EdgeOrigin): string {
   return `${e.from} -> ${e.to}: line ${e.line}${e.site ? ` (${e.site})` : ''}, ${e.comm}/${e.pid}${e.syscall ? ` in ${e.syscall}` : e.via ? ` ${describeWork(e.via)}` : ' in userspace'}, holding ${e.from} since line ${e.fromLine}${e.fromSyscall ? ` (${e.fromSyscall})` : ''}${e.fromSite ? ` (${e.fromSite})` : ''}${e.crossSyscall ? ' [held across a syscall boundary]' : ''}`;
 }
 
+/** Label spacing of the dependency order, and the largest label before the list is relabelled. */
+const ORDER_GAP = 2 ** 16;
+const MAX_LABEL = 2 ** 45;
+
 /**
- * Incremental cycle detection (Pearce & Kelly, "A dynamic topological sort algorithm for directed
- * acyclic graphs"): nodes keep a topological index; an edge that agrees with it costs O(1), and one
- * that does not searches only the nodes between its two ends. This is what keeps the analysis
- * incremental on traces with many lock classes: no whole-graph search per new dependency.
+ * Incremental cycle detection over a topological order that is kept as new dependencies arrive.
+ * An edge x -> y that agrees with the order costs O(1). One that does not searches backwards from
+ * x, through the nodes ordered after y only (whatever reaches x in between): finding y means a
+ * cycle; otherwise that set moves, in its own order, to just before y, which keeps every edge
+ * pointing forwards (its outside predecessors are ordered before y, its successors after it). This
+ * is one half of Pearce & Kelly's search ("A dynamic topological sort algorithm for directed
+ * acyclic graphs"), which also searches forwards from y; the order lives in a linked list with
+ * numeric labels (relabelled when a gap runs out), so the move costs only the moved nodes. A lock
+ * taken for the first time while others are held has no predecessor yet: it moves alone.
  */
 export class DependencyOrder {
-  private readonly ord: number[] = [];
+  private count = 0;
+  /** Per node: its order label, its neighbours in the order (-1: none), and the last search that marked it. */
+  private label = new Float64Array(64);
+  private prev = new Int32Array(64);
+  private next = new Int32Array(64);
+  private mark = new Int32Array(64);
+  private head = -1;
+  private tail = -1;
   private readonly outAdj: number[][] = [];
   private readonly inAdj: number[][] = [];
-  private readonly mark: number[] = [];
   private epoch = 0;
+  /** Reused by every search: the nodes found and the DFS stack. */
+  private found = new Int32Array(64);
+  private stack = new Int32Array(64);
 
   private node(n: number): void {
-    while (this.ord.length <= n) {
-      this.ord.push(this.ord.length);
+    if (n < this.count) return;
+    if (n >= this.label.length) {
+      const size = Math.max(n + 1, this.label.length * 2);
+      const label = new Float64Array(size);
+      label.set(this.label);
+      this.label = label;
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(size);
+        b.set(a);
+        return b;
+      };
+      this.prev = grow(this.prev);
+      this.next = grow(this.next);
+      this.mark = grow(this.mark);
+      this.found = new Int32Array(size);
+      this.stack = new Int32Array(size);
+    }
+    for (let k = this.count; k <= n; k++) {
+      // a new node goes last
+      this.label[k] = this.tail < 0 ? 0 : this.label[this.tail] + ORDER_GAP;
+      this.prev[k] = this.tail;
+      this.next[k] = -1;
+      if (this.tail >= 0) this.next[this.tail] = k;
+      else this.head = k;
+      this.tail = k;
       this.outAdj.push([]);
       this.inAdj.push([]);
-      this.mark.push(0);
     }
+    this.count = n + 1;
+    if (this.label[this.tail] > MAX_LABEL) this.relabel();
   }
 
   out(n: number): readonly number[] {
@@ -1104,56 +1157,83 @@ export class DependencyOrder {
     return this.inAdj[n] ?? [];
   }
 
+  /** Whether a is ordered before b (every edge goes from an earlier node to a later one). */
+  before(a: number, b: number): boolean {
+    return this.label[a] < this.label[b];
+  }
+
   /** Adds x -> y and returns true, or returns false (adding nothing) when y already reaches x. */
   addEdge(x: number, y: number): boolean {
     this.node(Math.max(x, y));
-    const ord = this.ord;
-    if (ord[x] < ord[y]) {
+    const label = this.label;
+    if (label[x] < label[y]) {
       this.outAdj[x].push(y);
       this.inAdj[y].push(x);
       return true;
     }
-    const lb = ord[y];
-    const ub = ord[x];
+    // backwards from x through the nodes ordered after y: reaching y means a cycle
+    const lb = label[y];
+    const mark = this.mark;
+    const stack = this.stack;
+    const found = this.found;
     const epoch = ++this.epoch;
-    // forward from y through nodes ordered at most ub: reaching x means a cycle
-    const fwd: number[] = [];
-    const stack = [y];
-    this.mark[y] = epoch;
-    while (stack.length) {
-      const n = stack.pop() as number;
-      fwd.push(n);
-      for (const m of this.outAdj[n]) {
-        if (m === x) return false;
-        if (this.mark[m] !== epoch && ord[m] < ub) {
-          this.mark[m] = epoch;
-          stack.push(m);
+    let nf = 0;
+    let sp = 0;
+    stack[sp++] = x;
+    mark[x] = epoch;
+    while (sp > 0) {
+      const n = stack[--sp];
+      found[nf++] = n;
+      const inn = this.inAdj[n];
+      for (let k = 0; k < inn.length; k++) {
+        const m = inn[k];
+        if (m === y) return false;
+        if (mark[m] !== epoch && label[m] > lb) {
+          mark[m] = epoch;
+          stack[sp++] = m;
         }
       }
     }
-    // backward from x through nodes ordered at least lb
-    const bwd: number[] = [];
-    stack.push(x);
-    this.mark[x] = epoch;
-    while (stack.length) {
-      const n = stack.pop() as number;
-      bwd.push(n);
-      for (const m of this.inAdj[n]) {
-        if (this.mark[m] !== epoch && ord[m] > lb) {
-          this.mark[m] = epoch;
-          stack.push(m);
-        }
-      }
-    }
-    // everything that reaches x goes before everything y reaches, reusing their index slots
-    const byOrd = (a: number, b: number) => ord[a] - ord[b];
-    bwd.sort(byOrd);
-    fwd.sort(byOrd);
-    const nodes = [...bwd, ...fwd];
-    const slots = nodes.map((n) => ord[n]).sort((a, b) => a - b);
-    nodes.forEach((n, k) => (ord[n] = slots[k]));
+    this.moveBefore(found.subarray(0, nf), y);
     this.outAdj[x].push(y);
     this.inAdj[y].push(x);
     return true;
+  }
+
+  /** Moves `nodes` (none of them y), in their current order, to just before y. */
+  private moveBefore(nodes: Int32Array, y: number): void {
+    const { label, prev, next } = this;
+    const list = Array.from(nodes).sort((a, b) => label[a] - label[b]);
+    for (const n of list) {
+      // unlink
+      if (prev[n] >= 0) next[prev[n]] = next[n];
+      else this.head = next[n];
+      if (next[n] >= 0) prev[next[n]] = prev[n];
+      else this.tail = prev[n];
+    }
+    let lo = prev[y] >= 0 ? label[prev[y]] : label[y] - (list.length + 1) * ORDER_GAP;
+    let step = (label[y] - lo) / (list.length + 1);
+    if (!(step > Math.max(1, Math.abs(lo), Math.abs(label[y])) * 2 ** -40)) {
+      // the gap before y is used up: spread every label out again
+      this.relabel();
+      lo = prev[y] >= 0 ? label[prev[y]] : label[y] - (list.length + 1) * ORDER_GAP;
+      step = (label[y] - lo) / (list.length + 1);
+    }
+    list.forEach((n, k) => {
+      label[n] = lo + step * (k + 1);
+      // link before y
+      const p = prev[y];
+      prev[n] = p;
+      next[n] = y;
+      if (p >= 0) next[p] = n;
+      else this.head = n;
+      prev[y] = n;
+    });
+  }
+
+  /** Labels the list 0, ORDER_GAP, 2 * ORDER_GAP, … in its order. */
+  private relabel(): void {
+    let k = 0;
+    for (let n = this.head; n >= 0; n = this.next[n]) this.label[n] = ORDER_GAP * k++;
   }
 }
