@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { Worker } from 'worker_threads';
 import { Analysis, TraceError } from '../core';
-import { AnalyzeRequest, ProgressMessage, WorkerMessage } from './messages';
+import { AnalyzeRequest, ProgressMessage, WorkerMessage, errorOfPosted } from './messages';
 import { unpackAnalysis } from './transfer';
 
 /** Thrown (rejected with) when a load's signal is aborted. Its name is `AbortError`, like fetch's. */
@@ -73,8 +73,5 @@ function errorOf(msg: Extract<WorkerMessage, { type: 'error' }>): Error {
     // same file, line and fields; the message is the worker's (it may carry a specific reason)
     return Object.assign(new TraceError(t.file, t.line, t.expected, t.got), { message: msg.message });
   }
-  const e: NodeJS.ErrnoException = new Error(msg.message);
-  if (msg.code) e.code = msg.code;
-  if (msg.path) e.path = msg.path;
-  return e;
+  return errorOfPosted(msg);
 }

@@ -11,6 +11,7 @@ import { Worker } from 'worker_threads';
 import type { Arch, TraceParser } from '../core';
 import { PackedBatch, TokenBatch } from '../core/parse';
 import { RangeFormat, rangeCuts } from '../core/parse/ranges';
+import { PostedError, errorOfPosted } from './messages';
 
 /** What a parse worker is started with. */
 export interface ParseWorkerData {
@@ -41,8 +42,7 @@ export interface ParseWorkerRequest {
   prefault?: { from: number; to: number };
 }
 
-export type ParseWorkerMessage =
-  { type: 'tokens'; id: number; batch: PackedBatch; ms: number } | { type: 'error'; message: string; code?: string; path?: string };
+export type ParseWorkerMessage = { type: 'tokens'; id: number; batch: PackedBatch; ms: number } | ({ type: 'error' } & PostedError);
 
 /** Where the time of a parallel parse went (the benchmark prints it). */
 export interface ParseStats {
@@ -203,7 +203,7 @@ export class ParsePool {
         w.on('message', (msg: ParseWorkerMessage) => {
           if (settled) return;
           if (msg.type === 'error') {
-            fail(Object.assign(new Error(msg.message), { code: msg.code, path: msg.path }));
+            fail(errorOfPosted(msg));
             return;
           }
           idle.push(w);

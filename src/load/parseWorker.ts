@@ -8,6 +8,7 @@ import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
 import { TokenBatch } from '../core/parse';
 import { ByteSource, RangeTokenizer } from '../core/parse/ranges';
+import { postedError } from './messages';
 import type { ParseWorkerData, ParseWorkerMessage, ParseWorkerRequest } from './parallel';
 
 const init = workerData as ParseWorkerData;
@@ -79,12 +80,6 @@ parentPort?.on('message', (req: ParseWorkerRequest) => {
     const { packed, transfer } = batch.pack();
     post({ type: 'tokens', id: req.id, batch: packed, ms: performance.now() - t0 }, transfer);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    post({
-      type: 'error',
-      message: e instanceof Error ? e.message : String(e),
-      code: typeof err?.code === 'string' ? err.code : undefined,
-      path: typeof err?.path === 'string' ? err.path : undefined,
-    });
+    post({ type: 'error', ...postedError(e) });
   }
 });

@@ -6,7 +6,7 @@
 import { parentPort } from 'worker_threads';
 import { TraceError } from '../core';
 import { readAndAnalyse } from './analyse';
-import { AnalyzeRequest, WorkerMessage } from './messages';
+import { AnalyzeRequest, WorkerMessage, postedError } from './messages';
 import { packAnalysis } from './transfer';
 
 function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -21,15 +21,7 @@ async function run(req: AnalyzeRequest): Promise<void> {
   } catch (e) {
     if (e instanceof TraceError)
       post({ type: 'error', message: e.message, traceError: { file: e.file, line: e.line, expected: e.expected, got: e.got } });
-    else {
-      const err = e as NodeJS.ErrnoException;
-      post({
-        type: 'error',
-        message: e instanceof Error ? e.message : String(e),
-        code: typeof err?.code === 'string' ? err.code : undefined,
-        path: typeof err?.path === 'string' ? err.path : undefined,
-      });
-    }
+    else post({ type: 'error', ...postedError(e) });
   }
 }
 

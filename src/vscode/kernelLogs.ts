@@ -21,8 +21,11 @@ function framesOf(a: Analysis): Map<number, StackFrame[]> {
   return m;
 }
 
+/** A trace result whose analysis is a kernel log's. */
+export type KernelLogResult = TraceResult & { analysis: NonNullable<TraceResult['analysis']> };
+
 /** Whether a result is a kernel log's. */
-export function isKernelLog(r: TraceResult): r is TraceResult & { analysis: NonNullable<TraceResult['analysis']> } {
+export function isKernelLog(r: TraceResult): r is KernelLogResult {
   return !!r.analysis?.store.kernelLog;
 }
 
@@ -31,7 +34,7 @@ const cmd = (id: string, args: unknown[]) => `command:${id}?${encodeURIComponent
 /** Hover of a class or a frame on a kernel log line. */
 export async function kernelLogHover(
   resolver: KernelSourceResolver,
-  r: TraceResult & { analysis: NonNullable<TraceResult['analysis']> },
+  r: KernelLogResult,
   doc: vscode.TextDocument,
   pos: vscode.Position,
 ): Promise<vscode.Hover | undefined> {
@@ -50,9 +53,9 @@ export async function kernelLogHover(
     md.isTrusted = { enabledCommands: [Commands.revealLine, Commands.debugToLine, Commands.showFindingInPanel] };
     return new vscode.Hover(md, new vscode.Range(pos.line, tok.start, pos.line, tok.end));
   }
-  const f = kernelFrameAt(framesOf(a), pos.line + 1, text, pos.character);
+  const f = await frameAt(resolver, r, doc, pos);
   if (!f) return undefined;
-  const [src] = await resolver.resolve(doc.uri, [f.frame]);
+  const { source: src } = f;
   const md = new vscode.MarkdownString(`**\`${frameLabel(f.frame)}\`**${f.frame.unreliable ? ' (unreliable: `?` frame)' : ''}`);
   if (src) {
     const target = src.location.uri.with({ fragment: `L${src.location.range.start.line + 1}` });
@@ -68,24 +71,25 @@ export async function kernelLogHover(
 /** Go to definition on a frame: its source. */
 export async function kernelLogDefinition(
   resolver: KernelSourceResolver,
-  r: TraceResult & { analysis: NonNullable<TraceResult['analysis']> },
+  r: KernelLogResult,
   doc: vscode.TextDocument,
   pos: vscode.Position,
 ): Promise<vscode.Location | undefined> {
+  return (await frameAt(resolver, r, doc, pos))?.source?.location;
+}
+
+/** The backtrace frame under the cursor (not on a class name) and its source, if one is found. */
+async function frameAt(resolver: KernelSourceResolver, r: KernelLogResult, doc: vscode.TextDocument, pos: vscode.Position) {
   const text = doc.lineAt(pos.line).text;
   if (kernelClassAt(r.analysis.store.classes.values, text, pos.character)) return undefined;
   const f = kernelFrameAt(framesOf(r.analysis), pos.line + 1, text, pos.character);
   if (!f) return undefined;
-  const [src] = await resolver.resolve(doc.uri, [f.frame]);
-  return src?.location;
+  const [source] = await resolver.resolve(doc.uri, [f.frame]);
+  return { ...f, source };
 }
 
 /** Every line of the log printing the class under the cursor. */
-export function kernelLogReferences(
-  r: TraceResult & { analysis: NonNullable<TraceResult['analysis']> },
-  doc: vscode.TextDocument,
-  pos: vscode.Position,
-): vscode.Location[] | undefined {
+export function kernelLogReferences(r: KernelLogResult, doc: vscode.TextDocument, pos: vscode.Position): vscode.Location[] | undefined {
   const tok = kernelClassAt(r.analysis.store.classes.values, doc.lineAt(pos.line).text, pos.character);
   if (!tok) return undefined;
   const lines: string[] = [];
@@ -102,10 +106,7 @@ function lineRange(doc: vscode.TextDocument, first: number, last: number): vscod
 }
 
 /** The outline: each report with its chain entries, held lists and backtrace. */
-export function kernelLogSymbols(
-  r: TraceResult & { analysis: NonNullable<TraceResult['analysis']> },
-  doc: vscode.TextDocument,
-): vscode.DocumentSymbol[] {
+export function kernelLogSymbols(r: KernelLogResult, doc: vscode.TextDocument): vscode.DocumentSymbol[] {
   return kernelOutline(r.analysis.store.kernelLog as KernelLog).map((o) => {
     const sym = new vscode.DocumentSymbol(
       o.name,
@@ -129,7 +130,7 @@ export function kernelLogSymbols(
 }
 
 /** Folding: each report, and each chain entry, held list and backtrace in it. */
-export function kernelLogFolds(r: TraceResult & { analysis: NonNullable<TraceResult['analysis']> }): vscode.FoldingRange[] {
+export function kernelLogFolds(r: KernelLogResult): vscode.FoldingRange[] {
   const out: vscode.FoldingRange[] = [];
   for (const o of kernelOutline(r.analysis.store.kernelLog as KernelLog)) {
     if (o.endLine > o.line) out.push(new vscode.FoldingRange(o.line - 1, o.endLine - 1, vscode.FoldingRangeKind.Region));

@@ -6,20 +6,14 @@
 // Needs /usr/bin/chromium (`apt-get install -y chromium`): without it this test FAILS.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
 import { analyze, diffAnalyses, parseTrace } from '../../src/core';
-import { PanelController } from '../../src/panel/controller';
 import { PanelModel } from '../../src/panel/model';
-import { HostMessage, WebviewMessage, isWebviewMessage } from '../../src/protocol/panel';
+import type { WebviewMessage } from '../../src/protocol/panel';
 import { ROOT } from '../unit/panel/fixture';
-import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
-import { applyThemeScript } from './themes';
+import { ARTIFACTS, PanelPage, openPanelPage } from './panelPage';
 
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
 const G = path.join(ROOT, 'test/fixtures/graph');
 
 function model(name: string): PanelModel {
@@ -27,58 +21,28 @@ function model(name: string): PanelModel {
   return new PanelModel(analyze(parseTrace(fs.readFileSync(file), { file })), file);
 }
 
-/** A panel in a fresh Chromium for `m`, at its last event, talking to a real controller. */
-async function openPanel(
-  m: PanelModel,
-  posted: WebviewMessage[],
-): Promise<{ context: BrowserContext; page: Page; controller: PanelController; dir: string }> {
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOCKTRACE_CHROMIUM)`,
-  );
-  assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const htmlFile = path.join(ARTIFACTS, 'graph-views.html');
-  writePanelPage(htmlFile, BUNDLE, 'Z3JhcGgtdmlld3MtMTIzNA==');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
-  const { context, page } = await launchChromium(dir, { width: 1180, height: 760 });
+/** A panel in a fresh Chromium for `m`, at its last event, talking to a real controller; no page errors. */
+async function openPanel(m: PanelModel, posted: WebviewMessage[]): Promise<PanelPage> {
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  const controller = new PanelController(
-    m,
-    {
-      post: (msg: HostMessage) => void page.evaluate((x) => window.postMessage(x, '*'), msg).catch(() => undefined),
-      reveal: () => undefined,
-    },
-    m.store.length - 1,
-  );
-  await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
-    assert.ok(isWebviewMessage(msg), `webview posted a non-protocol message: ${JSON.stringify(msg)}`);
-    posted.push(msg);
-    await controller.handle(msg);
+  const p = await openPanelPage(m, {
+    name: 'graph-views',
+    nonce: 'Z3JhcGgtdmlld3MtMTIzNA==',
+    viewport: { width: 1180, height: 760 },
+    at: m.store.length - 1,
+    posted,
+    onPage: (page) => page.on('pageerror', (e) => errors.push(e.message)),
   });
-  await page.addInitScript(`
-    window.__ltState = undefined;
-    window.acquireVsCodeApi = () => ({
-      postMessage: (m) => window.__locktraceHostReceive(JSON.parse(JSON.stringify(m))),
-      getState: () => window.__ltState,
-      setState: (s) => { window.__ltState = s; },
-    });
-  `);
-  await page.addInitScript(applyThemeScript('dark'));
-  await page.goto(`file://${htmlFile}`);
-  await page.waitForFunction((name) => document.getElementById('lt-title')?.textContent === name, path.basename(m.path));
-  await page.waitForSelector('#lt-graph svg');
+  await p.page.waitForSelector('#lt-graph svg');
   assert.deepEqual(errors, []);
-  return { context, page, controller, dir };
+  return p;
 }
 
 describe('lock panel graph views in Chromium', { timeout: 120_000 }, () => {
-  const opened: { context: BrowserContext; dir: string }[] = [];
+  const opened: PanelPage[] = [];
   after(async () => {
     for (const o of opened) {
       await o.context.close();
-      fs.rmSync(o.dir, { recursive: true, force: true });
+      fs.rmSync(o.userDataDir, { recursive: true, force: true });
     }
   });
 

@@ -12,60 +12,34 @@ import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { PanelController } from '../../src/panel/controller';
 import { LANE_LOCK_H, LANE_PAD, LANE_SYSCALL_H } from '../../media/src/viewModel';
-import { HostMessage, WebviewMessage, isWebviewMessage } from '../../src/protocol/panel';
+import { WebviewMessage, isWebviewMessage } from '../../src/protocol/panel';
 import { CHROMIUM, launchChromium, writePanelPage } from './chromium';
+import { ARTIFACTS, BUNDLE, PanelPage, openPanelPage } from './panelPage';
 import { applyThemeScript } from './themes';
 import type { PanelModel } from '../../src/panel/model';
-import { ROOT, generatedModel, kernelAbbaModel, sampleModel } from '../unit/panel/fixture';
-
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const BUNDLE = path.join(ROOT, 'out', 'media', 'panel.js');
+import { generatedModel, kernelAbbaModel, sampleModel } from '../unit/panel/fixture';
 
 /** The sample's panel in a fresh Chromium at `scale` device pixels per CSS pixel, talking to a real controller. */
-async function openSamplePanel(
+function openSamplePanel(
   model: PanelModel,
   scale: number,
   name: string,
   sink: { posted: WebviewMessage[]; revealed: number[]; errors: string[] },
-): Promise<{ context: BrowserContext; page: Page; controller: PanelController; userDataDir: string }> {
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOCKTRACE_CHROMIUM). The browser tests do not skip.`,
-  );
-  assert.ok(fs.existsSync(BUNDLE), `${BUNDLE} missing: run \`node esbuild.js\` first`);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const htmlFile = path.join(ARTIFACTS, `${name}.html`);
-  writePanelPage(htmlFile, BUNDLE, 'dGVzdC1ub25jZS0xMjM0NQ==');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-chromium-'));
-  const { context, page } = await launchChromium(userDataDir, { width: 1180, height: 900 }, scale);
-  page.on('console', (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) sink.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => sink.errors.push(`page error: ${e.message}`));
-  const deliver = async (msg: HostMessage): Promise<void> => {
-    await page.evaluate((m) => window.postMessage(m, '*'), msg);
-  };
-  const controller = new PanelController(model, {
-    post: (msg) => void deliver(msg).catch(() => undefined),
+): Promise<PanelPage> {
+  return openPanelPage(model, {
+    name,
+    nonce: 'dGVzdC1ub25jZS0xMjM0NQ==',
+    viewport: { width: 1180, height: 900 },
+    scale,
+    posted: sink.posted,
     reveal: (line) => sink.revealed.push(line),
+    onPage: (page) => {
+      page.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) sink.errors.push(m.text());
+      });
+      page.on('pageerror', (e) => sink.errors.push(`page error: ${e.message}`));
+    },
   });
-  await page.exposeFunction('__locktraceHostReceive', async (msg: unknown) => {
-    assert.ok(isWebviewMessage(msg), `webview posted a non-protocol message: ${JSON.stringify(msg)}`);
-    sink.posted.push(msg);
-    await controller.handle(msg);
-  });
-  await page.addInitScript(`
-    window.__ltState = undefined;
-    window.acquireVsCodeApi = () => ({
-      postMessage: (m) => window.__locktraceHostReceive(JSON.parse(JSON.stringify(m))),
-      getState: () => window.__ltState,
-      setState: (s) => { window.__ltState = s; },
-    });
-  `);
-  await page.addInitScript(applyThemeScript('dark'));
-  await page.goto(`file://${htmlFile}`);
-  await page.waitForFunction((title) => document.getElementById('lt-title')?.textContent === title, path.basename(model.path));
-  return { context, page, controller, userDataDir };
 }
 
 /** Where the view model puts event `index` of task `task` (row -1: its syscall row, else a lock depth), in page coordinates. */

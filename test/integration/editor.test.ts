@@ -11,25 +11,11 @@ import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
 import { cycleIdOf, kindOf } from './findingCode';
+import { at, hoverText, screenshotHover } from './workbench';
 
 const REPO = path.resolve(__dirname, '../../..');
 const INVERSION = vscode.Uri.file(path.join(REPO, 'samples/syscall-order-inversion.trace'));
 const FLOCK = vscode.Uri.file(path.join(REPO, 'samples/flock-deadlock.real.trace'));
-
-/** 0-based position of `needle` on a 1-based trace line (+ offset into it). */
-function at(doc: vscode.TextDocument, traceLine: number, needle: string, plus = 1): vscode.Position {
-  const k = doc.lineAt(traceLine - 1).text.indexOf(needle);
-  assert.ok(k >= 0, `${needle} on line ${traceLine}`);
-  return new vscode.Position(traceLine - 1, k + plus);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
 
 /** Diagnostics of a URI from locktrace, once there are at least `min`. */
 function diagnosticsOf(uri: vscode.Uri, min = 1): Promise<vscode.Diagnostic[]> {
@@ -155,25 +141,16 @@ suite('editor features', function () {
 
   test('screenshots: diagnostics and a hover open (driver)', async function () {
     if (!driverAvailable()) this.skip();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
-    const editor = await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
-    await diagnosticsOf(doc.uri, 5);
-    await vscode.commands.executeCommand('workbench.actions.view.problems');
-    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     const pos = at(doc, 20, '&inode->i_dio_map', 3);
-    editor.selection = new vscode.Selection(pos, pos);
-    editor.revealRange(new vscode.Range(pos.line - 8, 0, pos.line + 8, 0), vscode.TextEditorRevealType.InCenter);
-    await new Promise((r) => setTimeout(r, 500));
-    await vscode.commands.executeCommand('editor.action.showHover');
-    const hover = await driverRequest('workbenchText', { selector: '.monaco-hover-content' });
-    assert.match(hover.text ?? '', /sb_writers -> &inode->i_dio_map/);
-    await new Promise((r) => setTimeout(r, 300));
-    const shot = await driverRequest('screenshot', { name: 'editor-hover' });
-    assert.ok(fs.existsSync(shot.path));
-    await driverRequest('press', { key: 'Escape' });
-    await vscode.commands.executeCommand('workbench.view.explorer');
+    const range = new vscode.Range(pos.line - 8, 0, pos.line + 8, 0);
+    await screenshotHover(
+      'editor-hover',
+      doc,
+      pos,
+      { range, type: vscode.TextEditorRevealType.InCenter },
+      /sb_writers -> &inode->i_dio_map/,
+      () => diagnosticsOf(doc.uri, 5),
+    );
   });
 
   test('outline by task and syscall, folding per syscall', async () => {

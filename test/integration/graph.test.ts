@@ -12,29 +12,13 @@ import * as vscode from 'vscode';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
 import { kindOf } from './findingCode';
+import { panelText } from './workbench';
 
 const REPO = path.resolve(__dirname, '../../..');
 const GRAPH = path.join(REPO, 'test/fixtures/graph');
 const PARENT_CHILD = vscode.Uri.file(path.join(GRAPH, 'parent-child-instances.trace'));
 const DIFF_OLD = vscode.Uri.file(path.join(GRAPH, 'diff-old.trace'));
 const DIFF_NEW = vscode.Uri.file(path.join(GRAPH, 'diff-new.trace'));
-
-/** textContent of a webview element, polled until `re` matches (the panel renders asynchronously). */
-async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  let last: string | null = null;
-  try {
-    return await waitFor(
-      `panel ${selector} to match ${re}`,
-      async () => {
-        last = (await driverRequest('webviewText', { selector, timeoutMs: 5_000 }).catch(() => ({ text: null }))).text;
-        return last !== null && re.test(last) && last;
-      },
-      timeoutMs,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; last text: ${JSON.stringify(last)}`);
-  }
-}
 
 /** Room for the editor and the panel: no side bars, no bottom panel, no notifications. */
 async function clearWorkbench(): Promise<void> {

@@ -17,26 +17,12 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapLog, REPO, cleanUp, launch, stackOf, stepAndStop, threadOf, vscodeAt, waitFor } from './dap';
 import { driverAvailable, driverRequest } from './driver';
 import { kindOf } from './findingCode';
+import { at, hoverText, panelText } from './workbench';
 
 const ABBA = path.join(REPO, 'test/workspace/kernel/lockseed-abba.trace');
 const ABBA_URI = vscode.Uri.file(ABBA);
 /** The inversion lockdep reported: ls_seed/66 takes &dev->a_lock holding &dev->b_lock (line 2541). */
 const INVERSION_LINE = 2545;
-
-/** 0-based position of `needle` on a 1-based trace line (+ offset into it). */
-function at(doc: vscode.TextDocument, traceLine: number, needle: string, plus = 1): vscode.Position {
-  const k = doc.lineAt(traceLine - 1).text.indexOf(needle);
-  assert.ok(k >= 0, `${needle} on line ${traceLine}`);
-  return new vscode.Position(traceLine - 1, k + plus);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
 
 /** locktrace's diagnostics of a URI, once `ok` accepts them. */
 function diagnosticsOf(uri: vscode.Uri, ok: (d: vscode.Diagnostic[]) => boolean): Promise<vscode.Diagnostic[]> {
@@ -49,23 +35,6 @@ function diagnosticsOf(uri: vscode.Uri, ok: (d: vscode.Diagnostic[]) => boolean)
     },
     60_000,
   );
-}
-
-/** textContent of a webview element, polled until `re` matches (the panel renders asynchronously). */
-async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  let last: string | null = null;
-  try {
-    return await waitFor(
-      `panel ${selector} to match ${re}`,
-      async () => {
-        last = (await driverRequest('webviewText', { selector, timeoutMs: 5_000 }).catch(() => ({ text: null }))).text;
-        return last !== null && re.test(last) && last;
-      },
-      timeoutMs,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; last text: ${JSON.stringify(last)}`);
-  }
 }
 
 /** Temp folders of unpacked captures, removed after the suite. */

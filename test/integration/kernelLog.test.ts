@@ -15,25 +15,11 @@ import { DapLog, REPO, cleanUp, launch, stackOf, stepAndStop, threadOf } from '.
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
 import { kindOf } from './findingCode';
+import { at, hoverText, screenshotHover } from './workbench';
 
 const DMESG = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel/abba/dmesg.txt'));
 const SYMBOLIZED = vscode.Uri.file(path.join(REPO, 'test/fixtures/kernel-log/abba-6.1-symbolized.log'));
 const TREE = path.join(REPO, 'test/workspace/kernel-tree');
-
-/** 0-based position of `needle` on a 1-based log line (+ offset into it). */
-function at(doc: vscode.TextDocument, logLine: number, needle: string, plus = 1): vscode.Position {
-  const k = doc.lineAt(logLine - 1).text.indexOf(needle);
-  assert.ok(k >= 0, `${needle} on line ${logLine}`);
-  return new vscode.Position(logLine - 1, k + plus);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
 
 /** Where go to definition leads from a position: `tree-relative/path:line` (1-based), or undefined. */
 async function definitionOf(doc: vscode.TextDocument, pos: vscode.Position): Promise<string | undefined> {
@@ -114,24 +100,9 @@ suite('kernel logs', function () {
 
   test('screenshot: a report opened in VS Code with a hover and its problems (driver)', async function () {
     if (!driverAvailable()) this.skip();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
-    const editor = await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
-    await vscode.commands.executeCommand('workbench.actions.view.problems');
-    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     const pos = at(doc, 213, '&dev->b_lock', 4);
-    editor.selection = new vscode.Selection(pos, pos);
-    editor.revealRange(new vscode.Range(197, 0, 225, 0), vscode.TextEditorRevealType.AtTop);
-    await new Promise((r) => setTimeout(r, 500));
-    await vscode.commands.executeCommand('editor.action.showHover');
-    const hover = await driverRequest('workbenchText', { selector: '.monaco-hover-content' });
-    assert.match(hover.text ?? '', /&dev->a_lock -> &dev->b_lock/);
-    await new Promise((r) => setTimeout(r, 300));
-    const shot = await driverRequest('screenshot', { name: 'kernel-log-hover' });
-    assert.ok(fs.existsSync(shot.path));
-    await driverRequest('press', { key: 'Escape' });
-    await vscode.commands.executeCommand('workbench.view.explorer');
+    const reveal = { range: new vscode.Range(197, 0, 225, 0), type: vscode.TextEditorRevealType.AtTop };
+    await screenshotHover('kernel-log-hover', doc, pos, reveal, /&dev->a_lock -> &dev->b_lock/);
   });
 
   test('CodeLens "Show in lock panel" on the title line opens the lock panel', async () => {

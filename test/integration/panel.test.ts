@@ -9,23 +9,7 @@ import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapLog, SAMPLE_URI, cleanUp, launch, stackOf, stepAndStop, threadOf, vscodeAt, waitFor } from './dap';
 import { driverAvailable, driverRequest } from './driver';
-
-/** textContent of a webview element, polled until `re` matches (the panel renders asynchronously). */
-async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  let last: string | null = null;
-  try {
-    return await waitFor(
-      `panel ${selector} to match ${re}`,
-      async () => {
-        last = (await driverRequest('webviewText', { selector, timeoutMs: 5_000 }).catch(() => ({ text: null }))).text;
-        return last !== null && re.test(last) && last;
-      },
-      timeoutMs,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; last text: ${JSON.stringify(last)}`);
-  }
-}
+import { panelText } from './workbench';
 
 const READER = '.lt-col[data-pid="2102"]';
 

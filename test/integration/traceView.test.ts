@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import { generateTrace } from '../bench/generate';
 import { SAMPLE_URI, cleanUp, waitFor } from './dap';
 import { driverAvailable, driverRequest } from './driver';
+import { panelText } from './workbench';
 
 interface ScrollStats {
   frames: number;
@@ -73,18 +74,6 @@ async function viewText(selector: string, re: RegExp, timeoutMs = 20_000): Promi
   } catch (e) {
     throw new Error(`${(e as Error).message}; last text: ${JSON.stringify(last)}`);
   }
-}
-
-/** textContent of an element of the lock panel, polled until `re` matches. */
-async function panelText(selector: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  return waitFor(
-    `${selector} to match ${re}`,
-    async () => {
-      const t = (await driverRequest('webviewText', { selector, timeoutMs: 3_000 }).catch(() => ({ text: null }))).text;
-      return t !== null && re.test(t) && t;
-    },
-    timeoutMs,
-  );
 }
 
 /** The editor tabs showing `file`: in the trace view and as text. */

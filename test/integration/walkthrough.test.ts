@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { cleanUp } from './dap';
 import { driverAvailable, driverRequest } from './driver';
 import { waitFor } from './wait';
+import { panelText } from './workbench';
 
 const EXTENSION_ID = 'locktrace.locktrace';
 const STEPS = ['openSample', 'showFindings', 'debugSample', 'showPanel'];
@@ -38,14 +39,6 @@ function commandOf(step: Walkthrough['steps'][number]): string {
   const m = /\[[^\]]+\]\(command:([\w.]+)\)/.exec(step.description);
   assert.ok(m, `step ${step.id} has a command link: ${step.description}`);
   return m[1];
-}
-
-/** textContent of a webview element, polled until `re` matches. */
-async function panelText(selector: string, re: RegExp): Promise<string> {
-  return waitFor(`panel ${selector} to match ${re}`, async () => {
-    const t = (await driverRequest('webviewText', { selector, timeoutMs: 5_000 }).catch(() => ({ text: null }))).text;
-    return t !== null && re.test(t) && t;
-  });
 }
 
 suite('Get Started walkthrough', function () {

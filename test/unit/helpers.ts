@@ -1,4 +1,7 @@
-// Shared helpers for unit tests: where the repository is, reading fixtures, generated traces.
+// Shared helpers for unit tests: where the repository is, reading fixtures, generated traces, the
+// built CLI and golden files.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -60,4 +63,36 @@ export function repeatedLockTrace(pairs: number): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `line` with the character at `pos` (modulo its length) replaced by `ch`: the fuzz tests' smallest edit. */
+export function replaceChar(line: string, pos: number, ch: string): string {
+  const p = line.length ? pos % line.length : 0;
+  return line.slice(0, p) + ch + line.slice(p + 1);
+}
+
+/** Runs the built CLI (out/cli.js) in `cwd`: its exit status, stdout and stderr. */
+export function runCli(cwd: string, ...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out/cli.js'), ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Compares `actual` with the golden file `name` in `dir` (relative to the repository): a mismatch
+ * writes `.actual` beside it and fails; LOCKTRACE_UPDATE_GOLDEN=1, or a missing file outside CI,
+ * (re)writes it.
+ */
+export function matchGolden(dir: string, name: string, actual: string): void {
+  const file = path.join(repoRoot, dir, name);
+  if (process.env.LOCKTRACE_UPDATE_GOLDEN === '1' || !fs.existsSync(file)) {
+    if (!fs.existsSync(file) && process.env.CI) assert.fail(`golden file ${file} is missing`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+    return;
+  }
+  const want = fs.readFileSync(file, 'utf8');
+  if (want !== actual) {
+    fs.writeFileSync(`${file}.actual`, actual);
+    assert.fail(`${name} differs from its golden file; see ${file}.actual (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`);
+  }
 }

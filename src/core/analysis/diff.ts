@@ -5,6 +5,7 @@
 // traces may come from different runs, formats and lengths; instances (addresses) are not compared.
 
 import type { Analysis, EdgeAttributes } from './analyzer';
+import { StringTable } from '../store';
 import { WorkOrigin } from '../types';
 import { cycleFingerprint, shortCycleId, stronglyConnected } from './cycles';
 
@@ -145,17 +146,9 @@ const MAX_TRACKED_FILES = 4;
  * whole are that trace's own findings and are left out.
  */
 export function unionCycles(inputs: readonly { file: string; analysis: Analysis }[], budget = UNION_BUDGET): UnionResult {
-  const names: string[] = [];
-  const ids = new Map<string, number>();
-  const id = (n: string) => {
-    let k = ids.get(n);
-    if (k === undefined) {
-      k = names.length;
-      ids.set(n, k);
-      names.push(n);
-    }
-    return k;
-  };
+  const classes = new StringTable();
+  const names = classes.values;
+  const id = (n: string) => classes.intern(n);
   const files = inputs.map((x) => x.file);
   /** Edge key -> the files that have it (bit per input, as indexes) and the first one's attributes. */
   const info = new Map<number, { files: number[]; attrs: EdgeAttributes; file: number }>();

@@ -9,6 +9,7 @@
 // are listed as what prevents a total order.
 
 import type { EdgeAttributes, LockGraph } from './analyzer';
+import { StringTable } from '../store';
 import { Finding, edgeOrigin } from '../types';
 import { cycleFingerprint, shortCycleId, stronglyConnected, witnessCycles } from './cycles';
 import { describeWork } from './workqueue';
@@ -141,17 +142,9 @@ export interface ProposedHierarchy {
  * on one level, so checking the same trace against it finds no violation.
  */
 export function proposeHierarchy(graph: LockGraph): ProposedHierarchy {
-  const names: string[] = [];
-  const ids = new Map<string, number>();
-  const id = (n: string) => {
-    let k = ids.get(n);
-    if (k === undefined) {
-      k = names.length;
-      ids.set(n, k);
-      names.push(n);
-    }
-    return k;
-  };
+  const classes = new StringTable();
+  const names = classes.values;
+  const id = (n: string) => classes.intern(n);
   const out: number[][] = [];
   const attrs = new Map<number, EdgeAttributes>();
   graph.forEachEdge((_e, a) => {

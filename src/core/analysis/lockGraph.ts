@@ -6,7 +6,7 @@
 // (hierarchy.ts). Everything here is a plain record, so it crosses threads and becomes JSON as is.
 
 import type { EdgeAttributes } from './analyzer';
-import { EventStore } from '../store';
+import { EventStore, StringTable } from '../store';
 import { Finding, FindingKind, InstanceEdge, ReadLockRule, WorkOrigin } from '../types';
 import { WITNESS_BUDGET, cycleFingerprint, shortCycleId, stronglyConnected, witnessCycles } from './cycles';
 import { commonGates, gatesOf, narrowGates } from './gates';
@@ -306,17 +306,9 @@ export function componentsOfGraph(
   findings: Finding[],
   readLocks: ReadLockRule,
 ): LockComponent[] {
-  const names: string[] = [];
-  const ids = new Map<string, number>();
-  const id = (n: string) => {
-    let k = ids.get(n);
-    if (k === undefined) {
-      k = names.length;
-      ids.set(n, k);
-      names.push(n);
-    }
-    return k;
-  };
+  const classes = new StringTable();
+  const names = classes.values;
+  const id = (n: string) => classes.intern(n);
   const edges = new Map<number, EdgeAttributes>();
   graph.forEachEdge((_k, e) => edges.set(id(e.from) * KEY + id(e.to), e));
   const tracker = new LockGraphTracker(store, edges, names, { readLocks, kinds: new Set(), instances: false });

@@ -188,27 +188,41 @@ class KernelLogAnalyzer {
       for (let j = 1; j < h.locks.length; j++) {
         const to = h.locks[j];
         for (let i = 0; i < j; i++) {
-          const from = h.locks[i];
-          this.edge({
-            from: from.name,
-            to: to.name,
-            eventIndex: this.heldEvent(ev, to.line),
-            line: to.line,
-            pid: h.pid,
-            comm: h.comm,
-            syscall: null,
-            fromEventIndex: this.heldEvent(ev, from.line),
-            fromLine: from.line,
-            fromSyscall: null,
-            crossSyscall: this.heldAcross.has(from.name),
-            fromRead: false,
-            toRead: false,
-            ...(atLabel(to) ? { site: atLabel(to) } : {}),
-            ...(atLabel(from) ? { fromSite: atLabel(from) } : {}),
-          });
+          const by = { eventIndex: this.heldEvent(ev, to.line), pid: h.pid, comm: h.comm, syscall: null };
+          this.edge(this.fromHeld(ev, h.locks[i], to, by, atLabel(to)));
         }
       }
     }
+  }
+
+  /**
+   * A dependency whose `from` is a lock of one of the report's held lists (its event is the one at
+   * its line there) and whose `to` was taken at its own line, by `by`.
+   */
+  private fromHeld(
+    ev: ReportEvents,
+    from: KernelLockRef,
+    to: KernelLockRef,
+    by: { eventIndex: number; pid: number; comm: string; syscall: string | null },
+    site: string | undefined,
+  ): EdgeOrigin {
+    return {
+      from: from.name,
+      to: to.name,
+      eventIndex: by.eventIndex,
+      line: to.line,
+      pid: by.pid,
+      comm: by.comm,
+      syscall: by.syscall,
+      fromEventIndex: this.heldEvent(ev, from.line),
+      fromLine: from.line,
+      fromSyscall: null,
+      crossSyscall: this.heldAcross.has(from.name),
+      fromRead: false,
+      toRead: false,
+      ...(site ? { site } : {}),
+      ...(atLabel(from) ? { fromSite: atLabel(from) } : {}),
+    };
   }
 
   private heldEvent(ev: ReportEvents, line: number): number {
@@ -353,22 +367,9 @@ class KernelLogAnalyzer {
     stack: StackFrame[] | undefined,
   ): EdgeOrigin {
     const ev = this.ev[r.index];
+    const by = { eventIndex: ev.acquire >= 0 ? ev.acquire : ev.title, pid: f.pid, comm: f.comm, syscall: syscallOf(context) };
     const e: EdgeOrigin = {
-      from: from.name,
-      to: to.name,
-      eventIndex: ev.acquire >= 0 ? ev.acquire : ev.title,
-      line: to.line,
-      pid: f.pid,
-      comm: f.comm,
-      syscall: syscallOf(context),
-      fromEventIndex: this.heldEvent(ev, from.line),
-      fromLine: from.line,
-      fromSyscall: null,
-      crossSyscall: this.heldAcross.has(from.name),
-      fromRead: false,
-      toRead: false,
-      ...(stack?.length && acquisitionSite(stack) ? { site: acquisitionSite(stack) } : {}),
-      ...(atLabel(from) ? { fromSite: atLabel(from) } : {}),
+      ...this.fromHeld(ev, from, to, by, stack?.length ? acquisitionSite(stack) : undefined),
       ...(context ? { context } : {}),
       ...(stack?.length ? { stack } : {}),
     };

@@ -162,21 +162,14 @@ function reportEvents(r: KernelReport, pseudo: () => number): Synth[] {
     case 'inversion':
     case 'recursive':
     case 'lockdep-other':
-      if (a)
-        ev({
-          ...base,
-          kind: EventKind.Acquire,
-          flags: EventFlag.Pending,
-          lock: { key: lockKey(a, `r${r.index}:acquire`), name: a.name },
-          info: { ...about, role: 'acquire' },
-        });
-      break;
     case 'irq-state':
+      // an irq-state report's lock is pending only in a `safe -> unsafe` report or when the title
+      // says `is trying to acquire`
       if (a)
         ev({
           ...base,
           kind: EventKind.Acquire,
-          flags: /is trying to acquire/.test(r.title) || r.safe ? EventFlag.Pending : 0,
+          flags: r.kind !== 'irq-state' || /is trying to acquire/.test(r.title) || r.safe ? EventFlag.Pending : 0,
           lock: { key: lockKey(a, `r${r.index}:acquire`), name: a.name },
           info: { ...about, role: 'acquire' },
         });

@@ -528,9 +528,8 @@ export class FastFtraceLines {
       }
       case Ev.SysEnter: {
         // `NR n (args)`: the arguments run to the last `)` of the body
-        if (!startsWith(buf, b, be, NR)) return false;
-        const n = this.int(buf, b + 3, be);
-        if (n === null || !int32(n)) return false;
+        const n = this.syscallNr(buf, b, be);
+        if (n === null) return false;
         let q = this.intEnd;
         if (q + 1 >= be || buf[q] !== SPACE || buf[q + 1] !== LPAREN) return false;
         q += 2;
@@ -559,9 +558,8 @@ export class FastFtraceLines {
       }
       case Ev.SysExit: {
         // `NR n = ret`
-        if (!startsWith(buf, b, be, NR)) return false;
-        const n = this.int(buf, b + 3, be);
-        if (n === null || !int32(n)) return false;
+        const n = this.syscallNr(buf, b, be);
+        if (n === null) return false;
         const q = this.intEnd;
         if (q + 2 >= be || buf[q] !== SPACE || buf[q + 1] !== 61 /* = */ || buf[q + 2] !== SPACE) return false;
         const ret = this.int(buf, q + 3, be);
@@ -573,6 +571,13 @@ export class FastFtraceLines {
       default:
         return false;
     }
+  }
+
+  /** The `NR n` that starts a raw_syscalls body at `b` (`intEnd` after it), or null. */
+  private syscallNr(buf: Uint8Array, b: number, be: number): number | null {
+    if (!startsWith(buf, b, be, NR)) return null;
+    const n = this.int(buf, b + 3, be);
+    return n === null || !int32(n) ? null : n;
   }
 
   /** Appends a record to the batch. */

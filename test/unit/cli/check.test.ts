@@ -4,16 +4,13 @@
 // a mismatch writes `.actual` beside the golden file).
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import type { JsonReport } from '../../../src/core/report';
-import { repoRoot } from '../helpers';
-
-const cli = path.join(repoRoot, 'out/cli.js');
+import { matchGolden, repoRoot, runCli } from '../helpers';
 
 /** The parts of a SARIF log these tests read. */
 interface SarifLog {
@@ -22,25 +19,9 @@ interface SarifLog {
 }
 type SarifLocation = { physicalLocation: { region: { startLine: number } } };
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(repoRoot, ...args);
 
-function golden(name: string, actual: string): void {
-  const file = path.join(repoRoot, 'test/golden/check', name);
-  if (process.env.LOCKTRACE_UPDATE_GOLDEN === '1' || !fs.existsSync(file)) {
-    if (!fs.existsSync(file) && process.env.CI) assert.fail(`golden file ${file} is missing`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, actual);
-    return;
-  }
-  const want = fs.readFileSync(file, 'utf8');
-  if (want !== actual) {
-    fs.writeFileSync(`${file}.actual`, actual);
-    assert.fail(`${name} differs from its golden file; see ${file}.actual (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`);
-  }
-}
+const golden = (name: string, actual: string) => matchGolden('test/golden/check', name, actual);
 
 for (const sample of ['samples/syscall-order-inversion.trace', 'samples/flock-deadlock.real.trace']) {
   test(`check --json ${sample}: one JSON object, schema fields, golden`, () => {

@@ -4,36 +4,18 @@
 // hierarchy in .locktrace.json, cycle-id suppressions, --guarded and the component block of `check`.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JsonReport } from '../../../src/core/report';
-import { repoRoot } from '../helpers';
+import { matchGolden, repoRoot, runCli } from '../helpers';
 
-const cli = path.join(repoRoot, 'out/cli.js');
 const G = 'test/fixtures/graph';
 
-function run(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = runCli;
 
-function golden(name: string, actual: string): void {
-  const file = path.join(repoRoot, 'test/golden/graph', name);
-  if (process.env.LOCKTRACE_UPDATE_GOLDEN === '1' || !fs.existsSync(file)) {
-    if (!fs.existsSync(file) && process.env.CI) assert.fail(`golden file ${file} is missing`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, actual);
-    return;
-  }
-  const want = fs.readFileSync(file, 'utf8');
-  if (want !== actual) {
-    fs.writeFileSync(`${file}.actual`, actual);
-    assert.fail(`${name} differs from its golden file; see ${file}.actual (LOCKTRACE_UPDATE_GOLDEN=1 to accept)`);
-  }
-}
+const golden = (name: string, actual: string) => matchGolden('test/golden/graph', name, actual);
 
 /** A temporary folder with copies of graph fixtures (and a .locktrace.json when given). */
 function workspace(files: string[], config?: object): string {

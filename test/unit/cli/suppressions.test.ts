@@ -1,19 +1,14 @@
 // `locktrace check` honours .locktrace.json: next to the trace, in the current directory,
 // --suppressions FILE, --no-suppressions; suppressed findings leave the exit status and output.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JsonReport } from '../../../src/core/report';
-import { repoRoot } from '../helpers';
+import { repoRoot, runCli } from '../helpers';
 
-const cli = path.join(repoRoot, 'out/cli.js');
-const run = (cwd: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const run = runCli;
 
 function workspace(rules: object | null): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locktrace-sup-'));

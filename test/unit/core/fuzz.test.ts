@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fixture, repoRoot } from '../helpers';
+import { applyLineMutation, lineMutations, parseOrTraceError } from './mutations';
 
 /** Lines of a real kernel capture (gzip): interrupts, the scheduler, flags, sched_switch, kmem. */
 function kernelSlice(rel: string, lines: number, from = 0): string {
@@ -41,67 +42,14 @@ const seeds = [
   kernelSlice('test/fixtures/kernel/freeheld/trace.txt.gz', 120, 1660),
 ];
 
-const enc = new TextEncoder();
-
-/** One edit to a list of lines. */
+/** One edit to a list of lines (one line at a time). */
 const mutation = fc.oneof(
-  fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('swap' as const), at: fc.nat(), to: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 120 }) }),
-  fc.record({ op: fc.constant('truncate' as const), at: fc.nat(), len: fc.nat({ max: 120 }) }),
-  fc.record({
-    op: fc.constant('replaceChar' as const),
-    at: fc.nat(),
-    pos: fc.nat(),
-    ch: fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', 'x', '{', '"', '\t', '\u00e9', '\r'),
-  }),
+  ...lineMutations({ chars: [' ', '-', ':', '[', ']', '(', ')', '0', 'x', '{', '"', '\t', '\u00e9', '\r'], maxDelete: 1, maxDuplicate: 1 }),
 );
 
-function apply(lines: string[], m: typeof mutation extends fc.Arbitrary<infer T> ? T : never): string[] {
-  if (lines.length === 0) return lines;
-  const at = m.at % lines.length;
-  const out = lines.slice();
-  switch (m.op) {
-    case 'delete':
-      out.splice(at, 1);
-      break;
-    case 'duplicate':
-      out.splice(at, 0, out[at]);
-      break;
-    case 'swap': {
-      const to = m.to % lines.length;
-      [out[at], out[to]] = [out[to], out[at]];
-      break;
-    }
-    case 'insert':
-      out.splice(at, 0, m.text);
-      break;
-    case 'truncate':
-      out[at] = out[at].slice(0, m.len);
-      break;
-    case 'replaceChar': {
-      const l = out[at];
-      const p = l.length ? m.pos % l.length : 0;
-      out[at] = l.slice(0, p) + m.ch + l.slice(p + 1);
-      break;
-    }
-  }
-  return out;
-}
-
 function check(text: string, chunk: number): void {
-  const p = new TraceParser({ file: 'fuzz' });
-  const bytes = enc.encode(text);
-  let store;
-  try {
-    for (let k = 0; k < bytes.length; k += chunk) p.push(bytes.subarray(k, k + chunk));
-    store = p.end();
-  } catch (e) {
-    assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
-    assert.match((e as Error).message, /^fuzz(:\d+)?: /);
-    return;
-  }
+  const store = parseOrTraceError(text, chunk);
+  if (!store) return;
   const lines = text.split('\n').length;
   for (let i = 1; i < store.length; i++) assert.ok(store.line[i] >= store.line[i - 1], 'lines ascend');
   if (store.length) assert.ok(store.line[store.length - 1] <= lines, 'line in range');
@@ -119,7 +67,7 @@ test('mutated real traces: parse, analyze and replay never crash', () => {
       fc.integer({ min: 1, max: 97 }),
       (seed, muts, chunk) => {
         let lines = seeds[seed].split('\n');
-        for (const m of muts) lines = apply(lines, m);
+        for (const m of muts) lines = applyLineMutation(lines, m);
         check(lines.join('\n'), chunk);
       },
     ),

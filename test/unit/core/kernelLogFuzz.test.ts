@@ -8,10 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Replay, TraceError, analyze, parseTrace } from '../../../src/core';
+import { Replay, analyze, parseTrace } from '../../../src/core';
 import { TraceParser } from '../../../src/core/parse';
 import { MAX_FRAMES, MAX_REPORTS, MAX_REPORT_LINES } from '../../../src/core/kernelLog';
 import { repoRoot } from '../helpers';
+import { applyLineMutation, lineMutations, parseOrTraceError } from './mutations';
 
 const dir = path.join(repoRoot, 'test/fixtures/kernel-log');
 const captures = path.join(repoRoot, 'test/fixtures/kernel');
@@ -42,8 +43,6 @@ const seeds = [
   const first = Math.max(0, lines.findIndex((l) => /={20,}/.test(l)) - 3);
   return lines.slice(first, first + 400);
 });
-
-const enc = new TextEncoder();
 
 /** Report text lockdep prints, to splice in anywhere. */
 const snippets = [
@@ -76,74 +75,46 @@ const snippets = [
   ')))){+.+.}-{9:9}, at: ',
 ];
 
+const [del, duplicate, swap, insert, truncate, replaceChar] = lineMutations({
+  chars: [' ', '-', ':', '[', ']', '(', ')', '{', '}', '#', '/', '0', 'x', '>', '<', '?', '\t', '\u00e9', '\r', '\x1b'],
+  maxDelete: 20,
+  maxDuplicate: 60,
+});
 const mutation = fc.oneof(
-  fc.record({ op: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 20 }) }),
-  fc.record({ op: fc.constant('duplicate' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 60 }) }),
-  fc.record({ op: fc.constant('swap' as const), at: fc.nat(), to: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 120 }) }),
+  del,
+  duplicate,
+  swap,
+  insert,
   fc.record({ op: fc.constant('snippet' as const), at: fc.nat(), k: fc.nat(), prefix: fc.boolean() }),
-  fc.record({ op: fc.constant('truncate' as const), at: fc.nat(), len: fc.nat({ max: 120 }) }),
+  truncate,
   fc.record({ op: fc.constant('unprefix' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({
-    op: fc.constant('replaceChar' as const),
-    at: fc.nat(),
-    pos: fc.nat(),
-    ch: fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '{', '}', '#', '/', '0', 'x', '>', '<', '?', '\t', '\u00e9', '\r', '\x1b'),
-  }),
+  replaceChar,
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
 
+/** `lines` with one edit applied: the shared line edits, a report snippet spliced in, or timestamp prefixes removed. */
 function apply(lines: string[], m: Mutation): string[] {
   if (lines.length === 0) return lines;
   const at = m.at % lines.length;
   const out = lines.slice();
   switch (m.op) {
-    case 'delete':
-      out.splice(at, m.n);
-      break;
-    case 'duplicate':
-      out.splice(at, 0, ...out.slice(at, at + m.n));
-      break;
-    case 'swap': {
-      const to = m.to % lines.length;
-      [out[at], out[to]] = [out[to], out[at]];
-      break;
-    }
-    case 'insert':
-      out.splice(at, 0, m.text);
-      break;
     case 'snippet':
       out.splice(at, 0, `${m.prefix ? '[    5.405080] ' : ''}${snippets[m.k % snippets.length]}`);
-      break;
-    case 'truncate':
-      out[at] = out[at].slice(0, m.len);
-      break;
+      return out;
     case 'unprefix':
       for (let k = at; k < Math.min(out.length, at + m.n); k++) out[k] = out[k].replace(/^\[[^\]]*\](\[[^\]]*\])? ?/, '');
-      break;
-    case 'replaceChar': {
-      const l = out[at];
-      const p = l.length ? m.pos % l.length : 0;
-      out[at] = l.slice(0, p) + m.ch + l.slice(p + 1);
-      break;
-    }
+      return out;
+    default:
+      return applyLineMutation(lines, m);
   }
-  return out;
 }
 
 const stats = { runs: 0, kernelLogs: 0, notATrace: 0, reports: 0, findings: 0, events: 0 };
 
 function check(text: string, chunk: number, format?: 'kernel-log'): void {
   stats.runs++;
-  const p = new TraceParser({ file: 'fuzz', format });
-  const bytes = enc.encode(text);
-  let store;
-  try {
-    for (let k = 0; k < bytes.length; k += chunk) p.push(bytes.subarray(k, k + chunk));
-    store = p.end();
-  } catch (e) {
-    assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
-    assert.match((e as Error).message, /^fuzz(:\d+)?: /);
+  const store = parseOrTraceError(text, chunk, format);
+  if (!store) {
     stats.notATrace++;
     return;
   }

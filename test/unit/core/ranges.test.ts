@@ -12,53 +12,24 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EventStore, TraceError } from '../../../src/core';
 import { parseTrace } from '../../../src/core/parse';
-import { RangeTokenizer, memorySource, parseInRanges } from '../../../src/core/parse/ranges';
+import { RangeFormat, RangeTokenizer, memorySource, parseInRanges } from '../../../src/core/parse/ranges';
 import { generateTrace } from '../../bench/generate';
-import { fixture, repoRoot, storeSnapshot } from '../helpers';
+import { fixture, repoRoot } from '../helpers';
+import { Outcome, charEdits, formatOf, outcome, textFixtures, withEdits } from './differential';
 
 const enc = new TextEncoder();
-
-type Format = 'ftrace' | 'trace-cmd' | 'perf';
-type Outcome = { store: unknown } | { error: string };
-
-function outcome(f: () => EventStore): Outcome {
-  try {
-    return { store: storeSnapshot(f()) };
-  } catch (e) {
-    assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
-    return { error: (e as Error).message };
-  }
-}
 
 /** Sequential and ranged parses of `bytes` agree. */
 function same(
   bytes: Uint8Array,
-  o: { format?: Format; cuts?: number[]; tokenizers?: number; headBytes?: number; headBlock?: number; rangeBytes?: number },
+  o: { format?: RangeFormat; cuts?: number[]; tokenizers?: number; headBytes?: number; headBlock?: number; rangeBytes?: number },
   expected?: Outcome,
 ): void {
   const want = expected ?? outcome(() => parseTrace(bytes, { file: 'f', format: o.format }));
   const got = outcome(() => parseInRanges(bytes, { file: 'f', headBytes: 0, ...o }));
   assert.deepStrictEqual(got, want, `cuts ${JSON.stringify(o.cuts)} tokenizers ${o.tokenizers}`);
 }
-
-const fixtures = [
-  'samples/syscall-order-inversion.trace',
-  'samples/flock-deadlock.real.trace',
-  'test/fixtures/core/syscall-order-inversion.trace-cmd.txt',
-  'test/fixtures/core/syscall-order-inversion.perf.txt',
-  ...fs.readdirSync(path.join(repoRoot, 'test/fixtures/rules')).map((f) => `test/fixtures/rules/${f}`),
-];
-
-const formatOf = (bytes: Uint8Array): Format | undefined => {
-  try {
-    const s = parseTrace(bytes, { file: 'f' }).format;
-    return s === 'ftrace' || s === 'trace-cmd' || s === 'perf' ? s : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /** Cuts around the line structure: each newline, the bytes on either side, a CR before it, and mid-line. */
 function lineCuts(bytes: Uint8Array): number[] {
@@ -75,7 +46,7 @@ function lineCuts(bytes: Uint8Array): number[] {
 
 test('ranges: every fixture, cut once around every line (and two of them at every byte), parses to the sequential store', () => {
   let checked = 0;
-  for (const f of fixtures) {
+  for (const f of textFixtures) {
     const bytes = enc.encode(fixture(f));
     const format = formatOf(bytes);
     if (!format) continue;
@@ -89,7 +60,7 @@ test('ranges: every fixture, cut once around every line (and two of them at ever
 });
 
 test('ranges: many small ranges and several tokenizers (dictionaries per tokenizer) agree', () => {
-  for (const f of fixtures) {
+  for (const f of textFixtures) {
     const bytes = enc.encode(fixture(f));
     const format = formatOf(bytes);
     if (!format) continue;
@@ -176,24 +147,16 @@ test('ranges: real kernel captures (flags, interrupts, sched_switch, trace-cmd -
 });
 
 test('ranges: mutated traces cut anywhere agree (fuzz)', () => {
-  const seeds = fixtures.slice(0, 4).map((f) => fixture(f));
-  const ch = fc.constantFrom(' ', '-', ':', '[', ']', '0', '9', '.', 'x', '\t', '\u00e9', '\r', '\n', '\r\n', '#');
+  const seeds = textFixtures.slice(0, 4).map((f) => fixture(f));
   fc.assert(
     fc.property(
       fc.nat({ max: seeds.length - 1 }),
-      fc.array(fc.tuple(fc.nat(), fc.nat(), ch), { maxLength: 10 }),
+      charEdits([' ', '-', ':', '[', ']', '0', '9', '.', 'x', '\t', '\u00e9', '\r', '\n', '\r\n', '#']),
       fc.array(fc.nat(), { maxLength: 6 }),
       fc.integer({ min: 1, max: 3 }),
       fc.boolean(),
       (seed, edits, cutAt, tokenizers, given) => {
-        const lines = seeds[seed].split('\n');
-        for (const [at, pos, c] of edits) {
-          const i = at % lines.length;
-          const l = lines[i];
-          const p = l.length ? pos % l.length : 0;
-          lines[i] = l.slice(0, p) + c + l.slice(p + 1);
-        }
-        const bytes = enc.encode(lines.join('\n'));
+        const bytes = enc.encode(withEdits(seeds[seed], edits));
         const format = given ? formatOf(bytes) : undefined;
         const cuts = [...new Set([0, ...cutAt.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
         same(bytes, { format, cuts, tokenizers, headBlock: 64 }, undefined);

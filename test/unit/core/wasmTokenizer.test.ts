@@ -10,24 +10,15 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EventStore, TraceError } from '../../../src/core';
 import { parseTrace } from '../../../src/core/parse';
 import { RangeFormat, RangeTokenizer, memorySource, parseInRanges } from '../../../src/core/parse/ranges';
 import { TokenBatch } from '../../../src/core/parse/tokens';
 import { generateTrace } from '../../bench/generate';
-import { fixture, repoRoot, storeSnapshot } from '../helpers';
+import { fixture, repoRoot } from '../helpers';
+import { charEdits, formatOf, ftraceLineArb, outcome, perfLineArb, textFixtures, withEdits } from './differential';
 
 const wasm = new WebAssembly.Module(fs.readFileSync(path.join(repoRoot, 'out/tokenizer.wasm')));
 const enc = new TextEncoder();
-
-function outcome(f: () => EventStore): unknown {
-  try {
-    return { store: storeSnapshot(f()) };
-  } catch (e) {
-    assert.ok(e instanceof TraceError, `non-TraceError thrown: ${(e as Error).stack}`);
-    return { error: (e as Error).message };
-  }
-}
 
 /** The records of a batch with dictionary ids replaced by what they stand for. */
 function resolved(b: TokenBatch, comms: string[], locks: string[]): unknown[] {
@@ -84,25 +75,8 @@ function sameRecords(bytes: Uint8Array, format: RangeFormat, cuts: number[]): vo
   }
 }
 
-const fixtures = [
-  'samples/syscall-order-inversion.trace',
-  'samples/flock-deadlock.real.trace',
-  'test/fixtures/core/syscall-order-inversion.trace-cmd.txt',
-  'test/fixtures/core/syscall-order-inversion.perf.txt',
-  ...fs.readdirSync(path.join(repoRoot, 'test/fixtures/rules')).map((f) => `test/fixtures/rules/${f}`),
-];
-
-function formatOf(bytes: Uint8Array): RangeFormat | undefined {
-  try {
-    const f = parseTrace(bytes, { file: 'f' }).format;
-    return f === 'ftrace' || f === 'trace-cmd' || f === 'perf' ? f : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 test("wasm reader: every fixture gives the JS reader's records and the sequential store", () => {
-  for (const f of fixtures) {
+  for (const f of textFixtures) {
     const bytes = enc.encode(fixture(f));
     const format = formatOf(bytes);
     if (!format) continue;
@@ -159,93 +133,9 @@ test("wasm reader: real kernel captures give the JS reader's records and the seq
   }
 });
 
-// lines around the grammar's corners (as in fastPath.test.ts)
-const comm = fc.constantFrom('worker', 'kworker/u8:2', 'my-prog-1', 'a b', '<...>', 'été', 'x[1]', '', 'aio-writer', 'a(b)');
-const pid = fc.constantFrom('1', '2102', '0', '4194304', '2147483647', '2147483648', '99999999999999999999');
-const cpu = fc.constantFrom('[000]', '[7]', '[]', '[x]', '[001] ', '[2147483648]');
-const flags = fc.constantFrom(
-  ' .....',
-  ' d..1.',
-  ' ....',
-  ' ...',
-  ' d.é.',
-  ' dé.',
-  ' é..',
-  '',
-  ' ......',
-  ' DNZ1.',
-  ' bph2.',
-  ' Xs..',
-  ' q....',
-);
-const ts = fc.constantFrom(
-  '5000.000003',
-  '1.5',
-  '.5',
-  '5.',
-  '7',
-  '1.2.3',
-  '.',
-  '123456789012.123456',
-  '0.1',
-  '00.100',
-  '9007199254740993.1',
-);
-const tgid = fc.constantFrom('', ' (  2102)', ' (-------)', ' (12');
-const addr = fc.constantFrom('0000000010002f40', 'ffff888012345678', '0x1', 'ffff88801234567é');
-const cls = fc.constantFrom('&obj1->lock', 'subsys_mutex', 'sb_writers', '&inode->i_rwsem', 'x y', 'é', 'a\rb');
-const num = fc.constantFrom(
-  '0',
-  '1',
-  '-1',
-  '-0',
-  '202',
-  '257',
-  '3',
-  '0x1f',
-  '0X2',
-  '9999999999999999',
-  '2147483648',
-  '-2147483648',
-  'abc',
-  '',
-  '-',
-  '3 ',
-);
-const body = fc.oneof(
-  fc.tuple(addr, fc.constantFrom('', 'try ', 'read ', 'try read ', 'read try '), cls).map(([a, f, c]) => ['lock_acquire', `${a} ${f}${c}`]),
-  fc.tuple(fc.constantFrom('lock_release', 'lock_contended', 'lock_acquired'), addr, cls).map(([n, a, c]) => [n, `${a} ${c}`]),
-  fc
-    .tuple(num, fc.constantFrom('3, 7ffd, 1000, 0, 0, 0', '3, 2', '', '3, 2) x (1', 'a\rb', 'fd: 3, cmd: 2', '1234567890123, 1', ' 3 ,4 '))
-    .map(([n, a]) => ['sys_enter', `NR ${n} (${a})`]),
-  fc.tuple(num, num).map(([n, r]) => ['sys_exit', `NR ${n} = ${r}`]),
-  fc.constantFrom(['lock_acquire', ''], ['lock_acquire', 'x'], ['lock_release', 'x '], ['sys_enter', 'NR 1'], ['sys_exit', 'NR 1 =']),
-);
-const eventName = (name: string) => fc.constantFrom(name, `lock:${name}`, `raw_syscalls:${name}`, `${name}x`);
-const lineArb = fc
-  .tuple(comm, pid, tgid, cpu, flags, ts, body, fc.constantFrom(' ', '  ', '\t'), fc.constantFrom('', ' ', '\r'))
-  .chain(([c, p, t, cp, fl, tm, [name, b], sep, tail]) =>
-    eventName(name).map((n) => `${' '.repeat(c.length % 5)}${c}-${p}${t}  ${cp}${fl} ${tm}: ${n}:${sep}${b}${tail}`),
-  );
-const perfLineArb = fc
-  .tuple(
-    comm,
-    fc.constantFrom('1040', '2101/2102', '0', '12/', '/3', '99999999999999999999', 'x', '2147483648'),
-    cpu,
-    fc.constantFrom('5000.000003', '7', '5.', '.5', '1.2', '123456789012.123456'),
-    fc.constantFrom('', '1 ', '250000  ', '12x '),
-    body,
-    fc.constantFrom(' ', '', '  ', '\t'),
-    fc.constantFrom('', ' ', '\r', '\u00a0', '\u000b', '\r m'),
-  )
-  .map(
-    ([c, p, cp, tm, period, [name, b], sep, tail]) =>
-      `${' '.repeat(c.length % 7)}${c} ${' '.repeat(p.length % 3)}${p} ${cp} ${tm}: ${period}${name.startsWith('sys') ? 'raw_syscalls' : 'lock'}:${name}:${sep}${b}${tail}`,
-  );
-
 test("wasm reader: generated lines around the grammar's corners give the JS reader's records", () => {
   for (const [format, arb] of [
-    ['ftrace', lineArb],
+    ['ftrace', ftraceLineArb],
     ['perf', perfLineArb],
   ] as const) {
     fc.assert(
@@ -268,22 +158,14 @@ test("wasm reader: generated lines around the grammar's corners give the JS read
 });
 
 test('wasm reader: mutated traces cut anywhere give the sequential store (fuzz)', () => {
-  const seeds = fixtures.slice(0, 4).map((f) => fixture(f));
-  const ch = fc.constantFrom(' ', '-', ':', '[', ']', '(', ')', '0', '9', '.', 'x', '\t', '\u00e9', '\r', '\n', 'r', 't', '#');
+  const seeds = textFixtures.slice(0, 4).map((f) => fixture(f));
   fc.assert(
     fc.property(
       fc.nat({ max: seeds.length - 1 }),
-      fc.array(fc.tuple(fc.nat(), fc.nat(), ch), { maxLength: 10 }),
+      charEdits([' ', '-', ':', '[', ']', '(', ')', '0', '9', '.', 'x', '\t', '\u00e9', '\r', '\n', 'r', 't', '#']),
       fc.array(fc.nat(), { maxLength: 5 }),
       (seed, edits, cutAt) => {
-        const lines = seeds[seed].split('\n');
-        for (const [at, pos, c] of edits) {
-          const i = at % lines.length;
-          const l = lines[i];
-          const p = l.length ? pos % l.length : 0;
-          lines[i] = l.slice(0, p) + c + l.slice(p + 1);
-        }
-        const bytes = enc.encode(lines.join('\n'));
+        const bytes = enc.encode(withEdits(seeds[seed], edits));
         const format = formatOf(bytes);
         if (!format) return;
         const cuts = [...new Set([0, ...cutAt.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
