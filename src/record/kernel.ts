@@ -132,13 +132,7 @@ export async function recordKernel(o: KernelRecordOptions, session: TraceSession
         }
       },
       enable(s) {
-        for (const e of events) {
-          try {
-            s.enableEvent(e);
-          } catch (err) {
-            throw new RecordSetupError(`could not enable event ${e}: ${(err as Error).message}`);
-          }
-        }
+        s.enableEvents(events);
         for (const e of eprobes) s.enableEvent(`${s.group}/${e}`);
       },
       start(pid) {

@@ -261,13 +261,7 @@ async function recordUser(o: RecordOptions & { cwd: string; out: string }, root:
         if (contention) s.addTrigger('lock/contention_begin', 'stacktrace');
       },
       enable(s) {
-        for (const e of events) {
-          try {
-            s.enableEvent(e);
-          } catch (err) {
-            throw new RecordSetupError(`could not enable event ${e}: ${(err as Error).message}`);
-          }
-        }
+        s.enableEvents(events);
         // The kernel decodes the probed instruction only when a probe is enabled, and refuses some
         // (glibc's pthread_spin_lock starts with `lock decl (%rdi)`): skip those with a warning.
         const refused = new Set<string>();

@@ -129,6 +129,17 @@ export class TraceSession {
     this.write(`events/${event}/enable`, '1');
   }
 
+  /** Enables each tracepoint (`system/event`); a refusal is a RecordSetupError naming the event. */
+  enableEvents(events: readonly string[]): void {
+    for (const e of events) {
+      try {
+        this.enableEvent(e);
+      } catch (err) {
+        throw new RecordSetupError(`could not enable event ${e}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** Whether the kernel has the tracepoint `system/event` (e.g. `lock/lock_acquire`). */
   hasEvent(event: string): boolean {
     return fs.existsSync(path.join(this.root, 'events', event));
