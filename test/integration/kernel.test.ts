@@ -6,6 +6,8 @@
 // and locks held since before the trace; the debugger stops there and the lock panel shows it (held
 // stacks, timeline, finding). The same capture as `trace-cmd report` without `-l` has no latency
 // flags: the warning about it reaches the Problems view and the debug console.
+// The freeheld capture (kmem events, raw pointers): lockdep's "held lock freed" is a diagnostic at
+// the kfree with the acquisition and the allocation as related lines, and the debugger stops there.
 // Panel checks and screenshots need the driver (code-server route).
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -195,6 +197,46 @@ suite('real kernel trace (lockseed abba capture)', function () {
     await panelText('body.vscode-dark #lt-position', /^line 2545 · /);
     await new Promise((r) => setTimeout(r, 800)); // let the workbench finish repainting
     await driverRequest('screenshot', { name: 'kernel-abba-inversion' });
+  });
+
+  test('held lock freed (the freeheld capture): the diagnostic at the kfree lockdep flagged, with the acquire and the allocation; the debugger stops there', async () => {
+    // ls_seed/71 kfree()s the object whose mutex &obj->lock it holds; kmem events on, raw pointers
+    const uri = unpack('freeheld/trace.txt.gz', 'lockseed-freeheld.trace');
+    await vscode.workspace.openTextDocument(uri);
+    const ds = await diagnosticsOf(uri, (d) => d.some((x) => kindOf(x) === 'held-lock-freed'));
+    const freed = ds.filter((x) => kindOf(x) === 'held-lock-freed');
+    assert.strictEqual(freed.length, 1, ds.map((x) => x.message).join('\n'));
+    const f = freed[0];
+    assert.strictEqual(f.range.start.line + 1, 1721);
+    assert.strictEqual(f.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(
+      f.message,
+      /frees 0xffff88800033e0c0-0xffff88800033e180 \(kfree, 192 bytes allocated at line 1716\) while holding &obj->lock at 0xffff88800033e130/,
+    );
+    assert.deepStrictEqual(
+      (f.relatedInformation ?? []).map((r) => [r.location.range.start.line + 1, r.message]),
+      [
+        [1717, '&obj->lock acquired here'],
+        [1716, 'the freed memory allocated here (192 bytes)'],
+      ],
+    );
+    const session = await launch({ program: uri.fsPath, name: 'kernel freeheld' });
+    const entry = await log.event<DebugProtocol.StoppedEvent>(session, 'stopped');
+    // only inversions stop by default: tick "Memory of a held lock freed" as a user would
+    await session.customRequest('setExceptionBreakpoints', { filters: ['inversion', 'held-lock-freed'] });
+    const stop = await stepAndStop(log, session, 'continue', { threadId: entry.body.threadId });
+    assert.strictEqual(stop.body.reason, 'exception');
+    assert.strictEqual(stop.body.threadId, await threadOf(session, 'ls_seed-71'));
+    await vscodeAt(log, session, 1721);
+    const info = (await session.customRequest('exceptionInfo', {
+      threadId: stop.body.threadId,
+    })) as DebugProtocol.ExceptionInfoResponse['body'];
+    assert.strictEqual(info.exceptionId, 'held-lock-freed');
+    const frames = (await stackOf(session, stop.body.threadId)).map((f) => f.name);
+    assert.ok(
+      frames.some((n) => n.startsWith('&obj->lock')),
+      frames.join(' | '),
+    );
   });
 
   test('a trace-cmd report without the latency flags: the warning is in the Problems view and the debug console', async () => {
