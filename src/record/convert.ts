@@ -31,6 +31,24 @@ interface Pending {
   info: ProbeInfo;
   lock: bigint;
   ra?: bigint;
+  /** The call's record (Converter.seq) and time. */
+  seq: number;
+  ts: number;
+  comm: string;
+}
+
+/** A lock call whose return was not recorded (Converter.unfinished). */
+export interface UnfinishedCall {
+  pid: number;
+  comm: string;
+  fn: string;
+  lock: string;
+  /** Time of the call (the trace clock, seconds). */
+  ts: number;
+  /** The task did something else after the call: its return went missing (not a wait). */
+  wentOn: boolean;
+  /** The task exited inside the call (killed while waiting). */
+  exited: boolean;
 }
 
 interface FileLockState {
@@ -55,6 +73,14 @@ const LOCK_UN = 8;
 export class Converter {
   events = 0;
   private started: boolean;
+  /**
+   * Records fed so far, and per task the last of its lock calls or returns (a task waiting in a
+   * lock call makes futex syscalls, but no other lock call).
+   */
+  private seq = 0;
+  private readonly lastSeq = new Map<number, number>();
+  /** Lock calls of tasks that exited inside them. */
+  private readonly exitedIn: UnfinishedCall[] = [];
   private readonly tgidOf = new Map<number, number>();
   private readonly comms = new Map<number, string>();
   private readonly pending = new Map<number, Pending[]>();
@@ -83,6 +109,7 @@ export class Converter {
     const comm = r.comm && r.comm !== '<...>' ? r.comm : (this.comms.get(r.pid) ?? r.comm);
     const base = { ts: r.ts, pid: r.pid, comm, cpu: r.cpu, tgid };
     const out: JsonEvent[] = [];
+    ++this.seq;
     const emit = (ev: string, extra: Record<string, unknown> = {}) => {
       out.push({ ev, ...base, ...extra });
     };
@@ -104,6 +131,8 @@ export class Converter {
       emit('fork', { child_pid: child, child_comm: f.child_comm ?? comm });
     } else if (r.name === 'sched_process_exit') {
       const f = parseFields(r.body);
+      // lock calls the task was still in when it died (killed while waiting, as in a deadlock)
+      for (const p of this.pending.get(r.pid) ?? []) this.exitedIn.push(this.unfinishedCall(r.pid, p, true));
       emit('exit');
       if (f.group_dead === 'true' || (f.group_dead === undefined && r.pid === tgid)) {
         // The kernel drops a dead process's file locks.
@@ -189,6 +218,7 @@ export class Converter {
       return;
     }
     const l = info.lock!;
+    this.lastSeq.set(r.pid, this.seq);
     const stack = this.pending.get(r.pid) ?? [];
     this.pending.set(r.pid, stack);
     if (!info.ret) {
@@ -204,7 +234,7 @@ export class Converter {
       // a trylock is an acquisition only once its return says it succeeded (lockdep records trylocks
       // the same way): emitted at the call, a failed one whose return went missing stayed held
       else if (!l.try) emit('acquire', { lock, class: cls, read: !!l.read, try: false, lockKind: l.kind, ...(site ? { site } : {}) });
-      stack.push({ info, lock: lockAddr, ra });
+      stack.push({ info, lock: lockAddr, ra, seq: this.seq, ts: r.ts, comm: this.comms.get(r.pid) ?? r.comm });
       return;
     }
     // A return: match the innermost pending call of the same function.
@@ -367,9 +397,21 @@ export class Converter {
     } else emit('acquire_failed', { lock: fl.lock, ret });
   }
 
-  /** Events for locks still pending when recording stopped are left as they are (the reader sees them pending). */
-  finish(): JsonEvent[] {
-    return [];
+  /**
+   * Lock calls whose return was not recorded, when the recording stopped. Their events stay as
+   * they are (a blocking call's acquire is pending for the reader): a task still waiting is shown
+   * waiting, which is what a deadlocked program looks like. A task that did something else after
+   * the call cannot be waiting in it: the return went missing (a dropped return probe).
+   */
+  unfinished(): UnfinishedCall[] {
+    const out = [...this.exitedIn];
+    for (const [pid, stack] of this.pending) for (const p of stack) out.push(this.unfinishedCall(pid, p, false));
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  private unfinishedCall(pid: number, p: Pending, exited: boolean): UnfinishedCall {
+    const wentOn = (this.lastSeq.get(pid) ?? 0) > p.seq;
+    return { pid, comm: p.comm, fn: p.info.fn, lock: `0x${p.lock.toString(16)}`, ts: p.ts, wentOn, exited };
   }
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Converter } from './convert';
+import { Converter, UnfinishedCall } from './convert';
 import { ElfError, ElfFile } from './elf';
 import { ContentionNamer, hashPtrOffIsSafe, KernelSymbols, StackJoiner } from './kcontention';
 import { recordKernel } from './kernel';
@@ -324,6 +324,7 @@ async function recordUser(o: RecordOptions & { cwd: string; out: string }, root:
         write(joiner.end());
       },
     });
+    if (conv) for (const m of unfinishedMessages(conv.unfinished())) o.log(m);
     return {
       mode: contention ? 'contention' : 'user',
       extraFiles: [],
@@ -337,4 +338,32 @@ async function recordUser(o: RecordOptions & { cwd: string; out: string }, root:
   } finally {
     if (outFd !== undefined) fs.closeSync(outFd);
   }
+}
+
+/**
+ * What `record` says about lock calls whose return it did not record: tasks still waiting when it
+ * stopped (a hang or deadlock looks like this), and returns that went missing although the task
+ * went on (their calls stay pending in the recording). At most five of each, then a count.
+ */
+export function unfinishedMessages(calls: readonly UnfinishedCall[]): string[] {
+  const out: string[] = [];
+  const list = (items: readonly UnfinishedCall[], head: string) => {
+    if (items.length === 0) return;
+    out.push(head);
+    for (const c of items.slice(0, 5)) out.push(`  ${c.comm}/${c.pid}: ${c.fn}(${c.lock}) called at ${c.ts.toFixed(6)}`);
+    if (items.length > 5) out.push(`  … and ${items.length - 5} more`);
+  };
+  const waiting = calls.filter((c) => !c.wentOn && !c.exited);
+  const killed = calls.filter((c) => !c.wentOn && c.exited);
+  const lost = calls.filter((c) => c.wentOn);
+  list(
+    waiting,
+    `note: ${waiting.length} lock call(s) had not returned when the recording stopped (the task was waiting for the lock; shown waiting in the trace):`,
+  );
+  list(killed, `note: ${killed.length} lock call(s) had not returned when their task exited (killed while waiting for the lock):`);
+  list(
+    lost,
+    `warning: the return of ${lost.length} lock call(s) was not recorded although the task went on (a dropped return probe?); they stay pending in the trace:`,
+  );
+  return out;
 }

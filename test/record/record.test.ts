@@ -264,6 +264,33 @@ test('mutex held across many syscalls, program SIGKILLed mid-run: trace kept, no
   assert.ok(r.events.some((e) => e.ev === 'exit'));
 });
 
+test('a deadlocked pair killed while waiting: the inversion, and record names the two calls that never returned', async () => {
+  requireSetup();
+  fs.rmSync(path.join(work, 'deadlock.ready'), { force: true });
+  const bin = path.join(work, 'deadlock');
+  const r = await rec('deadlock', [], async () => {
+    for (let i = 0; i < 200 && !fs.existsSync(path.join(work, 'deadlock.ready')); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(fs.existsSync(path.join(work, 'deadlock.ready')), 'deadlock never got to its wait');
+    await new Promise((res) => setTimeout(res, 200));
+    for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (fs.readlinkSync(`/proc/${p}/exe`) === bin) process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* gone, or not ours */
+      }
+    }
+  });
+  assert.equal(r.code, 128 + 9, r.stderr);
+  const a = analyze(parseTrace(r.text, { file: r.file }));
+  const inv = a.findings.filter((f) => f.kind === 'inversion');
+  assert.equal(inv.length, 1, a.findings.map((f) => f.message).join('\n'));
+  assert.deepEqual(inv[0].locks, ['db_lock', 'index_lock']);
+  // both second lock calls were still waiting when the threads died
+  assert.match(r.stderr, /note: 2 lock call\(s\) had not returned when their task exited \(killed while waiting for the lock\):/, r.stderr);
+  assert.match(r.stderr, /: pthread_mutex_lock\(0x[0-9a-f]+\) called at /);
+  assert.doesNotMatch(r.stderr, /was not recorded although the task went on/);
+});
+
 test('clear error and exit code 2 for a static binary without symbols', async () => {
   requireSetup();
   const src = path.join(work, 'static.c');

@@ -19,7 +19,8 @@ import {
   StackJoiner,
 } from '../../../src/record/kcontention';
 import { lockdepReports, sharedNames } from '../../../src/record/kernel';
-import { resolveMode } from '../../../src/record/recorder';
+import { resolveMode, unfinishedMessages } from '../../../src/record/recorder';
+import { LOCK_FUNCTIONS, ProbeInfo } from '../../../src/record/probes';
 import { Symbolizer } from '../../../src/record/symbolize';
 import { RecordSetupError } from '../../../src/record/tracefs';
 
@@ -215,4 +216,48 @@ test('raw pointers (hash-ptr off) only where the kernel prints the %s after a %p
   assert.equal(hashPtrOffIsSafe('6.18.44-fc-v1252'), true);
   assert.equal(hashPtrOffIsSafe('7.0.1'), true);
   assert.equal(hashPtrOffIsSafe('5.19.0'), false);
+});
+
+test('Converter: lock calls without a recorded return are told apart: still waiting, or the return went missing', () => {
+  const probe = (event: string, ret: boolean): [string, ProbeInfo] => [
+    event,
+    { event, ret, file: '/nonexistent/libc.so.6', symValue: 0n, fn: 'pthread_mutex_lock', lock: LOCK_FUNCTIONS[0] },
+  ];
+  const conv = new Converter({
+    probes: new Map([probe('lock_entry', false), probe('lock_return', true)]),
+    sym: new Symbolizer(),
+    nrNames: new Map([[1, 'write']]),
+    rootPid: 4_100_000,
+    waitExec: false,
+    cwd: '/',
+  });
+  const j = new StackJoiner();
+  const recs = [
+    // task A: a call whose return probe was dropped, then a completed call and a syscall
+    line('a', 4_100_001, 0, '5.000001', 'lock_entry: (0x1000) lock=0x5000 ra=0x2000'),
+    line('a', 4_100_001, 0, '5.000002', 'lock_entry: (0x1000) lock=0x6000 ra=0x2000'),
+    line('a', 4_100_001, 0, '5.000003', 'lock_return: (0x2000 <- 0x1000) ret=0x0'),
+    line('a', 4_100_001, 0, '5.000004', 'sys_enter: NR 1 (1, 0, 0, 0, 0, 0)'),
+    // task B: blocked in its call when the recording stopped
+    line('b', 4_100_002, 1, '5.000005', 'lock_entry: (0x1000) lock=0x6000 ra=0x2000'),
+  ].flatMap((l) => j.line(l));
+  for (const r of [...recs, ...j.end()]) conv.feed(r);
+  const calls = conv.unfinished();
+  assert.deepEqual(
+    calls.map((c) => [c.comm, c.pid, c.fn, c.lock, c.wentOn]),
+    [
+      ['a', 4_100_001, 'pthread_mutex_lock', '0x5000', true],
+      ['b', 4_100_002, 'pthread_mutex_lock', '0x6000', false],
+    ],
+  );
+  const text = unfinishedMessages(calls).join('\n');
+  assert.match(
+    text,
+    /^note: 1 lock call\(s\) had not returned when the recording stopped .*\n {2}b\/4100002: pthread_mutex_lock\(0x6000\) called at 5\.000005/m,
+  );
+  assert.match(
+    text,
+    /^warning: the return of 1 lock call\(s\) was not recorded although the task went on .*\n {2}a\/4100001: pthread_mutex_lock\(0x5000\)/m,
+  );
+  assert.deepEqual(unfinishedMessages([]), []);
 });
