@@ -203,9 +203,8 @@ class Analyzer implements StateHooks {
    * two, plus one once the task was seen acquiring it (one map for both: this is per lock event).
    */
   private readonly touched = new Map<number, Map<number, number>>();
-  /** Per graph node id: acquisitions so far (written into the graph at the end), and whether it is in the graph. */
+  /** Per graph node id: acquisitions so far (written into the graph at the end); unset until its first. */
   private readonly acquisitions: number[] = [];
-  private readonly graphed: Uint8Array[] = [new Uint8Array(1024)];
   private readonly state: LockState;
   private readonly model: AnalysisModel;
   /** The acyclic dependency order between nodes, kept topologically sorted as edges arrive. */
@@ -403,12 +402,9 @@ class Analyzer implements StateHooks {
 
   /** An acquisition of graph node `node` at event i (the node joins the graph at its first). */
   private countAcquisition(node: number, i: number): void {
-    const page = this.graphed[node >> 10] ?? (this.graphed[node >> 10] = new Uint8Array(1024));
-    if (!page[node & 1023]) {
-      this.graphNode(this.nodeNames[node], i);
-      page[node & 1023] = 1;
-    }
-    this.acquisitions[node] = (this.acquisitions[node] ?? 0) + 1;
+    const n = this.acquisitions[node];
+    if (n === undefined) this.graphNode(this.nodeNames[node], i);
+    this.acquisitions[node] = (n ?? 0) + 1;
   }
 
   /** After a lock event was applied: the task's run in which it last touched that lock, and whether it ever acquired it. */
