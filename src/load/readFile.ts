@@ -50,7 +50,8 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
     if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR', path: file });
     const size = stat.size;
     const magic = Buffer.alloc(2);
-    if ((await fh.read(magic, 0, 2, 0)).bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) return await readGzip(file, size, opts);
+    if ((await fh.read(magic, 0, 2, 0)).bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b)
+      return await readGzip(fh, file, size, opts);
     const workers = opts.workers ?? defaultParseWorkers();
     const script =
       workers > 0 && !opts.sort && size >= (opts.parallelThreshold ?? PARALLEL_MIN_BYTES)
@@ -107,7 +108,7 @@ export async function readTraceFile(file: string, opts: ReadOptions = {}): Promi
  * stream into the parser, in sequence (byte ranges of the text are not known up front). Progress
  * counts compressed bytes; a damaged file is a TraceError naming it.
  */
-async function readGzip(file: string, size: number, opts: ReadOptions): Promise<EventStore> {
+async function readGzip(fh: fs.promises.FileHandle, file: string, size: number, opts: ReadOptions): Promise<EventStore> {
   const parser = new TraceParser({
     file,
     format: opts.format,
@@ -115,7 +116,8 @@ async function readGzip(file: string, size: number, opts: ReadOptions): Promise<
     arch: opts.arch,
     sizeHint: size * 8,
   });
-  const input = fs.createReadStream(file, { highWaterMark: opts.chunkSize ?? FIRST_BLOCK });
+  // the handle readTraceFile opened (and closes): the file is not opened a second time
+  const input = fh.createReadStream({ start: 0, autoClose: false, highWaterMark: opts.chunkSize ?? FIRST_BLOCK });
   const gunzip = zlib.createGunzip();
   input.pipe(gunzip);
   try {
