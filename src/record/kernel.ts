@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ALLOC_EVENTS, FREE_EVENTS } from '../core/parse/interpret';
 import type { RecordResult } from './recorder';
 import { runTraced, RunOptions } from './run';
 import { RecordSetupError, TraceSession } from './tracefs';
@@ -41,14 +42,7 @@ export const KERNEL_EVENTS = [
  * when the kernel prints raw pointers (booted with `no_hash_pointers`), since hashed addresses
  * cannot say which locks lie in a freed range. The `_node` variants exist before Linux 6.1.
  */
-export const KMEM_EVENTS = [
-  'kmem/kmalloc',
-  'kmem/kmalloc_node',
-  'kmem/kmem_cache_alloc',
-  'kmem/kmem_cache_alloc_node',
-  'kmem/kfree',
-  'kmem/kmem_cache_free',
-];
+export const KMEM_EVENTS = [...ALLOC_EVENTS, ...FREE_EVENTS].map((e) => `kmem/${e}`);
 
 /** Whether the kernel command line turns pointer hashing off (`%p` prints raw addresses). */
 export function rawPointers(cmdline: string): boolean {

@@ -10,13 +10,9 @@
 // allocation in the trace (a free alone does not say its size) and raw addresses: with the kernel's
 // default hashed %p the addresses are not ordered, and the rule stays off with a note.
 
+import { ALLOC_EVENTS, FREE_EVENTS } from '../parse/interpret';
 import { EventStore } from '../store';
 import { Held, TaskState } from './state';
-
-/** Names of the allocation events that print `ptr=` and `bytes_alloc=` (include/trace/events/kmem.h). */
-export const ALLOC_EVENTS = ['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node'];
-/** Names of the free events that print `ptr=`. */
-export const FREE_EVENTS = ['kfree', 'kmem_cache_free'];
 
 /** Lowest address of the kernel half on x86-64 and arm64; a hashed %p prints a 32-bit value. */
 const KERNEL_HALF = 0xffff000000000000n;

@@ -33,6 +33,11 @@ const PATH_FIELD = /(?:^|[\s(])(?:path|file|filename|pathname)="([^"]*)"/;
 /** Syscalls whose arguments the file-lock tracking reads. */
 const FILE_SYSCALLS = new Set(['open', 'creat', 'openat', 'openat2', 'close', 'flock', 'fcntl', 'fcntl64', 'dup', 'dup2', 'dup3']);
 
+/** Slab allocation events that print `ptr=` and `bytes_alloc=` (include/trace/events/kmem.h; `_node` before Linux 6.1). */
+export const ALLOC_EVENTS: ReadonlySet<string> = new Set(['kmalloc', 'kmalloc_node', 'kmem_cache_alloc', 'kmem_cache_alloc_node']);
+/** Slab free events that print `ptr=`. */
+export const FREE_EVENTS: ReadonlySet<string> = new Set(['kfree', 'kmem_cache_free']);
+
 /** Whether the file-lock tracking reads the arguments of this syscall (when it derives file locks at all). */
 export function fileSyscall(name: string): boolean {
   return FILE_SYSCALLS.has(name);
@@ -438,31 +443,6 @@ export class EventBuilder {
         this.push({ ...ev, pid }, line, offset, EventKind.Exit, 0, -1, pid);
         return;
       }
-      case 'kmalloc':
-      case 'kmalloc_node':
-      case 'kmem_cache_alloc':
-      case 'kmem_cache_alloc_node':
-      case 'kfree':
-      case 'kmem_cache_free': {
-        // kept as an unknown event whose `num` names `ADDRESS SIZE` (allocations) or `ADDRESS`
-        // (frees): analysis/freed.ts checks frees against the held locks
-        const free = ev.name === 'kfree' || ev.name === 'kmem_cache_free';
-        const ptr = /(?:^|\s)ptr=(\S+)/.exec(body);
-        const bytes = free ? null : /(?:^|\s)bytes_alloc=(\d+)/.exec(body);
-        let key = '';
-        if (!ptr || (!free && !bytes)) {
-          this.store.warn(line, `expected ${ev.name}: \`… ptr=ADDRESS${free ? '' : ' … bytes_alloc=N'} …\`; not checked for freed locks`);
-        } else if (ptr[1] === '(null)') {
-          key = '0x0';
-        } else if (/^(?:0x)?[0-9a-f]{1,16}$/i.test(ptr[1])) {
-          const addr = normalizeAddress(ptr[1]);
-          key = bytes ? `${addr} ${bytes[1]}` : addr;
-        } else {
-          this.store.warn(line, `expected ${ev.name}: a hexadecimal ptr=, got \`${ptr[1].slice(0, 40)}\`; not checked for freed locks`);
-        }
-        this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), s.names.intern(key));
-        return;
-      }
       case 'workqueue_queue_work':
       case 'workqueue_activate_work':
       case 'workqueue_execute_start':
@@ -472,6 +452,7 @@ export class EventBuilder {
         return;
       }
       default: {
+        if (ALLOC_EVENTS.has(ev.name) || FREE_EVENTS.has(ev.name)) return this.kmem(ev, line, offset);
         if (ev.name.startsWith('sys_enter_')) {
           return this.sysEnter(ev, line, offset, ev.name.slice(10), body, true);
         }
@@ -492,6 +473,29 @@ export class EventBuilder {
         this.push(ev, line, offset, EventKind.Other, 0, s.names.intern(ev.name), 0);
       }
     }
+  }
+
+  /**
+   * A slab allocation or free, kept as an unknown event whose `num` names `ADDRESS SIZE`
+   * (allocations) or `ADDRESS` (frees): analysis/freed.ts checks frees against the held locks.
+   */
+  private kmem(ev: RawEvent, line: number, offset: number): void {
+    const free = FREE_EVENTS.has(ev.name);
+    const ptr = /(?:^|\s)ptr=(\S+)/.exec(ev.body);
+    const bytes = free ? null : /(?:^|\s)bytes_alloc=(\d+)/.exec(ev.body);
+    let key = '';
+    if (!ptr || (!free && !bytes)) {
+      this.store.warn(line, `expected ${ev.name}: \`… ptr=ADDRESS${free ? '' : ' … bytes_alloc=N'} …\`; not checked for freed locks`);
+    } else if (ptr[1] === '(null)') {
+      key = '0x0';
+    } else if (/^(?:0x)?[0-9a-f]{1,16}$/i.test(ptr[1])) {
+      const addr = normalizeAddress(ptr[1]);
+      key = bytes ? `${addr} ${bytes[1]}` : addr;
+    } else {
+      this.store.warn(line, `expected ${ev.name}: a hexadecimal ptr=, got \`${ptr[1].slice(0, 40)}\`; not checked for freed locks`);
+    }
+    const names = this.store.names;
+    this.push(ev, line, offset, EventKind.Other, 0, names.intern(ev.name), names.intern(key));
   }
 
   private malformed(ev: RawEvent, line: number, offset: number, expected: string): void {
