@@ -31,9 +31,10 @@ interface Pending {
   info: ProbeInfo;
   lock: bigint;
   ra?: bigint;
-  /** The call's record (Converter.seq) and time. */
-  seq: number;
+  /** Time of the call. */
   ts: number;
+  /** The task made another lock call or return since (a task waiting in a lock call makes futex syscalls, but no other lock call). */
+  wentOn: boolean;
   comm: string;
 }
 
@@ -73,12 +74,6 @@ const LOCK_UN = 8;
 export class Converter {
   events = 0;
   private started: boolean;
-  /**
-   * Records fed so far, and per task the last of its lock calls or returns (a task waiting in a
-   * lock call makes futex syscalls, but no other lock call).
-   */
-  private seq = 0;
-  private readonly lastSeq = new Map<number, number>();
   /** Lock calls of tasks that exited inside them. */
   private readonly exitedIn: UnfinishedCall[] = [];
   private readonly tgidOf = new Map<number, number>();
@@ -109,7 +104,6 @@ export class Converter {
     const comm = r.comm && r.comm !== '<...>' ? r.comm : (this.comms.get(r.pid) ?? r.comm);
     const base = { ts: r.ts, pid: r.pid, comm, cpu: r.cpu, tgid };
     const out: JsonEvent[] = [];
-    ++this.seq;
     const emit = (ev: string, extra: Record<string, unknown> = {}) => {
       out.push({ ev, ...base, ...extra });
     };
@@ -218,9 +212,9 @@ export class Converter {
       return;
     }
     const l = info.lock!;
-    this.lastSeq.set(r.pid, this.seq);
     const stack = this.pending.get(r.pid) ?? [];
     this.pending.set(r.pid, stack);
+    for (const p of stack) p.wentOn = true;
     if (!info.ret) {
       const lockAddr = hex(f.lock) ?? 0n;
       const ra = hex(f.ra);
@@ -234,7 +228,7 @@ export class Converter {
       // a trylock is an acquisition only once its return says it succeeded (lockdep records trylocks
       // the same way): emitted at the call, a failed one whose return went missing stayed held
       else if (!l.try) emit('acquire', { lock, class: cls, read: !!l.read, try: false, lockKind: l.kind, ...(site ? { site } : {}) });
-      stack.push({ info, lock: lockAddr, ra, seq: this.seq, ts: r.ts, comm: this.comms.get(r.pid) ?? r.comm });
+      stack.push({ info, lock: lockAddr, ra, ts: r.ts, comm: this.comms.get(r.pid) ?? r.comm, wentOn: false });
       return;
     }
     // A return: match the innermost pending call of the same function.
@@ -410,8 +404,7 @@ export class Converter {
   }
 
   private unfinishedCall(pid: number, p: Pending, exited: boolean): UnfinishedCall {
-    const wentOn = (this.lastSeq.get(pid) ?? 0) > p.seq;
-    return { pid, comm: p.comm, fn: p.info.fn, lock: `0x${p.lock.toString(16)}`, ts: p.ts, wentOn, exited };
+    return { pid, comm: p.comm, fn: p.info.fn, lock: `0x${p.lock.toString(16)}`, ts: p.ts, wentOn: p.wentOn, exited };
   }
 }
 
